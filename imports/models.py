@@ -1,0 +1,103 @@
+"""Import runs and their append-only progress log."""
+
+from django.db import models
+from django.db.models import Q
+
+from catalog.models import Artist
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+class ImportStage(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    IDENTITY = "identity", "Identity"
+    SHOWS = "shows", "Shows & venues"
+    CATALOG = "catalog", "Catalog"
+    FINALIZE = "finalize", "Finalize"
+    DONE = "done", "Done"
+
+
+class ImportRun(models.Model):
+    """One import of one artist: its lifecycle, progress, figures and error."""
+
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="import_runs")
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    stage = models.CharField(max_length=16, choices=ImportStage.choices, default=ImportStage.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    # Figures such as {"shows": 1234, "venues": 310, "tracks_kept": 812}.
+    counters = models.JSONField(default=dict, blank=True)
+    # Studio-only decisions: {"live_album": 120, "duplicate_isrc": 300, ...}.
+    drop_counts = models.JSONField(default=dict, blank=True)
+    # {"identity": {"started_at": iso, "finished_at": iso, "seconds": 1.2}, ...}.
+    phase_timings = models.JSONField(default=dict, blank=True)
+    spotify_app_mode = models.CharField(max_length=16, blank=True)
+    error = models.TextField(blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # "At most one active run per artist" is decided by the database,
+            # so two kickoffs racing each other cannot both win.
+            models.UniqueConstraint(
+                fields=["artist"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="import_run_one_active_per_artist",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__lte=100), name="import_run_percent_at_most_100"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "updated_at"], name="import_run_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} of {self.artist} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class AppendOnlyError(Exception):
+    """Progress events are history: they are never changed once written."""
+
+
+class ImportEvent(models.Model):
+    """One progress report of a run; its id is the SSE event id used for replay."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="events")
+    stage = models.CharField(max_length=16, choices=ImportStage.choices)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices)
+    percent = models.PositiveSmallIntegerField()
+    message = models.CharField(max_length=500, blank=True)
+    counters = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["run", "id"], name="import_event_run_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.percent}% {self.message}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("import events are append-only")
+        super().save(*args, **kwargs)

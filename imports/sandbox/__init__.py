@@ -1,0 +1,1 @@
+"""The sandbox upstream: an offline, faithful Ticketmaster + Spotify (see shared/SANDBOX.md)."""

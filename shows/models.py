@@ -1,0 +1,75 @@
+"""Venues and upcoming shows from Ticketmaster."""
+
+from django.db import models
+
+from catalog.models import Artist
+from theset.models import TimestampedModel
+
+
+class Venue(TimestampedModel):
+    tm_venue_id = models.CharField("Ticketmaster venue id", max_length=64)
+    name = models.CharField(max_length=300, blank=True)
+    address = models.CharField(max_length=500, blank=True)
+    city = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=200, blank=True)
+    state_code = models.CharField(max_length=16, blank=True)
+    country = models.CharField(max_length=200, blank=True)
+    country_code = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=32, blank=True)
+    timezone = models.CharField(max_length=64, blank=True)
+    # Ticketmaster sends coordinates as strings such as "-97.74310000".
+    latitude = models.DecimalField(max_digits=11, decimal_places=8, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=11, decimal_places=8, null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tm_venue_id"], name="venue_unique_tm_venue_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.city}" if self.city else self.name
+
+
+class ShowStatus(models.TextChoices):
+    """Ticketmaster's event status codes, kept as Ticketmaster says them."""
+
+    ONSALE = "onsale", "On sale"
+    OFFSALE = "offsale", "Off sale"
+    CANCELLED = "cancelled", "Cancelled"
+    POSTPONED = "postponed", "Postponed"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+
+
+class Show(TimestampedModel):
+    tm_event_id = models.CharField("Ticketmaster event id", max_length=64)
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="shows")
+    # Some events have no venue yet: they are kept and counted.
+    venue = models.ForeignKey(
+        Venue, on_delete=models.PROTECT, related_name="shows", null=True, blank=True
+    )
+    name = models.CharField(max_length=500, blank=True)
+    # The venue's local date and time exactly as Ticketmaster sends them.
+    local_date = models.DateField(null=True, blank=True)
+    local_time = models.TimeField(null=True, blank=True)
+    starts_at = models.DateTimeField("start (UTC)", null=True, blank=True)
+    date_tba = models.BooleanField(default=False)
+    time_tba = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=ShowStatus.choices, default=ShowStatus.ONSALE)
+    url = models.URLField(max_length=1000, blank=True)
+    image_url = models.URLField(max_length=1000, blank=True)
+    # Set when a re-import no longer sees the event upstream; never deleted silently.
+    removed_upstream_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["local_date", "local_time"]
+        constraints = [
+            models.UniqueConstraint(fields=["tm_event_id"], name="show_unique_tm_event_id"),
+        ]
+        indexes = [
+            models.Index(fields=["artist", "local_date"], name="show_artist_date_idx"),
+            models.Index(fields=["local_date"], name="show_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.local_date})"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ThesetConfig(AppConfig):
+    name = "theset"
+    verbose_name = "TheSet"

@@ -1,0 +1,173 @@
+"""Settings for the TheSet import service, read from the environment.
+
+Every value has a default that works on a fresh machine: SQLite in the project
+folder, the ORM queue broker, no Redis, no upstream keys.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Core ------------------------------------------------------------------
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str(
+    "SECRET_KEY",
+    default="django-insecure-local-only-set-SECRET_KEY-in-production-0f3c9a",
+)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "theset",
+    "catalog",
+    "shows",
+    "imports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "theset.urls"
+WSGI_APPLICATION = "theset.wsgi.application"
+ASGI_APPLICATION = "theset.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------
+
+SQLITE_BUSY_TIMEOUT_SECONDS = env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20)
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'theset.sqlite3'}"),
+}
+
+
+def _tune_database(database: dict) -> dict:
+    """WAL and a busy timeout on every SQLite connection; pooled-ish PostgreSQL."""
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        options = database.setdefault("OPTIONS", {})
+        # Readers never block the writer, and a writer waits instead of failing
+        # with "database is locked" while the queue worker writes too.
+        options.setdefault(
+            "init_command",
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000};",
+        )
+        options.setdefault("timeout", SQLITE_BUSY_TIMEOUT_SECONDS)
+        # Take the write lock at BEGIN so concurrent writers queue up instead of
+        # deadlocking on a read-to-write lock upgrade.
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        # An in-memory test database cannot use WAL; tests use a file like production.
+        name = Path(str(database["NAME"]))
+        database.setdefault("TEST", {}).setdefault(
+            "NAME", str(name.with_name(f"test_{name.name}"))
+        )
+    else:
+        database.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+        database.setdefault("CONN_HEALTH_CHECKS", True)
+    return database
+
+
+DATABASES["default"] = _tune_database(DATABASES["default"])
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, queue -----------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="") or None
+
+# Phases are idempotent, so a phase whose worker died is simply run again.
+# `retry` must exceed `timeout`, or a slow task is handed out twice while running.
+IMPORT_PHASE_TIMEOUT_SECONDS = env.int("IMPORT_PHASE_TIMEOUT_SECONDS", default=900)
+
+Q_CLUSTER = {
+    "name": "theset",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": IMPORT_PHASE_TIMEOUT_SECONDS,
+    "retry": IMPORT_PHASE_TIMEOUT_SECONDS + 60,
+    "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
+    "ack_failures": False,
+    "save_limit": 1000,
+    "catch_up": False,
+    "poll": 0.2,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Upstream APIs ---------------------------------------------------------
+
+TICKETMASTER_API_KEY = env.str("TICKETMASTER_API_KEY", default="")
+SPOTIFY_CLIENT_ID = env.str("SPOTIFY_CLIENT_ID", default="")
+SPOTIFY_CLIENT_SECRET = env.str("SPOTIFY_CLIENT_SECRET", default="")
+TICKETMASTER_BASE_URL = env.str("TICKETMASTER_BASE_URL", default="https://app.ticketmaster.com")
+SPOTIFY_API_URL = env.str("SPOTIFY_API_URL", default="https://api.spotify.com")
+SPOTIFY_ACCOUNTS_URL = env.str("SPOTIFY_ACCOUNTS_URL", default="https://accounts.spotify.com")
+SPOTIFY_APP_MODE = env.str("SPOTIFY_APP_MODE", default="auto")
+SPOTIFY_MARKET = env.str("SPOTIFY_MARKET", default="US")
+
+DEFAULT_CONCURRENCY = env.int("DEFAULT_CONCURRENCY", default=10)
+DEFAULT_RETRIES = env.int("DEFAULT_RETRIES", default=5)
+DEFAULT_TIMEOUT = env.float("DEFAULT_TIMEOUT", default=10.0)
+RETRY_AFTER_CAP_SECONDS = env.float("RETRY_AFTER_CAP_SECONDS", default=60.0)
+TICKETMASTER_RPS = env.float("TICKETMASTER_RPS", default=5.0)
+
+# --- Static files, i18n ------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}},
+}
