@@ -16,7 +16,8 @@ class SpotifyMatch(models.TextChoices):
 
 class Artist(TimestampedModel):
     tm_attraction_id = models.CharField("Ticketmaster attraction id", max_length=64)
-    spotify_id = models.CharField("Spotify id", max_length=32, null=True, blank=True)
+    # NULL, not "", for "unknown": many artists may lack one under the unique constraint.
+    spotify_id = models.CharField("Spotify id", max_length=32, null=True, blank=True)  # noqa: DJ001
     spotify_match = models.CharField(
         max_length=16, choices=SpotifyMatch.choices, default=SpotifyMatch.UNRESOLVED, blank=True
     )
@@ -30,7 +31,9 @@ class Artist(TimestampedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tm_attraction_id"], name="artist_unique_tm_attraction_id"),
+            models.UniqueConstraint(
+                fields=["tm_attraction_id"], name="artist_unique_tm_attraction_id"
+            ),
             models.UniqueConstraint(fields=["spotify_id"], name="artist_unique_spotify_id"),
             models.UniqueConstraint(fields=["slug"], name="artist_unique_slug"),
         ]
@@ -100,4 +103,4 @@ class ArtistTrack(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.artist} – {self.track}"
+        return f"{self.artist}: {self.track}"

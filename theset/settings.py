@@ -93,9 +93,7 @@ def _tune_database(database: dict) -> dict:
         options.setdefault("transaction_mode", "IMMEDIATE")
         # An in-memory test database cannot use WAL; tests use a file like production.
         name = Path(str(database["NAME"]))
-        database.setdefault("TEST", {}).setdefault(
-            "NAME", str(name.with_name(f"test_{name.name}"))
-        )
+        database.setdefault("TEST", {}).setdefault("NAME", str(name.with_name(f"test_{name.name}")))
     else:
         database.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
         database.setdefault("CONN_HEALTH_CHECKS", True)

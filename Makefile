@@ -1,0 +1,50 @@
+# TheSet importer. `make demo` and `make test` work on a fresh machine from a clean clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install demo test migrate sandbox serve lint format bench clean
+
+help:
+	@echo "make demo     set up and run the demo import against the offline sandbox"
+	@echo "make test     run the whole test suite (DATABASE_URL selects the database)"
+	@echo "make sandbox  serve the sandbox upstream on 127.0.0.1:8765"
+	@echo "make lint     ruff lint + format check"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when requirements.txt changes.
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	@echo
+	@echo "Database ready ($$($(BIN)/python -c 'import django,os;os.environ.setdefault("DJANGO_SETTINGS_MODULE","theset.settings");django.setup();from django.conf import settings;print(settings.DATABASES["default"]["NAME"])'))."
+	@echo "The import pipeline is not built yet: demo stops after migrating."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+sandbox: $(STAMP)
+	$(BIN)/python manage.py sandbox_upstream
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,59 @@
+"""Natural keys are unique constraints, so re-running an import can never duplicate a row."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from catalog.models import ArtistTrack
+from shows.models import Show
+from tests.factories import make_artist, make_track, make_venue
+
+pytestmark = pytest.mark.django_db
+
+
+def test_second_artist_with_same_attraction_id_is_refused():
+    make_artist(tm_attraction_id="K8vZ9171ob7")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_artist(tm_attraction_id="K8vZ9171ob7")
+
+
+def test_second_artist_with_same_spotify_id_is_refused_but_many_may_have_none():
+    make_artist(spotify_id=None)
+    make_artist(spotify_id=None)
+    make_artist(spotify_id="0exampleSpotifyArtist01")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_artist(spotify_id="0exampleSpotifyArtist01")
+
+
+def test_second_artist_with_same_slug_is_refused():
+    make_artist(slug="example-band")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_artist(slug="example-band")
+
+
+def test_second_show_with_same_event_id_is_refused():
+    artist = make_artist()
+    venue = make_venue()
+    Show.objects.create(tm_event_id="vvG1example0001", artist=artist, venue=venue)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Show.objects.create(tm_event_id="vvG1example0001", artist=make_artist(), venue=None)
+
+
+def test_second_venue_with_same_venue_id_is_refused():
+    make_venue(tm_venue_id="KovZexample1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_venue(tm_venue_id="KovZexample1")
+
+
+def test_second_link_for_same_artist_and_track_is_refused():
+    artist = make_artist()
+    track = make_track()
+    ArtistTrack.objects.create(artist=artist, track=track)
+    ArtistTrack.objects.create(artist=make_artist(), track=track)  # another artist: fine
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ArtistTrack.objects.create(artist=artist, track=track)
+
+
+def test_second_track_with_same_spotify_id_is_refused():
+    track = make_track()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_track(spotify_id=track.spotify_id)
