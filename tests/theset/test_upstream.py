@@ -1,0 +1,310 @@
+"""The shared upstream policy, against respx fakes: retries, Retry-After, no retry on 4xx, rate."""
+
+import asyncio
+import time
+
+import httpx
+import pytest
+import respx
+
+from theset.upstream import (
+    RateLimiter,
+    RetryPolicy,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamRateLimited,
+    describe_error_body,
+)
+
+BASE = "https://upstream.test"
+
+
+class RecordedSleep:
+    """Stands in for asyncio.sleep: records what the policy waited."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def client(*, retries: int = 3, cap: float = 60.0, sleep=None, **kwargs) -> UpstreamClient:
+    policy = RetryPolicy(
+        retries=retries, retry_after_cap_seconds=cap, sleep=sleep or RecordedSleep()
+    )
+    return UpstreamClient(provider="Spotify", base_url=BASE, retry=policy, **kwargs)
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+@respx.mock
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_is_retried_until_it_succeeds(status):
+    route = respx.get(f"{BASE}/v1/thing").mock(
+        side_effect=[
+            httpx.Response(status),
+            httpx.Response(status),
+            httpx.Response(200, json={"ok": 1}),
+        ]
+    )
+
+    async def go():
+        async with client() as upstream:
+            return await upstream.get_json("thing", "/v1/thing"), upstream.stats
+
+    body, stats = run(go())
+    assert body == {"ok": 1}
+    assert route.call_count == 3
+    assert stats.retries == 2
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("dropped"),
+    ],
+    ids=["connect", "timeout", "dropped"],
+)
+def test_transport_errors_are_retried(error):
+    route = respx.get(f"{BASE}/v1/thing").mock(side_effect=[error, httpx.Response(200, json=[])])
+
+    async def go():
+        async with client() as upstream:
+            return await upstream.get_json("thing", "/v1/thing")
+
+    assert run(go()) == []
+    assert route.call_count == 2
+
+
+@respx.mock
+def test_backoff_grows_with_jitter_and_gives_up_with_a_readable_error():
+    sleep = RecordedSleep()
+    route = respx.get(f"{BASE}/v1/thing").mock(
+        return_value=httpx.Response(
+            503, json={"error": {"status": 503, "message": "Service unavailable"}}
+        )
+    )
+
+    async def go():
+        async with client(retries=4, sleep=sleep) as upstream:
+            await upstream.get_json("several tracks", "/v1/thing")
+
+    with pytest.raises(UpstreamError) as caught:
+        run(go())
+    assert route.call_count == 5
+    assert len(sleep.waits) == 4
+    assert all(0 <= wait <= 8 for wait in sleep.waits)
+    assert str(caught.value) == "Spotify several tracks answered HTTP 503: Service unavailable"
+    assert caught.value.status == 503
+
+
+@respx.mock
+def test_connection_errors_exhausted_name_the_endpoint():
+    respx.get(f"{BASE}/v1/thing").mock(side_effect=httpx.ConnectError("refused"))
+
+    async def go():
+        async with client(retries=2) as upstream:
+            await upstream.get_json("artist albums", "/v1/thing")
+
+    with pytest.raises(
+        UpstreamError, match=r"^Spotify artist albums: ConnectError after 3 attempts"
+    ):
+        run(go())
+
+
+@respx.mock
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_other_4xx_are_never_retried(status):
+    route = respx.get(f"{BASE}/v1/thing").mock(
+        return_value=httpx.Response(status, json={"error": {"status": status, "message": "nope"}})
+    )
+
+    async def go():
+        async with client() as upstream:
+            await upstream.get_json("thing", "/v1/thing")
+
+    with pytest.raises(UpstreamError) as caught:
+        run(go())
+    assert route.call_count == 1
+    assert caught.value.status == status
+
+
+@respx.mock
+def test_429_waits_what_retry_after_says_and_counts_it():
+    sleep = RecordedSleep()
+    respx.get(f"{BASE}/v1/thing").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "7"}, json={"error": {"status": 429}}),
+            httpx.Response(429, headers={"Retry-After": "2"}, json={"error": {"status": 429}}),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+
+    async def go():
+        async with client(sleep=sleep) as upstream:
+            return await upstream.get_json("thing", "/v1/thing"), upstream.stats
+
+    body, stats = run(go())
+    assert body == {"ok": True}
+    assert sleep.waits == [7.0, 2.0]
+    assert stats.rate_limited == 2
+    assert stats.retry_after_wait_seconds == 9.0
+
+
+@respx.mock
+def test_429_without_retry_after_waits_a_second():
+    sleep = RecordedSleep()
+    respx.get(f"{BASE}/discovery/v2/events.json").mock(
+        side_effect=[
+            httpx.Response(429, json={"fault": {"faultstring": "Spike arrest violation"}}),
+            httpx.Response(200, json={}),
+        ]
+    )
+
+    async def go():
+        async with client(sleep=sleep) as upstream:
+            return await upstream.get_json("events", "/discovery/v2/events.json")
+
+    run(go())
+    assert sleep.waits == [1.0]
+
+
+@respx.mock
+def test_429_asking_for_more_than_the_cap_fails_at_once_as_rate_limited():
+    route = respx.get(f"{BASE}/v1/thing").mock(
+        return_value=httpx.Response(
+            429,
+            headers={"Retry-After": "3600"},
+            json={
+                "error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}
+            },
+        )
+    )
+
+    async def go():
+        async with client(cap=60) as upstream:
+            await upstream.get_json("artist", "/v1/thing")
+
+    with pytest.raises(
+        UpstreamRateLimited, match="rate limited: Retry-After 3600 s is over the 60 s cap"
+    ):
+        run(go())
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_concurrency_is_bounded():
+    in_flight = 0
+    peak = 0
+
+    async def slow(request):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return httpx.Response(200, json={})
+
+    respx.get(url__startswith=f"{BASE}/v1/").mock(side_effect=slow)
+
+    async def go():
+        async with client(concurrency=3) as upstream:
+            await asyncio.gather(*(upstream.get_json("thing", f"/v1/{n}") for n in range(20)))
+
+    run(go())
+    assert peak == 3
+
+
+@respx.mock
+def test_the_limiter_holds_five_requests_per_second():
+    sent: list[float] = []
+
+    def record(request):
+        sent.append(time.monotonic())
+        return httpx.Response(200, json={})
+
+    respx.get(url__startswith=f"{BASE}/discovery/").mock(side_effect=record)
+    limiter = RateLimiter(name="test-five-rps", requests_per_second=5, redis_url=None)
+
+    async def go():
+        async with client(rate_limiter=limiter, concurrency=10) as upstream:
+            await asyncio.gather(*(upstream.get_json("e", f"/discovery/{n}") for n in range(12)))
+            return upstream.stats
+
+    stats = run(go())
+    assert len(sent) == 12
+    # No one-second window holds more than five requests.
+    for i, start in enumerate(sent):
+        assert sum(1 for t in sent[i:] if t - start < 1.0) <= 5
+    assert stats.limiter_wait_seconds > 0
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            {"error": {"status": 401, "message": "The access token expired"}},
+            "The access token expired",
+        ),
+        (
+            {"error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}},
+            "Too many requests (QUOTA_EXCEEDED)",
+        ),
+        (
+            {"error": "invalid_client", "error_description": "Invalid client"},
+            "invalid_client: Invalid client",
+        ),
+        (
+            {"errors": [{"code": "DIS1004", "detail": "Resource not found"}]},
+            "DIS1004 Resource not found",
+        ),
+        (
+            {
+                "fault": {
+                    "faultstring": "Invalid ApiKey",
+                    "detail": {"errorcode": "oauth.v2.InvalidApiKey"},
+                }
+            },
+            "Invalid ApiKey (oauth.v2.InvalidApiKey)",
+        ),
+    ],
+    ids=["spotify", "spotify-reason", "accounts", "ticketmaster", "ticketmaster-gateway"],
+)
+def test_error_bodies_become_readable_reasons(body, expected):
+    assert describe_error_body(httpx.Response(400, json=body)) == expected
+
+
+@respx.mock
+def test_the_redis_limiter_is_shared_between_clients():
+    """Two clients (as two workers would be) draw from one Redis bucket."""
+    import uuid
+
+    sent: list[float] = []
+
+    def record(request):
+        sent.append(time.monotonic())
+        return httpx.Response(200, json={})
+
+    respx.get(url__startswith=f"{BASE}/discovery/").mock(side_effect=record)
+    name = f"test-shared-{uuid.uuid4().hex}"
+
+    async def worker(count: int):
+        limiter = RateLimiter(
+            name=name, requests_per_second=5, redis_url="redis://127.0.0.1:6379/15"
+        )
+        async with client(rate_limiter=limiter) as upstream:
+            await asyncio.gather(*(upstream.get_json("e", f"/discovery/{n}") for n in range(count)))
+
+    async def go():
+        await asyncio.gather(worker(6), worker(6))
+
+    run(go())
+    assert len(sent) == 12
+    for i, start in enumerate(sent):
+        assert sum(1 for t in sent[i:] if t - start < 1.0) <= 5

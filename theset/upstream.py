@@ -1,0 +1,358 @@
+"""The one upstream HTTP policy every provider client goes through.
+
+Connection pooling and timeouts (httpx), retries with exponential backoff and
+jitter (tenacity) on connection errors, timeouts and 5xx, `Retry-After` on 429
+(capped), never a retry on another 4xx, a rate limiter per upstream key
+(pyrate-limiter; in-process, or shared through Redis when `REDIS_URL` is set)
+and bounded concurrency. Provider clients describe endpoints and parse answers;
+they never retry, sleep or count on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from django.conf import settings
+from pyrate_limiter import InMemoryBucket, Limiter, Rate, RedisBucket
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+# Ticketmaster sends no Retry-After on a per-second spike arrest: wait a second.
+DEFAULT_429_WAIT_SECONDS = 1.0
+
+
+class UpstreamError(Exception):
+    """An upstream call that failed for good, described without URLs or secrets."""
+
+    def __init__(self, *, provider: str, endpoint: str, status: int | None, detail: str) -> None:
+        self.provider = provider
+        self.endpoint = endpoint
+        self.status = status
+        self.detail = detail
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.status is None:
+            return f"{self.provider} {self.endpoint}: {self.detail}"
+        return f"{self.provider} {self.endpoint} answered HTTP {self.status}: {self.detail}"
+
+
+class UpstreamRateLimited(UpstreamError):
+    """429 with a `Retry-After` longer than we are willing to wait in this phase."""
+
+
+@dataclass
+class UpstreamStats:
+    """What one client did: requests per endpoint, retries, 429s and time spent waiting."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    rate_limited: int = 0
+    retry_after_wait_seconds: float = 0.0
+    limiter_wait_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": dict(self.requests),
+            "requests_total": sum(self.requests.values()),
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "retry_after_wait_seconds": round(self.retry_after_wait_seconds, 3),
+            "limiter_wait_seconds": round(self.limiter_wait_seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int
+    retry_after_cap_seconds: float
+    backoff_initial_seconds: float = 0.25
+    backoff_max_seconds: float = 8.0
+    # Injectable so tests can observe waits without sleeping.
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    @classmethod
+    def from_settings(cls) -> RetryPolicy:
+        return cls(
+            retries=settings.DEFAULT_RETRIES,
+            retry_after_cap_seconds=settings.RETRY_AFTER_CAP_SECONDS,
+        )
+
+
+class _RetryableAnswer(Exception):
+    """A 5xx or 429 answer: worth another try (after `retry_after` for a 429)."""
+
+    def __init__(self, response: httpx.Response, retry_after: float | None) -> None:
+        self.response = response
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {response.status_code}")
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    # httpx.TimeoutException and connection errors are both TransportErrors.
+    return isinstance(exc, _RetryableAnswer | httpx.TransportError)
+
+
+class _WaitRetryAfterOrBackoff:
+    """tenacity wait: what a 429 asks for, else exponential backoff with full jitter."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._backoff = wait_random_exponential(
+            multiplier=policy.backoff_initial_seconds, max=policy.backoff_max_seconds
+        )
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, _RetryableAnswer) and exc.response.status_code == 429:
+            return exc.retry_after if exc.retry_after is not None else DEFAULT_429_WAIT_SECONDS
+        return self._backoff(retry_state)
+
+
+def describe_error_body(response: httpx.Response) -> str:
+    """A short, readable reason from any of the providers' error bodies."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or "no reason given"
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):  # Spotify Web API
+            message = error.get("message") or response.reason_phrase
+            reason = error.get("reason")
+            return f"{message} ({reason})" if reason else str(message)
+        if isinstance(error, str):  # Spotify accounts
+            return f"{error}: {body.get('error_description', '')}".rstrip(": ")
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):  # Ticketmaster
+            return f"{errors[0].get('code', '')} {errors[0].get('detail', '')}".strip()
+        fault = body.get("fault")
+        if isinstance(fault, dict):  # Ticketmaster gateway (key, quota, spike arrest)
+            code = (fault.get("detail") or {}).get("errorcode", "")
+            return (
+                f"{fault.get('faultstring', '')} ({code})" if code else fault.get("faultstring", "")
+            )
+    return response.reason_phrase or "no reason given"
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+# --- Rate limiting ------------------------------------------------------------
+
+_in_process_limiters: dict[tuple[str, str, float], Limiter] = {}
+
+
+def _rate(requests_per_second: float) -> Rate:
+    limit = max(1, round(requests_per_second))
+    return Rate(limit, round(1000 * limit / requests_per_second))
+
+
+def key_fingerprint(secret: str) -> str:
+    """A stable, non-reversible name for an API key (for limiter buckets, never logs)."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+class RateLimiter:
+    """Requests per second for one upstream key, shared by every client of this process,
+    or by every process through Redis when `REDIS_URL` is set."""
+
+    def __init__(self, *, name: str, requests_per_second: float, redis_url: str | None) -> None:
+        self.name = name
+        self._rps = requests_per_second
+        self._redis_url = redis_url
+        self._limiter: Limiter | None = None
+        self._redis: Any = None
+
+    async def _get(self) -> Limiter:
+        if self._limiter is None:
+            if self._redis_url:
+                from redis.asyncio import Redis
+
+                # Redis clients belong to one event loop: one per client session.
+                self._redis = Redis.from_url(self._redis_url)
+                bucket = await RedisBucket.init(
+                    [_rate(self._rps)], self._redis, f"theset:ratelimit:{self.name}"
+                )
+                self._limiter = Limiter(bucket)
+            else:
+                key = (self.name, "memory", self._rps)
+                if key not in _in_process_limiters:
+                    _in_process_limiters[key] = Limiter(InMemoryBucket([_rate(self._rps)]))
+                self._limiter = _in_process_limiters[key]
+        return self._limiter
+
+    async def acquire(self) -> float:
+        """Wait for a permit; return the seconds waited."""
+        limiter = await self._get()
+        started = time.monotonic()
+        await limiter.try_acquire_async(self.name, blocking=True)
+        return time.monotonic() - started
+
+    async def aclose(self) -> None:
+        if self._redis is not None:
+            if self._limiter is not None:
+                self._limiter.close()
+            await self._redis.aclose()
+            self._redis = None
+            self._limiter = None
+
+
+# --- The client -----------------------------------------------------------------
+
+
+class UpstreamClient:
+    """An `httpx.AsyncClient` wrapped in the policy. Use as `async with`."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        params: dict[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.provider = provider
+        self.stats = UpstreamStats()
+        concurrency = concurrency or settings.DEFAULT_CONCURRENCY
+        self._retry = retry or RetryPolicy.from_settings()
+        self._rate_limiter = rate_limiter
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=timeout or settings.DEFAULT_TIMEOUT,
+            params=params,
+            auth=auth,
+            transport=transport,
+            limits=httpx.Limits(
+                max_connections=concurrency * 2, max_keepalive_connections=concurrency
+            ),
+            headers={"Accept": "application/json", "User-Agent": "TheSet-importer/1.0"},
+        )
+
+    async def __aenter__(self) -> UpstreamClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        if self._rate_limiter is not None:
+            await self._rate_limiter.aclose()
+
+    async def get_json(
+        self, endpoint: str, url: str, *, params: dict[str, Any] | None = None
+    ) -> Any:
+        """GET `url` (relative to the base URL, or absolute) and return its JSON body.
+
+        Raises `UpstreamError` naming `endpoint` and the status when the call
+        fails for good; `UpstreamRateLimited` when a 429 asks for too long a wait.
+        """
+        response = await self._send(endpoint, "GET", url, params=params)
+        return self._json(endpoint, response)
+
+    async def post_form_json(
+        self, endpoint: str, url: str, *, data: dict[str, str], auth: Any
+    ) -> Any:
+        response = await self._send(endpoint, "POST", url, data=data, auth=auth)
+        return self._json(endpoint, response)
+
+    def _json(self, endpoint: str, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UpstreamError(
+                provider=self.provider,
+                endpoint=endpoint,
+                status=response.status_code,
+                detail="answer is not valid JSON",
+            ) from exc
+
+    async def _send(self, endpoint: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_is_retryable),
+            stop=stop_after_attempt(self._retry.retries + 1),
+            wait=_WaitRetryAfterOrBackoff(self._retry),
+            sleep=self._retry.sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        try:
+            return await retrying(self._attempt, endpoint, method, url, **kwargs)
+        except _RetryableAnswer as exc:
+            raise self._error(endpoint, exc.response) from None
+        except httpx.TransportError as exc:
+            detail = f"{type(exc).__name__} after {self._retry.retries + 1} attempts"
+            if str(exc):
+                detail = f"{detail}: {exc}"
+            raise UpstreamError(
+                provider=self.provider, endpoint=endpoint, status=None, detail=detail
+            ) from None
+
+    async def _attempt(self, endpoint: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async with self._semaphore:
+            if self._rate_limiter is not None:
+                self.stats.limiter_wait_seconds += await self._rate_limiter.acquire()
+            self.stats.requests[endpoint] += 1
+            response = await self._http.request(method, url, **kwargs)
+        if response.status_code == 429:
+            self.stats.rate_limited += 1
+            retry_after = _retry_after_seconds(response)
+            if retry_after is not None and retry_after > self._retry.retry_after_cap_seconds:
+                raise self._error(endpoint, response, rate_limited=True)
+            raise _RetryableAnswer(response, retry_after)
+        if response.status_code >= 500:
+            raise _RetryableAnswer(response, None)
+        if response.status_code >= 400:
+            raise self._error(endpoint, response)
+        return response
+
+    def _count_retry(self, retry_state: RetryCallState) -> None:
+        self.stats.retries += 1
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, _RetryableAnswer) and exc.response.status_code == 429:
+            wait = retry_state.upcoming_sleep
+            self.stats.retry_after_wait_seconds += wait
+
+    def _error(
+        self, endpoint: str, response: httpx.Response, *, rate_limited: bool = False
+    ) -> UpstreamError:
+        detail = describe_error_body(response)
+        if rate_limited:
+            detail = (
+                f"rate limited: Retry-After {response.headers.get('Retry-After')} s is over "
+                f"the {self._retry.retry_after_cap_seconds:g} s cap ({detail})"
+            )
+            return UpstreamRateLimited(
+                provider=self.provider,
+                endpoint=endpoint,
+                status=response.status_code,
+                detail=detail,
+            )
+        return UpstreamError(
+            provider=self.provider, endpoint=endpoint, status=response.status_code, detail=detail
+        )
