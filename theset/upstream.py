@@ -265,14 +265,19 @@ class UpstreamClient:
             await self._rate_limiter.aclose()
 
     async def get_json(
-        self, endpoint: str, url: str, *, params: dict[str, Any] | None = None
+        self,
+        endpoint: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """GET `url` (relative to the base URL, or absolute) and return its JSON body.
 
         Raises `UpstreamError` naming `endpoint` and the status when the call
         fails for good; `UpstreamRateLimited` when a 429 asks for too long a wait.
         """
-        response = await self._send(endpoint, "GET", url, params=params)
+        response = await self._send(endpoint, "GET", url, params=params, headers=headers)
         return self._json(endpoint, response)
 
     async def post_form_json(
