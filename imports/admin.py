@@ -38,7 +38,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         "message",
         "counters",
         "drop_counts",
-        "phase_timings",
+        "warnings",
         "spotify_app_mode",
         "error",
         "attempt",

@@ -39,8 +39,8 @@ class ImportRun(models.Model):
     counters = models.JSONField(default=dict, blank=True)
     # Studio-only decisions: {"live_album": 120, "duplicate_isrc": 300, ...}.
     drop_counts = models.JSONField(default=dict, blank=True)
-    # {"identity": {"started_at": iso, "finished_at": iso, "seconds": 1.2}, ...}.
-    phase_timings = models.JSONField(default=dict, blank=True)
+    # What a reader should know about how the run went, e.g. a fallback it took.
+    warnings = models.JSONField(default=list, blank=True)
     spotify_app_mode = models.CharField(max_length=16, blank=True)
     error = models.TextField(blank=True)
     attempt = models.PositiveSmallIntegerField(default=1)
@@ -79,13 +79,74 @@ class AppendOnlyError(Exception):
     """Progress events are history: they are never changed once written."""
 
 
+class ImportPhase(models.Model):
+    """One phase of one run: its own progress, timing, attempt and figures.
+
+    Shows and catalog run in parallel, possibly in different processes, so each
+    writes its own row instead of read-modify-writing a shared JSON field.
+    """
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="phases")
+    phase = models.CharField(max_length=16, choices=ImportStage.choices)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    percent = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    counters = models.JSONField(default=dict, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "phase"], name="import_phase_unique_per_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phase} of run #{self.run_id} ({self.status})"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class DroppedTrack(models.Model):
+    """A track the studio-only rules left out of a run's catalog, and why."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="dropped_tracks")
+    spotify_id = models.CharField(max_length=32)
+    name = models.CharField(max_length=500)
+    album_name = models.CharField(max_length=500, blank=True)
+    isrc = models.CharField(max_length=15, blank=True)
+    reason = models.CharField(max_length=32, db_index=True)
+    # For duplicates: the Spotify id of the version that was kept.
+    duplicate_of = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["run", "reason", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "spotify_id"], name="dropped_track_unique_per_run"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.reason})"
+
+
 class ImportEvent(models.Model):
     """One progress report of a run; its id is the SSE event id used for replay."""
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="events")
     stage = models.CharField(max_length=16, choices=ImportStage.choices)
     status = models.CharField(max_length=16, choices=ImportStatus.choices)
-    percent = models.PositiveSmallIntegerField()
+    percent = models.PositiveSmallIntegerField(help_text="progress of this stage")
+    overall_percent = models.PositiveSmallIntegerField(default=0, help_text="progress of the run")
     message = models.CharField(max_length=500, blank=True)
     counters = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -282,7 +282,7 @@ class TicketmasterClient:
         tm_attraction_id: str,
         *,
         since: datetime,
-        on_page: Callable[[UpcomingEvents, int], None] | None = None,
+        on_page: Callable[[UpcomingEvents, int], Awaitable[None]] | None = None,
     ) -> UpcomingEvents:
         """Every event of the attraction starting at or after `since`, each once.
 
@@ -291,7 +291,7 @@ class TicketmasterClient:
         event seen (inclusive, so nothing at that instant is lost; the overlap
         is removed by event id). That costs one request per 200 events plus at
         most one per window, fewer than bisecting the date range.
-        `on_page(result, expected_total)` is called after every page.
+        `on_page(result, expected_total)` is awaited after every page.
         """
         result = UpcomingEvents()
         seen: set[str] = set()
@@ -319,7 +319,7 @@ class TicketmasterClient:
         window_start: datetime,
         result: UpcomingEvents,
         seen: set[str],
-        on_page: Callable[[UpcomingEvents, int], None] | None,
+        on_page: Callable[[UpcomingEvents, int], Awaitable[None]] | None,
     ) -> datetime | None:
         """Fetch one window's pages; return where the next window starts, or None when done."""
         params = {
@@ -336,14 +336,14 @@ class TicketmasterClient:
         pages = [first]
         self._collect(first, result, seen)
         if on_page:
-            on_page(result, total)
+            await on_page(result, total)
         last_page = min(total_pages - 1, MAX_PAGE_INDEX)
 
         async def fetch(number: int) -> dict[str, Any]:
             page = await self._events_page(params, number)
             self._collect(page, result, seen)
             if on_page:
-                on_page(result, total)
+                await on_page(result, total)
             return page
 
         pages += await asyncio.gather(*(fetch(n) for n in range(1, last_page + 1)))

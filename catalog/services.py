@@ -1,0 +1,193 @@
+"""Writes for artists and their studio catalog: bulk upserts on the natural keys."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.models import Album, Artist, ArtistTrack, SpotifyMatch, Track
+from catalog.spotify import SpotifyAlbumSummary
+
+BATCH_SIZE = 500
+ALBUM_UPDATE_FIELDS = [
+    "name",
+    "album_type",
+    "release_date",
+    "release_date_precision",
+    "total_tracks",
+    "image_url",
+    "updated_at",
+]
+TRACK_UPDATE_FIELDS = [
+    "isrc",
+    "name",
+    "album",
+    "duration_ms",
+    "popularity",
+    "disc_number",
+    "track_number",
+    "is_remix",
+    "updated_at",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StudioTrack:
+    """A track the studio-only rules kept, with everything we store about it."""
+
+    spotify_id: str
+    name: str
+    isrc: str | None
+    album_spotify_id: str
+    duration_ms: int
+    popularity: int | None
+    disc_number: int
+    track_number: int
+    is_remix: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogWritten:
+    albums: int
+    tracks: int
+    links_added: int
+    links_removed: int
+
+
+def artist_shell_slug(tm_attraction_id: str) -> str:
+    """The slug of an artist whose name is not known yet (ids differ by case, slugs can't)."""
+    digest = hashlib.sha256(tm_attraction_id.encode()).hexdigest()[:6]
+    return f"tm-{slugify(tm_attraction_id)[:90].lower()}-{digest}"
+
+
+def artist_shell_upsert(*, tm_attraction_id: str) -> Artist:
+    """The artist row for an attraction id, created empty if new (one query either way)."""
+    Artist.objects.bulk_create(
+        [Artist(tm_attraction_id=tm_attraction_id, slug=artist_shell_slug(tm_attraction_id))],
+        ignore_conflicts=True,
+    )
+    return Artist.objects.get(tm_attraction_id=tm_attraction_id)
+
+
+def artist_identity_update(
+    *,
+    artist_id: int,
+    name: str,
+    image_url: str,
+    genres: Sequence[str],
+    spotify_id: str | None,
+    spotify_match: SpotifyMatch,
+) -> Artist:
+    """Store what identity found. The slug is set once, from the name, and then never
+    changes (pages and API clients link to it); a clash gets the attraction id appended.
+    """
+    artist = Artist.objects.get(pk=artist_id)
+    artist.name = name
+    artist.image_url = image_url
+    artist.genres = list(genres)
+    artist.spotify_match = spotify_match
+    if spotify_id and Artist.objects.filter(spotify_id=spotify_id).exclude(pk=artist_id).exists():
+        # Two attractions for one Spotify artist: the id stays with the first one.
+        spotify_id = None
+    artist.spotify_id = spotify_id
+    fields = ["name", "image_url", "genres", "spotify_id", "spotify_match", "updated_at"]
+    if artist.slug == artist_shell_slug(artist.tm_attraction_id) and slugify(name):
+        preferred = slugify(name)[:100]
+        for slug in (preferred, f"{preferred}-{slugify(artist.tm_attraction_id).lower()}"):
+            try:
+                with transaction.atomic():
+                    Artist.objects.filter(pk=artist_id).update(slug=slug)
+                artist.slug = slug
+                break
+            except IntegrityError:
+                continue
+    artist.save(update_fields=fields)
+    return artist
+
+
+def catalog_upsert(
+    *,
+    artist_id: int,
+    albums: Sequence[SpotifyAlbumSummary],
+    tracks: Sequence[StudioTrack],
+) -> CatalogWritten:
+    """Make the artist's studio catalog exactly `tracks`, in one transaction.
+
+    Albums holding at least one kept track and the tracks are upserted; links
+    to tracks no longer kept are removed (the tracks themselves stay, other
+    artists may link them).
+    """
+    kept_album_ids = {track.album_spotify_id for track in tracks}
+    album_rows = [
+        Album(
+            spotify_id=album.spotify_id,
+            name=album.name,
+            album_type=album.album_type,
+            release_date=album.release_date,
+            release_date_precision=album.release_date_precision,
+            total_tracks=album.total_tracks,
+            image_url=album.image_url,
+        )
+        for album in {a.spotify_id: a for a in albums}.values()
+        if album.spotify_id in kept_album_ids
+    ]
+    with transaction.atomic():
+        Album.objects.bulk_create(
+            album_rows,
+            batch_size=BATCH_SIZE,
+            update_conflicts=True,
+            unique_fields=["spotify_id"],
+            update_fields=ALBUM_UPDATE_FIELDS,
+        )
+        album_pks = dict(
+            Album.objects.filter(spotify_id__in=kept_album_ids).values_list("spotify_id", "pk")
+        )
+        track_rows = [
+            Track(
+                spotify_id=track.spotify_id,
+                isrc=track.isrc or "",
+                name=track.name,
+                album_id=album_pks[track.album_spotify_id],
+                duration_ms=track.duration_ms,
+                popularity=track.popularity,
+                disc_number=track.disc_number,
+                track_number=track.track_number,
+                is_remix=track.is_remix,
+            )
+            for track in {t.spotify_id: t for t in tracks}.values()
+        ]
+        Track.objects.bulk_create(
+            track_rows,
+            batch_size=BATCH_SIZE,
+            update_conflicts=True,
+            unique_fields=["spotify_id"],
+            update_fields=TRACK_UPDATE_FIELDS,
+        )
+        track_pks = set(
+            Track.objects.filter(spotify_id__in=[row.spotify_id for row in track_rows]).values_list(
+                "pk", flat=True
+            )
+        )
+        linked = set(
+            ArtistTrack.objects.filter(artist_id=artist_id).values_list("track_id", flat=True)
+        )
+        ArtistTrack.objects.bulk_create(
+            [ArtistTrack(artist_id=artist_id, track_id=pk) for pk in track_pks - linked],
+            batch_size=BATCH_SIZE,
+            ignore_conflicts=True,
+        )
+        links_removed, _ = ArtistTrack.objects.filter(
+            artist_id=artist_id, track_id__in=linked - track_pks
+        ).delete()
+        Artist.objects.filter(pk=artist_id).update(catalog_synced_at=timezone.now())
+    return CatalogWritten(
+        albums=len(album_rows),
+        tracks=len(track_rows),
+        links_added=len(track_pks - linked),
+        links_removed=links_removed,
+    )

@@ -1,0 +1,250 @@
+"""The import of one artist, phase by phase.
+
+Each phase is an async function of a run id that reads what it needs from the
+database, calls the upstream clients, writes through the apps' services and
+reports progress. The same functions run inline (`import_artist --inline`,
+tests) and, one task each, on the django-q2 cluster.
+
+    identity ──┬── shows & venues ──┬── finalize
+               └── catalog ─────────┘
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import rules
+from catalog.models import SpotifyMatch
+from catalog.services import artist_identity_update
+from catalog.spotify import SpotifyClient
+from catalog.sync import sync_catalog
+from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.progress import PhaseReporter
+from shows.sync import sync_shows
+from shows.ticketmaster import TicketmasterClient
+from theset.upstream import UpstreamError
+
+logger = logging.getLogger(__name__)
+
+# Tests hand the phases an in-process transport (the sandbox); production uses sockets.
+Transports = dict[str, httpx.AsyncBaseTransport | None]
+
+
+def readable_error(exc: BaseException) -> str:
+    """What went wrong, for staff and API clients: no traceback, no secrets."""
+    if isinstance(exc, UpstreamError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class PhaseFailed(Exception):
+    """A phase failed; its error is already recorded on the run."""
+
+
+async def _run_phase(
+    run_id: int,
+    phase: ImportStage,
+    body: Callable[[PhaseReporter], Awaitable[tuple[str, dict[str, Any]]]],
+) -> None:
+    reporter = PhaseReporter(run_id=run_id, phase=phase)
+    await sync_to_async(reporter.start)()
+    try:
+        message, counters = await body(reporter)
+    except Exception as exc:
+        error = readable_error(exc)
+        logger.warning("import run %s: %s failed: %s", run_id, phase, error)
+        await sync_to_async(_fail_run)(run_id, phase, error)
+        raise PhaseFailed(error) from exc
+    await sync_to_async(reporter.finish)(message, counters)
+
+
+def _fail_run(run_id: int, phase: ImportStage, error: str) -> None:
+    PhaseReporter(run_id=run_id, phase=phase).fail(error)
+    with transaction.atomic():
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportStatus.FAILED,
+            error=error,
+            message=f"{phase.label} failed",
+            finished_at=timezone.now(),
+        )
+        PhaseReporter(run_id=run_id, phase=phase).report(0, f"{phase.label} failed: {error}")
+
+
+def _report(reporter: PhaseReporter) -> Callable[..., Awaitable[Any]]:
+    return sync_to_async(reporter.report)
+
+
+def _run_with_artist(run_id: int) -> ImportRun:
+    return ImportRun.objects.select_related("artist").get(pk=run_id)
+
+
+# --- Phases ---------------------------------------------------------------------
+
+
+async def identity_phase(run_id: int, *, transports: Transports | None = None) -> None:
+    """Name, slug, images, genres and the Spotify id (from Ticketmaster's link, else a
+    strict name search on Spotify; how it matched is recorded)."""
+    transports = transports or {}
+
+    async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
+        run = await sync_to_async(_run_with_artist)(run_id)
+        async with TicketmasterClient.from_settings(transport=transports.get("ticketmaster")) as tm:
+            attraction = await tm.attraction(run.artist.tm_attraction_id)
+        await _report(reporter)(40, f"found {attraction.name} on Ticketmaster", None)
+        spotify_id, match = attraction.spotify_id, SpotifyMatch.EXTERNAL_LINK
+        if not spotify_id:
+            async with SpotifyClient.from_settings(transport=transports.get("spotify")) as spotify:
+                candidates = await spotify.search_artists(attraction.name)
+            found = rules.pick_spotify_artist(
+                attraction.name, [(c.spotify_id, c.name) for c in candidates]
+            )
+            spotify_id, match = (
+                (found, SpotifyMatch.NAME_SEARCH) if found else (None, SpotifyMatch.NOT_FOUND)
+            )
+        artist = await sync_to_async(artist_identity_update)(
+            artist_id=run.artist_id,
+            name=attraction.name,
+            image_url=attraction.image_url,
+            genres=attraction.genres,
+            spotify_id=spotify_id,
+            spotify_match=match,
+        )
+        return (
+            f"{artist.name}: Spotify {match.label.lower()}",
+            {"spotify_match": match.value, "slug": artist.slug},
+        )
+
+    await _run_phase(run_id, ImportStage.IDENTITY, body)
+
+
+async def shows_phase(run_id: int, *, transports: Transports | None = None) -> None:
+    transports = transports or {}
+
+    async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
+        run = await sync_to_async(_run_with_artist)(run_id)
+        async with TicketmasterClient.from_settings(transport=transports.get("ticketmaster")) as tm:
+            result = await sync_shows(
+                artist_id=run.artist_id,
+                tm_attraction_id=run.artist.tm_attraction_id,
+                client=tm,
+                report=_report(reporter),
+            )
+            requests = tm.stats.as_dict()
+        counters = result.counters() | {"ticketmaster_requests": requests}
+        if result.malformed_events:
+            counters["malformed_events"] = result.malformed_events[:50]
+        return f"{result.shows} shows at {result.venues} venues", counters
+
+    await _run_phase(run_id, ImportStage.SHOWS, body)
+
+
+async def catalog_phase(run_id: int, *, transports: Transports | None = None) -> None:
+    transports = transports or {}
+
+    async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
+        run = await sync_to_async(_run_with_artist)(run_id)
+        if not run.artist.spotify_id:
+            await sync_to_async(_add_warning)(run_id, "no Spotify artist: catalog not imported")
+            return "no Spotify artist", {"tracks_kept": 0}
+        async with SpotifyClient.from_settings(transport=transports.get("spotify")) as spotify:
+            result = await sync_catalog(
+                artist_id=run.artist_id,
+                spotify_artist_id=run.artist.spotify_id,
+                client=spotify,
+                report=_report(reporter),
+            )
+            requests = spotify.stats.as_dict()
+        await sync_to_async(_record_catalog)(run_id, result)
+        counters = result.counters() | {"spotify_requests": requests}
+        return f"{result.tracks_kept} studio songs of {result.raw_tracks} tracks", counters
+
+    await _run_phase(run_id, ImportStage.CATALOG, body)
+
+
+def _add_warning(run_id: int, warning: str) -> None:
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if warning not in run.warnings:
+            run.warnings = [*run.warnings, warning]
+            run.save(update_fields=["warnings", "updated_at"])
+
+
+def _record_catalog(run_id: int, result) -> None:
+    """The drop report of this run: per-reason counts and one row per dropped track."""
+    with transaction.atomic():
+        ImportRun.objects.filter(pk=run_id).update(
+            drop_counts=result.drop_counts, spotify_app_mode=result.spotify_app_mode
+        )
+        DroppedTrack.objects.filter(run_id=run_id).delete()
+        DroppedTrack.objects.bulk_create(
+            [
+                DroppedTrack(
+                    run_id=run_id,
+                    spotify_id=drop.spotify_id,
+                    name=drop.name[:500],
+                    album_name=drop.album_name[:500],
+                    isrc=drop.isrc,
+                    reason=drop.reason,
+                    duplicate_of=drop.duplicate_of,
+                )
+                for drop in result.dropped
+            ],
+            batch_size=500,
+        )
+    for warning in result.warnings:
+        _add_warning(run_id, warning)
+
+
+def finalize_phase(run_id: int) -> ImportRun:
+    """Mark the run succeeded with the figures of its phases (a failed run stays failed)."""
+    reporter = PhaseReporter(run_id=run_id, phase=ImportStage.FINALIZE)
+    reporter.start()
+    phases = {p.phase: p for p in ImportPhase.objects.filter(run_id=run_id)}
+    counters: dict[str, Any] = {}
+    for name in (ImportStage.IDENTITY, ImportStage.SHOWS, ImportStage.CATALOG):
+        if name in phases:
+            counters |= phases[name].counters
+    with transaction.atomic():
+        reporter.finish("import finished", counters)
+        ImportRun.objects.filter(pk=run_id, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.SUCCEEDED,
+            stage=ImportStage.DONE,
+            percent=100,
+            counters=counters,
+            message="import finished",
+            finished_at=timezone.now(),
+        )
+    return ImportRun.objects.get(pk=run_id)
+
+
+# --- Inline ------------------------------------------------------------------------
+
+
+async def run_import_async(run_id: int, *, transports: Transports | None = None) -> None:
+    """Every phase of a run in this process: identity, then shows and catalog together."""
+    try:
+        await identity_phase(run_id, transports=transports)
+        outcomes = await asyncio.gather(
+            shows_phase(run_id, transports=transports),
+            catalog_phase(run_id, transports=transports),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+    except PhaseFailed:
+        return
+    await sync_to_async(finalize_phase)(run_id)
+
+
+def run_import(run_id: int, *, transports: Transports | None = None) -> ImportRun:
+    asyncio.run(run_import_async(run_id, transports=transports))
+    return ImportRun.objects.select_related("artist").get(pk=run_id)

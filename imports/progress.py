@@ -1,0 +1,101 @@
+"""Progress of a run: every report updates the phase and run rows and appends an event.
+
+Percent is monotone per phase and in total: a phase's percent only grows
+(`Greatest` in SQL, safe when a retried phase reports again), and the run's
+percent is the weighted sum of its phases, also only ever raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
+
+# Share of the whole run each phase stands for; shows and catalog run side by side.
+PHASE_WEIGHTS = {
+    ImportStage.IDENTITY: 10,
+    ImportStage.SHOWS: 40,
+    ImportStage.CATALOG: 45,
+    ImportStage.FINALIZE: 5,
+}
+
+
+def overall_percent(phase_percents: dict[str, int]) -> int:
+    """The run's percent from its phases' percents (missing phases count as 0)."""
+    total = sum(PHASE_WEIGHTS[ImportStage(phase)] * pct for phase, pct in phase_percents.items())
+    return min(100, total // 100)
+
+
+class PhaseReporter:
+    """Reports one phase of one run. All methods are synchronous ORM writes."""
+
+    def __init__(self, *, run_id: int, phase: ImportStage) -> None:
+        self.run_id = run_id
+        self.phase = phase
+
+    def start(self, message: str = "") -> ImportEvent:
+        now = timezone.now()
+        with transaction.atomic():
+            phase, _ = ImportPhase.objects.get_or_create(run_id=self.run_id, phase=self.phase)
+            ImportPhase.objects.filter(pk=phase.pk).update(
+                status=ImportStatus.RUNNING,
+                attempt=F("attempt") + 1,
+                started_at=now,
+                finished_at=None,
+                error="",
+            )
+            ImportRun.objects.filter(pk=self.run_id, started_at__isnull=True).update(started_at=now)
+            ImportRun.objects.filter(pk=self.run_id, status=ImportStatus.QUEUED).update(
+                status=ImportStatus.RUNNING
+            )
+        return self.report(0, message or f"{self.phase.label} started")
+
+    def report(
+        self, percent: int, message: str, counters: dict[str, Any] | None = None
+    ) -> ImportEvent:
+        percent = max(0, min(100, int(percent)))
+        with transaction.atomic():
+            updates: dict[str, Any] = {
+                "percent": Greatest(F("percent"), percent),
+                "message": message,
+            }
+            if counters is not None:
+                updates["counters"] = counters
+            ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(**updates)
+            phase_percents = dict(
+                ImportPhase.objects.filter(run_id=self.run_id).values_list("phase", "percent")
+            )
+            overall = overall_percent(phase_percents)
+            ImportRun.objects.filter(pk=self.run_id).update(
+                stage=self.phase,
+                percent=Greatest(F("percent"), overall),
+                message=message,
+                updated_at=timezone.now(),
+            )
+            run_status = ImportRun.objects.values_list("status", flat=True).get(pk=self.run_id)
+            return ImportEvent.objects.create(
+                run_id=self.run_id,
+                stage=self.phase,
+                status=run_status,
+                percent=phase_percents.get(self.phase, percent),
+                overall_percent=overall,
+                message=message,
+                counters=counters or {},
+            )
+
+    def finish(self, message: str, counters: dict[str, Any] | None = None) -> ImportEvent:
+        event = self.report(100, message, counters)
+        ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
+            status=ImportStatus.SUCCEEDED, finished_at=timezone.now()
+        )
+        return event
+
+    def fail(self, error: str) -> None:
+        ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), error=error, message=error
+        )

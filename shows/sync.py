@@ -1,0 +1,77 @@
+"""The shows & venues phase: every upcoming event of an artist, stored once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from shows import services
+from shows.ticketmaster import TicketmasterClient, UpcomingEvents
+
+Report = Callable[[int, str, dict[str, Any] | None], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ShowsSyncResult:
+    shows: int
+    venues: int
+    without_venue: int
+    removed_upstream: int
+    malformed: int
+    duplicates_listed: int
+    pages: int
+    windows: int
+    malformed_events: list[str] = field(default_factory=list)
+
+    def counters(self) -> dict[str, Any]:
+        return {
+            "shows": self.shows,
+            "venues": self.venues,
+            "shows_without_venue": self.without_venue,
+            "shows_removed_upstream": self.removed_upstream,
+            "events_malformed": self.malformed,
+            "events_listed_twice": self.duplicates_listed,
+            "events_pages": self.pages,
+            "events_windows": self.windows,
+        }
+
+
+async def sync_shows(
+    *, artist_id: int, tm_attraction_id: str, client: TicketmasterClient, report: Report
+) -> ShowsSyncResult:
+    """Fetch every upcoming event, upsert venues then shows, mark the ones gone upstream."""
+    started = timezone.now()
+
+    expected_total = 0
+
+    async def on_page(so_far: UpcomingEvents, window_total: int) -> None:
+        # A later window counts from its own start: the first one's total is the estimate.
+        nonlocal expected_total
+        expected = expected_total = max(expected_total, window_total, len(so_far.events))
+        percent = 90 * len(so_far.events) // expected if expected else 90
+        await report(percent, f"{len(so_far.events)} of ~{expected} events fetched", None)
+
+    upcoming = await client.upcoming_events(tm_attraction_id, since=started, on_page=on_page)
+    await report(92, f"storing {len(upcoming.events)} shows", None)
+    written = await sync_to_async(services.shows_upsert)(
+        artist_id=artist_id, events=upcoming.events
+    )
+    removed = await sync_to_async(services.shows_mark_removed)(
+        artist_id=artist_id, not_seen_since=started
+    )
+    await sync_to_async(services.artist_shows_synced)(artist_id=artist_id)
+    return ShowsSyncResult(
+        shows=written.shows,
+        venues=written.venues,
+        without_venue=written.without_venue,
+        removed_upstream=removed,
+        malformed=len(upcoming.malformed),
+        duplicates_listed=upcoming.duplicates,
+        pages=upcoming.pages,
+        windows=upcoming.windows,
+        malformed_events=[str(error) for error in upcoming.malformed],
+    )
