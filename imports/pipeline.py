@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.db import transaction
 from django.utils import timezone
 
@@ -246,5 +246,6 @@ async def run_import_async(run_id: int, *, transports: Transports | None = None)
 
 
 def run_import(run_id: int, *, transports: Transports | None = None) -> ImportRun:
-    asyncio.run(run_import_async(run_id, transports=transports))
+    """Run a whole import here; ORM work stays on this thread (and its connection)."""
+    async_to_sync(run_import_async)(run_id, transports=transports)
     return ImportRun.objects.select_related("artist").get(pk=run_id)

@@ -1,0 +1,450 @@
+"""Studio-only catalog rules: which Spotify tracks an artist's catalog keeps, and why.
+
+Pure functions over plain data: no ORM, no HTTP, no Django. The importer builds
+`RawTrack`s from Spotify answers, calls `decide_studio_tracks`, stores the kept
+tracks and records the per-reason counts on the run.
+
+Names are split into a *main* part and *descriptors*: the text in brackets and
+the text after a spaced dash ("Song - Live at Wembley / 1986", "Song (Live)").
+Spotify puts version notes (live, remaster, remix, radio edit) in descriptors,
+so "live" as a word counts there, while a main title such as "Live Wire" or
+"Live and Let Die" is a song name and is kept.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class DropReason(StrEnum):
+    """Why a track is left out of the studio catalog."""
+
+    LIVE_ALBUM = "live_album"
+    LIVE_TITLE = "live_title"
+    LIVENESS = "liveness"
+    DUPLICATE_ISRC = "duplicate_isrc"
+    DUPLICATE_TITLE = "duplicate_title"
+    CURATOR_DROP = "curator_drop"
+
+
+class KeepReason(StrEnum):
+    """Why a track is in the studio catalog."""
+
+    STUDIO = "studio"
+    CURATOR_KEEP = "curator_keep"
+
+
+class CuratorDecision(StrEnum):
+    """A curator's override for one track (by Spotify id) or recording (by ISRC)."""
+
+    ALWAYS_KEEP = "always_keep"
+    ALWAYS_DROP = "always_drop"
+
+
+@dataclass(frozen=True, slots=True)
+class RawTrack:
+    """One track as Spotify lists it on one album."""
+
+    spotify_id: str
+    name: str
+    duration_ms: int
+    isrc: str | None
+    popularity: int | None  # None: development-mode apps get no popularity
+    album_spotify_id: str
+    album_name: str
+    album_type: str  # album|single|compilation
+    release_date: str  # YYYY / YYYY-MM / YYYY-MM-DD
+    liveness: float | None  # None: audio features null or unavailable
+
+
+@dataclass(frozen=True, slots=True)
+class TrackDecision:
+    """The verdict on one track, with the reason a run shows to staff."""
+
+    spotify_id: str
+    keep: bool
+    reason: DropReason | KeepReason
+    is_remix: bool
+    duplicate_of: str | None = None  # spotify id of the kept version
+
+    def __post_init__(self) -> None:
+        if self.keep != isinstance(self.reason, KeepReason):
+            raise ValueError(f"keep={self.keep} contradicts reason {self.reason!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogDecision:
+    """Decisions for a whole catalog: one per input track, in input order."""
+
+    decisions: tuple[TrackDecision, ...]
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """Spotify ids of the kept tracks, in input order."""
+        return tuple(decision.spotify_id for decision in self.decisions if decision.keep)
+
+    @property
+    def drop_counts(self) -> dict[str, int]:
+        """Dropped tracks per `DropReason` value; reasons with no drops are absent."""
+        counts = Counter(decision.reason for decision in self.decisions if not decision.keep)
+        return {reason.value: counts[reason] for reason in DropReason if counts[reason]}
+
+    @property
+    def keep_counts(self) -> dict[str, int]:
+        """Kept tracks per `KeepReason` value; reasons with no tracks are absent."""
+        counts = Counter(decision.reason for decision in self.decisions if decision.keep)
+        return {reason.value: counts[reason] for reason in KeepReason if counts[reason]}
+
+
+# --- Names -------------------------------------------------------------------------------
+
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58", "-"))
+_BRACKETED = re.compile(r"[(\[{]([^)\]}]*)[)\]}]?")
+# Spaced only: "Ob-La-Di" and "Live 1975-85" are not descriptors.
+_DASH_SEPARATOR = re.compile(r"\s+-+(?:\s+|$)")
+# Quoted text is another work's title: "(From "Live and Let Die")" is not a live take.
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»|「[^」]*」')
+_FEATURING = re.compile(r"^\s*(?:feat\.?|ft\.?|featuring|with)\s")
+
+# "live" is a version note only next to words that describe a recording, so a
+# subtitle such as "(I Live for You)" or "(Live Forever)" stays a song name.
+_LIVE_BEFORE = (
+    r"(?:acoustic|recorded|performed|unplugged|tour|remaster|remastered|studio|bbc|radio)"
+)
+_LIVE_AFTER = (
+    r"(?:at|in|from|on|with|version|recording|session|sessions|acoustic|unplugged|performance"
+    r"|take|edit|mix|remaster|remastered|bootleg|demo|vocal|tour|radio|bbc|tv|lounge|band"
+    r"|solo|orchestral|audio|mitschnitt|aufnahme|(?:&|and) (?:acoustic|unplugged|direct)"
+    r"|'?\d{2,4})"
+)
+_LIVE_IN_SEGMENT = re.compile(rf"(?:^|\b{_LIVE_BEFORE}\s+)live(?:$|[\s-]+{_LIVE_AFTER}\b)")
+# Descriptors hold several notes: "Live / Remastered 2011", "2011 Remaster - Live".
+_SEGMENT_SEPARATOR = re.compile(r"\s*[/,;:|+]\s*|\s+-+\s+")
+_LIVE_WITH_YEAR = r"(?<![\w'-])live!?\s+(?:(?:19|20)\d{2}|'\d{2})(?:\s*-\s*\d{2,4})?(?!\w)"
+_BROADCAST_SESSION = (
+    r"\b(?:bbc|peel|radio|maida vale|kcrw|spotify|live)(?:\s+[\w.]+){0,2}?\s+sessions?\b"
+    r"|\bin session\b"
+)
+_NOT_ENGLISH_LIVE = (
+    r"\b(?:en vivo|ao vivo|dal vivo|en directo|en concierto|en concert|en public|na żywo)\b"
+    r"|ライブ|ライヴ"
+)
+
+# Anywhere in a track title or album name.
+_ANYWHERE = re.compile(rf"\bmtv unplugged\b|\btour live\b|{_LIVE_WITH_YEAR}")
+# In a descriptor of a track title or album name.
+_IN_DESCRIPTOR = re.compile(
+    rf"\bunplugged\b|\bin concert\b|{_BROADCAST_SESSION}|{_NOT_ENGLISH_LIVE}"
+)
+# In the main part of an album name: only the shapes live albums take, since
+# "Live Through This" and "Long Live" are studio albums.
+_IN_ALBUM_MAIN = re.compile(
+    r"^live\s*!?$|^live (?:at|in|from|on)\b|\blive (?:at|from)\b|: live (?:in|on)\b"
+    rf"|\bunplugged\b|\bin concert\b|{_BROADCAST_SESSION}|{_NOT_ENGLISH_LIVE}"
+)
+
+_REMIX_WORD = re.compile(r"\b(?:re-?mix(?:ed)?|rmx)\b")
+_WORD_BEFORE_MIX = re.compile(r"(\w+)\s+mix\b")
+# A new mix of the same recording, not a remix: "2019 Mix", "Mono Mix", "Original Mix".
+_NOT_REMIX_MIXES = frozenset({"original", "album", "single", "mono", "stereo", "main"})
+
+_APOSTROPHES = re.compile("['\u2019\u02bc`\u00b4]")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _fold(text: str) -> str:
+    """Compatibility-normalised, casefolded, ASCII dashes, single spaces."""
+    folded = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
+    return " ".join(folded.split())
+
+
+def _split_name(text: str) -> tuple[str, list[str]]:
+    """Split a folded name into its main part and its descriptors."""
+    descriptors = [match.strip() for match in _BRACKETED.findall(text)]
+    outside_brackets = _BRACKETED.sub(" ", text)
+    main, *after_dashes = _DASH_SEPARATOR.split(f"{outside_brackets} ")
+    descriptors.extend(part.strip() for part in after_dashes)
+    cleaned = (_QUOTED.sub(" ", descriptor) for descriptor in descriptors)
+    return main.strip(), [d for d in cleaned if d.strip() and not _FEATURING.match(d)]
+
+
+def has_live_marker(text: str, *, album: bool = False) -> bool:
+    """True when a track title (or, with `album=True`, an album name) marks a live recording.
+
+    Live markers are word-bounded, case-insensitive and accept unicode dashes:
+    "(Live)", "- Live at Wembley / 1986", "(Acoustic Live)", "(Unplugged)",
+    "(BBC Session)", "- Peel Session", "(En Vivo)", "(Ao Vivo)", "MTV Unplugged",
+    "Tour Live", "Live 1975-85". Album names also count when they start with
+    "Live at/in/from/on" or are just "Live"/"Live!". Studio songs such as
+    "Live Wire", "Alive", "Radio Ga Ga", "Session Man", "X - Radio Edit" and
+    studio-session albums ("The Basement Sessions") are not live.
+    """
+    folded = _fold(text)
+    if _ANYWHERE.search(folded):
+        return True
+    main, descriptors = _split_name(folded)
+    if album and _IN_ALBUM_MAIN.search(main):
+        return True
+    return any(_descriptor_is_live(descriptor) for descriptor in descriptors)
+
+
+def _descriptor_is_live(descriptor: str) -> bool:
+    if _IN_DESCRIPTOR.search(descriptor):
+        return True
+    segments = (part.strip(" !.?*") for part in _SEGMENT_SEPARATOR.split(descriptor))
+    return any(_LIVE_IN_SEGMENT.search(segment) for segment in segments)
+
+
+def is_remix(title: str) -> bool:
+    """True when a track title's descriptors name a remix.
+
+    "(Remix)", "- X Remix", "[X Remix]", "(Remixed by X)", "(Club Mix)",
+    "- Extended Mix" are remixes; "Radio Edit", "Remastered", "2019 Mix",
+    "Mono Mix", "Original Mix" and main titles such as "Mixed Emotions" or
+    "Mix Tape" are not.
+    """
+    _, descriptors = _split_name(_fold(title))
+    for descriptor in descriptors:
+        if _REMIX_WORD.search(descriptor):
+            return True
+        for word in _WORD_BEFORE_MIX.findall(descriptor):
+            if word not in _NOT_REMIX_MIXES and not word.isdigit():
+                return True
+    return False
+
+
+def _is_latin(char: str) -> bool:
+    # Latin blocks up to IPA, plus Latin Extended Additional (Vietnamese).
+    return ord(char) < 0x0250 or 0x1E00 <= ord(char) <= 0x1EFF
+
+
+def normalise_title(title: str) -> str:
+    """Comparable form of a title: casefolded, Latin accents and punctuation removed.
+
+    "Ça Plane Pour Moi" and "ca plane pour moi" compare equal, as do
+    "Don't Stop" / "Dont Stop" and "Live-Wire" (any dash) / "live wire". Marks
+    on other scripts are kept, so "ライブ" (live) and "ライフ" (life) stay different.
+    """
+    decomposed = unicodedata.normalize("NFKD", title)
+    kept: list[str] = []
+    base = ""
+    for char in decomposed:
+        if unicodedata.combining(char):
+            if base and _is_latin(base):
+                continue
+        else:
+            base = char
+        kept.append(char)
+    text = unicodedata.normalize("NFC", "".join(kept)).casefold()
+    text = _NOT_WORD.sub(" ", _APOSTROPHES.sub("", text))
+    return " ".join(text.split())
+
+
+# --- Choosing one version -------------------------------------------------------------------
+
+_ALBUM_TYPE_RANK = {"album": 0, "single": 1, "compilation": 2}
+_RELEASE_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+PreferenceKey = tuple[int, int, int, int, int, int, str]
+
+
+def _release_date_key(release_date: str) -> tuple[int, int, int, int]:
+    """(unknown, year, month, day); missing month/day pad to 1, the earliest."""
+    match = _RELEASE_DATE.match(release_date.strip())
+    # Spotify sends "0000" for an unknown date: it must not win "earliest".
+    if match is None or int(match[1]) == 0:
+        return (1, 0, 0, 0)
+    year, month, day = (int(part) if part else 1 for part in match.groups())
+    return (0, year, month, day)
+
+
+def release_preference_key(track: RawTrack, *, use_popularity: bool = True) -> PreferenceKey:
+    """Sort key putting the best version of a recording first.
+
+    Order: highest popularity (only when `use_popularity`; a missing popularity
+    then sorts last), album over single over compilation (other types after),
+    earliest release date (YYYY and YYYY-MM pad to the first day; unknown
+    dates last), smallest Spotify id. Distinct ids never tie, so the choice
+    does not depend on input order.
+    """
+    if not use_popularity:
+        popularity_rank = 0
+    elif track.popularity is None:
+        popularity_rank = 1
+    else:
+        popularity_rank = -track.popularity
+    album_type_rank = _ALBUM_TYPE_RANK.get(track.album_type.strip().casefold(), 3)
+    return (
+        popularity_rank,
+        album_type_rank,
+        *_release_date_key(track.release_date),
+        track.spotify_id,
+    )
+
+
+def _normalise_isrc(isrc: str | None) -> str | None:
+    normalised = re.sub(r"[\s-]+", "", isrc or "").upper()
+    return normalised or None
+
+
+def _duration_seconds(duration_ms: int) -> int:
+    # Half-up, not Python's banker's rounding, so x.5 s always goes the same way.
+    return (duration_ms + 500) // 1000
+
+
+# --- The decision ---------------------------------------------------------------------------
+
+
+class _CuratorLookup:
+    """Curator decisions keyed by Spotify id (exact) or ISRC (case/space-insensitive)."""
+
+    def __init__(self, curator_decisions: Mapping[str, CuratorDecision]) -> None:
+        self._by_spotify_id = {key.strip(): value for key, value in curator_decisions.items()}
+        self._by_isrc: dict[str, CuratorDecision] = {}
+        for key, value in curator_decisions.items():
+            isrc = _normalise_isrc(key)
+            if isrc is None:
+                continue
+            # Two keys folding to one ISRC and disagreeing: keeping loses nothing.
+            if self._by_isrc.get(isrc) is not CuratorDecision.ALWAYS_KEEP:
+                self._by_isrc[isrc] = CuratorDecision(value)
+
+    def decision_for(self, track: RawTrack) -> CuratorDecision | None:
+        # The Spotify id names one version, so it outranks a rule for the whole recording.
+        by_id = self._by_spotify_id.get(track.spotify_id)
+        if by_id is not None:
+            return CuratorDecision(by_id)
+        isrc = _normalise_isrc(track.isrc)
+        return self._by_isrc.get(isrc) if isrc else None
+
+
+def _name_or_liveness_drop(
+    track: RawTrack, *, audio_features_available: bool, liveness_threshold: float
+) -> DropReason | None:
+    # A single named after its song carries the song's name, not a live-album name.
+    album_is_song_name = normalise_title(track.album_name) == normalise_title(track.name)
+    if has_live_marker(track.album_name, album=not album_is_song_name):
+        return DropReason.LIVE_ALBUM
+    if has_live_marker(track.name):
+        return DropReason.LIVE_TITLE
+    if (
+        audio_features_available
+        and track.liveness is not None
+        and track.liveness > liveness_threshold
+    ):
+        return DropReason.LIVENESS
+    return None
+
+
+def decide_studio_tracks(
+    tracks: Sequence[RawTrack],
+    *,
+    audio_features_available: bool,
+    curator_decisions: Mapping[str, CuratorDecision] | None = None,
+    liveness_threshold: float = 0.8,
+) -> CatalogDecision:
+    """Decide, for every track, whether the studio catalog keeps it, and why.
+
+    In order: curator overrides (keyed by Spotify id, or by ISRC for every
+    version of a recording; an always-keep is never dropped later and wins its
+    duplicate group); live album name; live marker in the title; liveness above
+    the threshold, only when audio features are available (a null liveness
+    keeps the track); then one version per ISRC and, for tracks without ISRC,
+    per normalised title + duration in seconds, chosen by
+    `release_preference_key` (popularity used only when the whole group has
+    it). The result is independent of input order and has one decision per
+    track, in input order.
+    """
+    curator = _CuratorLookup(curator_decisions or {})
+    reasons: list[DropReason | KeepReason | None] = []
+    for track in tracks:
+        curator_decision = curator.decision_for(track)
+        if curator_decision is CuratorDecision.ALWAYS_DROP:
+            reasons.append(DropReason.CURATOR_DROP)
+        elif curator_decision is CuratorDecision.ALWAYS_KEEP:
+            reasons.append(KeepReason.CURATOR_KEEP)
+        else:
+            reasons.append(
+                _name_or_liveness_drop(
+                    track,
+                    audio_features_available=audio_features_available,
+                    liveness_threshold=liveness_threshold,
+                )
+            )
+
+    groups: dict[tuple[str | int, ...], list[int]] = {}
+    for index, track in enumerate(tracks):
+        if reasons[index] not in (None, KeepReason.CURATOR_KEEP):
+            continue
+        isrc = _normalise_isrc(track.isrc)
+        key: tuple[str | int, ...] = (
+            ("isrc", isrc)
+            if isrc
+            else ("title", normalise_title(track.name), _duration_seconds(track.duration_ms))
+        )
+        groups.setdefault(key, []).append(index)
+
+    duplicate_of: dict[int, str] = {}
+    for key, members in groups.items():
+        use_popularity = all(tracks[index].popularity is not None for index in members)
+        ranked = sorted(
+            members,
+            key=lambda index: (
+                reasons[index] is not KeepReason.CURATOR_KEEP,
+                release_preference_key(tracks[index], use_popularity=use_popularity),
+            ),
+        )
+        winner_id = tracks[ranked[0]].spotify_id
+        duplicate_reason = (
+            DropReason.DUPLICATE_ISRC if key[0] == "isrc" else DropReason.DUPLICATE_TITLE
+        )
+        for index in ranked[1:]:
+            if reasons[index] is not KeepReason.CURATOR_KEEP:
+                reasons[index] = duplicate_reason
+                duplicate_of[index] = winner_id
+
+    decisions: list[TrackDecision] = []
+    for index, track in enumerate(tracks):
+        reason = reasons[index] or KeepReason.STUDIO
+        decisions.append(
+            TrackDecision(
+                spotify_id=track.spotify_id,
+                keep=isinstance(reason, KeepReason),
+                reason=reason,
+                is_remix=is_remix(track.name),
+                duplicate_of=duplicate_of.get(index),
+            )
+        )
+    return CatalogDecision(decisions=tuple(decisions))
+
+
+# --- Identity ------------------------------------------------------------------------------
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def pick_spotify_artist(name: str, candidates: Sequence[tuple[str, str]]) -> str | None:
+    """The Spotify id of the artist called exactly `name` among search results.
+
+    `candidates` are (spotify id, name) in Spotify's order. An identical name
+    wins; else a name equal but for case and spacing, if only one artist has
+    it. Accents count ("Sigur Ros" is not "Sigur Rós") and so does every word
+    ("The Example Band Tribute" is not "Example Band"): a wrong artist's
+    catalog is worse than none.
+    """
+    for spotify_id, candidate in candidates:
+        if candidate == name:
+            return spotify_id
+    loose = {
+        spotify_id
+        for spotify_id, candidate in candidates
+        if _name_key(candidate) == _name_key(name)
+    }
+    return loose.pop() if len(loose) == 1 else None
