@@ -430,6 +430,9 @@ class SpotifyClient:
             )
         return [parse_track(raw) for raw in raws if raw]
 
+    async def _audio_features_batch(self, ids: list[str]) -> dict[str, Any]:
+        return await self._get("audio features", "/v1/audio-features", {"ids": ",".join(ids)})
+
     async def _tracks_batch(self, ids: list[str]) -> list[dict[str, Any] | None]:
         body = await self._get(
             "several tracks", "/v1/tracks", {"ids": ",".join(ids), "market": self.market}
@@ -441,17 +444,15 @@ class SpotifyClient:
 
         Raises `AudioFeaturesUnavailable` when Spotify refuses audio features (403).
         """
+        batches = list(batched(track_ids, AUDIO_FEATURES_PER_BATCH))
         try:
-            pages = await asyncio.gather(
-                *(
-                    self._get("audio features", "/v1/audio-features", {"ids": ",".join(batch)})
-                    for batch in batched(track_ids, AUDIO_FEATURES_PER_BATCH)
-                )
-            )
+            # One batch first: when Spotify refuses this app, it refuses every batch.
+            pages = [await self._audio_features_batch(batches[0])] if batches else []
         except UpstreamError as exc:
             if exc.status == 403:
                 raise AudioFeaturesUnavailable(str(exc)) from None
             raise
+        pages += await asyncio.gather(*(self._audio_features_batch(b) for b in batches[1:]))
         liveness: dict[str, float | None] = dict.fromkeys(track_ids)
         for page in pages:
             for features in page.get("audio_features") or []:
