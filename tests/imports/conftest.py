@@ -1,0 +1,55 @@
+"""Fixtures for import tests: the sandbox upstream over HTTP, and settings pointing at it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from imports.sandbox.config import SandboxConfig
+from imports.sandbox.server import running_sandbox
+from imports.sandbox.world import World, build_world
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    """The built-in profiles (sparse, mid, prolific), seed 0, dated from today."""
+    return build_world(seed=0)
+
+
+@pytest.fixture
+def sandbox(world, settings):
+    """`with sandbox(**config) as stats:` a sandbox over HTTP the importer is pointed at.
+
+    `stats()` reads the sandbox's `/_sandbox/stats`.
+    """
+
+    @contextlib.contextmanager
+    def start(**config) -> Iterator:
+        config.setdefault("tm_rps", 5)
+        with running_sandbox(world, SandboxConfig(port=0, **config)) as base_url:
+            settings.TICKETMASTER_BASE_URL = base_url
+            settings.SPOTIFY_API_URL = base_url
+            settings.SPOTIFY_ACCOUNTS_URL = base_url
+            settings.TICKETMASTER_API_KEY = "sandbox-key"
+            settings.SPOTIFY_CLIENT_ID = "sandbox-client"
+            settings.SPOTIFY_CLIENT_SECRET = "sandbox-secret"
+
+            def stats() -> dict:
+                return httpx.get(f"{base_url}/_sandbox/stats").json()
+
+            yield stats
+
+    return start
+
+
+@pytest.fixture(autouse=True)
+def _fresh_spotify_token_cache():
+    """Each test's sandbox issues its own tokens: never reuse another test's."""
+    from catalog import spotify
+
+    spotify._tokens.clear()
+    yield
+    spotify._tokens.clear()
