@@ -28,9 +28,9 @@ migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	@echo
-	@echo "Database ready ($$($(BIN)/python -c 'import django,os;os.environ.setdefault("DJANGO_SETTINGS_MODULE","theset.settings");django.setup();from django.conf import settings;print(settings.DATABASES["default"]["NAME"])'))."
-	@echo "The import pipeline is not built yet: demo stops after migrating."
+	$(BIN)/python manage.py demo
+	@echo "Browse the result in the admin: $(BIN)/python manage.py createsuperuser, then"
+	@echo "$(BIN)/uvicorn theset.asgi:application and open http://127.0.0.1:8000/admin/"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
