@@ -8,8 +8,15 @@ without re-using the importer's own rules.
 
 from __future__ import annotations
 
+import datetime
 import enum
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+
+class ScenarioError(ValueError):
+    """A scenario source cannot be loaded; the message names the source and the field."""
 
 
 class TrackTruth(enum.StrEnum):
@@ -105,8 +112,126 @@ class Artist:
 
 @dataclass(slots=True)
 class World:
-    """Everything the sandbox serves, with lookup indexes built once."""
+    """Everything the sandbox serves; the HTTP app builds its lookup indexes from it once."""
 
     artists: list[Artist] = field(default_factory=list)
     # Spotify artists that exist only to be found (or not) by search, e.g. tribute bands.
+    # They have no attraction id (empty string), no releases and no events.
     decoy_spotify_artists: list[Artist] = field(default_factory=list)
+
+
+_GENERATE_PATTERN = re.compile(r"(?P<profile>[a-z]+):(?P<count>[0-9]+)")
+
+
+def parse_generate(value: str) -> tuple[str, int]:
+    """Parse a `--generate` value such as "mid:100" into ("mid", 100).
+
+    Raises ScenarioError, saying what is expected, for anything else: an
+    unknown profile, a missing or non-numeric count, a count of zero.
+    """
+    from imports.sandbox.profiles import MAX_GENERATED_PER_PROFILE, PROFILES
+
+    expected = f"expected PROFILE:COUNT with PROFILE one of {', '.join(PROFILES)}, e.g. mid:100"
+    match = _GENERATE_PATTERN.fullmatch(value.strip())
+    if match is None:
+        raise ScenarioError(f"--generate {value!r}: {expected}")
+    profile, count = match["profile"], int(match["count"])
+    if profile not in PROFILES:
+        raise ScenarioError(f"--generate {value!r}: unknown profile {profile!r}; {expected}")
+    if not 1 <= count <= MAX_GENERATED_PER_PROFILE:
+        raise ScenarioError(
+            f"--generate {value!r}: count must be between 1 and {MAX_GENERATED_PER_PROFILE}"
+        )
+    return profile, count
+
+
+def build_world(
+    *,
+    scenario_sources: Sequence[str] = (),
+    generate: Sequence[tuple[str, int]] = (),
+    seed: int = 0,
+    anchor: datetime.date | None = None,
+) -> World:
+    """The world the sandbox serves, from scenario sources and generated artists.
+
+    Each source is a built-in profile name (`sparse`, `mid`, `prolific`) or
+    the path of a scenario JSON file; with no sources the three built-ins are
+    loaded. `generate` adds (profile, count) generated artists; repeating a
+    profile continues its numbering, so ids stay distinct. Built-in and
+    generated artists share one venue pool and their event dates count from
+    `anchor` (default: today's UTC date). Unlinked built-in and generated
+    artists get decoy Spotify artists with similar names.
+
+    Raises ScenarioError for a bad scenario file and for an id used twice
+    (attraction, Spotify artist, album, track or event), naming both sources.
+    """
+    # Both modules build on the records above, so they are imported here.
+    from imports.sandbox.profiles import (
+        PROFILES,
+        VenuePool,
+        build_profile,
+        decoy_spotify_artists,
+        generate_artists,
+    )
+    from imports.sandbox.scenario import load_scenario_file
+
+    anchor = anchor or datetime.datetime.now(datetime.UTC).date()
+    pool = VenuePool.build(seed=seed)
+    sources: list[tuple[str, list[Artist]]] = []
+    for source in scenario_sources or PROFILES:
+        if source in PROFILES:
+            artist = build_profile(source, seed=seed, anchor=anchor, venue_pool=pool)
+            sources.append((source, [artist]))
+        else:
+            sources.append((source, load_scenario_file(source)))
+    next_index: dict[str, int] = {}
+    for profile, count in generate:
+        start = next_index.get(profile, 0)
+        next_index[profile] = start + count
+        artists = generate_artists(
+            profile, count, seed=seed, anchor=anchor, start=start, venue_pool=pool
+        )
+        sources.append((f"--generate {profile}:{count}", artists))
+    _check_unique_ids(sources)
+
+    artists = [artist for _, source_artists in sources for artist in source_artists]
+    # A decoy must not carry the name of another real artist: search would
+    # then find two exact matches for that artist.
+    real_names = {artist.name.casefold() for artist in artists}
+    decoys = [
+        decoy
+        for artist in artists
+        if artist.profile is not None and not artist.spotify_linked
+        for decoy in decoy_spotify_artists(artist, seed=seed)
+        if decoy.name.casefold() not in real_names - {artist.name.casefold()}
+    ]
+    return World(artists=artists, decoy_spotify_artists=decoys)
+
+
+def _check_unique_ids(sources: Sequence[tuple[str, Sequence[Artist]]]) -> None:
+    """Raise ScenarioError naming both sources when an id is used by two of them.
+
+    Within one scenario file the parser already refuses duplicates; a source
+    given twice is reported like any other pair.
+    """
+    seen: dict[tuple[str, str], int] = {}
+
+    def claim(kind: str, value: str | None, position: int) -> None:
+        if value is None:
+            return
+        first = seen.setdefault((kind, value), position)
+        if first != position:
+            raise ScenarioError(
+                f"duplicate {kind} {value!r} in {sources[first][0]} and in {sources[position][0]}"
+            )
+
+    for position, (_, artists) in enumerate(sources):
+        for artist in artists:
+            claim("tm_attraction_id", artist.tm_attraction_id, position)
+            claim("artist spotify_id", artist.spotify_id, position)
+            for album in artist.albums:
+                claim("album spotify_id", album.spotify_id, position)
+                for track in album.tracks:
+                    claim("track spotify_id", track.spotify_id, position)
+            for event in artist.events:
+                claim("tm_event_id", event.tm_event_id, position)

@@ -1,0 +1,102 @@
+"""`manage.py sandbox_upstream` and the config it builds."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from django.core.management import CommandError, call_command
+
+from imports.management.commands import sandbox_upstream
+from imports.sandbox.config import SandboxConfig
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"fault_rate": 1.5}, "fault_rate must be between 0 and 1"),
+        ({"audio_features": "off"}, "audio_features must be one of on, forbidden"),
+        ({"spotify_app": "dev"}, "spotify_app must be one of extended, development"),
+        ({"tm_rps": -1}, "tm_rps must be an integer >= 0"),
+        ({"tm_daily_quota": 0}, "tm_daily_quota must be an integer >= 1"),
+        ({"latency_ms": 10, "jitter_ms": 20}, "jitter_ms (20) must not exceed latency_ms"),
+        ({"token_ttl_seconds": 0}, "token_ttl_seconds must be > 0"),
+        ({"markets": ("US", "usa")}, "markets must be ISO 3166-1 alpha-2 codes"),
+        ({"tm_api_key": ""}, "tm_api_key must be None"),
+        ({"spotify_rps": 0.01}, "spotify_rps must allow at least one request per 30 s"),
+    ],
+)
+def test_config_rejects_bad_values_by_name(fields, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        SandboxConfig(**fields)
+
+
+def test_config_defaults():
+    config = SandboxConfig()
+    assert (config.port, config.tm_rps, config.spotify_rps) == (8765, 5, 0)
+    assert config.token_ttl_seconds == 3600 and config.spotify_window_limit == 0
+    assert SandboxConfig(spotify_rps=2).spotify_window_limit == 60  # per rolling 30 s
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "no-such-file.json"], "no-such-file.json: no such file"),
+        (["--generate", "huge"], "--generate 'huge': expected PROFILE:COUNT"),
+        (["--fault-rate", "2"], "fault_rate must be between 0 and 1"),
+    ],
+)
+def test_command_reports_bad_input_as_command_error(args, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("sandbox_upstream", *args)
+
+
+def test_command_builds_world_and_config_then_serves(monkeypatch, capsys):
+    served = {}
+
+    def fake_serve(app, host, port, announce):
+        served.update(app=app, host=host, port=port)
+        announce("http://127.0.0.1:9999")
+
+    monkeypatch.setattr(sandbox_upstream, "serve_forever", fake_serve)
+    call_command(
+        "sandbox_upstream",
+        "--scenario", "sparse", "--generate", "sparse:2", "--port", "9999",
+        "--spotify-app", "development", "--fault-rate", "0.1", "--seed", "4",
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert served["port"] == 9999 and served["host"] == "127.0.0.1"
+    config = served["app"].state.gateway.config
+    assert config.spotify_app == "development" and config.fault_rate == 0.1 and config.seed == 4
+    assert "(3 artists)" in out
+    for variable in ("TICKETMASTER_BASE_URL", "SPOTIFY_API_URL", "SPOTIFY_ACCOUNTS_URL"):
+        assert f"{variable}=http://127.0.0.1:9999" in out
+
+
+@pytest.mark.integration
+def test_command_serves_over_http():
+    """The real command in its own process, on a free port, until terminated."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox_upstream", "--port", "0", "--scenario", "sparse"],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+", first_line)
+        assert match, first_line
+        response = httpx.get(f"{match.group()}/_sandbox/artists", timeout=10)
+        assert response.status_code == 200
+        assert [a["profile"] for a in response.json()["artists"]] == ["sparse"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,295 @@
+"""Spotify accounts and Web API as the sandbox serves them, over HTTP and in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import pytest
+
+from imports.sandbox.common import fold
+from imports.sandbox.config import SandboxConfig
+from tests.sandbox.support import BAND_SPOTIFY, bearer, spotify_id
+
+pytestmark = pytest.mark.anyio
+
+FIRST_RECORD = spotify_id("0edgeAlbum", 1)
+BIG_BOX = spotify_id("0edgeAlbum", 2)
+WITH_ISRC = spotify_id("0edgeTrackA", 1)
+NO_ISRC = spotify_id("0edgeTrackA", 2)
+NO_FEATURES = spotify_id("0edgeTrackA", 3)
+UNKNOWN = spotify_id("0edgeUnknown", 1)
+DEVELOPMENT = SandboxConfig(tm_rps=0, spotify_app="development")
+
+
+def error(status: int, message: str) -> dict:
+    return {"error": {"status": status, "message": message}}
+
+
+async def test_token_and_its_errors(open_sandbox, edge_world):
+    config = SandboxConfig(spotify_client_id="app", spotify_client_secret="s3cret")
+    async with open_sandbox(edge_world, config) as client:
+        grant = {"grant_type": "client_credentials"}
+        ok = await client.post("/api/token", data=grant, auth=("app", "s3cret"))
+        wrong_secret = await client.post("/api/token", data=grant, auth=("app", "nope"))
+        wrong_client = await client.post("/api/token", data=grant, auth=("other", "s3cret"))
+        no_auth = await client.post("/api/token", data=grant)
+        bad_grant = await client.post(
+            "/api/token", data={"grant_type": "password"}, auth=("app", "s3cret")
+        )
+        basic = base64.b64encode(b"app:s3cret").decode()
+        by_header = await client.post(
+            "/api/token", data=grant, headers={"Authorization": f"Basic {basic}"}
+        )
+    assert ok.status_code == 200 and by_header.status_code == 200
+    body = ok.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
+    assert body["access_token"]
+    assert wrong_secret.status_code == 400
+    assert wrong_secret.json() == {
+        "error": "invalid_client",
+        "error_description": "Invalid client secret",
+    }
+    for refused in (wrong_client, no_auth):
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "invalid_client", "error_description": "Invalid client"}
+    assert bad_grant.status_code == 400
+    assert bad_grant.json()["error"] == "unsupported_grant_type"
+
+
+async def test_missing_invalid_and_expired_tokens(open_sandbox, edge_world):
+    config = SandboxConfig(tm_rps=0, token_ttl_seconds=0.5)
+    path = f"/v1/artists/{BAND_SPOTIFY}"
+    async with open_sandbox(edge_world, config) as client:
+        missing = await client.get(path)
+        invalid = await client.get(path, headers={"Authorization": "Bearer not-a-token"})
+        headers = await bearer(client)
+        fresh = await client.get(path, headers=headers)
+        await asyncio.sleep(0.55)
+        expired = await client.get(path, headers=headers)
+    assert missing.status_code == 401 and missing.json() == error(401, "No token provided")
+    assert invalid.status_code == 401 and invalid.json() == error(401, "Invalid access token")
+    assert fresh.status_code == 200
+    assert expired.status_code == 401 and expired.json() == error(401, "The access token expired")
+
+
+async def test_rate_limit_is_a_rolling_30_s_window_with_retry_after(open_sandbox, edge_world):
+    config = SandboxConfig(tm_rps=0, spotify_rps=0.1)  # 3 requests per 30 s per app
+    path = f"/v1/artists/{BAND_SPOTIFY}"
+    async with open_sandbox(edge_world, config) as client:
+        headers = await bearer(client, "app-one")
+        answers = [await client.get(path, headers=headers) for _ in range(4)]
+        other_app = await client.get(path, headers=await bearer(client, "app-two"))
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    refused = answers[3]
+    assert refused.json()["error"]["status"] == 429
+    assert 25 <= int(refused.headers["Retry-After"]) <= 30  # until the first one leaves
+    assert other_app.status_code == 200  # the window is per app
+
+
+async def test_artist(open_sandbox, edge_world):
+    async with open_sandbox(edge_world) as client:
+        headers = await bearer(client)
+        artist = await client.get(f"/v1/artists/{BAND_SPOTIFY}", headers=headers)
+        unknown = await client.get(f"/v1/artists/{UNKNOWN}", headers=headers)
+        malformed = await client.get("/v1/artists/not-an-id", headers=headers)
+    body = artist.json()
+    assert body["id"] == BAND_SPOTIFY and body["uri"] == f"spotify:artist:{BAND_SPOTIFY}"
+    assert {"popularity", "followers", "genres"} <= set(body)
+    assert unknown.status_code == 404 and unknown.json() == error(404, "non existing id")
+    assert malformed.status_code == 400 and malformed.json() == error(400, "invalid id")
+
+
+async def test_artist_albums_once_per_market_without_market(open_sandbox, edge_world):
+    path = f"/v1/artists/{BAND_SPOTIFY}/albums"
+    async with open_sandbox(edge_world) as client:
+        headers = await bearer(client)
+        params = {"include_groups": "album,single", "limit": 50}
+        without = await client.get(path, headers=headers, params=params)
+        with_market = await client.get(path, headers=headers, params={**params, "market": "GB"})
+        appears_on = await client.get(
+            path, headers=headers, params={"include_groups": "appears_on"}
+        )
+    ids = [a["id"] for a in without.json()["items"]]
+    assert ids.count(FIRST_RECORD) == 3  # sold in US, GB and DE
+    assert ids.count(spotify_id("0edgeAlbum", 3)) == 2  # the single: US and GB
+    assert BIG_BOX not in ids  # compilation not asked for
+    assert without.json()["total"] == len(ids) == 3 + 2 + 20
+    market_ids = [a["id"] for a in with_market.json()["items"]]
+    assert market_ids == [FIRST_RECORD, spotify_id("0edgeAlbum", 3)]  # the only ones in GB
+    assert {a["album_group"] for a in without.json()["items"]} == {"album", "single"}
+    (various,) = appears_on.json()["items"]
+    assert various["album_group"] == "appears_on" and various["album_type"] == "compilation"
+
+
+async def test_paging_urls_are_absolute_and_point_at_the_sandbox(open_sandbox, edge_world):
+    path = f"/v1/artists/{BAND_SPOTIFY}/albums"
+    async with open_sandbox(edge_world) as client:
+        headers = await bearer(client)
+        first = (await client.get(path, headers=headers, params={"market": "US"})).json()
+        assert first["limit"] == 20 and first["previous"] is None
+        assert first["next"].startswith(f"{client.base_url}{path}?offset=20&limit=20")
+        assert "market=US" in first["next"]
+        second = (await client.get(first["next"], headers=headers)).json()
+    assert second["offset"] == 20 and second["next"] is None
+    assert second["previous"].startswith(f"{client.base_url}{path}?offset=0&limit=20")
+    assert len(first["items"]) + len(second["items"]) == first["total"] == 24
+
+
+async def test_limits_and_offsets(open_sandbox, edge_world):
+    path = f"/v1/artists/{BAND_SPOTIFY}/albums"
+    async with open_sandbox(edge_world) as client:
+        headers = await bearer(client)
+        too_big = await client.get(path, headers=headers, params={"limit": 51})
+        zero = await client.get(path, headers=headers, params={"limit": 0})
+        bad_offset = await client.get(path, headers=headers, params={"offset": -1})
+        bad_group = await client.get(path, headers=headers, params={"include_groups": "albums"})
+        bad_market = await client.get(path, headers=headers, params={"market": "XX"})
+        search_deep = await client.get(
+            "/v1/search", headers=headers, params={"q": "a", "type": "artist", "offset": 1001}
+        )
+    assert too_big.status_code == 400 and too_big.json() == error(400, "Invalid limit")
+    assert zero.status_code == 400
+    for refused in (bad_offset, bad_group, bad_market, search_deep):
+        assert refused.status_code == 400
+
+
+async def test_album_with_more_than_50_tracks(open_sandbox, edge_world):
+    async with open_sandbox(edge_world) as client:
+        headers = await bearer(client)
+        album = (await client.get(f"/v1/albums/{BIG_BOX}", headers=headers)).json()
+        rest = (await client.get(album["tracks"]["next"], headers=headers)).json()
+        page = await client.get(
+            f"/v1/albums/{BIG_BOX}/tracks", headers=headers, params={"limit": 7, "offset": 56}
+        )
+        too_big = await client.get(
+            f"/v1/albums/{BIG_BOX}/tracks", headers=headers, params={"limit": 51}
+        )
+    tracks = album["tracks"]
+    assert album["total_tracks"] == 60 and tracks["total"] == 60 and len(tracks["items"]) == 50
+    assert tracks["next"] == f"{client.base_url}/v1/albums/{BIG_BOX}/tracks?offset=50&limit=50"
+    assert len(rest["items"]) == 10 and rest["next"] is None
+    assert [t["track_number"] for t in page.json()["items"]] == [57, 58, 59, 60]
+    assert too_big.status_code == 400
+    assert {"label", "popularity", "copyrights", "external_ids"} <= set(album)
+
+
+async def test_tracks_isrc_and_unknown_ids(open_sandbox, edge_world):
+    async with open_sandbox(edge_world) as client:
+        headers = await bearer(client)
+        with_isrc = (await client.get(f"/v1/tracks/{WITH_ISRC}", headers=headers)).json()
+        no_isrc = (await client.get(f"/v1/tracks/{NO_ISRC}", headers=headers)).json()
+        unknown = await client.get(f"/v1/tracks/{UNKNOWN}", headers=headers)
+        batch = await client.get(
+            "/v1/tracks", headers=headers, params={"ids": f"{WITH_ISRC},{UNKNOWN},{NO_ISRC}"}
+        )
+        malformed = await client.get(
+            "/v1/tracks", headers=headers, params={"ids": f"{WITH_ISRC},bad!id"}
+        )
+    assert with_isrc["external_ids"] == {"isrc": "USAB10000001"}
+    assert "popularity" in with_isrc and with_isrc["album"]["id"] == FIRST_RECORD
+    assert no_isrc["external_ids"] == {}
+    assert unknown.status_code == 404
+    found = batch.json()["tracks"]
+    assert [t and t["id"] for t in found] == [WITH_ISRC, None, NO_ISRC]
+    assert malformed.status_code == 400 and malformed.json() == error(400, "invalid id")
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "ids", "maximum"),
+    [
+        ("/v1/albums", "albums", [spotify_id("0edgeExtra", n) for n in range(1, 21)], 20),
+        ("/v1/tracks", "tracks", [spotify_id("0edgeTrackB", n) for n in range(1, 51)], 50),
+        (
+            "/v1/audio-features",
+            "audio_features",
+            [spotify_id("0edgeTrackB", n) for n in range(1, 61)]
+            + [spotify_id("0edgeTrackE", n) for n in range(1, 21)]
+            + [spotify_id("0edgeUnknown", n) for n in range(1, 21)],
+            100,
+        ),
+    ],
+)
+async def test_batch_maximum(open_sandbox, edge_world, path, key, ids, maximum):
+    assert len(ids) == maximum
+    async with open_sandbox(edge_world) as client:
+        headers = await bearer(client)
+        full = await client.get(path, headers=headers, params={"ids": ",".join(ids)})
+        over = await client.get(path, headers=headers, params={"ids": ",".join([*ids, ids[0]])})
+    assert full.status_code == 200
+    assert len(full.json()[key]) == maximum
+    assert over.status_code == 400
+    assert over.json() == error(400, "too many ids requested")
+
+
+async def test_audio_features(open_sandbox, edge_world):
+    ids = f"{WITH_ISRC},{NO_FEATURES},{UNKNOWN}"
+    async with open_sandbox(edge_world) as client:
+        headers = await bearer(client)
+        features = await client.get("/v1/audio-features", headers=headers, params={"ids": ids})
+    first, no_features, unknown = features.json()["audio_features"]
+    assert first["id"] == WITH_ISRC and first["liveness"] == 0.11
+    assert first["type"] == "audio_features"
+    assert no_features is None and unknown is None
+
+
+async def test_audio_features_forbidden(open_sandbox, edge_world):
+    async with open_sandbox(edge_world, SandboxConfig(audio_features="forbidden")) as client:
+        headers = await bearer(client)
+        response = await client.get(
+            "/v1/audio-features", headers=headers, params={"ids": WITH_ISRC}
+        )
+    assert response.status_code == 403
+    assert response.json() == {"error": {"status": 403}}
+
+
+async def test_development_mode(open_sandbox, edge_world):
+    async with open_sandbox(edge_world, DEVELOPMENT) as client:
+        headers = await bearer(client)
+        albums = await client.get("/v1/albums", headers=headers, params={"ids": FIRST_RECORD})
+        tracks = await client.get("/v1/tracks", headers=headers, params={"ids": WITH_ISRC})
+        features = await client.get(
+            "/v1/audio-features", headers=headers, params={"ids": WITH_ISRC}
+        )
+        listing_path = f"/v1/artists/{BAND_SPOTIFY}/albums"
+        default_listing = await client.get(listing_path, headers=headers)
+        limit_11 = await client.get(listing_path, headers=headers, params={"limit": 11})
+        limit_10 = await client.get(listing_path, headers=headers, params={"limit": 10})
+        search_11 = await client.get(
+            "/v1/search", headers=headers, params={"q": "band", "type": "artist", "limit": 11}
+        )
+        artist = (await client.get(f"/v1/artists/{BAND_SPOTIFY}", headers=headers)).json()
+        album = (await client.get(f"/v1/albums/{FIRST_RECORD}", headers=headers)).json()
+        track = (await client.get(f"/v1/tracks/{WITH_ISRC}", headers=headers)).json()
+    assert albums.status_code == 403 and albums.json() == error(403, "Forbidden")
+    assert tracks.status_code == 403 and tracks.json() == error(403, "Forbidden")
+    assert features.status_code == 403 and features.json() == {"error": {"status": 403}}
+    assert default_listing.json()["limit"] == 5
+    assert limit_10.status_code == 200
+    for refused in (limit_11, search_11):
+        assert refused.status_code == 400 and refused.json() == error(400, "Invalid limit")
+    assert not {"popularity", "followers", "genres"} & set(artist)
+    assert not {"popularity", "label"} & set(album)
+    assert "popularity" not in track and track["external_ids"] == {"isrc": "USAB10000001"}
+
+
+async def test_search_finds_names_containing_the_query(open_sandbox, builtin_world):
+    unlinked = next(a for a in builtin_world.artists if not a.spotify_linked)
+    assert builtin_world.decoy_spotify_artists, "the built-ins should carry decoys"
+    async with open_sandbox(builtin_world) as client:
+        headers = await bearer(client)
+        response = await client.get(
+            "/v1/search",
+            headers=headers,
+            params={"q": unlinked.name.upper(), "type": "artist", "limit": 50},
+        )
+        nothing = await client.get(
+            "/v1/search", headers=headers, params={"q": "zzzz-nothing", "type": "artist"}
+        )
+    artists = response.json()["artists"]
+    names = [a["name"] for a in artists["items"]]
+    assert names[0] == unlinked.name  # exact match first, decoys after
+    assert all(fold(unlinked.name) in fold(n) for n in names)  # accents ignored, as live
+    assert artists["total"] == len(names)
+    assert artists["href"].startswith(f"{client.base_url}/v1/search?offset=0&limit=50")
+    assert nothing.json()["artists"]["items"] == [] and nothing.json()["artists"]["total"] == 0
