@@ -194,7 +194,7 @@ class SpotifyClient:
                 status=None,
                 detail="SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET must both be set",
             )
-        rps = getattr(settings, "SPOTIFY_RPS", 0)
+        rps = settings.SPOTIFY_RPS
         limiter = (
             RateLimiter(
                 name=f"spotify:{key_fingerprint(client_id)}",

@@ -144,6 +144,9 @@ DEFAULT_RETRIES = env.int("DEFAULT_RETRIES", default=5)
 DEFAULT_TIMEOUT = env.float("DEFAULT_TIMEOUT", default=10.0)
 RETRY_AFTER_CAP_SECONDS = env.float("RETRY_AFTER_CAP_SECONDS", default=60.0)
 TICKETMASTER_RPS = env.float("TICKETMASTER_RPS", default=5.0)
+# Spotify publishes no fixed rate (a rolling 30 s window per app): 0 = no limiter,
+# 429s with Retry-After are honoured either way.
+SPOTIFY_RPS = env.float("SPOTIFY_RPS", default=0.0)
 
 # --- Static files, i18n ------------------------------------------------------
 

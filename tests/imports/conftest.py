@@ -23,13 +23,14 @@ def world() -> World:
 def sandbox(world, settings):
     """`with sandbox(**config) as stats:` a sandbox over HTTP the importer is pointed at.
 
-    `stats()` reads the sandbox's `/_sandbox/stats`.
+    It serves the built-in profiles, or the world given as `serve=`; `stats()`
+    reads the sandbox's `/_sandbox/stats`.
     """
 
     @contextlib.contextmanager
-    def start(**config) -> Iterator:
+    def start(*, serve: World | None = None, **config) -> Iterator:
         config.setdefault("tm_rps", 5)
-        with running_sandbox(world, SandboxConfig(port=0, **config)) as base_url:
+        with running_sandbox(serve or world, SandboxConfig(port=0, **config)) as base_url:
             settings.TICKETMASTER_BASE_URL = base_url
             settings.SPOTIFY_API_URL = base_url
             settings.SPOTIFY_ACCOUNTS_URL = base_url

@@ -4,6 +4,7 @@ what the scenario implies (the sandbox's own truth labels, not our rules)."""
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +14,8 @@ from catalog.models import Album, Artist, ArtistTrack, Track
 from imports.models import DroppedTrack, ImportRun, ImportStatus
 from imports.pipeline import run_import
 from imports.sandbox import profiles, truth
+from imports.sandbox.scenario import parse_scenario
+from imports.sandbox.world import World
 from imports.services import import_run_create
 from shows.models import Show, Venue
 
@@ -196,3 +199,57 @@ def test_command_refuses_a_malformed_id_clearly(capsys):
     with pytest.raises(CommandError):
         call_command("import_artist", "not an id!", "--inline")
     assert "'not an id!' is not a Ticketmaster attraction id" in capsys.readouterr().err
+
+
+def scenario_world(**artist_fields) -> World:
+    artist = {
+        "tm_attraction_id": "K8vZ917Solo1",
+        "name": "Nobody On Spotify",
+        "spotify_id": None,
+        "spotify_linked": False,
+        "albums": [],
+        "events": [
+            {
+                "tm_event_id": f"vvG1solo{n:08d}",
+                "name": "Nobody On Spotify",
+                "local_date": (date.today() + timedelta(days=10 + n)).isoformat(),
+                "local_time": "20:00:00",
+                "venue": {"tm_venue_id": f"KovZsolo{n:03d}", "name": f"Hall {n}", "city": "Austin"},
+            }
+            for n in range(3)
+        ],
+    }
+    return World(artists=parse_scenario({"artists": [artist | artist_fields]}, source="test"))
+
+
+def test_an_artist_without_spotify_still_gets_its_shows(sandbox):
+    with sandbox(serve=scenario_world()):
+        run = import_inline("K8vZ917Solo1")
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    assert Show.objects.filter(artist_id=run.artist_id).count() == 3
+    assert run.artist.spotify_match == "not_found"
+    assert run.artist.spotify_id is None
+    assert "no Spotify artist: catalog not imported" in run.warnings
+    assert Track.objects.count() == 0
+
+
+def test_shows_gone_upstream_are_marked_and_counted_not_deleted(sandbox):
+    with sandbox(serve=scenario_world()):
+        first = import_inline("K8vZ917Solo1")
+        cancelled_quietly = Show.objects.create(
+            tm_event_id="vvG1solo99999999",
+            artist_id=first.artist_id,
+            local_date=date.today() + timedelta(days=30),
+        )
+        past = Show.objects.create(
+            tm_event_id="vvG1solo88888888",
+            artist_id=first.artist_id,
+            local_date=date.today() - timedelta(days=30),
+        )
+        second = import_inline("K8vZ917Solo1")
+    assert second.counters["shows_removed_upstream"] == 1
+    cancelled_quietly.refresh_from_db()
+    past.refresh_from_db()
+    assert cancelled_quietly.removed_upstream_at is not None
+    assert past.removed_upstream_at is None  # past shows leave the listing naturally
+    assert Show.objects.filter(artist_id=first.artist_id, removed_upstream_at=None).count() == 4

@@ -29,7 +29,7 @@ VENUE = {
 def event(**overrides):
     raw = {
         "id": "vvG1zZ9example01",
-        "name": "Example Band – World Tour",
+        "name": "Example Band \u2013 World Tour",
         "type": "event",
         "url": "https://www.ticketmaster.com/event/1",
         "images": [
