@@ -1,0 +1,69 @@
+"""Events paging: malformed events are recorded and skipped, repeats are removed."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+import respx
+
+from shows.ticketmaster import TicketmasterClient
+from theset.upstream import RetryPolicy, UpstreamClient
+
+BASE = "https://tm.test"
+
+
+def event(n: int, **fields) -> dict:
+    return {
+        "id": f"vvG1event{n:06d}",
+        "name": f"Show {n}",
+        "dates": {
+            "start": {
+                "localDate": "2027-05-01",
+                "localTime": "20:00:00",
+                "dateTime": "2027-05-02T01:00:00Z",
+            },
+            "status": {"code": "onsale"},
+        },
+    } | fields
+
+
+@respx.mock
+def test_malformed_events_are_recorded_and_skipped_and_repeats_removed():
+    pages = {
+        "0": [event(1), event(2), {"name": "no id"}],
+        "1": [event(2), event(3, dates={"start": {"localDate": "May 1st"}})],
+    }
+
+    def answer(request):
+        number = request.url.params["page"]
+        assert request.url.params["apikey"] == "key"
+        assert request.url.params["attractionId"] == "K8vZ9171ob7"
+        return httpx.Response(
+            200,
+            json={
+                "_embedded": {"events": pages[number]},
+                "page": {"size": 200, "totalElements": 5, "totalPages": 2, "number": int(number)},
+            },
+        )
+
+    route = respx.get(f"{BASE}/discovery/v2/events.json").mock(side_effect=answer)
+
+    async def go():
+        upstream = UpstreamClient(
+            provider="Ticketmaster",
+            base_url=BASE,
+            params={"apikey": "key"},
+            retry=RetryPolicy(retries=1, retry_after_cap_seconds=60),
+        )
+        async with TicketmasterClient(upstream) as tm:
+            return await tm.upcoming_events("K8vZ9171ob7", since=datetime(2027, 1, 1, tzinfo=UTC))
+
+    result = asyncio.run(go())
+    assert route.call_count == 2
+    assert [e.tm_event_id for e in result.events] == ["vvG1event000001", "vvG1event000002"]
+    assert [str(m) for m in result.malformed] == [
+        "event ?: no event id",
+        "event vvG1event000003: unreadable field (Invalid isoformat string: 'May 1st')",
+    ]
+    assert result.duplicates == 1
+    assert route.calls[0].request.url.params["startDateTime"] == "2027-01-01T00:00:00Z"
