@@ -213,14 +213,15 @@ def finalize_phase(run_id: int) -> ImportRun:
         if name in phases:
             counters |= phases[name].counters
     with transaction.atomic():
-        reporter.finish("import finished", counters)
-        ImportRun.objects.filter(pk=run_id, status=ImportStatus.RUNNING).update(
+        # Status first, so the final event carries the run's final status.
+        finished = ImportRun.objects.filter(pk=run_id, status=ImportStatus.RUNNING).update(
             status=ImportStatus.SUCCEEDED,
-            stage=ImportStage.DONE,
-            percent=100,
             counters=counters,
-            message="import finished",
             finished_at=timezone.now(),
+        )
+        reporter.finish("import finished" if finished else "import ended", counters)
+        ImportRun.objects.filter(pk=run_id, status=ImportStatus.SUCCEEDED).update(
+            stage=ImportStage.DONE, percent=100
         )
     return ImportRun.objects.get(pk=run_id)
 

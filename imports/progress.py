@@ -7,6 +7,7 @@ percent is the weighted sum of its phases, also only ever raised.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.stream import publish_import_event
 
 # Share of the whole run each phase stands for; shows and catalog run side by side.
 PHASE_WEIGHTS = {
@@ -78,7 +80,7 @@ class PhaseReporter:
                 updated_at=timezone.now(),
             )
             run_status = ImportRun.objects.values_list("status", flat=True).get(pk=self.run_id)
-            return ImportEvent.objects.create(
+            event = ImportEvent.objects.create(
                 run_id=self.run_id,
                 stage=self.phase,
                 status=run_status,
@@ -87,6 +89,9 @@ class PhaseReporter:
                 message=message,
                 counters=counters or {},
             )
+            # Live listeners hear of the event only once it is committed and replayable.
+            transaction.on_commit(partial(publish_import_event, event.pk))
+            return event
 
     def finish(self, message: str, counters: dict[str, Any] | None = None) -> ImportEvent:
         event = self.report(100, message, counters)

@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-from imports.models import ImportPhase, ImportRun, ImportStatus
+from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
+
+
+def import_run_get(run_id: int) -> ImportRun:
+    return ImportRun.objects.select_related("artist").get(pk=run_id)
+
+
+def runs_with_events_after(
+    run_ids: list[int], after_event_id: int
+) -> tuple[list[ImportRun], list[ImportEvent]]:
+    """The runs, then their progress events newer than `after_event_id` (oldest first).
+
+    Runs are read first: a run seen finished has all its events committed, so
+    none is missed by the events query that follows.
+    """
+    runs = list(ImportRun.objects.filter(pk__in=run_ids))
+    events = list(
+        ImportEvent.objects.filter(run_id__in=run_ids, pk__gt=after_event_id).order_by("pk")
+    )
+    return runs, events
 
 
 def import_run_summary(run: ImportRun) -> str:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from catalog.services import artist_shell_upsert
-from imports.models import ACTIVE_STATUSES, ImportRun
+from imports.models import ACTIVE_STATUSES, ImportRun, ImportStage
+from imports.tasks import enqueue_phase
 
 TM_ATTRACTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -55,3 +56,13 @@ def import_run_create(*, tm_attraction_id: str) -> StartedImport:
         run = ImportRun.objects.get(artist=artist, status__in=ACTIVE_STATUSES)
         created = False
     return StartedImport(artist_id=artist.pk, slug=artist.slug, import_id=run.pk, created=created)
+
+
+def start_import(tm_attraction_id: str) -> StartedImport:
+    """The kickoff every interface uses: a run (new, or the artist's active one) and,
+    for a new run, its identity phase queued on the cluster. No upstream call."""
+    with transaction.atomic():
+        started = import_run_create(tm_attraction_id=tm_attraction_id)
+        if started.created:
+            enqueue_phase(started.import_id, ImportStage.IDENTITY)
+    return started

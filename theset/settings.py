@@ -95,7 +95,7 @@ def _tune_database(database: dict) -> dict:
         name = Path(str(database["NAME"]))
         database.setdefault("TEST", {}).setdefault("NAME", str(name.with_name(f"test_{name.name}")))
     else:
-        database.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+        database.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
         database.setdefault("CONN_HEALTH_CHECKS", True)
     return database
 
@@ -110,12 +110,18 @@ REDIS_URL = env.str("REDIS_URL", default="") or None
 # Phases are idempotent, so a phase whose worker died is simply run again.
 # `retry` must exceed `timeout`, or a slow task is handed out twice while running.
 IMPORT_PHASE_TIMEOUT_SECONDS = env.int("IMPORT_PHASE_TIMEOUT_SECONDS", default=900)
+# How long a task taken by a worker that died waits before the ORM broker hands it out again.
+IMPORT_PHASE_RETRY_SECONDS = max(
+    env.int("IMPORT_PHASE_RETRY_SECONDS", default=IMPORT_PHASE_TIMEOUT_SECONDS + 60),
+    IMPORT_PHASE_TIMEOUT_SECONDS + 1,
+)
 
 Q_CLUSTER = {
-    "name": "theset",
+    # Clusters sharing a database or Redis serve only the queue of their own name.
+    "name": env.str("Q_NAME", default="theset"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": IMPORT_PHASE_TIMEOUT_SECONDS,
-    "retry": IMPORT_PHASE_TIMEOUT_SECONDS + 60,
+    "retry": IMPORT_PHASE_RETRY_SECONDS,
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
     "ack_failures": False,
     "save_limit": 1000,
@@ -123,7 +129,11 @@ Q_CLUSTER = {
     "poll": 0.2,
     "label": "Task queue",
 }
-if REDIS_URL:
+# The ORM broker is the default even with Redis: it acknowledges tasks, so a task
+# whose worker was killed is handed out again. django-q2's Redis broker pops tasks
+# without acknowledgement (a killed worker loses its task); opt in with Q_BROKER=redis.
+Q_BROKER = env.str("Q_BROKER", default="orm")
+if Q_BROKER == "redis" and REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
@@ -172,3 +182,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}},
 }
+
+# --- Live progress (server-sent events) ---------------------------------------
+# GET /api/artists/{id}/stream (imports.stream). Without Redis each stream polls the
+# database for new events, the worker→web bridge; with Redis, pub/sub carries them
+# and the poll is only a safety net against a lost publish.
+IMPORT_STREAM_POLL_SECONDS = env.float("IMPORT_STREAM_POLL_SECONDS", default=0.25)
+IMPORT_STREAM_REDIS_POLL_SECONDS = env.float("IMPORT_STREAM_REDIS_POLL_SECONDS", default=5.0)
+IMPORT_STREAM_KEEPALIVE_SECONDS = env.float("IMPORT_STREAM_KEEPALIVE_SECONDS", default=15.0)

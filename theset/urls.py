@@ -1,9 +1,16 @@
 from django.contrib import admin
 from django.urls import path
 
+from imports.views import artist_import_stream
 from theset.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Server-sent events stream outside django-ninja (async, streaming), under the API's prefix.
+    path(
+        "api/artists/<int:artist_id>/stream",
+        artist_import_stream,
+        name="artist-import-stream",
+    ),
     path("api/", api.urls),
 ]

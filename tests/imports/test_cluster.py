@@ -1,0 +1,250 @@
+"""Imports through a real `qcluster` process, against the sandbox over HTTP.
+
+The test process kicks off runs with `start_import`; a separate `manage.py
+qcluster` process (pointed at the same test database) runs the phases. Runs
+in both CI lanes: SQLite + ORM broker, and PostgreSQL + Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import close_old_connections, connection
+from django_q.conf import Conf
+
+from catalog.models import Album, ArtistTrack, Track
+from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.sandbox import profiles
+from imports.services import start_import
+from shows.models import Show, Venue
+from tests.imports.test_import_flow import assert_stores_the_scenario, row_counts, stored_rows
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
+
+ROOT = Path(__file__).resolve().parents[2]
+PROLIFIC = profiles.BUILTIN_ATTRACTION_IDS["prolific"]
+PHASE_TIMEOUT_SECONDS = 8
+PHASE_RETRY_SECONDS = 10
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class Cluster:
+    """A `manage.py qcluster` process of its own session, so kill -9 takes all of it."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def kill(self) -> None:
+        """kill -9 of the whole cluster: sentinel, workers, monitor, pusher."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def cluster(sandbox, tmp_path, monkeypatch):
+    """`with cluster(broker="orm", **sandbox_config) as (cluster, stats):`."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def start(*, broker: str = "orm", **sandbox_config):
+        name = f"theset-test-{uuid.uuid4().hex[:8]}"
+        # This process enqueues; it must use the same broker and queue as the cluster.
+        monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
+        monkeypatch.setattr(Conf, "PREFIX", name)  # tasks are signed with it
+        if broker == "redis":
+            monkeypatch.setattr(Conf, "ORM", None)
+            monkeypatch.setattr(Conf, "REDIS", settings.REDIS_URL)
+        with sandbox(**sandbox_config) as stats:
+            env = {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "theset.settings",
+                "DATABASE_URL": database_url(),
+                "Q_NAME": name,
+                "Q_BROKER": broker,
+                "Q_WORKERS": "2",
+                "IMPORT_PHASE_TIMEOUT_SECONDS": str(PHASE_TIMEOUT_SECONDS),
+                "IMPORT_PHASE_RETRY_SECONDS": str(PHASE_RETRY_SECONDS),
+                "TICKETMASTER_BASE_URL": settings.TICKETMASTER_BASE_URL,
+                "SPOTIFY_API_URL": settings.SPOTIFY_API_URL,
+                "SPOTIFY_ACCOUNTS_URL": settings.SPOTIFY_ACCOUNTS_URL,
+                "TICKETMASTER_API_KEY": settings.TICKETMASTER_API_KEY,
+                "SPOTIFY_CLIENT_ID": settings.SPOTIFY_CLIENT_ID,
+                "SPOTIFY_CLIENT_SECRET": settings.SPOTIFY_CLIENT_SECRET,
+            }
+            if settings.REDIS_URL:
+                env["REDIS_URL"] = settings.REDIS_URL
+            qcluster = Cluster(env, tmp_path / "qcluster.log")
+            qcluster.start()
+            try:
+                yield qcluster, stats
+            finally:
+                qcluster.stop()
+
+    return start
+
+
+def wait_for(predicate, *, timeout: float, what: str, qcluster: Cluster | None = None):
+    deadline = time.monotonic() + timeout
+    log = qcluster.log if qcluster else None
+    while time.monotonic() < deadline:
+        if qcluster and qcluster.process and qcluster.process.poll() is not None:
+            break
+        close_old_connections()
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"gave up waiting for {what}\n{tail}")
+
+
+def finished_run(import_id: int, qcluster: Cluster, timeout: float = 90) -> ImportRun:
+    return wait_for(
+        lambda: ImportRun.objects.filter(
+            pk=import_id, status__in=(ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+        ).first(),
+        timeout=timeout,
+        what=f"import #{import_id} to finish",
+        qcluster=qcluster,
+    )
+
+
+def assert_progress_is_monotone_and_final(run: ImportRun) -> None:
+    events = list(ImportEvent.objects.filter(run=run).order_by("pk"))
+    per_stage: dict[str, list[int]] = defaultdict(list)
+    for event in events:
+        per_stage[event.stage].append(event.percent)
+    for stage, percents in per_stage.items():
+        assert percents == sorted(percents), f"{stage} went backwards: {percents}"
+    overall = [event.overall_percent for event in events]
+    assert overall == sorted(overall), f"overall percent went backwards: {overall}"
+    assert set(per_stage) == {"identity", "shows", "catalog", "finalize"}
+    final = events[-1]
+    assert (final.stage, final.status, final.overall_percent) == ("finalize", "succeeded", 100)
+
+
+@pytest.mark.parametrize(
+    "broker",
+    [
+        "orm",
+        pytest.param(
+            "redis",
+            marks=pytest.mark.skipif(
+                not settings.REDIS_URL,
+                reason="the Redis broker runs in the PostgreSQL + Redis lane",
+            ),
+        ),
+    ],
+)
+def test_prolific_import_through_the_cluster_stores_what_the_inline_import_stores(
+    world, cluster, sandbox, broker
+):
+    expected = next(a for a in world.artists if a.tm_attraction_id == PROLIFIC)
+    with cluster(broker=broker, latency_ms=20) as (qcluster, _):
+        started = start_import(PROLIFIC)
+        run = finished_run(started.import_id, qcluster)
+        assert run.status == ImportStatus.SUCCEEDED, run.error
+        assert_stores_the_scenario(run, expected)
+        assert_progress_is_monotone_and_final(run)
+        through_cluster = stored_rows(run.artist_id), row_counts()
+
+    # The same artist imported inline, from scratch, stores the same rows.
+    for model in (ArtistTrack, Track, Album, Show, Venue):
+        model.objects.all().delete()
+    with sandbox(latency_ms=20):
+        call_command("import_artist", PROLIFIC, "--inline")
+    assert (stored_rows(run.artist_id), row_counts()) == through_cluster
+
+
+@pytest.mark.parametrize("phase", [ImportStage.SHOWS, ImportStage.CATALOG])
+def test_killing_the_cluster_mid_phase_resumes_without_duplicates(world, cluster, phase):
+    expected = next(a for a in world.artists if a.tm_attraction_id == PROLIFIC)
+    # Slow answers keep each phase running long enough to be killed in the middle.
+    with cluster(latency_ms=150, jitter_ms=0) as (qcluster, _):
+        started = start_import(PROLIFIC)
+        wait_for(
+            lambda: ImportPhase.objects.filter(
+                run_id=started.import_id, phase=phase, status=ImportStatus.RUNNING, percent__gt=0
+            ).exists(),
+            timeout=60,
+            what=f"the {phase} phase to be running",
+            qcluster=qcluster,
+        )
+        qcluster.kill()
+        killed_at = ImportPhase.objects.get(run_id=started.import_id, phase=phase)
+        assert killed_at.status == ImportStatus.RUNNING
+        qcluster.start()
+        run = finished_run(started.import_id, qcluster, timeout=PHASE_RETRY_SECONDS + 90)
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    assert_stores_the_scenario(run, expected)
+    assert ImportPhase.objects.get(run=run, phase=phase).attempt >= 2
+
+
+def test_fifty_concurrent_kickoffs_make_one_run_and_everyone_gets_its_id():
+    def kickoff(_: int) -> int:
+        try:
+            return start_import("K8vZ917Race1").import_id
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        ids = list(pool.map(kickoff, range(50)))
+    assert len(set(ids)) == 1
+    assert ImportRun.objects.filter(artist__tm_attraction_id="K8vZ917Race1").count() == 1
+
+
+def test_the_command_queues_waits_with_progress_lines_and_reports(world, cluster, capsys):
+    mid = profiles.BUILTIN_ATTRACTION_IDS["mid"]
+    with cluster():
+        call_command("import_artist", mid, "--timeout", "90")
+    out = capsys.readouterr().out
+    assert f"{mid}: import #" in out and "queued" in out
+    assert f"{mid}: [identity   0% | run   0%] Identity started" in out
+    assert f"{mid}: [finalize 100% | run 100%] import finished" in out
+    assert f"{mid}: Café Lumière | 150 shows" in out
+
+
+def test_the_command_can_return_right_after_kickoff(capsys):
+    call_command("import_artist", "K8vZ917NoWait", "--no-wait")
+    assert "K8vZ917NoWait: import #" in capsys.readouterr().out
+    run = ImportRun.objects.get(artist__tm_attraction_id="K8vZ917NoWait")
+    assert run.status == ImportStatus.QUEUED
