@@ -51,6 +51,9 @@ class PhaseReporter:
                 finished_at=None,
                 error="",
             )
+            attempt = ImportPhase.objects.values_list("attempt", flat=True).get(pk=phase.pk)
+            # The run's attempt is its most retried phase's: 2 means a phase ran twice.
+            ImportRun.objects.filter(pk=self.run_id).update(attempt=Greatest(F("attempt"), attempt))
             ImportRun.objects.filter(pk=self.run_id, started_at__isnull=True).update(started_at=now)
             ImportRun.objects.filter(pk=self.run_id, status=ImportStatus.QUEUED).update(
                 status=ImportStatus.RUNNING

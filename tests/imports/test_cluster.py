@@ -217,6 +217,7 @@ def test_killing_the_cluster_mid_phase_resumes_without_duplicates(world, cluster
     assert run.status == ImportStatus.SUCCEEDED, run.error
     assert_stores_the_scenario(run, expected)
     assert ImportPhase.objects.get(run=run, phase=phase).attempt >= 2
+    assert run.attempt >= 2
 
 
 def test_fifty_concurrent_kickoffs_make_one_run_and_everyone_gets_its_id():

@@ -1,0 +1,96 @@
+"""The prolific import end to end through a real `qcluster`, against the sandbox with
+network-like latency: wall time per phase and in total, and upstream requests.
+
+    .venv/bin/python bench/cluster_import.py [--latency-ms 50] [--jitter-ms 10]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/theset_bench \\
+        .venv/bin/python bench/cluster_import.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--jitter-ms", type=int, default=10)
+    parser.add_argument("--profile", default="prolific")
+    args = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix="theset-bench-")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "theset.settings")
+    sys.path.insert(0, str(PROJECT))
+    import django
+
+    django.setup()
+    import httpx
+    from django.core.management import call_command
+    from django.db import close_old_connections, connection
+
+    from imports.models import ImportPhase, ImportRun
+    from imports.sandbox.config import SandboxConfig
+    from imports.sandbox.profiles import BUILTIN_ATTRACTION_IDS
+    from imports.sandbox.server import running_sandbox
+    from imports.sandbox.world import build_world
+    from imports.services import start_import
+
+    if connection.vendor == "postgresql":
+        call_command("flush", "--noinput", verbosity=0)
+    call_command("migrate", verbosity=0)
+    config = SandboxConfig(port=0, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, tm_rps=5)
+    with running_sandbox(build_world(), config) as base_url:
+        env = {
+            **os.environ,
+            "TICKETMASTER_BASE_URL": base_url,
+            "SPOTIFY_API_URL": base_url,
+            "SPOTIFY_ACCOUNTS_URL": base_url,
+            "TICKETMASTER_API_KEY": "bench-key",
+            "SPOTIFY_CLIENT_ID": "bench-client",
+            "SPOTIFY_CLIENT_SECRET": "bench-secret",
+            "LOG_LEVEL": "WARNING",
+        }
+        cluster = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=PROJECT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(2)  # let the workers come up: measure the import, not the boot
+            started_at = time.perf_counter()
+            started = start_import(BUILTIN_ATTRACTION_IDS[args.profile])
+            while True:
+                close_old_connections()
+                run = ImportRun.objects.get(pk=started.import_id)
+                if not run.is_active:
+                    break
+                time.sleep(0.05)
+            total = time.perf_counter() - started_at
+            stats = httpx.get(f"{base_url}/_sandbox/stats").json()
+        finally:
+            os.killpg(cluster.pid, signal.SIGTERM)
+            try:
+                cluster.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(cluster.pid, signal.SIGKILL)
+    print(f"{args.profile} import through the cluster on {connection.vendor}: {run.status}")
+    print(f"  kickoff to finished: {total:.2f} s (latency {args.latency_ms}±{args.jitter_ms} ms)")
+    for phase in ImportPhase.objects.filter(run=run).order_by("started_at"):
+        print(f"  {phase.phase:9s} {phase.seconds:6.2f} s  attempt {phase.attempt}")
+    print(f"  upstream requests: {stats['requests_total']} {stats['requests']}")
+
+
+if __name__ == "__main__":
+    main()
