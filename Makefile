@@ -10,6 +10,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo     set up and run the demo import against the offline sandbox"
 	@echo "make test     run the whole test suite (DATABASE_URL selects the database)"
+	@echo "make serve    web server + task cluster + sandbox upstream (Ctrl-C stops all)"
 	@echo "make sandbox  serve the sandbox upstream on 127.0.0.1:8765"
 	@echo "make lint     ruff lint + format check"
 
@@ -29,8 +30,9 @@ migrate: $(STAMP)
 
 demo: migrate
 	$(BIN)/python manage.py demo
-	@echo "Browse the result in the admin: $(BIN)/python manage.py createsuperuser, then"
-	@echo "$(BIN)/uvicorn theset.asgi:application and open http://127.0.0.1:8000/admin/"
+
+serve: migrate
+	$(BIN)/python manage.py serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -45,3 +45,28 @@ def import_run_summary(run: ImportRun) -> str:
     if run.warnings:
         parts.append("warnings: " + "; ".join(run.warnings))
     return " | ".join(parts)
+
+
+def import_run_report(run: ImportRun) -> dict:
+    """A run's outcome as plain data (for `--json` and the like)."""
+    phases = ImportPhase.objects.filter(run=run).order_by("id")
+    return {
+        "import_id": run.pk,
+        "artist_id": run.artist_id,
+        "slug": run.artist.slug,
+        "name": run.artist.name,
+        "status": run.status,
+        "error": run.error,
+        "spotify_app_mode": run.spotify_app_mode,
+        "counters": run.counters,
+        "drop_counts": run.drop_counts,
+        "warnings": run.warnings,
+        "phases": {
+            phase.phase: {
+                "status": phase.status,
+                "attempt": phase.attempt,
+                "seconds": phase.seconds,
+            }
+            for phase in phases
+        },
+    }

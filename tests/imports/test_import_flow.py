@@ -3,6 +3,8 @@ what the scenario implies (the sandbox's own truth labels, not our rules)."""
 
 from __future__ import annotations
 
+import io
+import json
 import math
 from datetime import date, timedelta
 
@@ -253,3 +255,49 @@ def test_shows_gone_upstream_are_marked_and_counted_not_deleted(sandbox):
     assert cancelled_quietly.removed_upstream_at is not None
     assert past.removed_upstream_at is None  # past shows leave the listing naturally
     assert Show.objects.filter(artist_id=first.artist_id, removed_upstream_at=None).count() == 4
+
+
+def test_command_json_output_and_exit_status(world, sandbox, capsys):
+    mid = sandbox_artist(world, "mid")
+    with sandbox():
+        call_command("import_artist", mid.tm_attraction_id, "--inline", "--json")
+        report = json.loads(capsys.readouterr().out)
+        with pytest.raises(CommandError, match="2 of 3 imports failed"):
+            call_command(
+                "import_artist",
+                mid.tm_attraction_id,
+                "K8vZ917NoSuchId",
+                "bad id!",
+                "--inline",
+                "--json",
+            )
+        failing = json.loads(capsys.readouterr().out)
+    (first,) = report["imports"]
+    assert first["status"] == "succeeded"
+    assert first["counters"]["shows"] == 150
+    assert set(first["phases"]) == {"identity", "shows", "catalog", "finalize"}
+    by_id = {entry["tm_attraction_id"]: entry for entry in failing["imports"]}
+    assert by_id[mid.tm_attraction_id]["status"] == "succeeded"
+    assert by_id["K8vZ917NoSuchId"]["status"] == "failed"
+    assert "HTTP 404" in by_id["K8vZ917NoSuchId"]["error"]
+    assert "is not a Ticketmaster attraction id" in by_id["bad id!"]["error"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_command_draws_a_progress_bar_per_artist_on_a_terminal(world, sandbox):
+    mid = sandbox_artist(world, "mid")
+    sparse = sandbox_artist(world, "sparse")
+    out = Terminal()
+    with sandbox():
+        call_command(
+            "import_artist", mid.tm_attraction_id, sparse.tm_attraction_id, "--inline", stdout=out
+        )
+    text = out.getvalue()
+    assert "━" in text and "100%" in text  # rich's bar, filled
+    assert f"{mid.tm_attraction_id}: {mid.name} | 150 shows" in text
+    assert f"{sparse.tm_attraction_id}: {sparse.name} | 0 shows" in text

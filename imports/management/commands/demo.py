@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from catalog.models import Artist
 from imports.sandbox.config import SandboxConfig
 from imports.sandbox.profiles import BUILTIN_ATTRACTION_IDS
 from imports.sandbox.server import running_sandbox
@@ -38,3 +39,11 @@ class Command(BaseCommand):
             started = time.monotonic()
             call_command("import_artist", BUILTIN_ATTRACTION_IDS[profile], "--inline")
             self.stdout.write(f"Imported in {time.monotonic() - started:.1f} s.")
+        artist = Artist.objects.get(tm_attraction_id=BUILTIN_ATTRACTION_IDS[profile])
+        self.stdout.write(
+            "\nSee it: run `make serve` (web server, task cluster and sandbox together), "
+            "then open\n"
+            f"  http://127.0.0.1:8000/artists/{artist.slug}/\n"
+            f"  http://127.0.0.1:8000/api/artists/{artist.slug}\n"
+            f"  http://127.0.0.1:8000/admin/  (after `.venv/bin/python manage.py createsuperuser`)"
+        )

@@ -1,0 +1,93 @@
+"""`python manage.py serve`: the web server, the task cluster and (without API keys) the
+sandbox upstream, together, for local use; Ctrl-C stops all three."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+SANDBOX_KEYS = {
+    "TICKETMASTER_API_KEY": "sandbox-key",
+    "SPOTIFY_CLIENT_ID": "sandbox-client",
+    "SPOTIFY_CLIENT_SECRET": "sandbox-secret",
+}
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sandbox-port", type=int, default=8765)
+        parser.add_argument(
+            "--sandbox",
+            action="store_true",
+            help="use the sandbox upstream even when API keys are set",
+        )
+
+    def handle(self, *args, host: str, port: int, sandbox_port: int, **options) -> None:
+        have_keys = settings.TICKETMASTER_API_KEY and settings.SPOTIFY_CLIENT_ID
+        use_sandbox = options["sandbox"] or not have_keys
+        env = dict(os.environ)
+        commands: list[tuple[str, list[str]]] = []
+        if use_sandbox:
+            sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+            env |= SANDBOX_KEYS | {
+                "TICKETMASTER_BASE_URL": sandbox_url,
+                "SPOTIFY_API_URL": sandbox_url,
+                "SPOTIFY_ACCOUNTS_URL": sandbox_url,
+            }
+            commands.append(
+                (
+                    "sandbox",
+                    [sys.executable, "manage.py", "sandbox_upstream", "--port", str(sandbox_port),
+                     "--latency-ms", "50", "--jitter-ms", "10"],
+                )
+            )  # fmt: skip
+        commands += [
+            ("cluster", [sys.executable, "manage.py", "qcluster"]),
+            (
+                "web",
+                [sys.executable, "-m", "uvicorn", "theset.asgi:application",
+                 "--host", host, "--port", str(port)],
+            ),
+        ]  # fmt: skip
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        # Ctrl-C or a TERM from a supervisor stops everything (also when started in the
+        # background, where SIGINT would otherwise be ignored).
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        processes = {
+            name: subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, start_new_session=True)
+            for name, command in commands
+        }
+        self.stdout.write(
+            f"Serving http://{host}:{port}/ (admin at /admin/, API docs at /api/docs)"
+            + (f", sandbox upstream at http://127.0.0.1:{sandbox_port}" if use_sandbox else "")
+            + ". Ctrl-C stops everything."
+        )
+        try:
+            while all(process.poll() is None for process in processes.values()):
+                time.sleep(0.5)
+            stopped = [name for name, process in processes.items() if process.poll() is not None]
+            self.stderr.write(f"{', '.join(stopped)} stopped; stopping the rest")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGTERM)
+            for process in processes.values():
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
