@@ -48,13 +48,20 @@ def import_run_create(*, tm_attraction_id: str) -> StartedImport:
     """
     tm_attraction_id = validate_tm_attraction_id(tm_attraction_id)
     artist = artist_shell_upsert(tm_attraction_id=tm_attraction_id)
-    try:
-        with transaction.atomic():
-            run = ImportRun.objects.create(artist=artist)
-        created = True
-    except IntegrityError:
-        run = ImportRun.objects.get(artist=artist, status__in=ACTIVE_STATUSES)
-        created = False
+    # The active run we collided with may finish before we read it: then try again.
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                run = ImportRun.objects.create(artist=artist)
+            created = True
+            break
+        except IntegrityError:
+            run = ImportRun.objects.filter(artist=artist, status__in=ACTIVE_STATUSES).first()
+            created = False
+            if run is not None:
+                break
+    else:
+        raise RuntimeError(f"could not start or find an import of {tm_attraction_id}")
     return StartedImport(artist_id=artist.pk, slug=artist.slug, import_id=run.pk, created=created)
 
 
