@@ -13,11 +13,9 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
+from common import PROJECT, setup_scratch_django
 
 
 def main() -> None:
@@ -26,39 +24,20 @@ def main() -> None:
     parser.add_argument("--jitter-ms", type=int, default=10)
     parser.add_argument("--profile", default="prolific")
     args = parser.parse_args()
-    scratch = tempfile.mkdtemp(prefix="theset-bench-")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "theset.settings")
-    sys.path.insert(0, str(PROJECT))
-    import django
-
-    django.setup()
+    setup_scratch_django()
     import httpx
-    from django.core.management import call_command
     from django.db import close_old_connections, connection
 
     from imports.models import ImportPhase, ImportRun
     from imports.sandbox.config import SandboxConfig
     from imports.sandbox.profiles import BUILTIN_ATTRACTION_IDS
-    from imports.sandbox.server import running_sandbox
+    from imports.sandbox.server import importer_environment, running_sandbox
     from imports.sandbox.world import build_world
     from imports.services import start_import
 
-    if connection.vendor == "postgresql":
-        call_command("flush", "--noinput", verbosity=0)
-    call_command("migrate", verbosity=0)
     config = SandboxConfig(port=0, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, tm_rps=5)
     with running_sandbox(build_world(), config) as base_url:
-        env = {
-            **os.environ,
-            "TICKETMASTER_BASE_URL": base_url,
-            "SPOTIFY_API_URL": base_url,
-            "SPOTIFY_ACCOUNTS_URL": base_url,
-            "TICKETMASTER_API_KEY": "bench-key",
-            "SPOTIFY_CLIENT_ID": "bench-client",
-            "SPOTIFY_CLIENT_SECRET": "bench-secret",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = {**os.environ, **importer_environment(base_url), "LOG_LEVEL": "WARNING"}
         cluster = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=PROJECT,

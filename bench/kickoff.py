@@ -8,33 +8,19 @@ run is already active, on a scratch database (SQLite by default; DATABASE_URL se
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
+from common import setup_scratch_django
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000)
     args = parser.parse_args()
-    scratch = tempfile.mkdtemp(prefix="theset-bench-")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "theset.settings")
-    sys.path.insert(0, str(PROJECT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_scratch_django()
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        call_command("flush", "--noinput", verbosity=0)
-    call_command("migrate", verbosity=0)
     from imports.services import start_import
 
     ids = [f"K8vZ9B{n:05d}" for n in range(args.count // 2)]

@@ -91,3 +91,20 @@ def running_sandbox(world: World, config: SandboxConfig | None = None) -> Iterat
     config = config or SandboxConfig(port=0)
     with serve_in_thread(build_app(world, config), config.host, 0) as base_url:
         yield base_url
+
+
+# Any non-empty credentials do: the sandbox accepts every key and client by default.
+SANDBOX_CREDENTIALS = {
+    "TICKETMASTER_API_KEY": "sandbox-key",
+    "SPOTIFY_CLIENT_ID": "sandbox-client",
+    "SPOTIFY_CLIENT_SECRET": "sandbox-secret",
+}
+
+
+def importer_environment(base_url: str) -> dict[str, str]:
+    """The settings (as environment variables) that point the importer at a sandbox."""
+    return SANDBOX_CREDENTIALS | {
+        "TICKETMASTER_BASE_URL": base_url,
+        "SPOTIFY_API_URL": base_url,
+        "SPOTIFY_ACCOUNTS_URL": base_url,
+    }

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from imports.sandbox.config import SandboxConfig
-from imports.sandbox.server import running_sandbox
+from imports.sandbox.server import importer_environment, running_sandbox
 from imports.sandbox.world import World, build_world
 
 
@@ -31,12 +31,8 @@ def sandbox(world, settings):
     def start(*, serve: World | None = None, **config) -> Iterator:
         config.setdefault("tm_rps", 5)
         with running_sandbox(serve or world, SandboxConfig(port=0, **config)) as base_url:
-            settings.TICKETMASTER_BASE_URL = base_url
-            settings.SPOTIFY_API_URL = base_url
-            settings.SPOTIFY_ACCOUNTS_URL = base_url
-            settings.TICKETMASTER_API_KEY = "sandbox-key"
-            settings.SPOTIFY_CLIENT_ID = "sandbox-client"
-            settings.SPOTIFY_CLIENT_SECRET = "sandbox-secret"
+            for name, value in importer_environment(base_url).items():
+                setattr(settings, name, value)
 
             def stats() -> dict:
                 return httpx.get(f"{base_url}/_sandbox/stats").json()

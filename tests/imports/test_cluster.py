@@ -26,6 +26,7 @@ from django_q.conf import Conf
 from catalog.models import Album, ArtistTrack, Track
 from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.sandbox import profiles
+from imports.sandbox.server import importer_environment
 from imports.services import start_import
 from shows.models import Show, Venue
 from tests.imports.test_import_flow import assert_stores_the_scenario, row_counts, stored_rows
@@ -103,12 +104,7 @@ def cluster(sandbox, tmp_path, monkeypatch):
                 "Q_WORKERS": "2",
                 "IMPORT_PHASE_TIMEOUT_SECONDS": str(PHASE_TIMEOUT_SECONDS),
                 "IMPORT_PHASE_RETRY_SECONDS": str(PHASE_RETRY_SECONDS),
-                "TICKETMASTER_BASE_URL": settings.TICKETMASTER_BASE_URL,
-                "SPOTIFY_API_URL": settings.SPOTIFY_API_URL,
-                "SPOTIFY_ACCOUNTS_URL": settings.SPOTIFY_ACCOUNTS_URL,
-                "TICKETMASTER_API_KEY": settings.TICKETMASTER_API_KEY,
-                "SPOTIFY_CLIENT_ID": settings.SPOTIFY_CLIENT_ID,
-                "SPOTIFY_CLIENT_SECRET": settings.SPOTIFY_CLIENT_SECRET,
+                **importer_environment(settings.TICKETMASTER_BASE_URL),
             }
             if settings.REDIS_URL:
                 env["REDIS_URL"] = settings.REDIS_URL

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from catalog.models import Artist
 from imports.sandbox.config import SandboxConfig
 from imports.sandbox.profiles import BUILTIN_ATTRACTION_IDS
-from imports.sandbox.server import running_sandbox
+from imports.sandbox.server import importer_environment, running_sandbox
 from imports.sandbox.world import build_world
 
 
@@ -30,12 +30,8 @@ class Command(BaseCommand):
         config = SandboxConfig(port=0, latency_ms=latency_ms, jitter_ms=jitter_ms, tm_rps=5)
         with running_sandbox(build_world(), config) as base_url:
             self.stdout.write(f"Sandbox upstream at {base_url} ({latency_ms} ms latency)")
-            settings.TICKETMASTER_BASE_URL = base_url
-            settings.SPOTIFY_API_URL = base_url
-            settings.SPOTIFY_ACCOUNTS_URL = base_url
-            settings.TICKETMASTER_API_KEY = settings.TICKETMASTER_API_KEY or "sandbox-key"
-            settings.SPOTIFY_CLIENT_ID = settings.SPOTIFY_CLIENT_ID or "sandbox-client"
-            settings.SPOTIFY_CLIENT_SECRET = settings.SPOTIFY_CLIENT_SECRET or "sandbox-secret"
+            for name, value in importer_environment(base_url).items():
+                setattr(settings, name, value)
             started = time.monotonic()
             call_command("import_artist", BUILTIN_ATTRACTION_IDS[profile], "--inline")
             self.stdout.write(f"Imported in {time.monotonic() - started:.1f} s.")

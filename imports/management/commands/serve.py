@@ -12,11 +12,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-SANDBOX_KEYS = {
-    "TICKETMASTER_API_KEY": "sandbox-key",
-    "SPOTIFY_CLIENT_ID": "sandbox-client",
-    "SPOTIFY_CLIENT_SECRET": "sandbox-secret",
-}
+from imports.sandbox.server import importer_environment
 
 
 class Command(BaseCommand):
@@ -38,12 +34,7 @@ class Command(BaseCommand):
         env = dict(os.environ)
         commands: list[tuple[str, list[str]]] = []
         if use_sandbox:
-            sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-            env |= SANDBOX_KEYS | {
-                "TICKETMASTER_BASE_URL": sandbox_url,
-                "SPOTIFY_API_URL": sandbox_url,
-                "SPOTIFY_ACCOUNTS_URL": sandbox_url,
-            }
+            env |= importer_environment(f"http://127.0.0.1:{sandbox_port}")
             commands.append(
                 (
                     "sandbox",
@@ -59,6 +50,7 @@ class Command(BaseCommand):
                  "--host", host, "--port", str(port)],
             ),
         ]  # fmt: skip
+
         def stop(signum: int, frame: object) -> None:
             raise KeyboardInterrupt
 

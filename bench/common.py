@@ -1,0 +1,28 @@
+"""Shared set-up of the benchmark scripts: Django on a scratch database."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def setup_scratch_django() -> None:
+    """Django on a fresh database: a temporary SQLite file unless DATABASE_URL is set
+    (a PostgreSQL benchmark database is flushed first), migrated."""
+    scratch = tempfile.mkdtemp(prefix="theset-bench-")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "theset.settings")
+    sys.path.insert(0, str(PROJECT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        call_command("flush", "--noinput", verbosity=0)
+    call_command("migrate", verbosity=0)
