@@ -70,3 +70,8 @@ def import_run_report(run: ImportRun) -> dict:
             for phase in phases
         },
     }
+
+
+def artist_latest_run(*, artist_id: int) -> ImportRun | None:
+    """The artist's most recent import run (active or finished), or None if never imported."""
+    return ImportRun.objects.filter(artist_id=artist_id).order_by("-pk").first()

@@ -1,10 +1,93 @@
-"""The root of the HTTP API; each app adds its router here."""
+"""The root of the HTTP API; each app adds its router here.
 
+Errors are JSON `{"detail": "..."}`; invalid input is a 422 whose `detail` names
+each invalid field (and `errors` lists them), including a body that is not JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+
+from imports.api import router as imports_router
+from theset.auth import API_KEY_HEADER
+
+DESCRIPTION = f"""
+Import an artist's shows and studio catalog from Ticketmaster and Spotify.
+
+**Reads** are public. **Writes** (starting an import) need either an API key in the
+`{API_KEY_HEADER}` header (staff create keys in the admin, under *API keys*; a key is
+shown once, when created) or the session of a logged-in staff user, with its CSRF
+token in `X-CSRFToken`. No credentials: 401; a revoked key or a non-staff user: 403.
+Kickoffs are limited per key (`IMPORT_KICKOFF_RATE`, default 60 a minute): past it,
+429 with `Retry-After`.
+
+Errors are JSON `{{"detail": "..."}}`; invalid input is a 422 that names the field.
+Progress of a running import: `GET /api/artists/{{artist_id}}/stream` (server-sent
+events, not listed below), or poll `GET /api/artists/{{artist_id}}/status`.
+"""
 
 api = NinjaAPI(
     title="TheSet importer",
     version="1.0.0",
-    description="Import an artist's shows and studio catalog from Ticketmaster and Spotify.",
+    description=DESCRIPTION,
     docs_url="/docs",
 )
+
+
+def _client_loc(loc: tuple | list) -> list[str | int]:
+    """Where the problem is, as a client sees it: `("body", "payload", "tm_attraction_id")`
+    → `["body", "tm_attraction_id"]` (the view's parameter name means nothing to it)."""
+    source, *path = loc
+    if source == "body":
+        path = path[1:]
+    return [source, *path]
+
+
+def _readable(error: dict) -> str:
+    """`tm_attraction_id: <message>`; `request body: <message>` for the body as a whole."""
+    source, *path = _client_loc(error["loc"])
+    where = ".".join(str(part) for part in path) or f"request {source}"
+    message = error["msg"]
+    if error.get("type") == "value_error":
+        message = message.removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """422 with every problem named in `detail` and listed in `errors`."""
+    errors = [
+        {"loc": _client_loc(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        for error in exc.errors
+    ]
+    detail = "; ".join(_readable(error) for error in exc.errors)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """`{"detail": ...}` with the error's status; a body that does not parse is a 422."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        detail = "request body: not valid JSON"
+        if isinstance(exc.__cause__, json.JSONDecodeError):
+            detail += f" ({exc.__cause__.msg} at position {exc.__cause__.pos})"
+        return api.create_response(request, {"detail": detail, "errors": []}, status=422)
+    detail = str(exc)
+    if isinstance(exc, AuthenticationError) and detail == AuthenticationError().message:
+        detail = (
+            f"Authentication required: an API key in the {API_KEY_HEADER} header, "
+            "or the session of a logged-in staff user"
+        )
+    elif isinstance(exc, Throttled):
+        detail = "Too many requests" + (
+            f"; retry in {math.ceil(exc.wait)} s" if exc.wait is not None else ""
+        )
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+
+api.add_router("", imports_router)

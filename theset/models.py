@@ -1,4 +1,4 @@
-"""Building blocks shared by every app's models."""
+"""Building blocks shared by every app's models, and the HTTP API's keys."""
 
 from django.db import models
 
@@ -11,3 +11,32 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ApiKey(TimestampedModel):
+    """A credential for the write endpoints of the HTTP API (header `X-API-Key`).
+
+    The key is `theset_<prefix>_<secret>`. Only the prefix (to find the row) and
+    the SHA-256 of the secret are stored: the plaintext exists once, when the key
+    is created, and cannot be recovered from the database.
+    """
+
+    name = models.CharField(max_length=100, help_text="Who or what uses this key.")
+    prefix = models.CharField(max_length=16, editable=False)
+    secret_sha256 = models.CharField(max_length=64, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["prefix"], name="api_key_unique_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -190,3 +190,28 @@ LOGGING = {
 IMPORT_STREAM_POLL_SECONDS = env.float("IMPORT_STREAM_POLL_SECONDS", default=0.25)
 IMPORT_STREAM_REDIS_POLL_SECONDS = env.float("IMPORT_STREAM_REDIS_POLL_SECONDS", default=5.0)
 IMPORT_STREAM_KEEPALIVE_SECONDS = env.float("IMPORT_STREAM_KEEPALIVE_SECONDS", default=15.0)
+
+# --- HTTP API ---
+# django-ninja at /api/ (docs /api/docs). Starting an import needs an API key
+# (X-API-Key, managed in the admin) or a staff session; reads are public.
+# Kickoffs allowed per API key (or staff user): "N/s", "N/min", "N/hour" or "N/day";
+# past it the API answers 429 with Retry-After.
+IMPORT_KICKOFF_RATE = env.str("IMPORT_KICKOFF_RATE", default="60/min")
+# Page size of the list endpoints (?limit=&offset=), and the largest limit accepted.
+NINJA_PAGINATION_PER_PAGE = env.int("API_PAGE_SIZE", default=100)
+NINJA_PAGINATION_MAX_LIMIT = env.int("API_PAGE_MAX_LIMIT", default=500)
+# The kickoff throttle counts in the "api_throttle" cache: Redis when configured, so
+# every web process shares one count per key; per process otherwise.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api_throttle": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "theset",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
+}

@@ -1,0 +1,412 @@
+"""HTTP API of imports: start an import, watch it, read what it built.
+
+Routes stay thin: they validate input with schemas, call `imports.services` to
+write and the apps' selectors to read, and shape the answer. Mounted under
+`/api/` by `theset.api`. (No `from __future__ import annotations`: ninja reads the
+routes' annotations at import time.)
+"""
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.pagination import paginate
+from pydantic import BaseModel, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from catalog.models import AlbumType, Artist, SpotifyMatch
+from catalog.selectors import artist_get, studio_tracks
+from imports.models import ImportRun, ImportStage, ImportStatus
+from imports.selectors import artist_latest_run, import_run_get
+from imports.services import (
+    TM_ATTRACTION_ID,
+    InvalidAttractionId,
+    start_import,
+    validate_tm_attraction_id,
+)
+from shows.models import ShowStatus
+from shows.selectors import upcoming_shows
+from theset.auth import ImportKickoffThrottle, write_auth
+from theset.schemas import ErrorOut, LimitOffset, ValidationErrorOut
+
+router = Router(tags=["artists"])
+
+# Database ids are 64-bit: a larger number would fail in the database, not as a 422.
+DatabaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+ArtistIdOrSlug = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=120,
+        pattern=r"^[-A-Za-z0-9_]+$",
+        description="The artist's id (digits) or slug",
+    ),
+]
+
+NOT_FOUND = {404: ErrorOut, 422: ValidationErrorOut}
+
+
+# --- Schemas ---------------------------------------------------------------------
+
+
+class ImportRequest(BaseModel):
+    """The kickoff's body. A plain pydantic model (not a ninja Schema) sees the body as
+    parsed, so a JSON array or string is named as such."""
+
+    tm_attraction_id: str = Field(
+        ...,
+        min_length=1,
+        max_length=64,
+        pattern=TM_ATTRACTION_ID.pattern,
+        description="Ticketmaster attraction id (surrounding spaces are ignored)",
+        examples=["K8vZ917Pr7k"],
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_object(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            raise PydanticCustomError(
+                "json_object",
+                'must be a JSON object such as {"tm_attraction_id": "K8vZ917Pr7k"}, '
+                f"not {type(data).__name__}",
+            )
+        return data
+
+    @field_validator("tm_attraction_id", mode="before")
+    @classmethod
+    def _attraction_id(cls, value: object) -> str:
+        try:
+            return validate_tm_attraction_id(value)
+        except InvalidAttractionId as exc:
+            raise PydanticCustomError("invalid_attraction_id", str(exc)) from None
+
+
+class ImportStartedOut(Schema):
+    artist_id: int
+    slug: str
+    import_id: int
+    status_url: str = Field(..., description="Poll the artist's import status here")
+    stream_url: str = Field(..., description="Server-sent events of the import's progress")
+    import_url: str = Field(..., description="The run with its phase timings")
+
+
+class ArtistImportStatusOut(Schema):
+    """The artist's latest import; `import_id` and `status` are null if never imported."""
+
+    artist_id: int
+    import_id: int | None
+    status: ImportStatus | None
+    stage: ImportStage | None
+    percent: int = Field(..., description="Progress of the whole run, 0-100")
+    message: str
+    error: str
+    is_active: bool
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime | None
+    stream_url: str
+    import_url: str | None
+
+
+class ImportPhaseOut(Schema):
+    phase: ImportStage
+    status: ImportStatus
+    attempt: int
+    percent: int
+    message: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    seconds: float | None
+    counters: dict[str, Any]
+    error: str
+
+
+class ImportRunOut(Schema):
+    id: int
+    artist_id: int
+    artist_slug: str
+    artist_name: str
+    status: ImportStatus
+    stage: ImportStage
+    percent: int
+    message: str
+    error: str
+    attempt: int
+    counters: dict[str, Any]
+    drop_counts: dict[str, int]
+    warnings: list[str]
+    spotify_app_mode: str = Field(..., description="extended or development; empty until known")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+    seconds: float | None = Field(..., description="From start to finish, when finished")
+    phases: list[ImportPhaseOut]
+
+    @staticmethod
+    def resolve_artist_slug(run: ImportRun) -> str:
+        return run.artist.slug
+
+    @staticmethod
+    def resolve_artist_name(run: ImportRun) -> str:
+        return run.artist.name
+
+    @staticmethod
+    def resolve_seconds(run: ImportRun) -> float | None:
+        if run.started_at and run.finished_at:
+            return (run.finished_at - run.started_at).total_seconds()
+        return None
+
+
+class ArtistOut(Schema):
+    id: int
+    tm_attraction_id: str
+    name: str
+    slug: str
+    image_url: str
+    genres: list[str]
+    spotify_id: str | None
+    spotify_match: SpotifyMatch | None = Field(
+        ..., description="How the Spotify id was found; null until identity has run"
+    )
+    shows_synced_at: datetime | None
+    catalog_synced_at: datetime | None
+    upcoming_show_count: int
+    studio_track_count: int
+
+    @staticmethod
+    def resolve_spotify_match(artist: Artist) -> str | None:
+        return artist.spotify_match or None
+
+
+class VenueOut(Schema):
+    tm_venue_id: str
+    name: str
+    city: str
+    state: str
+    state_code: str
+    country: str
+    country_code: str
+
+
+class ShowOut(Schema):
+    tm_event_id: str
+    name: str
+    status: ShowStatus
+    local_date: date | None = Field(..., description="The venue's local date, as Ticketmaster")
+    local_time: time | None = Field(..., description="The venue's local time, as Ticketmaster")
+    starts_at: datetime | None = Field(..., description="Start in UTC, when known")
+    date_tba: bool
+    time_tba: bool
+    url: str
+    venue: VenueOut | None
+
+
+class ShowFilters(Schema):
+    date_from: date | None = Field(None, description="Shows on or after this local date")
+    date_to: date | None = Field(None, description="Shows on or before this local date")
+
+    @field_validator("date_to")
+    @classmethod
+    def _not_before_date_from(cls, value: date | None, info: ValidationInfo) -> date | None:
+        date_from = info.data.get("date_from")
+        if value is not None and date_from is not None and value < date_from:
+            raise PydanticCustomError(
+                "date_range", f"date_to {value} is before date_from {date_from}"
+            )
+        return value
+
+
+class AlbumOut(Schema):
+    spotify_id: str
+    name: str
+    album_type: AlbumType
+    release_date: str = Field(..., description="YYYY, YYYY-MM or YYYY-MM-DD, as Spotify")
+
+
+class TrackOut(Schema):
+    spotify_id: str
+    name: str
+    isrc: str
+    duration_ms: int
+    popularity: int | None = Field(..., description="Null for development-mode Spotify apps")
+    is_remix: bool
+    album: AlbumOut
+
+
+# --- Helpers -----------------------------------------------------------------------
+
+
+def _api_url(request: HttpRequest, name: str, **kwargs: Any) -> str:
+    """The path of a named route of this API (whatever namespace it is mounted under)."""
+    return reverse(f"{request.resolver_match.namespace}:{name}", kwargs=kwargs)
+
+
+def _stream_url(artist_id: int) -> str:
+    return reverse("artist-import-stream", kwargs={"artist_id": artist_id})
+
+
+def _artist_or_404(id_or_slug: str | int) -> Artist:
+    try:
+        return artist_get(id_or_slug=str(id_or_slug))
+    except Artist.DoesNotExist:
+        raise HttpError(404, f"No artist with id or slug {str(id_or_slug)!r}") from None
+
+
+# --- Routes ------------------------------------------------------------------------
+
+
+@router.post(
+    "/artists/import",
+    auth=write_auth,
+    throttle=[ImportKickoffThrottle()],
+    response={
+        200: ImportStartedOut,
+        202: ImportStartedOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        422: ValidationErrorOut,
+        429: ErrorOut,
+    },
+    url_name="artist-import-start",
+    summary="Start an artist import",
+)
+def artist_import_start(
+    request: HttpRequest, response: HttpResponse, payload: ImportRequest
+) -> Status[ImportStartedOut]:
+    """Queue an import of the attraction's artist: 202 with the new run, or 200 with the
+    artist's run already queued or running (nothing new is started). Never calls
+    Ticketmaster or Spotify; the work runs on the task cluster."""
+    try:
+        started = start_import(payload.tm_attraction_id)
+    except InvalidAttractionId as exc:
+        raise HttpError(422, str(exc)) from None
+    status_url = _api_url(request, "artist-import-status", artist_id=started.artist_id)
+    response["Location"] = status_url
+    return Status(
+        202 if started.created else 200,
+        ImportStartedOut(
+            artist_id=started.artist_id,
+            slug=started.slug,
+            import_id=started.import_id,
+            status_url=status_url,
+            stream_url=_stream_url(started.artist_id),
+            import_url=_api_url(request, "import-run-detail", import_id=started.import_id),
+        ),
+    )
+
+
+@router.get("/artists/import", response={200: ArtistOut, **NOT_FOUND}, include_in_schema=False)
+def artist_detail_slug_import(request: HttpRequest) -> Artist:
+    """An artist whose slug is "import" (the kickoff's path shadows the detail route)."""
+    return artist_detail(request, "import")
+
+
+@router.get(
+    "/artists/{artist_id}/status",
+    response={200: ArtistImportStatusOut, **NOT_FOUND},
+    url_name="artist-import-status",
+    summary="Where the artist's latest import stands",
+)
+def artist_import_status(request: HttpRequest, artist_id: DatabaseId) -> ArtistImportStatusOut:
+    """The artist's latest run (running or finished); null status if never imported."""
+    artist = _artist_or_404(artist_id)
+    run = artist_latest_run(artist_id=artist.pk)
+    if run is None:
+        return ArtistImportStatusOut(
+            artist_id=artist.pk,
+            import_id=None,
+            status=None,
+            stage=None,
+            percent=0,
+            message="Never imported: POST /api/artists/import to start an import.",
+            error="",
+            is_active=False,
+            created_at=None,
+            started_at=None,
+            finished_at=None,
+            updated_at=None,
+            stream_url=_stream_url(artist.pk),
+            import_url=None,
+        )
+    return ArtistImportStatusOut(
+        artist_id=artist.pk,
+        import_id=run.pk,
+        status=run.status,
+        stage=run.stage,
+        percent=run.percent,
+        message=run.message,
+        error=run.error,
+        is_active=run.is_active,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        updated_at=run.updated_at,
+        stream_url=_stream_url(artist.pk),
+        import_url=_api_url(request, "import-run-detail", import_id=run.pk),
+    )
+
+
+@router.get(
+    "/imports/{import_id}",
+    response={200: ImportRunOut, **NOT_FOUND},
+    url_name="import-run-detail",
+    tags=["imports"],
+    summary="An import run with its phases",
+)
+def import_run_detail(request: HttpRequest, import_id: DatabaseId) -> ImportRun:
+    """The run: status, counters, drops by reason, warnings, Spotify app mode, error,
+    and each phase's status, attempt, timing and counters."""
+    try:
+        return import_run_get(import_id)
+    except ImportRun.DoesNotExist:
+        raise HttpError(404, f"No import with id {import_id}") from None
+
+
+@router.get(
+    "/artists/{id_or_slug}",
+    response={200: ArtistOut, **NOT_FOUND},
+    url_name="artist-detail",
+    summary="An artist",
+)
+def artist_detail(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> Artist:
+    """The artist's identity, when its shows and catalog were last synced, and how many
+    upcoming shows and studio songs it has. All digits means an id, else a slug."""
+    artist = _artist_or_404(id_or_slug)
+    artist.upcoming_show_count = upcoming_shows(artist_id=artist.pk).count()
+    artist.studio_track_count = studio_tracks(artist_id=artist.pk).count()
+    return artist
+
+
+@router.get(
+    "/artists/{id_or_slug}/shows",
+    response={200: list[ShowOut], **NOT_FOUND},
+    url_name="artist-shows",
+    summary="The artist's upcoming shows",
+)
+@paginate(LimitOffset)
+def artist_shows(
+    request: HttpRequest, id_or_slug: ArtistIdOrSlug, filters: Query[ShowFilters]
+) -> Any:
+    """Shows still listed by Ticketmaster, today or later by their local date, then
+    undated (TBA) ones; `date_from`/`date_to` keep dated shows in that range."""
+    artist = _artist_or_404(id_or_slug)
+    return upcoming_shows(artist_id=artist.pk, date_from=filters.date_from, date_to=filters.date_to)
+
+
+@router.get(
+    "/artists/{id_or_slug}/tracks",
+    response={200: list[TrackOut], **NOT_FOUND},
+    url_name="artist-tracks",
+    summary="The artist's studio songs",
+)
+@paginate(LimitOffset)
+def artist_tracks(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> Any:
+    """The artist's studio catalog (live versions and duplicates dropped), by name."""
+    artist = _artist_or_404(id_or_slug)
+    return studio_tracks(artist_id=artist.pk)
