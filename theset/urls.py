@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from imports.pages import artist_page
 from imports.views import artist_import_stream
 from theset.api import api
 
@@ -13,4 +14,5 @@ urlpatterns = [
         name="artist-import-stream",
     ),
     path("api/", api.urls),
+    path("artists/<slug:slug>/", artist_page, name="artist-page"),
 ]

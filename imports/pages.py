@@ -1,0 +1,168 @@
+"""The public artist page: identity, upcoming shows, studio songs and live import progress.
+
+Plain Django templates; the page's reads live here, each one query with its
+relations joined (never a query per row).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Lower
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from catalog.models import Artist, Track
+from catalog.services import artist_shell_slug
+from imports.models import ImportEvent, ImportRun, ImportStage, ImportStatus
+from shows.models import Show, ShowStatus
+
+# Statuses worth a badge next to a show; on sale / off sale are the normal case.
+FLAGGED_SHOW_STATUSES = frozenset(
+    {ShowStatus.CANCELLED, ShowStatus.POSTPONED, ShowStatus.RESCHEDULED}
+)
+SHELL_SLUG = re.compile(r"^tm-(?P<attraction>.+)-[0-9a-f]{6}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """Where the artist's running import stands, as the page first draws it."""
+
+    artist_id: int
+    last_event_id: int  # the stream resumes after it: no replay of what is drawn
+    stage: str
+    percent: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SongRow:
+    name: str
+    album_name: str
+    duration: str
+    is_remix: bool
+
+
+def artist_by_slug(slug: str) -> Artist | None:
+    return Artist.objects.filter(slug=slug).first()
+
+
+def artist_by_shell_slug(slug: str) -> Artist | None:
+    """The artist that `slug` named before identity gave it a name slug, if any.
+
+    A page opened as soon as an import starts has the shell slug in its URL;
+    the slug changes once, so the old link keeps working by redirect.
+    """
+    match = SHELL_SLUG.fullmatch(slug)
+    if not match:
+        return None
+    candidates = Artist.objects.filter(tm_attraction_id__iexact=match["attraction"])
+    return next((a for a in candidates if artist_shell_slug(a.tm_attraction_id) == slug), None)
+
+
+def upcoming_shows(artist_id: int) -> QuerySet[Show]:
+    """The artist's shows still listed upstream and not over, by date; TBA dates last."""
+    today = timezone.localdate()
+    return (
+        Show.objects.filter(artist_id=artist_id, removed_upstream_at__isnull=True)
+        .filter(Q(local_date__gte=today) | Q(local_date__isnull=True))
+        .select_related("venue")
+        .only(
+            "name",
+            "local_date",
+            "local_time",
+            "date_tba",
+            "time_tba",
+            "status",
+            "url",
+            "venue__name",
+            "venue__city",
+            "venue__country",
+        )
+        .order_by(
+            F("local_date").asc(nulls_last=True),
+            F("local_time").asc(nulls_last=True),
+            "pk",
+        )
+    )
+
+
+def format_duration(duration_ms: int) -> str:
+    """Minutes and seconds, as track lists show them: 3:07, 12:45, 61:02."""
+    minutes, seconds = divmod(round(duration_ms / 1000), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def studio_songs(artist_id: int) -> list[SongRow]:
+    """The artist's studio catalog by title, with album and duration."""
+    tracks = (
+        Track.objects.filter(artist_tracks__artist_id=artist_id)
+        .select_related("album")
+        .only("name", "duration_ms", "is_remix", "album__name")
+        .order_by(Lower("name"), "album__name", "pk")
+    )
+    return [
+        SongRow(
+            name=track.name,
+            album_name=track.album.name,
+            duration=format_duration(track.duration_ms),
+            is_remix=track.is_remix,
+        )
+        for track in tracks
+    ]
+
+
+def web_url(url: str) -> str:
+    """`url` if it is an http(s) address, else "": upstream text never becomes a script URL."""
+    return url if url.startswith(("https://", "http://")) else ""
+
+
+def latest_run(artist_id: int) -> ImportRun | None:
+    return ImportRun.objects.filter(artist_id=artist_id).order_by("-pk").first()
+
+
+def import_progress(run: ImportRun) -> ImportProgress:
+    """The run's latest progress event (or its queued state), to draw before streaming."""
+    event = ImportEvent.objects.filter(run_id=run.pk).order_by("-pk").first()
+    if event is None:
+        return ImportProgress(
+            artist_id=run.artist_id,
+            last_event_id=0,
+            stage=ImportStage(run.stage).label,
+            percent=run.percent,
+            message=run.message or "Waiting for a worker",
+        )
+    return ImportProgress(
+        artist_id=run.artist_id,
+        last_event_id=event.pk,
+        stage=ImportStage(event.stage).label,
+        percent=event.overall_percent,
+        message=event.message,
+    )
+
+
+@require_GET
+def artist_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """`/artists/<slug>/`: the artist, upcoming shows, studio songs, live import progress."""
+    artist = artist_by_slug(slug)
+    if artist is None:
+        renamed = artist_by_shell_slug(slug)
+        if renamed is None:
+            raise Http404("No artist with this address")
+        return redirect("artist-page", slug=renamed.slug, permanent=True)
+    run = latest_run(artist.pk)
+    context = {
+        "artist": artist,
+        "image_url": web_url(artist.image_url),
+        "shows": list(upcoming_shows(artist.pk)),
+        "songs": studio_songs(artist.pk),
+        "flagged_statuses": FLAGGED_SHOW_STATUSES,
+        "progress": import_progress(run) if run and run.is_active else None,
+        "run_failed": run is not None and run.status == ImportStatus.FAILED,
+        "stage_labels": dict(ImportStage.choices),
+    }
+    return render(request, "artists/artist_page.html", context)

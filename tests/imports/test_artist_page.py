@@ -1,0 +1,465 @@
+"""The artist page `/artists/<slug>/`: its content and escaping (Django test client), and
+live progress in a real browser while a real `qcluster` imports the prolific artist.
+
+The browser test serves the real ASGI app with uvicorn on 127.0.0.1 and drives
+Debian's headless Chromium with Playwright; it runs in both CI lanes (SQLite +
+ORM broker, PostgreSQL + Redis) and leaves screenshots in `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection
+from django.utils import dateformat, timezone
+
+from catalog.models import Artist, SpotifyMatch
+from catalog.services import (
+    StudioTrack,
+    artist_identity_update,
+    artist_shell_slug,
+    catalog_upsert,
+)
+from catalog.spotify import SpotifyAlbumSummary
+from imports.models import ImportStage, ImportStatus
+from imports.pages import FLAGGED_SHOW_STATUSES, format_duration
+from imports.pipeline import _fail_run, finalize_phase
+from imports.progress import PhaseReporter
+from imports.sandbox import profiles, truth
+from imports.sandbox.server import serve_in_thread
+from imports.services import StartedImport, import_run_create, start_import
+from shows.models import Show
+from shows.services import shows_mark_removed, shows_upsert
+from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue
+from tests.imports import test_cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+PROLIFIC = profiles.BUILTIN_ATTRACTION_IDS["prolific"]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+XSS = "<script>alert(1)</script>"
+
+T = TypeVar("T")
+
+cluster = test_cluster.cluster  # a real `manage.py qcluster` on the test database
+
+
+# --- Building data through the services imports use -----------------------------------
+
+
+def venue(n: int, **fields) -> TicketmasterVenue:
+    values = {
+        "tm_venue_id": f"KovZpZApage{n}",
+        "name": f"Hall {n}",
+        "address": "",
+        "city": f"City {n}",
+        "state": "",
+        "state_code": "",
+        "country": "Netherlands",
+        "country_code": "NL",
+        "postal_code": "",
+        "timezone": "Europe/Amsterdam",
+        "latitude": Decimal("52.37"),
+        "longitude": Decimal("4.89"),
+    }
+    return TicketmasterVenue(**(values | fields))
+
+
+def event(n: int, local_date: dt.date | None, **fields) -> TicketmasterEvent:
+    values = {
+        "tm_event_id": f"vvG1page{n}",
+        "name": f"Show {n}",
+        "local_date": local_date,
+        "local_time": dt.time(20, 0),
+        "starts_at": None,
+        "date_tba": local_date is None,
+        "time_tba": False,
+        "status": "onsale",
+        "url": "",
+        "image_url": "",
+        "venue": venue(n),
+    }
+    return TicketmasterEvent(**(values | fields))
+
+
+def studio_track(n: int, album_id: str, **fields) -> StudioTrack:
+    values = {
+        "spotify_id": f"trackpage{n:013d}",
+        "name": f"Song {n}",
+        "isrc": f"NLPG1{n:07d}",
+        "album_spotify_id": album_id,
+        "duration_ms": 200_000,
+        "popularity": 50,
+        "disc_number": 1,
+        "track_number": n,
+        "is_remix": False,
+    }
+    return StudioTrack(**(values | fields))
+
+
+def named_artist(tm_attraction_id: str, name: str) -> Artist:
+    started = import_run_create(tm_attraction_id=tm_attraction_id)
+    return artist_identity_update(
+        artist_id=started.artist_id,
+        name=name,
+        image_url="https://s1.ticketm.net/dam/a/abc/portrait.jpg",
+        genres=["Rock", "Indie"],
+        spotify_id=None,
+        spotify_match=SpotifyMatch.NOT_FOUND,
+    )
+
+
+def finish_run(tm_attraction_id: str) -> None:
+    """Mark the artist's queued run succeeded, through the progress reporter."""
+    run = import_run_create(tm_attraction_id=tm_attraction_id)
+    for phase in (ImportStage.IDENTITY, ImportStage.SHOWS, ImportStage.CATALOG):
+        reporter = PhaseReporter(run_id=run.import_id, phase=phase)
+        reporter.start()
+        reporter.finish(f"{phase.label} done")
+    finalize_phase(run.import_id)
+
+
+@pytest.fixture
+def page_artist(db) -> Artist:
+    """An artist whose upstream texts try to inject a script, with shows and songs."""
+    artist = named_artist("K8vZ917Page1", f"The {XSS} Band")
+    today = timezone.localdate()
+    later = today + dt.timedelta(days=30)
+    listed = [
+        event(1, later, local_time=dt.time(21, 30), venue=venue(1, name=f"Club {XSS}")),
+        event(2, today + dt.timedelta(days=2), status="cancelled"),
+        event(3, None),  # date to be announced: listed last
+        event(4, later, local_time=None, time_tba=True, status="postponed"),
+        event(5, today - dt.timedelta(days=3)),  # over
+        event(6, later + dt.timedelta(days=1), venue=None, status="rescheduled"),
+    ]
+    no_longer_listed = event(7, later + dt.timedelta(days=2))
+    shows_upsert(artist_id=artist.pk, events=[*listed, no_longer_listed])
+    not_seen_since = timezone.now()
+    shows_upsert(artist_id=artist.pk, events=listed)
+    assert shows_mark_removed(artist_id=artist.pk, not_seen_since=not_seen_since) == 1
+    album = SpotifyAlbumSummary(
+        spotify_id="albumpage000000000001",
+        name=f"Album {XSS}",
+        album_type="album",
+        album_group="album",
+        release_date="2020-05-01",
+        release_date_precision="day",
+        total_tracks=3,
+        image_url="",
+    )
+    catalog_upsert(
+        artist_id=artist.pk,
+        albums=[album],
+        tracks=[
+            studio_track(1, album.spotify_id, name=f"Anthem {XSS}", duration_ms=187_000),
+            studio_track(2, album.spotify_id, name="Blue (Night Remix)", is_remix=True),
+            studio_track(3, album.spotify_id, name="Coda", duration_ms=65_400),
+        ],
+    )
+    finish_run(artist.tm_attraction_id)
+    return artist
+
+
+class TableRows(HTMLParser):
+    """The text of each body row's cells in the table of one section of the page; the
+    pieces of text in one cell are joined by " / "."""
+
+    def __init__(self, section_id: str) -> None:
+        super().__init__()
+        self.section_id = section_id
+        self.depth = 0  # > 0 inside the section
+        self.in_body = False
+        self.rows: list[list[list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.depth:
+            self.depth += tag == "section"
+        elif tag == "section" and ("id", self.section_id) in attrs:
+            self.depth = 1
+        if not self.depth:
+            return
+        if tag == "tbody":
+            self.in_body = True
+        elif tag == "tr" and self.in_body:
+            self.rows.append([])
+        elif tag == "td" and self.in_body:
+            self.rows[-1].append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth and tag == "section":
+            self.depth -= 1
+        elif tag == "tbody":
+            self.in_body = False
+
+    def handle_data(self, data: str) -> None:
+        if self.depth and self.in_body and self.rows and self.rows[-1] and data.strip():
+            self.rows[-1][-1].append(data.strip())
+
+
+def table_rows(html: str, section_id: str) -> list[list[str]]:
+    parser = TableRows(section_id)
+    parser.feed(html)
+    return [[" / ".join(cell) for cell in row] for row in parser.rows]
+
+
+def day(date: dt.date) -> str:
+    return dateformat.format(date, "D j M Y")
+
+
+# --- The page, through the Django test client -----------------------------------------
+
+
+def test_the_page_lists_upcoming_shows_by_date_then_the_studio_songs(
+    client, page_artist, django_assert_max_num_queries
+):
+    today = timezone.localdate()
+
+    with django_assert_max_num_queries(4):  # artist, latest run, shows, songs: not per row
+        response = client.get(f"/artists/{page_artist.slug}/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Rock" in html and "Indie" in html
+    assert 'id="import-progress"' not in html  # the run has finished
+    soon, later = today + dt.timedelta(days=2), today + dt.timedelta(days=30)
+    assert table_rows(html, "shows") == [
+        [day(soon), "20:00", "Hall 2 / Cancelled", "City 2", "Netherlands"],
+        [day(later), "21:30", f"Club {XSS}", "City 1", "Netherlands"],
+        [day(later), "TBA", "Hall 4 / Postponed", "City 4", "Netherlands"],
+        [day(later + dt.timedelta(days=1)), "20:00", "Venue TBA / Rescheduled", "", ""],
+        ["TBA", "20:00", "Hall 3", "City 3", "Netherlands"],
+    ]  # not the show that is over, nor the one Ticketmaster stopped listing
+    assert table_rows(html, "songs") == [
+        [f"Anthem {XSS} / Album {XSS}", "3:07"],
+        [f"Blue (Night Remix) / Remix / Album {XSS}", "3:20"],
+        [f"Coda / Album {XSS}", "1:05"],
+    ]
+
+
+def test_upstream_text_is_escaped_never_markup(client, page_artist):
+    html = client.get(f"/artists/{page_artist.slug}/").content.decode()
+
+    assert XSS not in html
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    # Title, heading, portrait alt text, venue, song and album.
+    assert html.count(escaped) >= 6
+    assert f"<h1>The {escaped} Band</h1>" in html
+
+
+def test_an_unknown_slug_is_not_found(client, db):
+    assert client.get("/artists/no-such-artist/").status_code == 404
+    assert client.get(f"/artists/{artist_shell_slug('K8vZ917Nobody')}/").status_code == 404
+
+
+def test_the_address_an_import_started_with_leads_to_the_named_page(client, db):
+    started = import_run_create(tm_attraction_id="K8vZ917Page2")
+    assert started.slug == artist_shell_slug("K8vZ917Page2")
+
+    before_identity = client.get(f"/artists/{started.slug}/")
+    assert before_identity.status_code == 200
+    assert "Artist K8vZ917Page2" in before_identity.content.decode()
+
+    artist = artist_identity_update(
+        artist_id=started.artist_id,
+        name="Café Lumière",
+        image_url="",
+        genres=[],
+        spotify_id=None,
+        spotify_match=SpotifyMatch.NOT_FOUND,
+    )
+    after_identity = client.get(f"/artists/{started.slug}/")
+    assert after_identity.status_code == 301
+    assert after_identity["Location"] == f"/artists/{artist.slug}/" == "/artists/cafe-lumiere/"
+
+
+def test_a_running_import_draws_its_progress_and_where_the_stream_resumes(client, db):
+    started = import_run_create(tm_attraction_id="K8vZ917Page3")
+    queued = client.get(f"/artists/{started.slug}/").content.decode()
+    assert 'data-last-event-id="0"' in queued
+    assert "Shows appear here when the import finishes." in queued
+
+    identity = PhaseReporter(run_id=started.import_id, phase=ImportStage.IDENTITY)
+    identity.start()
+    last = identity.report(40, f"found {XSS} on Ticketmaster")
+
+    html = client.get(f"/artists/{started.slug}/").content.decode()
+    assert f'data-stream-url="/api/artists/{started.artist_id}/stream"' in html
+    assert f'data-last-event-id="{last.pk}"' in html
+    assert f'aria-valuenow="{last.overall_percent}"' in html and last.overall_percent == 4
+    assert '<span class="stage" data-field="stage">Identity</span>' in html
+    assert f"found {escape(XSS)} on Ticketmaster" in html and XSS not in html
+
+
+def test_a_failed_import_says_so_instead_of_progress(client, db):
+    started = import_run_create(tm_attraction_id="K8vZ917Page4")
+    PhaseReporter(run_id=started.import_id, phase=ImportStage.IDENTITY).start()
+    _fail_run(started.import_id, ImportStage.IDENTITY, "Ticketmaster answered 500")
+
+    html = client.get(f"/artists/{started.slug}/").content.decode()
+    assert 'id="import-progress"' not in html
+    assert "The latest import of this artist failed" in html
+    assert "answered 500" not in html  # error details are for staff, in the admin
+
+
+@pytest.mark.parametrize(
+    ("duration_ms", "shown"),
+    [(0, "0:00"), (9_400, "0:09"), (187_000, "3:07"), (599_600, "10:00"), (3_725_000, "62:05")],
+    ids=["zero", "seconds padded", "minutes", "rounds to a minute", "over an hour"],
+)
+def test_durations_are_minutes_and_seconds(duration_ms, shown):
+    assert format_duration(duration_ms) == shown
+
+
+# --- Live progress in a real browser -------------------------------------------------
+
+# Before the page's own script: record every value the progress bar shows, and every
+# EventSource the page opens (to check it closes them).
+RECORD_PROGRESS = """
+window.progressSeen = [];
+window.eventSources = [];
+const NativeEventSource = window.EventSource;
+window.EventSource = class extends NativeEventSource {
+  constructor(...args) { super(...args); window.eventSources.push(this); }
+};
+document.addEventListener("DOMContentLoaded", () => {
+  const record = () => {
+    const bar = document.querySelector("#import-progress [role=progressbar]");
+    if (!bar) return;
+    const value = Number(bar.getAttribute("aria-valuenow"));
+    if (window.progressSeen.at(-1) !== value) window.progressSeen.push(value);
+  };
+  record();
+  new MutationObserver(record).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["aria-valuenow"],
+  });
+});
+"""
+LISTS_LOADED = """() => !document.querySelector("#import-progress")
+    && document.querySelectorAll("#shows tbody tr").length > 0
+    && document.querySelectorAll("#songs tbody tr").length > 0"""
+
+
+def only_local(route) -> None:
+    """Tests never reach the internet: the upstream's image URLs are refused."""
+    if urlsplit(route.request.url).hostname == "127.0.0.1":
+        route.continue_()
+    else:
+        route.abort()
+
+
+def in_a_thread(function: Callable[[], T]) -> T:
+    """Call `function` on a thread of its own: Django refuses ORM calls from this one
+    while Playwright's event loop runs on it."""
+
+    def call() -> T:
+        try:
+            return function()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
+def watch_the_import_in_a_browser(
+    web: str, kickoff: Callable[[], StartedImport], screenshot_prefix: Path
+) -> dict:
+    """Start the import with the browser ready, open the page at the address the kickoff
+    returned, follow the import to the end; what the browser saw."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.route("**/*", only_local)
+            page.add_init_script(RECORD_PROGRESS)
+            started = in_a_thread(kickoff)
+            page.goto(f"{web}/artists/{started.slug}/")
+            first = {
+                "path": urlsplit(page.url).path,
+                "name": page.locator("h1").inner_text(),
+                "importing": page.locator("#import-progress").count() == 1,
+            }
+            page.wait_for_function(
+                "() => window.progressSeen.some((value) => value >= 30)", timeout=120_000
+            )
+            page.wait_for_timeout(400)  # the bar's width eases in
+            page.screenshot(path=f"{screenshot_prefix}-importing.png")
+            page.wait_for_function(LISTS_LOADED, timeout=120_000)
+            page.screenshot(path=f"{screenshot_prefix}.png")
+            seen = {
+                "started": started,
+                "first": first,
+                "progress": page.evaluate("window.progressSeen"),
+                "streams": page.evaluate("window.eventSources.map((s) => s.readyState)"),
+                "path": urlsplit(page.url).path,
+                "name": page.locator("h1").inner_text(),
+                "shows": page.locator("#shows tbody tr").count(),
+                "songs": page.locator("#songs tbody tr").count(),
+                "badges": page.locator("#shows .badge").count(),
+            }
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.screenshot(path=f"{screenshot_prefix}-phone.png")
+            return seen
+        finally:
+            browser.close()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs Debian's chromium at {CHROMIUM}")
+def test_the_page_follows_a_cluster_import_live_then_shows_the_lists(world, cluster):
+    from theset.asgi import application
+
+    expected = next(a for a in world.artists if a.tm_attraction_id == PROLIFIC)
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / f"artist-page-{connection.vendor}"
+    # Slow answers keep the import running for a while.
+    with cluster(latency_ms=100, jitter_ms=0) as (qcluster, _), serve_in_thread(application) as web:
+        seen = watch_the_import_in_a_browser(web, lambda: start_import(PROLIFIC), screenshot)
+        started = seen["started"]
+        run = test_cluster.finished_run(started.import_id, qcluster)
+
+    print(f"\nscreenshots: {screenshot}.png {screenshot}-importing.png {screenshot}-phone.png")
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    artist = Artist.objects.get(pk=started.artist_id)
+    # Opened at the address the kickoff returned, before identity named the artist...
+    assert seen["first"] == {
+        "path": f"/artists/{artist_shell_slug(PROLIFIC)}/",
+        "name": f"Artist {PROLIFIC}",
+        "importing": True,
+    }
+    # ...then the bar grew to the end, the name and its address came, then the lists.
+    progress = seen["progress"]
+    assert progress == sorted(set(progress)) and len(progress) >= 3, progress
+    assert progress[-1] == 100
+    assert seen["streams"] and set(seen["streams"]) == {2}, "every EventSource closed on `end`"
+    assert (seen["path"], seen["name"]) == (f"/artists/{artist.slug}/", expected.name)
+    assert seen["shows"] == len(truth.expected_upcoming_event_ids(expected)) == 1350
+    assert seen["shows"] == Show.objects.filter(artist=artist).count()
+    assert seen["songs"] == truth.expected_studio_track_count(expected) > 0
+    assert (
+        seen["badges"]
+        == Show.objects.filter(artist=artist, status__in=sorted(FLAGGED_SHOW_STATUSES)).count()
+    )
