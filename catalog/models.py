@@ -1,8 +1,22 @@
 """Artists and their studio catalog (Spotify albums and tracks)."""
 
-from django.db import models
+from __future__ import annotations
 
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from catalog.rules import CuratorDecision
 from theset.models import TimestampedModel
+
+TRACK_DECISION_CHOICES = [
+    (CuratorDecision.ALWAYS_KEEP.value, "Always keep"),
+    (CuratorDecision.ALWAYS_DROP.value, "Always drop"),
+]
 
 
 class SpotifyMatch(models.TextChoices):
@@ -104,3 +118,145 @@ class ArtistTrack(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.artist}: {self.track}"
+
+
+SPOTIFY_TRACK_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+# CC-XXX-YY-NNNNN without the dashes: country, registrant, year, designation.
+ISRC = re.compile(r"^[A-Z]{2}[0-9A-Z]{3}[0-9]{7}$")
+
+
+def normalise_isrc(value: str) -> str:
+    """An ISRC as Spotify sends it: upper case, no dashes or spaces."""
+    return re.sub(r"[\s-]+", "", value).upper()
+
+
+class TrackOverrideQuerySet(models.QuerySet):
+    def decisions_for(self, artist_id: int) -> dict[str, CuratorDecision]:
+        """The artist's curator decisions keyed by Spotify track id or ISRC, as
+        `catalog.rules.decide_studio_tracks` takes them."""
+        rows = self.filter(artist_id=artist_id).values_list("spotify_id", "isrc", "decision")
+        return {
+            spotify_id or isrc: CuratorDecision(decision) for spotify_id, isrc, decision in rows
+        }
+
+    def decide(
+        self,
+        *,
+        artist_id: int,
+        decision: CuratorDecision,
+        spotify_id: str = "",
+        isrc: str = "",
+        track_name: str = "",
+        note: str = "",
+        created_by: Any = None,
+    ) -> tuple[TrackOverride, bool]:
+        """Set the curator decision on one track or recording of an artist; (row, created).
+
+        An existing override for the same key gets the new decision (and the
+        name and note, when given); who first created it is kept.
+        """
+        override = TrackOverride(artist_id=artist_id, spotify_id=spotify_id, isrc=isrc)
+        override.clean()  # normalises the key; raises ValidationError for a malformed one
+        key = (
+            {"spotify_id": override.spotify_id} if override.spotify_id else {"isrc": override.isrc}
+        )
+        updates: dict[str, Any] = {"decision": CuratorDecision(decision).value}
+        if track_name:
+            updates["track_name"] = track_name[:500]
+        if note:
+            updates["note"] = note
+        return self.update_or_create(
+            artist_id=artist_id,
+            **key,
+            defaults=updates,
+            create_defaults=updates | {"created_by": created_by},
+        )
+
+
+class TrackOverride(TimestampedModel):
+    """A curator's standing decision on one of an artist's tracks; every later import
+    of the artist applies it (see `catalog.rules.decide_studio_tracks`).
+
+    Keyed by exactly one of: a Spotify track id (that release of the song) or an
+    ISRC (the recording, on every release that carries it).
+    """
+
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="track_overrides")
+    spotify_id = models.CharField(
+        "Spotify track id",
+        max_length=32,
+        blank=True,
+        help_text="This release of the song only.",
+    )
+    isrc = models.CharField(
+        "ISRC",
+        max_length=15,
+        blank=True,
+        help_text="The recording, on every release that carries it (always keep then keeps "
+        "each of them).",
+    )
+    decision = models.CharField(max_length=16, choices=TRACK_DECISION_CHOICES)
+    # Tracks are named here because a dropped track is never stored as a Track row.
+    track_name = models.CharField(max_length=500, blank=True)
+    note = models.TextField(blank=True, help_text="Why, for the next curator.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = TrackOverrideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["artist", "track_name", "spotify_id", "isrc"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["artist", "spotify_id"],
+                condition=~Q(spotify_id=""),
+                name="track_override_unique_spotify_id",
+                violation_error_message="This artist already has an override for this track.",
+            ),
+            models.UniqueConstraint(
+                fields=["artist", "isrc"],
+                condition=~Q(isrc=""),
+                name="track_override_unique_isrc",
+                violation_error_message="This artist already has an override for this ISRC.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(spotify_id="") & ~Q(isrc="")) | (~Q(spotify_id="") & Q(isrc="")),
+                name="track_override_one_key",
+                violation_error_message="Give either a Spotify track id or an ISRC.",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=[value for value, _ in TRACK_DECISION_CHOICES]),
+                name="track_override_decision_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()}: {self.track_name or self.key} ({self.artist})"
+
+    @property
+    def key(self) -> str:
+        return self.spotify_id or self.isrc
+
+    def clean(self) -> None:
+        self.spotify_id = self.spotify_id.strip()
+        self.isrc = normalise_isrc(self.isrc)
+        errors: dict[str, str] = {}
+        if bool(self.spotify_id) == bool(self.isrc):
+            errors["__all__"] = (
+                "Give either a Spotify track id (this release) or an ISRC (the recording), "
+                "not both."
+                if self.spotify_id
+                else "Give a Spotify track id or an ISRC."
+            )
+        if self.spotify_id and not SPOTIFY_TRACK_ID.fullmatch(self.spotify_id):
+            errors["spotify_id"] = "A Spotify track id is 22 letters and digits."
+        if self.isrc and not ISRC.fullmatch(self.isrc):
+            errors["isrc"] = "An ISRC is 12 characters, e.g. USRC17607839."
+        if errors:
+            raise ValidationError(errors)

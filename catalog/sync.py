@@ -15,6 +15,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from catalog import rules, services
+from catalog.models import ISRC, normalise_isrc
 from catalog.spotify import AudioFeaturesUnavailable, SpotifyClient
 
 Report = Callable[[int, str, dict[str, Any] | None], Awaitable[Any]]
@@ -73,8 +74,15 @@ async def sync_catalog(
     listed = [(album, track) for album in albums for track in album.tracks]
     await report(40, f"{len(listed)} tracks on {len(albums)} releases", None)
 
+    # A track kept by ISRC is only recognised once its details give the ISRC, so such
+    # an override costs the details of the tracks the names alone would drop.
+    keeps_by_isrc = any(
+        decision == rules.CuratorDecision.ALWAYS_KEEP and ISRC.fullmatch(normalise_isrc(key))
+        for key, decision in curator_decisions.items()
+    )
+
     def judged_by_name_only(album_name: str, track_name: str, spotify_id: str) -> bool:
-        if spotify_id in curator_decisions:
+        if keeps_by_isrc or spotify_id in curator_decisions:
             return False
         return rules.has_live_marker(album_name, album=True) or rules.has_live_marker(track_name)
 

@@ -1,37 +1,177 @@
-from django.contrib import admin
+"""Admin for imports: start imports (one attraction id or many), re-import artists, retry
+failed runs, watch a run live and read its drop report, turn dropped tracks into
+curator overrides.
 
-from imports.models import ImportEvent, ImportRun
+Every kickoff goes through `imports.services.start_import`, like the API and the CLI.
+Starting imports needs the "add import run" permission; runs themselves are never
+added or edited by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+
+from catalog import admin as catalog_admin
+from catalog.models import TRACK_DECISION_CHOICES, Artist, TrackOverride
+from catalog.rules import CuratorDecision, DropReason
+from imports.models import (
+    DroppedTrack,
+    ImportEvent,
+    ImportPhase,
+    ImportRun,
+    ImportStage,
+    ImportStatus,
+)
+from imports.services import InvalidAttractionId, start_import
+
+# Line breaks, commas, semicolons and tabs separate ids; a space inside one is an error
+# worth reporting rather than two ids.
+ID_SEPARATORS = re.compile(r"[,;\t\r\n]+")
+MAX_IDS_PER_SUBMISSION = 200
+# The run page lists dropped tracks up to this many per reason; the rest are a link away.
+DROPPED_ROWS_PER_REASON = 200
+
+DROP_REASON_LABELS = {
+    DropReason.LIVE_ALBUM: "Live album",
+    DropReason.LIVE_TITLE: "Live title",
+    DropReason.LIVENESS: "Liveness above 0.8",
+    DropReason.DUPLICATE_ISRC: "Duplicate (same ISRC)",
+    DropReason.DUPLICATE_TITLE: "Duplicate (same title and length)",
+    DropReason.CURATOR_DROP: "Curator: always drop",
+}
+
+
+def can_start_imports(request: HttpRequest) -> bool:
+    return request.user.has_perm("imports.add_importrun")
+
+
+def run_link(run_id: int) -> str:
+    url = reverse("admin:imports_importrun_change", args=[run_id])
+    return format_html('<a href="{}">#{}</a>', url, run_id)
+
+
+def start_imports_and_report(request: HttpRequest, targets: Iterable[tuple[str, str]]) -> list[int]:
+    """`start_import` for each (label, attraction id), one message each: queued, already
+    running (with its run) or invalid (with the reason). Returns the runs' ids."""
+    run_ids = []
+    for label, tm_attraction_id in targets:
+        try:
+            started = start_import(tm_attraction_id)
+        except InvalidAttractionId as exc:
+            messages.error(request, str(exc))
+            continue
+        run_ids.append(started.import_id)
+        if started.created:
+            messages.success(
+                request, format_html("{}: import {} queued.", label, run_link(started.import_id))
+            )
+        else:
+            messages.warning(
+                request,
+                format_html(
+                    "{}: already importing as {}; not queued again.",
+                    label,
+                    run_link(started.import_id),
+                ),
+            )
+    return run_ids
+
+
+class ImportArtistsForm(forms.Form):
+    tm_attraction_ids = forms.CharField(
+        label="Ticketmaster attraction ids",
+        widget=forms.Textarea(
+            attrs={"rows": 8, "cols": 60, "placeholder": "K8vZ917Gq0f\nK8vZ917Mx3d, K8vZ917Pr7k"}
+        ),
+        help_text=f"One per line or comma-separated, up to {MAX_IDS_PER_SUBMISSION}.",
+    )
+
+    def clean_tm_attraction_ids(self) -> list[str]:
+        values = (
+            value.strip() for value in ID_SEPARATORS.split(self.cleaned_data["tm_attraction_ids"])
+        )
+        ids = list(dict.fromkeys(value for value in values if value))
+        if not ids:
+            raise ValidationError("Enter at least one attraction id.")
+        if len(ids) > MAX_IDS_PER_SUBMISSION:
+            raise ValidationError(
+                f"{len(ids)} ids: submit at most {MAX_IDS_PER_SUBMISSION} at a time."
+            )
+        return ids
 
 
 class ImportEventInline(admin.TabularInline):
     model = ImportEvent
-    fields = ("at", "stage", "status", "percent", "message")
+    verbose_name_plural = "Event log"
+    fields = ("time", "stage", "status", "percent", "overall_percent", "message")
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ("id",)
 
+    @admin.display(description="At", ordering="at")
+    def time(self, event: ImportEvent) -> str:
+        # To the second: a run's events are seconds apart.
+        return date_format(timezone.localtime(event.at), "Y-m-d H:i:s")
+
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
+    """Runs are made by `start_import` and written by the pipeline: staff read them,
+    start new ones (the import page, "Retry failed runs") and may delete old ones."""
+
     list_display = (
         "id",
         "artist",
         "status",
         "stage",
         "percent",
+        "message",
         "attempt",
         "created_at",
         "finished_at",
     )
+    list_display_links = ("id", "artist")
     list_filter = ("status", "stage", "spotify_app_mode", "created_at")
     search_fields = ("artist__name", "artist__tm_attraction_id", "error", "message")
     list_select_related = ("artist",)
-    raw_id_fields = ("artist",)
+    date_hierarchy = "created_at"
+    actions = ["retry_failed_runs"]
+    change_form_template = "admin/imports/importrun/change_form.html"
+    change_list_template = "admin/imports/importrun/change_list.html"
+    fieldsets = (
+        # Status, stage, percent and message are in the progress panel above, live.
+        (None, {"fields": ("artist", "attempt", "spotify_app_mode")}),
+        ("Timing", {"fields": ("created_at", "started_at", "finished_at", "updated_at")}),
+        (
+            "Raw figures",
+            {
+                "classes": ("collapse",),
+                "fields": ("counters", "drop_counts", "warnings", "error"),
+            },
+        ),
+    )
     readonly_fields = (
+        "artist",
         "status",
         "stage",
         "percent",
@@ -49,6 +189,273 @@ class ImportRunAdmin(admin.ModelAdmin):
     )
     inlines = [ImportEventInline]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # runs come from start_import: the "Import artists" page
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_start_import_permission(self, request) -> bool:
+        return can_start_imports(request)
+
+    # --- The import page ----------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_artists_view),
+                name="imports_importrun_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_artists_view(self, request: HttpRequest) -> HttpResponse:
+        """Start imports of the attraction ids given; one message per id."""
+        if not can_start_imports(request):
+            raise PermissionDenied
+        form = ImportArtistsForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            ids = form.cleaned_data["tm_attraction_ids"]
+            run_ids = start_imports_and_report(request, [(tm_id, tm_id) for tm_id in ids])
+            if len(ids) == 1 and run_ids:
+                # One artist: watch its run.
+                return HttpResponseRedirect(
+                    reverse("admin:imports_importrun_change", args=[run_ids[0]])
+                )
+            return HttpResponseRedirect(reverse("admin:imports_importrun_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import artists",
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/imports/importrun/import_artists.html", context)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {"can_start_imports": can_start_imports(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    # --- Actions ------------------------------------------------------------------
+
+    @admin.action(description="Retry failed runs", permissions=["start_import"])
+    def retry_failed_runs(self, request: HttpRequest, queryset: QuerySet[ImportRun]) -> None:
+        runs = list(queryset.select_related("artist").order_by("pk"))
+        not_failed = [run for run in runs if run.status != ImportStatus.FAILED]
+        if not_failed:
+            messages.info(
+                request,
+                format_html(
+                    "Skipped {} that did not fail: {}.",
+                    "a run" if len(not_failed) == 1 else f"{len(not_failed)} runs",
+                    format_html_join(
+                        ", ",
+                        "{} ({})",
+                        (
+                            (run_link(run.pk), run.get_status_display().lower())
+                            for run in not_failed
+                        ),
+                    ),
+                ),
+            )
+        start_imports_and_report(
+            request,
+            [
+                (f"{run.artist} (failed run #{run.pk})", run.artist.tm_attraction_id)
+                for run in runs
+                if run.status == ImportStatus.FAILED
+            ],
+        )
+
+    # --- The run page -------------------------------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ):
+        run = self.get_object(request, object_id)
+        if run is not None:
+            extra_context = {**run_page_context(run), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _curator_decisions_by_track(artist_id: int, dropped: Sequence[DroppedTrack]) -> dict[str, str]:
+    """For each dropped track's Spotify id, the override the next import will apply."""
+    decisions = TrackOverride.objects.decisions_for(artist_id)
+    found = {}
+    for track in dropped:
+        decision = decisions.get(track.spotify_id) or (
+            decisions.get(track.isrc) if track.isrc else None
+        )
+        if decision is not None:
+            found[track.spotify_id] = decision
+    return found
+
+
+FIGURE_LABELS = {
+    "kept_studio": "Kept as studio songs",
+    "kept_curator_keep": "Kept by a curator's always keep",
+}
+
+
+def figure_text(value: Any) -> str:
+    """A counter as one line; nested figures (request statistics) in "name value" pairs,
+    sorted, since PostgreSQL's jsonb keeps its own key order."""
+    if isinstance(value, dict):
+        return " · ".join(
+            f"{key.replace('_', ' ')} {_nested_figure(item)}" for key, item in sorted(value.items())
+        )
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    return str(value)
+
+
+def _nested_figure(value: Any) -> str:
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{key} {item}" for key, item in sorted(value.items())) + ")"
+    return str(value)
+
+
+def run_page_context(run: ImportRun) -> dict[str, Any]:
+    """What the run page shows besides its fields: progress, phases, figures, drops."""
+    phases = list(ImportPhase.objects.filter(run=run).order_by("id"))
+    # The run's counters are filled in by finalize; until then each phase holds its own.
+    counters = run.counters or {
+        key: value for phase in phases for key, value in phase.counters.items()
+    }
+    figures = [
+        (FIGURE_LABELS.get(key, key.replace("_", " ").capitalize()), figure_text(value))
+        for key, value in sorted(counters.items())
+    ]
+    dropped = list(DroppedTrack.objects.filter(run=run).order_by("reason", "name", "spotify_id"))
+    curator = _curator_decisions_by_track(run.artist_id, dropped)
+    dropped_list_url = reverse("admin:imports_droppedtrack_changelist")
+    drop_groups = []
+    for reason, count in sorted(run.drop_counts.items(), key=lambda item: (-item[1], item[0])):
+        rows = [track for track in dropped if track.reason == reason]
+        drop_groups.append(
+            {
+                "reason": reason,
+                "label": DROP_REASON_LABELS.get(reason, reason),
+                "count": count,
+                "url": f"{dropped_list_url}?run__id__exact={run.pk}&reason__exact={reason}",
+                "rows": [
+                    {"track": track, "curator": curator.get(track.spotify_id)}
+                    for track in rows[:DROPPED_ROWS_PER_REASON]
+                ],
+                "more": max(0, len(rows) - DROPPED_ROWS_PER_REASON),
+            }
+        )
+    # The stream follows the artist's latest run, which an active run always is.
+    stream_url = reverse("artist-import-stream", args=[run.artist_id]) if run.is_active else None
+    return {
+        "run": run,
+        "phases": phases,
+        "figures": figures,
+        "drop_groups": drop_groups,
+        "dropped_total": sum(run.drop_counts.values()),
+        "kept_by_curator": counters.get("kept_curator_keep", 0),
+        "curator_overrides_url": (
+            reverse("admin:catalog_trackoverride_changelist")
+            + f"?artist__id__exact={run.artist_id}"
+        ),
+        "stream_url": stream_url,
+        "live_config": {
+            "stream_url": stream_url,
+            "run_id": run.pk,
+            "stage_labels": dict(ImportStage.choices),
+            "status_labels": dict(ImportStatus.choices),
+        },
+        "always_keep": CuratorDecision.ALWAYS_KEEP.value,
+    }
+
+
+# --- Dropped tracks: the drop report, and curator overrides from it ------------------
+
+
+@admin.register(DroppedTrack)
+class DroppedTrackAdmin(admin.ModelAdmin):
+    """Every track a run left out, with the reason; "Always keep" makes a curator
+    override so the next imports keep it."""
+
+    list_display = ("name", "album_name", "reason", "curator_override", "isrc", "run_column")
+    list_filter = ("reason",)
+    search_fields = ("name", "album_name", "isrc", "spotify_id", "run__artist__name")
+    list_select_related = ("run__artist",)
+    actions = ["always_keep", "always_drop"]
+
+    def get_queryset(self, request):
+        override = TrackOverride.objects.filter(artist_id=OuterRef("run__artist_id")).filter(
+            Q(spotify_id=OuterRef("spotify_id")) | (Q(isrc=OuterRef("isrc")) & ~Q(isrc=""))
+        )
+        # A Spotify id override outranks an ISRC one, as in the rules.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                override_decision=Subquery(override.order_by("-spotify_id").values("decision")[:1])
+            )
+        )
+
+    @admin.display(description="Curator", ordering="override_decision")
+    def curator_override(self, obj: DroppedTrack) -> str | None:
+        return dict(TRACK_DECISION_CHOICES).get(obj.override_decision)
+
+    @admin.display(description="Run", ordering="run")
+    def run_column(self, obj: DroppedTrack) -> str:
+        return format_html("{} of {}", run_link(obj.run_id), obj.run.artist)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_curate_permission(self, request) -> bool:
+        return catalog_admin.can_curate(request)
+
+    @admin.action(
+        description="Always keep the selected tracks on future imports", permissions=["curate"]
+    )
+    def always_keep(self, request: HttpRequest, queryset: QuerySet[DroppedTrack]) -> None:
+        # This release only (its Spotify id): the rules then keep it whatever its name says.
+        catalog_admin.record_overrides(
+            request,
+            CuratorDecision.ALWAYS_KEEP,
+            [
+                catalog_admin.OverrideTarget(
+                    artist_id=track.run.artist_id,
+                    artist=str(track.run.artist),
+                    spotify_id=track.spotify_id,
+                    name=track.name,
+                )
+                for track in queryset.select_related("run__artist")
+            ],
+        )
+
+    @admin.action(
+        description="Always drop the selected tracks on future imports", permissions=["curate"]
+    )
+    def always_drop(self, request: HttpRequest, queryset: QuerySet[DroppedTrack]) -> None:
+        # A dropped track is dropped already; pinning it stops a rule change bringing it back.
+        catalog_admin.record_overrides(
+            request,
+            CuratorDecision.ALWAYS_DROP,
+            [
+                catalog_admin.OverrideTarget(
+                    artist_id=track.run.artist_id,
+                    artist=str(track.run.artist),
+                    spotify_id=track.spotify_id,
+                    name=track.name,
+                )
+                for track in queryset.select_related("run__artist")
+            ],
+        )
+
 
 @admin.register(ImportEvent)
 class ImportEventAdmin(admin.ModelAdmin):
@@ -64,3 +471,29 @@ class ImportEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- Artists: re-import from the artist list -------------------------------------------
+
+# The artist admin is catalog's; its import actions are added here, since catalog must
+# not depend on imports.
+admin.site.unregister(Artist)
+
+
+@admin.register(Artist)
+class ArtistAdmin(catalog_admin.ArtistAdmin):
+    actions = [*catalog_admin.ArtistAdmin.actions, "reimport_selected"]
+
+    def has_start_import_permission(self, request) -> bool:
+        return can_start_imports(request)
+
+    @admin.action(description="Re-import selected artists", permissions=["start_import"])
+    def reimport_selected(self, request: HttpRequest, queryset: QuerySet[Artist]) -> None:
+        start_imports_and_report(
+            request,
+            [(str(artist), artist.tm_attraction_id) for artist in queryset.order_by("name", "pk")],
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {"can_start_imports": can_start_imports(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import rules
-from catalog.models import SpotifyMatch
+from catalog.models import SpotifyMatch, TrackOverride
 from catalog.services import artist_identity_update
 from catalog.spotify import SpotifyClient
 from catalog.sync import sync_catalog
@@ -154,12 +154,15 @@ async def catalog_phase(run_id: int, *, transports: Transports | None = None) ->
         if not run.artist.spotify_id:
             await sync_to_async(_add_warning)(run_id, "no Spotify artist: catalog not imported")
             return "no Spotify artist", {"tracks_kept": 0}
+        # Curators' always keep / always drop decisions outlast every re-import.
+        curator_decisions = await sync_to_async(TrackOverride.objects.decisions_for)(run.artist_id)
         async with SpotifyClient.from_settings(transport=transports.get("spotify")) as spotify:
             result = await sync_catalog(
                 artist_id=run.artist_id,
                 spotify_artist_id=run.artist.spotify_id,
                 client=spotify,
                 report=_report(reporter),
+                curator_decisions=curator_decisions,
             )
             requests = spotify.stats.as_dict()
         await sync_to_async(_record_catalog)(run_id, result)
