@@ -323,15 +323,26 @@ class _CuratorLookup:
         return self._by_isrc.get(isrc) if isrc else None
 
 
+def name_drop_reason(track_name: str, album_name: str) -> DropReason | None:
+    """LIVE_ALBUM or LIVE_TITLE when the names alone show live material, else None.
+
+    The importer asks this before fetching track details, so it must be the
+    very rule `decide_studio_tracks` applies.
+    """
+    # A single named after its song carries the song's name, not a live-album name.
+    album_is_song_name = normalise_title(album_name) == normalise_title(track_name)
+    if has_live_marker(album_name, album=not album_is_song_name):
+        return DropReason.LIVE_ALBUM
+    if has_live_marker(track_name):
+        return DropReason.LIVE_TITLE
+    return None
+
+
 def _name_or_liveness_drop(
     track: RawTrack, *, audio_features_available: bool, liveness_threshold: float
 ) -> DropReason | None:
-    # A single named after its song carries the song's name, not a live-album name.
-    album_is_song_name = normalise_title(track.album_name) == normalise_title(track.name)
-    if has_live_marker(track.album_name, album=not album_is_song_name):
-        return DropReason.LIVE_ALBUM
-    if has_live_marker(track.name):
-        return DropReason.LIVE_TITLE
+    if reason := name_drop_reason(track.name, track.album_name):
+        return reason
     if (
         audio_features_available
         and track.liveness is not None

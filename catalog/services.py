@@ -98,7 +98,9 @@ def artist_identity_update(
     fields = ["name", "image_url", "genres", "spotify_id", "spotify_match", "updated_at"]
     if artist.slug == artist_shell_slug(artist.tm_attraction_id) and slugify(name):
         preferred = slugify(name)[:100]
-        for slug in (preferred, f"{preferred}-{slugify(artist.tm_attraction_id).lower()}"):
+        suffixed = f"{preferred}-{slugify(artist.tm_attraction_id).lower()}"
+        # An all-digit slug ("311", "1349") would read as an artist id in the API's URLs.
+        for slug in (suffixed,) if preferred.isdigit() else (preferred, suffixed):
             try:
                 with transaction.atomic():
                     Artist.objects.filter(pk=artist_id).update(slug=slug)

@@ -209,6 +209,7 @@ class SpotifyClient:
             base_url=settings.SPOTIFY_API_URL,
             rate_limiter=limiter,
             transport=transport,
+            secrets=(client_id, client_secret),
         )
         return cls(
             upstream,

@@ -84,7 +84,7 @@ async def sync_catalog(
     def judged_by_name_only(album_name: str, track_name: str, spotify_id: str) -> bool:
         if keeps_by_isrc or spotify_id in curator_decisions:
             return False
-        return rules.has_live_marker(album_name, album=True) or rules.has_live_marker(track_name)
+        return rules.name_drop_reason(track_name, album_name) is not None
 
     need_details = [
         track.spotify_id

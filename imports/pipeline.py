@@ -27,7 +27,7 @@ from catalog.services import artist_identity_update
 from catalog.spotify import SpotifyClient
 from catalog.sync import sync_catalog
 from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStage, ImportStatus
-from imports.progress import PhaseReporter
+from imports.progress import PhaseReporter, shorten
 from shows.sync import sync_shows
 from shows.ticketmaster import TicketmasterClient
 from theset.upstream import UpstreamError
@@ -72,7 +72,7 @@ def _fail_run(run_id: int, phase: ImportStage, error: str) -> None:
         ImportRun.objects.filter(pk=run_id).update(
             status=ImportStatus.FAILED,
             error=error,
-            message=f"{phase.label} failed",
+            message=shorten(f"{phase.label} failed: {error}"),
             finished_at=timezone.now(),
         )
         PhaseReporter(run_id=run_id, phase=phase).report(0, f"{phase.label} failed: {error}")

@@ -18,6 +18,8 @@ from django.utils import timezone
 from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.stream import publish_import_event
 
+MESSAGE_LENGTH = 500  # ImportRun/ImportPhase/ImportEvent.message
+
 # Share of the whole run each phase stands for; shows and catalog run side by side.
 PHASE_WEIGHTS = {
     ImportStage.IDENTITY: 10,
@@ -25,6 +27,11 @@ PHASE_WEIGHTS = {
     ImportStage.CATALOG: 45,
     ImportStage.FINALIZE: 5,
 }
+
+
+def shorten(text: str, limit: int = MESSAGE_LENGTH) -> str:
+    """`text` cut to fit a message column (an upstream error can be long)."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def overall_percent(phase_percents: dict[str, int]) -> int:
@@ -64,7 +71,11 @@ class PhaseReporter:
         self, percent: int, message: str, counters: dict[str, Any] | None = None
     ) -> ImportEvent:
         percent = max(0, min(100, int(percent)))
+        message = shorten(message)
         with transaction.atomic():
+            # Lock the run first: parallel phases then compute and record the run's
+            # percent one after the other, so events never show it going down.
+            list(ImportRun.objects.select_for_update().filter(pk=self.run_id).values("pk"))
             updates: dict[str, Any] = {
                 "percent": Greatest(F("percent"), percent),
                 "message": message,
@@ -105,5 +116,8 @@ class PhaseReporter:
 
     def fail(self, error: str) -> None:
         ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
-            status=ImportStatus.FAILED, finished_at=timezone.now(), error=error, message=error
+            status=ImportStatus.FAILED,
+            finished_at=timezone.now(),
+            error=error,
+            message=shorten(error),
         )

@@ -19,6 +19,7 @@ import logging
 
 from asgiref.sync import async_to_sync
 from django.db import IntegrityError, transaction
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from imports import pipeline
@@ -30,7 +31,12 @@ PARALLEL_PHASES = (ImportStage.SHOWS, ImportStage.CATALOG)
 
 
 def enqueue_phase(run_id: int, phase: ImportStage) -> None:
-    """Queue one phase of a run, once the current transaction (if any) has committed."""
+    """Queue one phase of a run, atomically with the caller's transaction.
+
+    The ORM broker's queue is a table: the task row commits (or rolls back)
+    with the run or phase row that justifies it, so a crash in between loses
+    nothing. Another broker gets the task once the transaction has committed.
+    """
 
     def send() -> None:
         async_task(
@@ -40,14 +46,19 @@ def enqueue_phase(run_id: int, phase: ImportStage) -> None:
             group=f"import-{run_id}",
         )
 
-    transaction.on_commit(send)
+    if Conf.ORM:
+        send()
+    else:
+        transaction.on_commit(send)
 
 
-def claim_phase(run_id: int, phase: ImportStage) -> bool:
-    """True for the one caller that creates the phase's row; that caller enqueues it."""
+def claim_and_enqueue(run_id: int, phase: ImportStage) -> bool:
+    """Create the phase's row and queue its task; only the one caller that creates the
+    row (unique per run and phase) queues it. True if this caller did."""
     try:
         with transaction.atomic():
             ImportPhase.objects.create(run_id=run_id, phase=phase)
+            enqueue_phase(run_id, phase)
     except IntegrityError:
         return False
     return True
@@ -72,8 +83,7 @@ def identity_task(run_id: int) -> None:
         return
     if _run(pipeline.identity_phase, run_id):
         for phase in PARALLEL_PHASES:
-            if claim_phase(run_id, phase):
-                enqueue_phase(run_id, phase)
+            claim_and_enqueue(run_id, phase)
 
 
 def shows_task(run_id: int) -> None:
@@ -96,12 +106,8 @@ def finalize_when_ready(run_id: int) -> None:
     succeeded = ImportPhase.objects.filter(
         run_id=run_id, phase__in=PARALLEL_PHASES, status=ImportStatus.SUCCEEDED
     ).count()
-    if (
-        succeeded == len(PARALLEL_PHASES)
-        and _run_is_active(run_id)
-        and claim_phase(run_id, ImportStage.FINALIZE)
-    ):
-        enqueue_phase(run_id, ImportStage.FINALIZE)
+    if succeeded == len(PARALLEL_PHASES) and _run_is_active(run_id):
+        claim_and_enqueue(run_id, ImportStage.FINALIZE)
 
 
 def finalize_task(run_id: int) -> None:

@@ -55,7 +55,10 @@ async def sync_shows(
         percent = 90 * len(so_far.events) // expected if expected else 90
         await report(percent, f"{len(so_far.events)} of ~{expected} events fetched", None)
 
-    upcoming = await client.upcoming_events(tm_attraction_id, since=started, on_page=on_page)
+    # From the start of the day: a show that began an hour ago is still today's show
+    # and must not be taken for one Ticketmaster stopped listing.
+    since = started.replace(hour=0, minute=0, second=0, microsecond=0)
+    upcoming = await client.upcoming_events(tm_attraction_id, since=since, on_page=on_page)
     await report(92, f"storing {len(upcoming.events)} shows", None)
     written = await sync_to_async(services.shows_upsert)(
         artist_id=artist_id, events=upcoming.events

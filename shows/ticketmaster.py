@@ -241,6 +241,7 @@ class TicketmasterClient:
             params={"apikey": api_key},
             rate_limiter=limiter,
             transport=transport,
+            secrets=(api_key,),
         )
         return cls(upstream)
 
@@ -349,11 +350,16 @@ class TicketmasterClient:
         pages += await asyncio.gather(*(fetch(n) for n in range(1, last_page + 1)))
         if total_pages - 1 <= MAX_PAGE_INDEX:
             return None
-        starts = [
-            datetime.strptime(start["dateTime"], TM_DATETIME_FORMAT).replace(tzinfo=UTC)
+        # Parsed starts only: a malformed event was recorded and must not stop the paging.
+        window_ids = {
+            raw.get("id")
             for page in pages
             for raw in (page.get("_embedded") or {}).get("events") or []
-            if (start := ((raw.get("dates") or {}).get("start") or {})).get("dateTime")
+        }
+        starts = [
+            event.starts_at
+            for event in result.events
+            if event.tm_event_id in window_ids and event.starts_at is not None
         ]
         return max(starts) if starts else None
 

@@ -57,3 +57,26 @@ def test_second_track_with_same_spotify_id_is_refused():
     track = make_track()
     with pytest.raises(IntegrityError), transaction.atomic():
         make_track(spotify_id=track.spotify_id)
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [("Example Band", "example-band"), ("311", "311-k8vz9171ob7"), ("Björk", "bjork")],
+    ids=["plain", "all-digits", "accented"],
+)
+def test_identity_gives_a_readable_slug_that_never_looks_like_an_id(name, slug):
+    from catalog.models import SpotifyMatch
+    from catalog.services import artist_identity_update, artist_shell_upsert
+
+    shell = artist_shell_upsert(tm_attraction_id="K8vZ9171ob7")
+    artist = artist_identity_update(
+        artist_id=shell.pk,
+        name=name,
+        image_url="",
+        genres=[],
+        spotify_id=None,
+        spotify_match=SpotifyMatch.NOT_FOUND,
+    )
+    assert artist.slug == slug
+    artist.refresh_from_db()
+    assert artist.slug == slug

@@ -234,8 +234,11 @@ class UpstreamClient:
         params: dict[str, str] | None = None,
         auth: httpx.Auth | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.provider = provider
+        # Upstream answers may quote a key back (Ticketmaster's quota error names it).
+        self._secrets = tuple(secret for secret in secrets if secret)
         self.stats = UpstreamStats()
         concurrency = concurrency or settings.DEFAULT_CONCURRENCY
         self._retry = retry or RetryPolicy.from_settings()
@@ -255,6 +258,12 @@ class UpstreamClient:
 
     async def __aenter__(self) -> UpstreamClient:
         return self
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret this client knows replaced."""
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
@@ -313,7 +322,7 @@ class UpstreamClient:
         except httpx.TransportError as exc:
             detail = f"{type(exc).__name__} after {self._retry.retries + 1} attempts"
             if str(exc):
-                detail = f"{detail}: {exc}"
+                detail = self.redact(f"{detail}: {exc}")
             raise UpstreamError(
                 provider=self.provider, endpoint=endpoint, status=None, detail=detail
             ) from None
@@ -346,7 +355,7 @@ class UpstreamClient:
     def _error(
         self, endpoint: str, response: httpx.Response, *, rate_limited: bool = False
     ) -> UpstreamError:
-        detail = describe_error_body(response)
+        detail = self.redact(describe_error_body(response))
         if rate_limited:
             detail = (
                 f"rate limited: Retry-After {response.headers.get('Retry-After')} s is over "

@@ -67,3 +67,57 @@ def test_malformed_events_are_recorded_and_skipped_and_repeats_removed():
     ]
     assert result.duplicates == 1
     assert route.calls[0].request.url.params["startDateTime"] == "2027-01-01T00:00:00Z"
+
+
+@respx.mock
+def test_past_the_paging_limit_the_next_window_starts_at_the_last_start_seen():
+    """Ticketmaster serves pages 0..5 of a query; the rest comes from a later window,
+    and a malformed event on the way does not stop the paging."""
+
+    def at(day: int) -> str:
+        return f"2027-05-{day:02d}T01:00:00Z"
+
+    first_window = {
+        n: [event(10 * n + k, dates={"start": {"dateTime": at(n + 1)}}) for k in range(2)]
+        for n in range(6)
+    }
+    first_window[3].append(event(99, dates={"start": {"dateTime": "not a date"}}))
+    second_window = [
+        event(50, dates={"start": {"dateTime": at(6)}}),
+        event(60, dates={"start": {"dateTime": at(7)}}),
+    ]
+
+    def answer(request):
+        params = request.url.params
+        if params["startDateTime"] == "2027-01-01T00:00:00Z":
+            number = int(params["page"])
+            assert number <= 5, "page 6 would be refused (DIS1035)"
+            events, total, pages = first_window[number], 1300, 7
+        else:
+            assert params["startDateTime"] == at(6)
+            events, total, pages = second_window, 2, 1
+        return httpx.Response(
+            200,
+            json={
+                "_embedded": {"events": events},
+                "page": {"size": 200, "totalElements": total, "totalPages": pages, "number": 0},
+            },
+        )
+
+    route = respx.get(f"{BASE}/discovery/v2/events.json").mock(side_effect=answer)
+
+    async def go():
+        upstream = UpstreamClient(
+            provider="Ticketmaster",
+            base_url=BASE,
+            params={"apikey": "key"},
+            retry=RetryPolicy(retries=1, retry_after_cap_seconds=60),
+        )
+        async with TicketmasterClient(upstream) as tm:
+            return await tm.upcoming_events("K8vZ9171ob7", since=datetime(2027, 1, 1, tzinfo=UTC))
+
+    result = asyncio.run(go())
+    assert route.call_count == 7
+    assert result.windows == 2
+    assert len(result.events) == 13  # 12 + event 60; event 50 was already seen
+    assert [m.tm_event_id for m in result.malformed] == ["vvG1event000099"]

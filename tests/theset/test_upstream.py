@@ -308,3 +308,35 @@ def test_the_redis_limiter_is_shared_between_clients():
     assert len(sent) == 12
     for i, start in enumerate(sent):
         assert sum(1 for t in sent[i:] if t - start < 1.0) <= 5
+
+
+@respx.mock
+def test_secrets_quoted_back_by_the_upstream_never_reach_the_error():
+    respx.get(f"{BASE}/discovery/v2/events.json").mock(
+        return_value=httpx.Response(
+            429,
+            headers={"Retry-After": "86400"},
+            json={
+                "fault": {
+                    "faultstring": "Rate limit quota violation. Quota limit exceeded. "
+                    "Identifier : s3cr3t-key",
+                    "detail": {"errorcode": "policies.ratelimit.QuotaViolation"},
+                }
+            },
+        )
+    )
+
+    async def go():
+        async with UpstreamClient(
+            provider="Ticketmaster",
+            base_url=BASE,
+            params={"apikey": "s3cr3t-key"},
+            retry=RetryPolicy(retries=0, retry_after_cap_seconds=60),
+            secrets=("s3cr3t-key",),
+        ) as upstream:
+            await upstream.get_json("events search", "/discovery/v2/events.json")
+
+    with pytest.raises(UpstreamError) as caught:
+        run(go())
+    assert "s3cr3t-key" not in str(caught.value)
+    assert "Identifier : [redacted]" in str(caught.value)
