@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 
 from catalog.models import Artist, Track
 
@@ -15,9 +16,9 @@ def artist_get(*, id_or_slug: str) -> Artist:
 
 
 def studio_tracks(*, artist_id: int) -> QuerySet[Track]:
-    """The artist's studio songs with their albums (one query), by name."""
+    """The artist's studio songs with their albums (one query), by name, ignoring case."""
     return (
         Track.objects.filter(artist_tracks__artist_id=artist_id)
         .select_related("album")
-        .order_by("name", "pk")
+        .order_by(Lower("name"), "album__name", "pk")
     )

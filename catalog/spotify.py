@@ -151,6 +151,8 @@ class _Token:
 
 # Cached per process and client id, so consecutive phases reuse one token.
 _tokens: dict[tuple[str, str], _Token] = {}
+# The kind of app `auto` mode found, per API base URL and client id, in this process.
+_detected_modes: dict[tuple[str, str], str] = {}
 
 
 # --- The client -------------------------------------------------------------------
@@ -180,8 +182,14 @@ class SpotifyClient:
         self._token_key = (self._accounts_url, key_fingerprint(client_id))
         self._token_lock = asyncio.Lock()
         self._configured_mode = mode
-        # In auto mode: extended until Spotify refuses something only development refuses.
-        self.mode = AppMode.EXTENDED if mode == AppMode.AUTO else mode
+        # In auto mode: extended until Spotify refuses something only development
+        # refuses; once seen, later clients of the same app start in development mode.
+        self._mode_key = (upstream.base_url, key_fingerprint(client_id))
+        if mode == AppMode.AUTO:
+            mode_detected = _detected_modes.get(self._mode_key)
+            self.mode = mode_detected or AppMode.EXTENDED
+        else:
+            self.mode = mode
         self.market = market
 
     @classmethod
@@ -276,7 +284,7 @@ class SpotifyClient:
         """In auto mode, a refusal only development apps get switches the mode for good."""
         if self._configured_mode != AppMode.AUTO or self.mode == AppMode.DEVELOPMENT:
             return False
-        self.mode = AppMode.DEVELOPMENT
+        self.mode = _detected_modes[self._mode_key] = AppMode.DEVELOPMENT
         return True
 
     # --- endpoints

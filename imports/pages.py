@@ -9,17 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from catalog.models import Artist, Track
+from catalog.models import Artist
+from catalog.selectors import studio_tracks
 from catalog.services import artist_shell_slug
 from imports.models import ImportEvent, ImportRun, ImportStage, ImportStatus
-from shows.models import Show, ShowStatus
+from imports.selectors import artist_latest_run
+from shows.models import ShowStatus
+from shows.selectors import upcoming_shows
 
 # Statuses worth a badge next to a show; on sale / off sale are the normal case.
 FLAGGED_SHOW_STATUSES = frozenset(
@@ -64,33 +64,6 @@ def artist_by_shell_slug(slug: str) -> Artist | None:
     return next((a for a in candidates if artist_shell_slug(a.tm_attraction_id) == slug), None)
 
 
-def upcoming_shows(artist_id: int) -> QuerySet[Show]:
-    """The artist's shows still listed upstream and not over, by date; TBA dates last."""
-    today = timezone.localdate()
-    return (
-        Show.objects.filter(artist_id=artist_id, removed_upstream_at__isnull=True)
-        .filter(Q(local_date__gte=today) | Q(local_date__isnull=True))
-        .select_related("venue")
-        .only(
-            "name",
-            "local_date",
-            "local_time",
-            "date_tba",
-            "time_tba",
-            "status",
-            "url",
-            "venue__name",
-            "venue__city",
-            "venue__country",
-        )
-        .order_by(
-            F("local_date").asc(nulls_last=True),
-            F("local_time").asc(nulls_last=True),
-            "pk",
-        )
-    )
-
-
 def format_duration(duration_ms: int) -> str:
     """Minutes and seconds, as track lists show them: 3:07, 12:45, 61:02."""
     minutes, seconds = divmod(round(duration_ms / 1000), 60)
@@ -99,12 +72,6 @@ def format_duration(duration_ms: int) -> str:
 
 def studio_songs(artist_id: int) -> list[SongRow]:
     """The artist's studio catalog by title, with album and duration."""
-    tracks = (
-        Track.objects.filter(artist_tracks__artist_id=artist_id)
-        .select_related("album")
-        .only("name", "duration_ms", "is_remix", "album__name")
-        .order_by(Lower("name"), "album__name", "pk")
-    )
     return [
         SongRow(
             name=track.name,
@@ -112,17 +79,13 @@ def studio_songs(artist_id: int) -> list[SongRow]:
             duration=format_duration(track.duration_ms),
             is_remix=track.is_remix,
         )
-        for track in tracks
+        for track in studio_tracks(artist_id=artist_id)
     ]
 
 
 def web_url(url: str) -> str:
     """`url` if it is an http(s) address, else "": upstream text never becomes a script URL."""
     return url if url.startswith(("https://", "http://")) else ""
-
-
-def latest_run(artist_id: int) -> ImportRun | None:
-    return ImportRun.objects.filter(artist_id=artist_id).order_by("-pk").first()
 
 
 def import_progress(run: ImportRun) -> ImportProgress:
@@ -154,11 +117,11 @@ def artist_page(request: HttpRequest, slug: str) -> HttpResponse:
         if renamed is None:
             raise Http404("No artist with this address")
         return redirect("artist-page", slug=renamed.slug, permanent=True)
-    run = latest_run(artist.pk)
+    run = artist_latest_run(artist_id=artist.pk)
     context = {
         "artist": artist,
         "image_url": web_url(artist.image_url),
-        "shows": list(upcoming_shows(artist.pk)),
+        "shows": list(upcoming_shows(artist_id=artist.pk)),
         "songs": studio_songs(artist.pk),
         "flagged_statuses": FLAGGED_SHOW_STATUSES,
         "progress": import_progress(run) if run and run.is_active else None,

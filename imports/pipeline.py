@@ -71,6 +71,7 @@ def _fail_run(run_id: int, phase: ImportStage, error: str) -> None:
     with transaction.atomic():
         ImportRun.objects.filter(pk=run_id).update(
             status=ImportStatus.FAILED,
+            stage=phase,
             error=error,
             message=shorten(f"{phase.label} failed: {error}"),
             finished_at=timezone.now(),
@@ -220,6 +221,7 @@ def finalize_phase(run_id: int) -> ImportRun:
         finished = ImportRun.objects.filter(pk=run_id, status=ImportStatus.RUNNING).update(
             status=ImportStatus.SUCCEEDED,
             counters=counters,
+            message="import finished",
             finished_at=timezone.now(),
         )
         reporter.finish("import finished" if finished else "import ended", counters)

@@ -15,7 +15,14 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import (
+    ACTIVE_STATUSES,
+    ImportEvent,
+    ImportPhase,
+    ImportRun,
+    ImportStage,
+    ImportStatus,
+)
 from imports.stream import publish_import_event
 
 MESSAGE_LENGTH = 500  # ImportRun/ImportPhase/ImportEvent.message
@@ -87,7 +94,9 @@ class PhaseReporter:
                 ImportPhase.objects.filter(run_id=self.run_id).values_list("phase", "percent")
             )
             overall = overall_percent(phase_percents)
-            ImportRun.objects.filter(pk=self.run_id).update(
+            # A finished run keeps its last word: a phase still running beside a failed
+            # one must not overwrite the failure with news of its own progress.
+            ImportRun.objects.filter(pk=self.run_id, status__in=ACTIVE_STATUSES).update(
                 stage=self.phase,
                 percent=Greatest(F("percent"), overall),
                 message=message,

@@ -259,6 +259,10 @@ class UpstreamClient:
     async def __aenter__(self) -> UpstreamClient:
         return self
 
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url)
+
     def redact(self, text: str) -> str:
         """`text` with every secret this client knows replaced."""
         for secret in self._secrets:

@@ -18,8 +18,10 @@ ALBUM_ID = "1" * 22
 @pytest.fixture(autouse=True)
 def _no_cached_tokens():
     spotify._tokens.clear()
+    spotify._detected_modes.clear()
     yield
     spotify._tokens.clear()
+    spotify._detected_modes.clear()
 
 
 def client(mode: str = AppMode.AUTO) -> SpotifyClient:
@@ -142,6 +144,10 @@ def test_auto_mode_switches_to_development_at_the_first_refused_batch():
     assert mode == AppMode.DEVELOPMENT
     assert batch.call_count == 1 and single.call_count == 1
     assert [t.name for t in albums[0].tracks] == ["Opening"]
+    # Remembered: the next phase's client asks one by one from the start.
+    mode, _ = asyncio.run(go())
+    assert mode == AppMode.DEVELOPMENT
+    assert batch.call_count == 1 and single.call_count == 2
 
 
 @respx.mock

@@ -48,5 +48,7 @@ def _fresh_spotify_token_cache():
     from catalog import spotify
 
     spotify._tokens.clear()
+    spotify._detected_modes.clear()
     yield
     spotify._tokens.clear()
+    spotify._detected_modes.clear()
