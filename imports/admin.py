@@ -424,17 +424,7 @@ class DroppedTrackAdmin(admin.ModelAdmin):
     def always_keep(self, request: HttpRequest, queryset: QuerySet[DroppedTrack]) -> None:
         # This release only (its Spotify id): the rules then keep it whatever its name says.
         catalog_admin.record_overrides(
-            request,
-            CuratorDecision.ALWAYS_KEEP,
-            [
-                catalog_admin.OverrideTarget(
-                    artist_id=track.run.artist_id,
-                    artist=str(track.run.artist),
-                    spotify_id=track.spotify_id,
-                    name=track.name,
-                )
-                for track in queryset.select_related("run__artist")
-            ],
+            request, CuratorDecision.ALWAYS_KEEP, self._override_targets(queryset)
         )
 
     @admin.action(
@@ -443,18 +433,22 @@ class DroppedTrackAdmin(admin.ModelAdmin):
     def always_drop(self, request: HttpRequest, queryset: QuerySet[DroppedTrack]) -> None:
         # A dropped track is dropped already; pinning it stops a rule change bringing it back.
         catalog_admin.record_overrides(
-            request,
-            CuratorDecision.ALWAYS_DROP,
-            [
-                catalog_admin.OverrideTarget(
-                    artist_id=track.run.artist_id,
-                    artist=str(track.run.artist),
-                    spotify_id=track.spotify_id,
-                    name=track.name,
-                )
-                for track in queryset.select_related("run__artist")
-            ],
+            request, CuratorDecision.ALWAYS_DROP, self._override_targets(queryset)
         )
+
+    @staticmethod
+    def _override_targets(
+        queryset: QuerySet[DroppedTrack],
+    ) -> list[catalog_admin.OverrideTarget]:
+        return [
+            catalog_admin.OverrideTarget(
+                artist_id=track.run.artist_id,
+                artist=str(track.run.artist),
+                spotify_id=track.spotify_id,
+                name=track.name,
+            )
+            for track in queryset.select_related("run__artist")
+        ]
 
 
 @admin.register(ImportEvent)
