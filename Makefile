@@ -12,6 +12,7 @@ help:
 	@echo "make test     run the whole test suite (DATABASE_URL selects the database)"
 	@echo "make serve    web server + task cluster + sandbox upstream (Ctrl-C stops all)"
 	@echo "make sandbox  serve the sandbox upstream on 127.0.0.1:8765"
+	@echo "make bench    benchmarks against the sandbox (BENCH_DATABASE_URL adds PostgreSQL)"
 	@echo "make lint     ruff lint + format check"
 
 $(BIN)/python:
@@ -39,6 +40,19 @@ test: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/python manage.py sandbox_upstream
+
+# Benchmarks against the sandbox (figures, not tests); results also land in bench/results/.
+# BENCH_DATABASE_URL=postgres://... repeats the database-bound ones on PostgreSQL.
+bench: $(STAMP)
+	$(BIN)/python bench/kickoff.py
+	$(BIN)/python bench/write_path.py
+	$(BIN)/python bench/cluster_import.py
+	$(BIN)/python bench/sandbox_concurrency.py
+	@if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+	  DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/kickoff.py; \
+	  DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/write_path.py; \
+	  DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/cluster_import.py; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

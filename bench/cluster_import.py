@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from common import PROJECT, setup_scratch_django
+from common import PROJECT, record, setup_scratch_django
 
 
 def main() -> None:
@@ -69,6 +69,31 @@ def main() -> None:
     for phase in ImportPhase.objects.filter(run=run).order_by("started_at"):
         print(f"  {phase.phase:9s} {phase.seconds:6.2f} s  attempt {phase.attempt}")
     print(f"  upstream requests: {stats['requests_total']} {stats['requests']}")
+    # Lower bound: Ticketmaster's requests at 5 per second, or Spotify's chain of
+    # dependent round trips (token, first albums page, other pages, album batches,
+    # album tracks, track batches, first audio-features batch, the rest), whichever
+    # is longer.
+    tm_requests = sum(n for name, n in stats["requests"].items() if name.startswith("tm."))
+    spotify_chain = 8 * args.latency_ms / 1000
+    lower_bound = max(tm_requests / 5, spotify_chain)
+    print(
+        f"  lower bound {lower_bound:.2f} s ({tm_requests} Ticketmaster requests / 5 rps; "
+        f"Spotify chain {spotify_chain:.2f} s); total / lower bound = {total / lower_bound:.2f} "
+        "(target <= 1.5)"
+    )
+    record(
+        f"cluster_import_{args.profile}_{connection.vendor}",
+        {
+            "status": run.status,
+            "total_s": round(total, 3),
+            "phases_s": {
+                p.phase: p.seconds for p in ImportPhase.objects.filter(run=run) if p.seconds
+            },
+            "requests": stats["requests"],
+            "lower_bound_s": round(lower_bound, 3),
+            "ratio": round(total / lower_bound, 3),
+        },
+    )
 
 
 if __name__ == "__main__":

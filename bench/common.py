@@ -26,3 +26,16 @@ def setup_scratch_django() -> None:
     if connection.vendor == "postgresql":
         call_command("flush", "--noinput", verbosity=0)
     call_command("migrate", verbosity=0)
+
+
+def record(name: str, figures: dict) -> Path:
+    """Save one benchmark's figures as JSON under bench/results/ (git-ignored)."""
+    import json
+    from datetime import UTC, datetime
+
+    results = PROJECT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = results / f"{stamp}-{name}.json"
+    path.write_text(json.dumps({"benchmark": name, "at": stamp, "figures": figures}, indent=2))
+    return path

@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from common import setup_scratch_django
+from common import record, setup_scratch_django
 
 
 def main() -> None:
@@ -35,6 +35,15 @@ def main() -> None:
         f"kickoff latency on {connection.vendor} over {len(timings)} calls: "
         f"median {statistics.median(timings):.2f} ms, p99 {p99:.2f} ms, max {timings[-1]:.2f} ms "
         f"(target p99 <= 20 ms)"
+    )
+    record(
+        f"kickoff_{connection.vendor}",
+        {
+            "calls": len(timings),
+            "median_ms": round(statistics.median(timings), 3),
+            "p99_ms": round(p99, 3),
+            "max_ms": round(timings[-1], 3),
+        },
     )
 
 

@@ -1,0 +1,87 @@
+"""Write path: bulk upserts of 10,000 tracks and 2,000 shows, first insert and an
+unchanged re-run, through the services production uses.
+
+    .venv/bin/python bench/write_path.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/theset_bench \\
+        .venv/bin/python bench/write_path.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from common import record, setup_scratch_django
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tracks", type=int, default=10_000)
+    parser.add_argument("--shows", type=int, default=2_000)
+    args = parser.parse_args()
+    setup_scratch_django()
+    from django.db import connection
+
+    from catalog.services import StudioTrack, artist_shell_upsert, catalog_upsert
+    from catalog.spotify import SpotifyAlbumSummary
+    from shows.services import shows_upsert
+    from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue
+
+    artist = artist_shell_upsert(tm_attraction_id="K8vZ9BWrite1")
+    albums = [
+        SpotifyAlbumSummary(f"alb{n:019d}", f"Album {n}", "album", "album", "2020", "year", 50, "")
+        for n in range(args.tracks // 50)
+    ]
+    tracks = [
+        StudioTrack(
+            spotify_id=f"trk{n:019d}",
+            name=f"Song {n}",
+            isrc=f"USAB1{n:07d}",
+            album_spotify_id=albums[n // 50].spotify_id,
+            duration_ms=200_000 + n,
+            popularity=n % 100,
+            disc_number=1,
+            track_number=n % 50 + 1,
+            is_remix=False,
+        )
+        for n in range(args.tracks)
+    ]
+    venues = [
+        TicketmasterVenue(f"KovZ{n:07d}", f"Hall {n}", "", "Austin", "Texas", "TX", "United States",
+                          "US", "78701", "America/Chicago", None, None)
+        for n in range(args.shows // 5)
+    ]  # fmt: skip
+    start = date.today() + timedelta(days=1)
+    events = [
+        TicketmasterEvent(
+            tm_event_id=f"vvG1bench{n:08d}",
+            name=f"Show {n}",
+            local_date=start + timedelta(days=n // 3),
+            local_time=None,
+            starts_at=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
+            date_tba=False,
+            time_tba=False,
+            status="onsale",
+            url="",
+            image_url="",
+            venue=venues[n % len(venues)],
+        )
+        for n in range(args.shows)
+    ]
+    figures = {}
+    for label in ("first insert", "unchanged re-run"):
+        began = time.perf_counter()
+        catalog_upsert(artist_id=artist.pk, albums=albums, tracks=tracks)
+        figures[f"tracks {label} s"] = round(time.perf_counter() - began, 3)
+        began = time.perf_counter()
+        shows_upsert(artist_id=artist.pk, events=events)
+        figures[f"shows {label} s"] = round(time.perf_counter() - began, 3)
+    print(f"write path on {connection.vendor}: {args.tracks} tracks, {args.shows} shows")
+    for name, value in figures.items():
+        print(f"  {name:28s} {value:8.3f}")
+    record(f"write_path_{connection.vendor}", figures)
+
+
+if __name__ == "__main__":
+    main()
