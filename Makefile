@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/kickoff.py
 	$(BIN)/python bench/write_path.py
 	$(BIN)/python bench/cluster_import.py
+	$(BIN)/python bench/many_artists.py
 	$(BIN)/python bench/sandbox_concurrency.py
 	@if [ -n "$(BENCH_DATABASE_URL)" ]; then \
 	  DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/kickoff.py; \

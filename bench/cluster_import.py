@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from common import PROJECT, record, setup_scratch_django
+from common import PROJECT, peak_rss_mb, record, setup_scratch_django
 
 
 def main() -> None:
@@ -58,6 +58,7 @@ def main() -> None:
                 time.sleep(0.05)
             total = time.perf_counter() - started_at
             stats = httpx.get(f"{base_url}/_sandbox/stats").json()
+            peak_mb = peak_rss_mb(cluster.pid)
         finally:
             os.killpg(cluster.pid, signal.SIGTERM)
             try:
@@ -69,6 +70,7 @@ def main() -> None:
     for phase in ImportPhase.objects.filter(run=run).order_by("started_at"):
         print(f"  {phase.phase:9s} {phase.seconds:6.2f} s  attempt {phase.attempt}")
     print(f"  upstream requests: {stats['requests_total']} {stats['requests']}")
+    print(f"  peak RSS of a cluster process: {peak_mb:.0f} MB (target <= 250 MB)")
     # Lower bound: Ticketmaster's requests at 5 per second, or Spotify's chain of
     # dependent round trips (token, first albums page, other pages, album batches,
     # album tracks, track batches, first audio-features batch, the rest), whichever
@@ -91,6 +93,7 @@ def main() -> None:
             },
             "requests": stats["requests"],
             "lower_bound_s": round(lower_bound, 3),
+            "peak_rss_mb": round(peak_mb, 1),
             "ratio": round(total / lower_bound, 3),
         },
     )

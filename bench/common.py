@@ -39,3 +39,19 @@ def record(name: str, figures: dict) -> Path:
     path = results / f"{stamp}-{name}.json"
     path.write_text(json.dumps({"benchmark": name, "at": stamp, "figures": figures}, indent=2))
     return path
+
+
+def peak_rss_mb(session_id: int) -> float:
+    """The largest peak resident set (VmHWM) among live processes of a session, in MB."""
+    peak_kb = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            if os.getsid(int(status.parent.name)) != session_id:
+                continue
+        except (OSError, ValueError):
+            continue
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                peak_kb = max(peak_kb, int(line.split()[1]))
+    return peak_kb / 1024

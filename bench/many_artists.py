@@ -1,0 +1,93 @@
+"""Many artists at once: N generated `mid` artists queued together on a cluster of two
+workers, against the bound the shared Ticketmaster rate sets (its requests / 5 rps).
+
+    .venv/bin/python bench/many_artists.py [--artists 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from common import PROJECT, record, setup_scratch_django
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--artists", type=int, default=100)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    args = parser.parse_args()
+    setup_scratch_django()
+    import httpx
+    from django.db import close_old_connections, connection
+
+    from imports.models import ImportRun, ImportStatus
+    from imports.sandbox.config import SandboxConfig
+    from imports.sandbox.server import importer_environment, running_sandbox
+    from imports.sandbox.world import build_world
+    from imports.services import start_import
+
+    world = build_world(scenario_sources=["sparse"], generate=[("mid", args.artists)])
+    generated = [a.tm_attraction_id for a in world.artists if a.profile == "mid"]
+    config = SandboxConfig(
+        port=0, latency_ms=args.latency_ms, jitter_ms=10, tm_rps=5, tm_daily_quota=1_000_000
+    )
+    with running_sandbox(world, config) as base_url:
+        env = {**os.environ, **importer_environment(base_url), "LOG_LEVEL": "WARNING"}
+        env["Q_WORKERS"] = "2"
+        cluster = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=PROJECT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(2)
+            began = time.perf_counter()
+            run_ids = [start_import(tm_id).import_id for tm_id in generated]
+            while True:
+                close_old_connections()
+                active = ImportRun.objects.filter(
+                    pk__in=run_ids, status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING)
+                ).count()
+                if not active:
+                    break
+                time.sleep(0.5)
+            total = time.perf_counter() - began
+            stats = httpx.get(f"{base_url}/_sandbox/stats").json()
+        finally:
+            os.killpg(cluster.pid, signal.SIGTERM)
+            try:
+                cluster.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(cluster.pid, signal.SIGKILL)
+    succeeded = ImportRun.objects.filter(pk__in=run_ids, status=ImportStatus.SUCCEEDED).count()
+    tm_requests = sum(n for name, n in stats["requests"].items() if name.startswith("tm."))
+    bound = tm_requests / 5
+    limiter = "Redis (shared)" if os.environ.get("REDIS_URL") else "per process"
+    print(f"{len(run_ids)} mid artists through 2 workers on {connection.vendor}, limiter {limiter}")
+    print(f"  succeeded {succeeded}/{len(run_ids)} in {total:.1f} s")
+    print(f"  Ticketmaster requests {tm_requests}: bound {bound:.1f} s; ratio {total / bound:.2f}")
+    print(f"  429s answered by the sandbox: {stats['rate_limited']} (target <= 1.2x the bound)")
+    record(
+        f"many_artists_{connection.vendor}",
+        {
+            "artists": len(run_ids),
+            "succeeded": succeeded,
+            "total_s": round(total, 2),
+            "tm_requests": tm_requests,
+            "bound_s": round(bound, 2),
+            "ratio": round(total / bound, 3),
+            "rate_limited": stats["rate_limited"],
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
