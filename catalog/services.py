@@ -14,6 +14,8 @@ from catalog.models import Album, Artist, ArtistTrack, SpotifyMatch, Track
 from catalog.spotify import SpotifyAlbumSummary
 
 BATCH_SIZE = 500
+# Words the API uses under /api/artists/ that an artist slug must not take.
+RESERVED_ARTIST_SLUGS = frozenset({"import"})
 ALBUM_UPDATE_FIELDS = [
     "name",
     "album_type",
@@ -99,8 +101,10 @@ def artist_identity_update(
     if artist.slug == artist_shell_slug(artist.tm_attraction_id) and slugify(name):
         preferred = slugify(name)[:100]
         suffixed = f"{preferred}-{slugify(artist.tm_attraction_id).lower()}"
-        # An all-digit slug ("311", "1349") would read as an artist id in the API's URLs.
-        for slug in (suffixed,) if preferred.isdigit() else (preferred, suffixed):
+        # An all-digit slug ("311", "1349") would read as an artist id in the API's URLs,
+        # and a reserved one as another route ("/api/artists/import").
+        clashes_with_a_route = preferred.isdigit() or preferred in RESERVED_ARTIST_SLUGS
+        for slug in (suffixed,) if clashes_with_a_route else (preferred, suffixed):
             try:
                 with transaction.atomic():
                     Artist.objects.filter(pk=artist_id).update(slug=slug)

@@ -301,12 +301,6 @@ def artist_import_start(
     )
 
 
-@router.get("/artists/import", response={200: ArtistOut, **NOT_FOUND}, include_in_schema=False)
-def artist_detail_slug_import(request: HttpRequest) -> Artist:
-    """An artist whose slug is "import" (the kickoff's path shadows the detail route)."""
-    return artist_detail(request, "import")
-
-
 @router.get(
     "/artists/{artist_id}/status",
     response={200: ArtistImportStatusOut, **NOT_FOUND},

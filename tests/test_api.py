@@ -540,11 +540,23 @@ def test_artist_not_resolved_on_spotify_yet_has_a_null_match(client):
     assert (body["upcoming_show_count"], body["studio_track_count"]) == (0, 0)
 
 
-def test_an_artist_whose_slug_is_import_is_readable(client):
-    make_artist(slug="import", name="Import")
+def test_an_artist_called_import_gets_a_slug_the_kickoff_route_does_not_shadow(client):
+    from catalog.models import SpotifyMatch
+    from catalog.services import artist_identity_update, artist_shell_upsert
 
-    response = client.get("/api/artists/import")
+    shell = artist_shell_upsert(tm_attraction_id="K8vZ917Imprt")
+    artist = artist_identity_update(
+        artist_id=shell.pk,
+        name="Import",
+        image_url="",
+        genres=[],
+        spotify_id=None,
+        spotify_match=SpotifyMatch.NOT_FOUND,
+    )
 
+    response = client.get(f"/api/artists/{artist.slug}")
+
+    assert artist.slug == "import-k8vz917imprt"
     assert response.status_code == 200
     assert response.json()["name"] == "Import"
 

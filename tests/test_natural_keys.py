@@ -61,8 +61,13 @@ def test_second_track_with_same_spotify_id_is_refused():
 
 @pytest.mark.parametrize(
     ("name", "slug"),
-    [("Example Band", "example-band"), ("311", "311-k8vz9171ob7"), ("Björk", "bjork")],
-    ids=["plain", "all-digits", "accented"],
+    [
+        ("Example Band", "example-band"),
+        ("311", "311-k8vz9171ob7"),
+        ("Björk", "bjork"),
+        ("Import", "import-k8vz9171ob7"),
+    ],
+    ids=["plain", "all-digits", "accented", "reserved-word"],
 )
 def test_identity_gives_a_readable_slug_that_never_looks_like_an_id(name, slug):
     from catalog.models import SpotifyMatch
