@@ -4,11 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -35,6 +31,7 @@ from imports.progress import PhaseReporter
 from imports.sandbox import profiles
 from imports.sandbox.server import serve_in_thread
 from imports.services import import_run_create
+from tests.browser import ARTIFACTS, in_a_thread, launch, needs_chromium
 from tests.factories import make_artist, make_track
 
 pytestmark = pytest.mark.django_db
@@ -609,29 +606,10 @@ def _plain(text: str) -> str:
 
 # --- The run page in a browser ------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-T = TypeVar("T")
-
-
-def in_a_thread(function: Callable[[], T]) -> T:
-    """Call `function` on a thread of its own: Django refuses ORM calls from this one
-    while Playwright's event loop runs on it."""
-
-    def call() -> T:
-        try:
-            return function()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
-
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs Debian's chromium at {CHROMIUM}")
+@needs_chromium
 def test_run_page_follows_the_run_live_and_reloads_when_it_ends(admin_user):
     from playwright.sync_api import sync_playwright
 
@@ -645,7 +623,7 @@ def test_run_page_follows_the_run_live_and_reloads_when_it_ends(admin_user):
         serve_in_thread(ASGIStaticFilesHandler(application)) as web,
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless"])
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(f"{web}{reverse('admin:login')}?next={run_page(run)}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from html import escape
 from html.parser import HTMLParser
@@ -40,22 +39,10 @@ from imports.services import StartedImport, import_run_create, start_import
 from shows.models import Show
 from shows.services import shows_mark_removed, shows_upsert
 from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue
+from tests.browser import ARTIFACTS, in_a_thread, launch, needs_chromium, only_local
 from tests.imports import test_cluster
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 PROLIFIC = profiles.BUILTIN_ATTRACTION_IDS["prolific"]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XSS = "<script>alert(1)</script>"
 
 T = TypeVar("T")
@@ -359,28 +346,6 @@ LISTS_LOADED = """() => !document.querySelector("#import-progress")
     && document.querySelectorAll("#songs tbody tr").length > 0"""
 
 
-def only_local(route) -> None:
-    """Tests never reach the internet: the upstream's image URLs are refused."""
-    if urlsplit(route.request.url).hostname == "127.0.0.1":
-        route.continue_()
-    else:
-        route.abort()
-
-
-def in_a_thread(function: Callable[[], T]) -> T:
-    """Call `function` on a thread of its own: Django refuses ORM calls from this one
-    while Playwright's event loop runs on it."""
-
-    def call() -> T:
-        try:
-            return function()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
-
-
 def watch_the_import_in_a_browser(
     web: str, kickoff: Callable[[], StartedImport], screenshot_prefix: Path
 ) -> dict:
@@ -389,7 +354,7 @@ def watch_the_import_in_a_browser(
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.route("**/*", only_local)
@@ -428,7 +393,7 @@ def watch_the_import_in_a_browser(
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs Debian's chromium at {CHROMIUM}")
+@needs_chromium
 def test_the_page_follows_a_cluster_import_live_then_shows_the_lists(world, cluster):
     from theset.asgi import application
 
