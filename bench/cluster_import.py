@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
-import sys
 import time
 
-from common import PROJECT, peak_rss_mb, record, setup_scratch_django
+from common import peak_rss_mb, record, running_cluster, setup_scratch_django
 
 
 def main() -> None:
@@ -38,16 +35,7 @@ def main() -> None:
     config = SandboxConfig(port=0, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, tm_rps=5)
     with running_sandbox(build_world(), config) as base_url:
         env = {**os.environ, **importer_environment(base_url), "LOG_LEVEL": "WARNING"}
-        cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=PROJECT,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            time.sleep(2)  # let the workers come up: measure the import, not the boot
+        with running_cluster(env) as cluster:
             started_at = time.perf_counter()
             started = start_import(BUILTIN_ATTRACTION_IDS[args.profile])
             while True:
@@ -59,12 +47,6 @@ def main() -> None:
             total = time.perf_counter() - started_at
             stats = httpx.get(f"{base_url}/_sandbox/stats").json()
             peak_mb = peak_rss_mb(cluster.pid)
-        finally:
-            os.killpg(cluster.pid, signal.SIGTERM)
-            try:
-                cluster.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(cluster.pid, signal.SIGKILL)
     print(f"{args.profile} import through the cluster on {connection.vendor}: {run.status}")
     print(f"  kickoff to finished: {total:.2f} s (latency {args.latency_ms}±{args.jitter_ms} ms)")
     for phase in ImportPhase.objects.filter(run=run).order_by("started_at"):

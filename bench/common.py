@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -55,3 +60,25 @@ def peak_rss_mb(session_id: int) -> float:
             if line.startswith("VmHWM:"):
                 peak_kb = max(peak_kb, int(line.split()[1]))
     return peak_kb / 1024
+
+
+@contextlib.contextmanager
+def running_cluster(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """A `manage.py qcluster` in a session of its own, warmed up, stopped on exit."""
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=PROJECT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(2)  # let the workers come up: measure the imports, not the boot
+        yield cluster
+    finally:
+        os.killpg(cluster.pid, signal.SIGTERM)
+        try:
+            cluster.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)

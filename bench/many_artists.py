@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
-import sys
 import time
 
-from common import PROJECT, record, setup_scratch_django
+from common import record, running_cluster, setup_scratch_django
 
 
 def main() -> None:
@@ -39,16 +36,7 @@ def main() -> None:
     with running_sandbox(world, config) as base_url:
         env = {**os.environ, **importer_environment(base_url), "LOG_LEVEL": "WARNING"}
         env["Q_WORKERS"] = "2"
-        cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=PROJECT,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            time.sleep(2)
+        with running_cluster(env):
             began = time.perf_counter()
             run_ids = [start_import(tm_id).import_id for tm_id in generated]
             while True:
@@ -61,12 +49,6 @@ def main() -> None:
                 time.sleep(0.5)
             total = time.perf_counter() - began
             stats = httpx.get(f"{base_url}/_sandbox/stats").json()
-        finally:
-            os.killpg(cluster.pid, signal.SIGTERM)
-            try:
-                cluster.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(cluster.pid, signal.SIGKILL)
     succeeded = ImportRun.objects.filter(pk__in=run_ids, status=ImportStatus.SUCCEEDED).count()
     tm_requests = sum(n for name, n in stats["requests"].items() if name.startswith("tm."))
     bound = tm_requests / 5
