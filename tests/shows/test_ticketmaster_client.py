@@ -12,6 +12,17 @@ from theset.upstream import RetryPolicy, UpstreamClient
 BASE = "https://tm.test"
 
 
+async def upcoming_events_since_new_year():
+    upstream = UpstreamClient(
+        provider="Ticketmaster",
+        base_url=BASE,
+        params={"apikey": "key"},
+        retry=RetryPolicy(retries=1, retry_after_cap_seconds=60),
+    )
+    async with TicketmasterClient(upstream) as tm:
+        return await tm.upcoming_events("K8vZ9171ob7", since=datetime(2027, 1, 1, tzinfo=UTC))
+
+
 def event(n: int, **fields) -> dict:
     return {
         "id": f"vvG1event{n:06d}",
@@ -48,17 +59,7 @@ def test_malformed_events_are_recorded_and_skipped_and_repeats_removed():
 
     route = respx.get(f"{BASE}/discovery/v2/events.json").mock(side_effect=answer)
 
-    async def go():
-        upstream = UpstreamClient(
-            provider="Ticketmaster",
-            base_url=BASE,
-            params={"apikey": "key"},
-            retry=RetryPolicy(retries=1, retry_after_cap_seconds=60),
-        )
-        async with TicketmasterClient(upstream) as tm:
-            return await tm.upcoming_events("K8vZ9171ob7", since=datetime(2027, 1, 1, tzinfo=UTC))
-
-    result = asyncio.run(go())
+    result = asyncio.run(upcoming_events_since_new_year())
     assert route.call_count == 2
     assert [e.tm_event_id for e in result.events] == ["vvG1event000001", "vvG1event000002"]
     assert [str(m) for m in result.malformed] == [
@@ -106,17 +107,7 @@ def test_past_the_paging_limit_the_next_window_starts_at_the_last_start_seen():
 
     route = respx.get(f"{BASE}/discovery/v2/events.json").mock(side_effect=answer)
 
-    async def go():
-        upstream = UpstreamClient(
-            provider="Ticketmaster",
-            base_url=BASE,
-            params={"apikey": "key"},
-            retry=RetryPolicy(retries=1, retry_after_cap_seconds=60),
-        )
-        async with TicketmasterClient(upstream) as tm:
-            return await tm.upcoming_events("K8vZ9171ob7", since=datetime(2027, 1, 1, tzinfo=UTC))
-
-    result = asyncio.run(go())
+    result = asyncio.run(upcoming_events_since_new_year())
     assert route.call_count == 7
     assert result.windows == 2
     assert len(result.events) == 13  # 12 + event 60; event 50 was already seen
