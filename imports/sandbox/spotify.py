@@ -455,17 +455,33 @@ class Spotify:
 
     def albums(self, request: Request) -> Response:
         """`GET /v1/albums?ids=` (removed in development mode)."""
+        return self._batch(
+            request, "spotify.albums_batch", MAX_ALBUM_IDS, "albums", self.catalog.albums,
+            self._album,
+        )  # fmt: skip
+
+    def _batch(
+        self,
+        request: Request,
+        endpoint: str,
+        max_ids: int,
+        key: str,
+        table: dict[str, Any],
+        render: Callable[..., dict[str, Any]],
+    ) -> Response:
+        """A several-items endpoint: gone in development mode, at most `max_ids` ids,
+        `null` in place of an unknown one, answers in the order asked."""
         if self.dev:
             return error(403, FORBIDDEN)
-        ids = self._ids(request, "spotify.albums_batch", MAX_ALBUM_IDS)
+        ids = self._ids(request, endpoint, max_ids)
         if isinstance(ids, Response):
             return ids
         _, refusal = self._market(request)
         if refusal is not None:
             return refusal
         api = self._api(request)
-        found = [self.catalog.albums.get(i) for i in ids]
-        return SpotifyJSON({"albums": [self._album(api, a) if a else None for a in found]})
+        found = [table.get(i) for i in ids]
+        return SpotifyJSON({key: [render(api, item) if item else None for item in found]})
 
     def album(self, request: Request) -> Response:
         """`GET /v1/albums/{id}`: full album with its first 50 tracks."""
@@ -499,17 +515,10 @@ class Spotify:
 
     def tracks(self, request: Request) -> Response:
         """`GET /v1/tracks?ids=` (removed in development mode)."""
-        if self.dev:
-            return error(403, FORBIDDEN)
-        ids = self._ids(request, "spotify.tracks_batch", MAX_TRACK_IDS)
-        if isinstance(ids, Response):
-            return ids
-        _, refusal = self._market(request)
-        if refusal is not None:
-            return refusal
-        api = self._api(request)
-        found = [self.catalog.tracks.get(i) for i in ids]
-        return SpotifyJSON({"tracks": [self._track(api, *f) if f else None for f in found]})
+        return self._batch(
+            request, "spotify.tracks_batch", MAX_TRACK_IDS, "tracks", self.catalog.tracks,
+            lambda api, found: self._track(api, *found),
+        )  # fmt: skip
 
     def track(self, request: Request) -> Response:
         """`GET /v1/tracks/{id}`: full track with ISRC."""
