@@ -20,6 +20,7 @@ def setup_scratch_django() -> None:
     (a PostgreSQL benchmark database is flushed first), migrated."""
     scratch = tempfile.mkdtemp(prefix="theset-bench-")
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
+    os.environ.setdefault("RATE_LIMIT_FILE", f"{scratch}/ratelimit.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "theset.settings")
     sys.path.insert(0, str(PROJECT))
     import django

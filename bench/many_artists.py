@@ -22,7 +22,7 @@ def main() -> None:
     import httpx
     from django.db import close_old_connections, connection
 
-    from imports.models import ImportRun, ImportStatus
+    from imports.models import ImportPhase, ImportRun, ImportStatus
     from imports.sandbox.config import SandboxConfig
     from imports.sandbox.server import importer_environment, running_sandbox
     from imports.sandbox.world import build_world
@@ -50,12 +50,19 @@ def main() -> None:
             total = time.perf_counter() - began
             stats = httpx.get(f"{base_url}/_sandbox/stats").json()
     succeeded = ImportRun.objects.filter(pk__in=run_ids, status=ImportStatus.SUCCEEDED).count()
+    phases = phase_profile(ImportPhase.objects.filter(run_id__in=run_ids), workers=2, wall=total)
     tm_requests = sum(n for name, n in stats["requests"].items() if name.startswith("tm."))
     bound = tm_requests / 5
     limiter = "Redis (shared)" if os.environ.get("REDIS_URL") else "per process"
     print(f"{len(run_ids)} mid artists through 2 workers on {connection.vendor}, limiter {limiter}")
     print(f"  succeeded {succeeded}/{len(run_ids)} in {total:.1f} s")
     print(f"  Ticketmaster requests {tm_requests}: bound {bound:.1f} s; ratio {total / bound:.2f}")
+    for name, figures in phases["phases"].items():
+        print(
+            f"  {name:9s} x{figures['count']:<4d} median {figures['median_s']:.2f} s, "
+            f"p90 {figures['p90_s']:.2f} s, worker time {figures['sum_s']:.1f} s"
+        )
+    print(f"  workers busy {phases['busy_fraction']:.0%} of the wall time")
     print(f"  429s answered by the sandbox: {stats['rate_limited']} (target <= 1.2x the bound)")
     record(
         f"many_artists_{connection.vendor}",
@@ -67,8 +74,30 @@ def main() -> None:
             "bound_s": round(bound, 2),
             "ratio": round(total / bound, 3),
             "rate_limited": stats["rate_limited"],
+            **phases,
         },
     )
+
+
+def phase_profile(phases, *, workers: int, wall: float) -> dict:
+    """Median, p90 and summed worker time per phase, and how busy the workers were."""
+    import statistics
+
+    by_phase: dict[str, list[float]] = {}
+    for phase in phases:
+        if phase.seconds is not None:
+            by_phase.setdefault(phase.phase, []).append(phase.seconds)
+    summary = {
+        name: {
+            "count": len(times),
+            "median_s": round(statistics.median(times), 3),
+            "p90_s": round(sorted(times)[int(0.9 * (len(times) - 1))], 3),
+            "sum_s": round(sum(times), 2),
+        }
+        for name, times in by_phase.items()
+    }
+    busy = sum(s["sum_s"] for s in summary.values()) / (workers * wall)
+    return {"phases": summary, "busy_fraction": round(busy, 3)}
 
 
 if __name__ == "__main__":

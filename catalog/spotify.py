@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
@@ -22,6 +22,8 @@ from theset.upstream import RateLimiter, UpstreamClient, UpstreamError, key_fing
 
 PROVIDER = "Spotify"
 ALBUMS_PER_BATCH = 20
+T = TypeVar("T")
+
 TRACKS_PER_BATCH = 50
 AUDIO_FEATURES_PER_BATCH = 100
 ALBUM_TRACKS_PAGE = 50
@@ -151,8 +153,12 @@ class _Token:
 
 # Cached per process and client id, so consecutive phases reuse one token.
 _tokens: dict[tuple[str, str], _Token] = {}
-# The kind of app `auto` mode found, per API base URL and client id, in this process.
+# The kind of app `auto` mode found, per API base URL and client id, in this process:
+# development once Spotify refused what only development apps are refused, extended
+# once a batch endpoint answered.
 _detected_modes: dict[tuple[str, str], str] = {}
+# Apps whose audio-features requests Spotify has answered, in this process.
+_audio_features_seen: set[tuple[str, str]] = set()
 
 
 # --- The client -------------------------------------------------------------------
@@ -280,6 +286,24 @@ class SpotifyClient:
             endpoint, url, params=params, headers={"Authorization": f"Bearer {token}"}
         )
 
+    @property
+    def _mode_known(self) -> bool:
+        return self._configured_mode != AppMode.AUTO or self._mode_key in _detected_modes
+
+    async def _all_batches(
+        self, fetch: Callable[[list[str]], Awaitable[T]], ids: Sequence[str], size: int
+    ) -> list[T]:
+        """Every batch of `ids` at once when the app's kind is known; otherwise the
+        first alone (a development app's 403 costs one request) and then the rest."""
+        batches = [list(batch) for batch in batched(ids, size)]
+        if not batches:
+            return []
+        if self._mode_known:
+            return list(await asyncio.gather(*(fetch(batch) for batch in batches)))
+        first = await fetch(batches[0])
+        _detected_modes[self._mode_key] = AppMode.EXTENDED
+        return [first, *await asyncio.gather(*(fetch(batch) for batch in batches[1:]))]
+
     def _switch_to_development(self) -> bool:
         """In auto mode, a refusal only development apps get switches the mode for good."""
         if self._configured_mode != AppMode.AUTO or self.mode == AppMode.DEVELOPMENT:
@@ -360,29 +384,42 @@ class SpotifyClient:
                 return await self._artist_albums_page(artist_id, offset)
             raise
 
-    async def albums(self, album_ids: Sequence[str]) -> list[SpotifyAlbum]:
-        """Full albums with every track (tracks past the first 50 are paged)."""
-        raws: list[dict[str, Any]] = []
+    async def albums(
+        self, album_ids: Sequence[str], *, track_counts: Mapping[str, int] | None = None
+    ) -> list[SpotifyAlbum]:
+        """Full albums with every track. An album object lists its first 50 tracks; the
+        rest are paged. Given `track_counts` (each album's `total_tracks` from the
+        artist's album list), those pages are fetched alongside the albums, not after."""
+        early = {
+            (album_id, offset): asyncio.ensure_future(self._album_tracks_page(album_id, offset))
+            for album_id, count in (track_counts or {}).items()
+            for offset in range(ALBUM_TRACKS_PAGE, count, ALBUM_TRACKS_PAGE)
+        }
+        try:
+            raws = await self._album_objects(album_ids)
+            return list(
+                await asyncio.gather(*(self._complete_album(raw, early) for raw in raws if raw))
+            )
+        finally:
+            for task in early.values():  # pages the albums turned out not to need
+                task.cancel()
+            if early:
+                await asyncio.gather(*early.values(), return_exceptions=True)
+
+    async def _album_objects(self, album_ids: Sequence[str]) -> list[dict[str, Any] | None]:
         if self.mode == AppMode.EXTENDED:
-            batches = list(batched(album_ids, ALBUMS_PER_BATCH))
             try:
-                first = await self._albums_batch(batches[0]) if batches else []
+                pages = await self._all_batches(self._albums_batch, album_ids, ALBUMS_PER_BATCH)
             except UpstreamError as exc:
                 if exc.status != 403 or not self._switch_to_development():
                     raise
             else:
-                rest = await asyncio.gather(*(self._albums_batch(b) for b in batches[1:]))
-                raws = [raw for batch in [first, *rest] for raw in batch]
-        if self.mode == AppMode.DEVELOPMENT:
-            raws = list(
-                await asyncio.gather(
-                    *(
-                        self._get("album", f"/v1/albums/{i}", {"market": self.market})
-                        for i in album_ids
-                    )
-                )
+                return [raw for page in pages for raw in page]
+        return list(
+            await asyncio.gather(
+                *(self._get("album", f"/v1/albums/{i}", {"market": self.market}) for i in album_ids)
             )
-        return list(await asyncio.gather(*(self._complete_album(raw) for raw in raws if raw)))
+        )
 
     async def _albums_batch(self, ids: list[str]) -> list[dict[str, Any] | None]:
         body = await self._get(
@@ -390,7 +427,13 @@ class SpotifyClient:
         )
         return body.get("albums") or []
 
-    async def _complete_album(self, raw: dict[str, Any]) -> SpotifyAlbum:
+    async def _album_tracks_page(self, album_id: str, offset: int) -> dict[str, Any]:
+        params = {"limit": ALBUM_TRACKS_PAGE, "offset": offset, "market": self.market}
+        return await self._get("album tracks", f"/v1/albums/{album_id}/tracks", params)
+
+    async def _complete_album(
+        self, raw: dict[str, Any], early: dict[tuple[str, int], asyncio.Future]
+    ) -> SpotifyAlbum:
         summary = parse_album_summary(raw)
         paging = raw.get("tracks") or {}
         items = list(paging.get("items") or [])
@@ -399,11 +442,8 @@ class SpotifyClient:
             offsets = range(len(items), total, ALBUM_TRACKS_PAGE)
             pages = await asyncio.gather(
                 *(
-                    self._get(
-                        "album tracks",
-                        f"/v1/albums/{summary.spotify_id}/tracks",
-                        {"limit": ALBUM_TRACKS_PAGE, "offset": offset, "market": self.market},
-                    )
+                    early.pop((summary.spotify_id, offset), None)
+                    or self._album_tracks_page(summary.spotify_id, offset)
                     for offset in offsets
                 )
             )
@@ -419,15 +459,13 @@ class SpotifyClient:
         """ISRC and popularity of each known track (unknown ids are left out)."""
         raws: list[dict[str, Any] | None] = []
         if self.mode == AppMode.EXTENDED:
-            batches = list(batched(track_ids, TRACKS_PER_BATCH))
             try:
-                first = await self._tracks_batch(batches[0]) if batches else []
+                pages = await self._all_batches(self._tracks_batch, track_ids, TRACKS_PER_BATCH)
             except UpstreamError as exc:
                 if exc.status != 403 or not self._switch_to_development():
                     raise
             else:
-                rest = await asyncio.gather(*(self._tracks_batch(b) for b in batches[1:]))
-                raws = [raw for batch in [first, *rest] for raw in batch]
+                raws = [raw for page in pages for raw in page]
         if self.mode == AppMode.DEVELOPMENT:
             raws = list(
                 await asyncio.gather(
@@ -453,15 +491,20 @@ class SpotifyClient:
 
         Raises `AudioFeaturesUnavailable` when Spotify refuses audio features (403).
         """
-        batches = list(batched(track_ids, AUDIO_FEATURES_PER_BATCH))
+        batches = [list(batch) for batch in batched(track_ids, AUDIO_FEATURES_PER_BATCH)]
         try:
-            # One batch first: when Spotify refuses this app, it refuses every batch.
-            pages = [await self._audio_features_batch(batches[0])] if batches else []
+            if self._mode_key in _audio_features_seen:
+                pages = list(await asyncio.gather(*map(self._audio_features_batch, batches)))
+            else:
+                # One batch first: when Spotify refuses this app, it refuses every batch.
+                pages = [await self._audio_features_batch(batches[0])] if batches else []
+                _audio_features_seen.add(self._mode_key)
+                pages += await asyncio.gather(*map(self._audio_features_batch, batches[1:]))
         except UpstreamError as exc:
             if exc.status == 403:
+                _audio_features_seen.discard(self._mode_key)
                 raise AudioFeaturesUnavailable(str(exc)) from None
             raise
-        pages += await asyncio.gather(*(self._audio_features_batch(b) for b in batches[1:]))
         liveness: dict[str, float | None] = dict.fromkeys(track_ids)
         for page in pages:
             for features in page.get("audio_features") or []:

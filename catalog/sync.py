@@ -70,7 +70,10 @@ async def sync_catalog(
     summaries = await client.artist_albums(spotify_artist_id)
     await report(10, f"{len(summaries)} albums and singles found", None)
 
-    albums = await client.albums([summary.spotify_id for summary in summaries])
+    albums = await client.albums(
+        [summary.spotify_id for summary in summaries],
+        track_counts={summary.spotify_id: summary.total_tracks for summary in summaries},
+    )
     listed = [(album, track) for album in albums for track in album.tracks]
     await report(40, f"{len(listed)} tracks on {len(albums)} releases", None)
 

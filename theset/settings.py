@@ -106,6 +106,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis, queue -----------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="") or None
+# Without Redis, the upstream rate limits are shared by the processes of one machine
+# (web, workers, CLI) through this SQLite file; with Redis, by every machine.
+RATE_LIMIT_FILE = env.path("RATE_LIMIT_FILE", default=BASE_DIR / "var" / "ratelimit.sqlite3")
 
 # Phases are idempotent, so a phase whose worker died is simply run again.
 # `retry` must exceed `timeout`, or a slow task is handed out twice while running.

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 from django.conf import settings
-from pyrate_limiter import InMemoryBucket, Limiter, Rate, RedisBucket
+from pyrate_limiter import Limiter, Rate, RedisBucket, SQLiteBucket
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -158,7 +160,8 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
 
 # --- Rate limiting ------------------------------------------------------------
 
-_in_process_limiters: dict[tuple[str, str, float], Limiter] = {}
+# One limiter per file, key and rate in each process: its bucket holds a connection.
+_file_limiters: dict[tuple[str, str, float], Limiter] = {}
 
 
 def _rate(requests_per_second: float) -> Rate:
@@ -172,8 +175,9 @@ def key_fingerprint(secret: str) -> str:
 
 
 class RateLimiter:
-    """Requests per second for one upstream key, shared by every client of this process,
-    or by every process through Redis when `REDIS_URL` is set."""
+    """Requests per second for one upstream key, shared by every process that uses it:
+    through Redis when `REDIS_URL` is set, otherwise through a SQLite file guarded by a
+    file lock (`RATE_LIMIT_FILE`), which covers the processes of one machine."""
 
     def __init__(self, *, name: str, requests_per_second: float, redis_url: str | None) -> None:
         self.name = name
@@ -194,11 +198,19 @@ class RateLimiter:
                 )
                 self._limiter = Limiter(bucket)
             else:
-                key = (self.name, "memory", self._rps)
-                if key not in _in_process_limiters:
-                    _in_process_limiters[key] = Limiter(InMemoryBucket([_rate(self._rps)]))
-                self._limiter = _in_process_limiters[key]
+                path = Path(settings.RATE_LIMIT_FILE)
+                key = (str(path), self.name, self._rps)
+                if key not in _file_limiters:
+                    _file_limiters[key] = Limiter(self._file_bucket(path))
+                self._limiter = _file_limiters[key]
         return self._limiter
+
+    def _file_bucket(self, path: Path) -> SQLiteBucket:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = re.sub(r"\W", "_", f"rate_{self.name}_{self._rps:g}")
+        return SQLiteBucket.init_from_file(
+            [_rate(self._rps)], table=table, db_path=str(path), use_file_lock=True
+        )
 
     async def acquire(self) -> float:
         """Wait for a permit; return the seconds waited."""

@@ -19,9 +19,11 @@ ALBUM_ID = "1" * 22
 def _no_cached_tokens():
     spotify._tokens.clear()
     spotify._detected_modes.clear()
+    spotify._audio_features_seen.clear()
     yield
     spotify._tokens.clear()
     spotify._detected_modes.clear()
+    spotify._audio_features_seen.clear()
 
 
 def client(mode: str = AppMode.AUTO) -> SpotifyClient:

@@ -49,6 +49,8 @@ def _fresh_spotify_token_cache():
 
     spotify._tokens.clear()
     spotify._detected_modes.clear()
+    spotify._audio_features_seen.clear()
     yield
     spotify._tokens.clear()
     spotify._detected_modes.clear()
+    spotify._audio_features_seen.clear()

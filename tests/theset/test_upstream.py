@@ -310,6 +310,51 @@ def test_the_redis_limiter_is_shared_between_clients():
         assert sum(1 for t in sent[i:] if t - start < 1.0) <= 5
 
 
+LIMITED_PROCESS = """
+import asyncio, json, sys, time
+import django
+django.setup()
+from theset.upstream import RateLimiter
+
+async def main():
+    limiter = RateLimiter(name=sys.argv[1], requests_per_second=5, redis_url=None)
+    stamps = []
+    for _ in range(6):
+        await limiter.acquire()
+        stamps.append(time.time())
+    print(json.dumps(stamps))
+
+asyncio.run(main())
+"""
+
+
+def test_without_redis_the_limiter_is_shared_between_processes(tmp_path):
+    """Two processes (as two workers would be) draw from one bucket in a file."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    env = {**os.environ, "RATE_LIMIT_FILE": str(tmp_path / "limits.sqlite3"), "REDIS_URL": ""}
+    name = f"test-file-{uuid.uuid4().hex}"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", LIMITED_PROCESS, name],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    sent = sorted(t for p in processes for t in json.loads(p.communicate(timeout=60)[0]))
+    assert len(sent) == 12
+    for i, start in enumerate(sent):
+        assert sum(1 for t in sent[i:] if t - start < 1.0) <= 5
+    # Twelve permits at five per second take at least two seconds in all.
+    assert sent[-1] - sent[0] >= 1.9
+
+
 @respx.mock
 def test_secrets_quoted_back_by_the_upstream_never_reach_the_error():
     respx.get(f"{BASE}/discovery/v2/events.json").mock(
