@@ -12,7 +12,7 @@ help:
 	@echo "make test     run the whole test suite (DATABASE_URL selects the database)"
 	@echo "make serve    web server + task cluster + sandbox upstream (Ctrl-C stops all)"
 	@echo "make sandbox  serve the sandbox upstream on 127.0.0.1:8765"
-	@echo "make bench    benchmarks against the sandbox (BENCH_DATABASE_URL adds PostgreSQL)"
+	@echo "make bench    benchmarks against the sandbox, on SQLite and on PostgreSQL + Redis, then a table"
 	@echo "make lint     ruff lint + format check"
 
 $(BIN)/python:
@@ -41,19 +41,24 @@ test: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/python manage.py sandbox_upstream
 
-# Benchmarks against the sandbox (figures, not tests); results also land in bench/results/.
-# BENCH_DATABASE_URL=postgres://... repeats the database-bound ones on PostgreSQL.
+# Benchmarks against the sandbox (figures, not tests): each prints its figures, saves
+# them under bench/results/, and the last step prints the table of the whole session.
+# The second lane runs on PostgreSQL + Redis; `make bench BENCH_DATABASE_URL=` skips it.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/theset_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_LANE = $(BIN)/python bench/kickoff.py && $(BIN)/python bench/write_path.py \
+	&& $(BIN)/python bench/cluster_import.py \
+	&& $(BIN)/python bench/many_artists.py --workers 2 && $(BIN)/python bench/many_artists.py
 bench: $(STAMP)
-	$(BIN)/python bench/kickoff.py
-	$(BIN)/python bench/write_path.py
-	$(BIN)/python bench/cluster_import.py
-	$(BIN)/python bench/many_artists.py
-	$(BIN)/python bench/sandbox_concurrency.py
-	@if [ -n "$(BENCH_DATABASE_URL)" ]; then \
-	  DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/kickoff.py; \
-	  DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/write_path.py; \
-	  DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/cluster_import.py; \
-	fi
+	@export BENCH_SESSION=$$(date -u +%Y%m%dT%H%M%S) && \
+	echo "== SQLite, rate limits shared through a file ==" && \
+	env -u DATABASE_URL -u REDIS_URL sh -c '$(BENCH_LANE)' && \
+	if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+	  echo "== PostgreSQL + Redis ==" && \
+	  DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) sh -c '$(BENCH_LANE)'; \
+	fi && \
+	$(BIN)/python bench/sandbox_concurrency.py && \
+	$(BIN)/python bench/summary.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

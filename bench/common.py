@@ -30,21 +30,65 @@ def setup_scratch_django() -> None:
     from django.db import connection
 
     if connection.vendor == "postgresql":
+        _create_database_if_missing(connection)
         call_command("flush", "--noinput", verbosity=0)
     call_command("migrate", verbosity=0)
 
 
+RESULTS = PROJECT / "bench" / "results"
+
+
+def _create_database_if_missing(connection) -> None:
+    """The benchmark database on PostgreSQL, created on first use."""
+    import psycopg
+    from psycopg import sql
+
+    params = connection.get_connection_params()
+    name = params.pop("dbname")
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def record(name: str, figures: dict) -> Path:
-    """Save one benchmark's figures as JSON under bench/results/ (git-ignored)."""
+    """Save one benchmark's figures as JSON under bench/results/ (git-ignored), tagged
+    with the `make bench` session (BENCH_SESSION) that the summary table reads."""
     import json
     from datetime import UTC, datetime
 
-    results = PROJECT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = results / f"{stamp}-{name}.json"
-    path.write_text(json.dumps({"benchmark": name, "at": stamp, "figures": figures}, indent=2))
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = RESULTS / f"{stamp}-{name}.json"
+    session = os.environ.get("BENCH_SESSION", "")
+    path.write_text(
+        json.dumps(
+            {"benchmark": name, "at": stamp, "session": session, "figures": figures}, indent=2
+        )
+    )
     return path
+
+
+def spread(values: list[float], digits: int = 3) -> dict:
+    """Median and spread (min, max) of repeated measurements."""
+    import statistics
+
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+        "runs": len(values),
+    }
+
+
+def show(figure: dict, unit: str) -> str:
+    """'1.23 s (1.20-1.31, 3 runs)': a median with its spread."""
+    if figure["runs"] == 1:
+        return f"{figure['median']:g} {unit} (1 run)"
+    return (
+        f"{figure['median']:g} {unit} ({figure['min']:g}-{figure['max']:g}, {figure['runs']} runs)"
+    )
 
 
 def peak_rss_mb(session_id: int) -> float:

@@ -13,6 +13,7 @@ so "live" as a word counts there, while a main title such as "Live Wire" or
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -323,6 +324,7 @@ class _CuratorLookup:
         return self._by_isrc.get(isrc) if isrc else None
 
 
+@functools.lru_cache(maxsize=16_384)  # asked twice per track in a catalog phase
 def name_drop_reason(track_name: str, album_name: str) -> DropReason | None:
     """LIVE_ALBUM or LIVE_TITLE when the names alone show live material, else None.
 

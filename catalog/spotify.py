@@ -492,12 +492,14 @@ class SpotifyClient:
         Raises `AudioFeaturesUnavailable` when Spotify refuses audio features (403).
         """
         batches = [list(batch) for batch in batched(track_ids, AUDIO_FEATURES_PER_BATCH)]
+        if not batches:
+            return {}
         try:
             if self._mode_key in _audio_features_seen:
                 pages = list(await asyncio.gather(*map(self._audio_features_batch, batches)))
             else:
                 # One batch first: when Spotify refuses this app, it refuses every batch.
-                pages = [await self._audio_features_batch(batches[0])] if batches else []
+                pages = [await self._audio_features_batch(batches[0])]
                 _audio_features_seen.add(self._mode_key)
                 pages += await asyncio.gather(*map(self._audio_features_batch, batches[1:]))
         except UpstreamError as exc:

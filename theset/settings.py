@@ -4,6 +4,7 @@ Every value has a default that works on a fresh machine: SQLite in the project
 folder, the ORM queue broker, no Redis, no upstream keys.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -122,7 +123,9 @@ IMPORT_PHASE_RETRY_SECONDS = max(
 Q_CLUSTER = {
     # Clusters sharing a database or Redis serve only the queue of their own name.
     "name": env.str("Q_NAME", default="theset"),
-    "workers": env.int("Q_WORKERS", default=2),
+    # Phases wait on the network and on Ticketmaster's rate limit, not on the CPU:
+    # two workers per core keep the limiter busy while others fetch from Spotify.
+    "workers": env.int("Q_WORKERS", default=2 * (os.cpu_count() or 1)),
     "timeout": IMPORT_PHASE_TIMEOUT_SECONDS,
     "retry": IMPORT_PHASE_RETRY_SECONDS,
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
@@ -157,6 +160,8 @@ DEFAULT_RETRIES = env.int("DEFAULT_RETRIES", default=5)
 DEFAULT_TIMEOUT = env.float("DEFAULT_TIMEOUT", default=10.0)
 RETRY_AFTER_CAP_SECONDS = env.float("RETRY_AFTER_CAP_SECONDS", default=60.0)
 TICKETMASTER_RPS = env.float("TICKETMASTER_RPS", default=5.0)
+# Widens each rate-limit window: network jitter must not turn a permitted request into a 429.
+RATE_LIMIT_MARGIN_MS = env.int("RATE_LIMIT_MARGIN_MS", default=50)
 # Spotify publishes no fixed rate (a rolling 30 s window per app): 0 = no limiter,
 # 429s with Retry-After are honoured either way.
 SPOTIFY_RPS = env.float("SPOTIFY_RPS", default=0.0)

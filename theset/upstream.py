@@ -11,8 +11,10 @@ they never retry, sleep or count on their own.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
+import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -165,8 +167,12 @@ _file_limiters: dict[tuple[str, str, float], Limiter] = {}
 
 
 def _rate(requests_per_second: float) -> Rate:
+    """`limit` permits per window, the window widened by RATE_LIMIT_MARGIN_MS: requests
+    permitted a window apart can reach the upstream closer together than that, by
+    the difference of their network delays, and it counts them on arrival."""
     limit = max(1, round(requests_per_second))
-    return Rate(limit, round(1000 * limit / requests_per_second))
+    window_ms = 1000 * limit / requests_per_second + settings.RATE_LIMIT_MARGIN_MS
+    return Rate(limit, round(window_ms))
 
 
 def key_fingerprint(secret: str) -> str:
@@ -231,6 +237,13 @@ class RateLimiter:
 # --- The client -----------------------------------------------------------------
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once
+    per process: loading the CA bundle costs ~50 ms, and every phase opens clients."""
+    return httpx.create_ssl_context()
+
+
 class UpstreamClient:
     """An `httpx.AsyncClient` wrapped in the policy. Use as `async with`."""
 
@@ -262,6 +275,7 @@ class UpstreamClient:
             params=params,
             auth=auth,
             transport=transport,
+            verify=_tls_context(),
             limits=httpx.Limits(
                 max_connections=concurrency * 2, max_keepalive_connections=concurrency
             ),

@@ -1,0 +1,143 @@
+"""The table of one `make bench` session: every figure, per database, with its target.
+
+    BENCH_SESSION=<id> .venv/bin/python bench/summary.py
+
+Reads the JSON results the benchmarks of that session saved under bench/results/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+
+from common import RESULTS
+
+VENDORS = ("sqlite", "postgresql")
+
+
+def load(session: str) -> dict[str, dict]:
+    """The latest figures of each benchmark in the session, by benchmark name."""
+    found: dict[str, dict] = {}
+    for path in sorted(RESULTS.glob("*.json")):
+        data = json.loads(path.read_text())
+        if data.get("session") == session:
+            found[data["benchmark"]] = data["figures"]
+    return found
+
+
+def median(figure: dict | None, unit: str = "", digits: int = 2) -> str:
+    if not figure:
+        return "-"
+    if figure["runs"] == 1:
+        return f"{figure['median']:.{digits}f}{unit}"
+    return (
+        f"{figure['median']:.{digits}f}{unit} "
+        f"({figure['min']:.{digits}f}-{figure['max']:.{digits}f})"
+    )
+
+
+def rows(results: dict[str, dict]) -> list[tuple[str, dict[str, str], str]]:
+    def per_vendor(name: str, pick: Callable[[dict], str]) -> dict[str, str]:
+        return {
+            v: pick(results[f"{name}_{v}"]) if f"{name}_{v}" in results else "-" for v in VENDORS
+        }
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    table = [
+        ("kickoff median", per_vendor("kickoff", lambda f: median(f["median_ms"], " ms")), ""),
+        (
+            "kickoff p99",
+            per_vendor("kickoff", lambda f: f"{median(f['p99_ms'], ' ms')} {met(f['met'])}"),
+            "<= 20 ms",
+        ),
+        ("kickoff max", per_vendor("kickoff", lambda f: median(f["max_ms"], " ms")), ""),
+    ]
+    for label in ("tracks first insert", "tracks unchanged re-run"):
+        table.append(
+            (f"10k {label}", per_vendor("write_path", lambda f, k=label: median(f[k], " s")), "")
+        )
+    for label in ("shows first insert", "shows unchanged re-run"):
+        table.append(
+            (f"2k {label}", per_vendor("write_path", lambda f, k=label: median(f[k], " s")), "")
+        )
+    table += [
+        (
+            "prolific via cluster, total",
+            per_vendor("cluster_import", lambda f: median(f["total_s"], " s")),
+            "",
+        ),
+        (
+            "prolific lower bound",
+            per_vendor("cluster_import", lambda f: median(f["lower_bound_s"], " s")),
+            "",
+        ),
+        (
+            "prolific total / bound",
+            per_vendor(
+                "cluster_import", lambda f: f"{median(f['ratio'], 'x')} {met(f['met']['ratio'])}"
+            ),
+            "<= 1.5",
+        ),
+        (
+            "requests issued / minimum",
+            per_vendor(
+                "cluster_import",
+                lambda f: (
+                    f"{median(f['request_ratio'], 'x', 3)}, "
+                    f"{f['repeated_requests']} repeated {met(f['met']['request_ratio'])}"
+                ),
+            ),
+            "<= 1.1, 0 repeated",
+        ),
+        (
+            "peak RSS of a worker",
+            per_vendor(
+                "cluster_import",
+                lambda f: f"{f['peak_rss_mb']:.0f} MB {met(f['met']['peak_rss_mb'])}",
+            ),
+            "<= 250 MB",
+        ),
+    ]
+    workers = sorted(
+        {int(name.split("_")[2][:-1]) for name in results if name.startswith("many_artists_")}
+    )
+    for count in workers:
+        name = f"many_artists_{count}w"
+        table += [
+            (
+                f"100 mid, {count} workers: total / bound",
+                per_vendor(
+                    name,
+                    lambda f: (
+                        f"{median(f['total_s'], ' s', 1)} / {median(f['bound_s'], ' s', 1)}"
+                        f" = {median(f['ratio'], 'x')} {met(f['met'])}"
+                    ),
+                ),
+                "<= 1.2",
+            ),
+            (
+                f"100 mid, {count} workers: 429s",
+                per_vendor(name, lambda f: median(f["rate_limited"], "", 0)),
+                "handled",
+            ),
+        ]
+    return table
+
+
+def main() -> None:
+    session = os.environ.get("BENCH_SESSION", "")
+    results = load(session)
+    if not results:
+        raise SystemExit(f"no results saved for session {session!r} under {RESULTS}")
+    print(f"\nbench session {session}: median (min-max) over repeats\n")
+    print("| figure | SQLite | PostgreSQL + Redis | target |")
+    print("|---|---|---|---|")
+    for label, values, target in rows(results):
+        print(f"| {label} | {values['sqlite']} | {values['postgresql']} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
