@@ -8,6 +8,7 @@ are stored.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,17 +95,22 @@ async def sync_catalog(
         for album, track in listed
         if not judged_by_name_only(album.summary.name, track.name, track.spotify_id)
     ]
-    details = {track.spotify_id: track for track in await client.tracks(need_details)}
-    await report(70, f"details of {len(details)} tracks fetched", None)
-
+    # Details and audio features of the same tracks, side by side: neither needs the other.
     warnings: list[str] = []
-    try:
-        liveness = await client.liveness(list(details))
-        features_available = True
-    except AudioFeaturesUnavailable:
-        liveness, features_available = {}, False
+
+    async def fetch_liveness() -> dict[str, float | None] | None:
+        try:
+            return await client.liveness(need_details)
+        except AudioFeaturesUnavailable:
+            return None
+
+    fetched, liveness_or_none = await asyncio.gather(client.tracks(need_details), fetch_liveness())
+    details = {track.spotify_id: track for track in fetched}
+    features_available = liveness_or_none is not None
+    liveness = liveness_or_none or {}
+    if not features_available:
         warnings.append(AUDIO_FEATURES_FALLBACK)
-    await report(85, "deciding which tracks are studio songs", None)
+    await report(80, f"details and audio features of {len(details)} tracks fetched", None)
 
     raw_tracks = [
         rules.RawTrack(

@@ -27,7 +27,7 @@ from catalog.services import artist_identity_update
 from catalog.spotify import SpotifyClient
 from catalog.sync import sync_catalog
 from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStage, ImportStatus
-from imports.progress import PhaseReporter, shorten
+from imports.progress import PhaseReporter, fail_run
 from shows.sync import sync_shows
 from shows.ticketmaster import TicketmasterClient
 from theset.upstream import UpstreamError
@@ -61,22 +61,9 @@ async def _run_phase(
     except Exception as exc:
         error = readable_error(exc)
         logger.warning("import run %s: %s failed: %s", run_id, phase, error)
-        await sync_to_async(_fail_run)(run_id, phase, error)
+        await sync_to_async(fail_run)(run_id, phase, error)
         raise PhaseFailed(error) from exc
     await sync_to_async(reporter.finish)(message, counters)
-
-
-def _fail_run(run_id: int, phase: ImportStage, error: str) -> None:
-    PhaseReporter(run_id=run_id, phase=phase).fail(error)
-    with transaction.atomic():
-        ImportRun.objects.filter(pk=run_id).update(
-            status=ImportStatus.FAILED,
-            stage=phase,
-            error=error,
-            message=shorten(f"{phase.label} failed: {error}"),
-            finished_at=timezone.now(),
-        )
-        PhaseReporter(run_id=run_id, phase=phase).report(0, f"{phase.label} failed: {error}")
 
 
 def _report(reporter: PhaseReporter) -> Callable[..., Awaitable[Any]]:

@@ -130,3 +130,17 @@ class PhaseReporter:
             error=error,
             message=shorten(error),
         )
+
+
+def fail_run(run_id: int, phase: ImportStage, error: str) -> None:
+    """The run failed in `phase`: the phase, the run and a last event say why."""
+    PhaseReporter(run_id=run_id, phase=phase).fail(error)
+    with transaction.atomic():
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportStatus.FAILED,
+            stage=phase,
+            error=error,
+            message=shorten(f"{phase.label} failed: {error}"),
+            finished_at=timezone.now(),
+        )
+        PhaseReporter(run_id=run_id, phase=phase).report(0, f"{phase.label} failed: {error}")

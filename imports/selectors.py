@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
+import re
+
+from imports.models import ACTIVE_STATUSES, ImportEvent, ImportPhase, ImportRun, ImportStatus
+
+# `imports.tasks.enqueue_phase` names every task `import-<run id>-<phase>`.
+IMPORT_TASK_NAME = re.compile(r"import-(?P<run>\d+)-(?P<phase>[a-z]+)")
 
 
 def import_run_get(run_id: int) -> ImportRun:
@@ -75,3 +80,38 @@ def import_run_report(run: ImportRun) -> dict:
 def artist_latest_run(*, artist_id: int) -> ImportRun | None:
     """The artist's most recent import run (active or finished), or None if never imported."""
     return ImportRun.objects.filter(artist_id=artist_id).order_by("-pk").first()
+
+
+def stale_runs(*, idle_since) -> list[ImportRun]:
+    """Queued or running runs with no progress since `idle_since`."""
+    return list(
+        ImportRun.objects.filter(status__in=ACTIVE_STATUSES, updated_at__lt=idle_since).order_by(
+            "pk"
+        )
+    )
+
+
+def queued_import_tasks() -> dict[int, set[str]]:
+    """Phases whose task the broker holds, by run id: waiting in the queue, or taken by a
+    worker and not yet acknowledged (the ORM broker keeps those rows until then)."""
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    if Conf.ORM:
+        packages = [row.task for row in OrmQ.objects.filter(key=Conf.CLUSTER_NAME)]
+    else:
+        broker = get_broker()
+        packages = []
+        for payload in broker.connection.lrange(broker.list_key, 0, -1):
+            try:
+                packages.append(SignedPackage.loads(payload))
+            except Exception:
+                continue
+    found: dict[int, set[str]] = {}
+    for package in packages:
+        match = IMPORT_TASK_NAME.fullmatch(str(package.get("name") or ""))
+        if match:
+            found.setdefault(int(match["run"]), set()).add(match["phase"])
+    return found

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from catalog.services import artist_shell_upsert
-from imports.models import ACTIVE_STATUSES, ImportRun, ImportStage
-from imports.tasks import enqueue_phase
+from imports import rules
+from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.progress import PhaseReporter, fail_run
+from imports.selectors import queued_import_tasks, stale_runs
+from imports.tasks import claim_and_enqueue, enqueue_phase
+
+logger = logging.getLogger(__name__)
 
 TM_ATTRACTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -73,3 +82,59 @@ def start_import(tm_attraction_id: str) -> StartedImport:
         if started.created:
             enqueue_phase(started.import_id, ImportStage.IDENTITY)
     return started
+
+
+@dataclass(frozen=True, slots=True)
+class SweptRun:
+    run_id: int
+    action: rules.SweepAction
+    phases: tuple[str, ...]
+    reason: str
+
+
+def stale_runs_sweep(*, now: datetime | None = None) -> list[SweptRun]:
+    """Runs idle for IMPORT_STALE_AFTER_SECONDS whose tasks are gone get the phases they
+    still need re-queued, once; a run re-queued before and idle again fails, saying
+    why. A run whose task the broker still holds is left to the broker."""
+    now = now or timezone.now()
+    idle_since = now - timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
+    queued = queued_import_tasks()
+    swept = []
+    for stale in stale_runs(idle_since=idle_since):
+        with transaction.atomic():
+            run = ImportRun.objects.select_for_update().get(pk=stale.pk)
+            if run.status not in ACTIVE_STATUSES or run.updated_at >= idle_since:
+                continue  # it moved on while we looked
+            succeeded = ImportPhase.objects.filter(
+                run=run, status=ImportStatus.SUCCEEDED
+            ).values_list("phase", flat=True)
+            decision = rules.stale_run_decision(
+                succeeded=succeeded,
+                queued=queued.get(run.pk, ()),
+                requeued_before=run.requeued_at is not None,
+            )
+            if decision.action == rules.SweepAction.REQUEUE:
+                _requeue_phases(run, decision, now)
+            elif decision.action == rules.SweepAction.FAIL:
+                fail_run(run.pk, ImportStage(decision.phases[0]), decision.reason)
+        if decision.action != rules.SweepAction.WAIT:
+            logger.warning("import run %s: %s", run.pk, decision.reason)
+        swept.append(SweptRun(run.pk, decision.action, decision.phases, decision.reason))
+    return swept
+
+
+def _requeue_phases(run: ImportRun, decision: rules.SweepDecision, now: datetime) -> None:
+    ImportRun.objects.filter(pk=run.pk).update(
+        requeued_at=now, warnings=[*run.warnings, decision.reason]
+    )
+    for name in decision.phases:
+        phase = ImportStage(name)
+        has_row = ImportPhase.objects.filter(run=run, phase=phase).update(
+            status=ImportStatus.QUEUED
+        )
+        # Identity's row is made when it starts; the others' rows are their claims.
+        if has_row or phase == ImportStage.IDENTITY:
+            enqueue_phase(run.pk, phase)
+        else:
+            claim_and_enqueue(run.pk, phase)
+        PhaseReporter(run_id=run.pk, phase=phase).report(0, decision.reason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,34 +44,55 @@ class ShowsSyncResult:
 async def sync_shows(
     *, artist_id: int, tm_attraction_id: str, client: TicketmasterClient, report: Report
 ) -> ShowsSyncResult:
-    """Fetch every upcoming event, upsert venues then shows, mark the ones gone upstream."""
-    started = timezone.now()
+    """Fetch every upcoming event, upsert venues then shows, mark the ones gone upstream.
 
+    Each page's events are stored while the next pages are fetched: the writes (one
+    database thread, in order) overlap the wait for Ticketmaster's rate limit.
+    """
+    started = timezone.now()
     expected_total = 0
+    handed_over = 0  # events of the listing so far already queued for storing
+    writes: list[asyncio.Future] = []  # reports and upserts, run one after another
+
+    def store_new_events(so_far: UpcomingEvents) -> None:
+        nonlocal handed_over
+        batch = so_far.events[handed_over:]
+        handed_over = len(so_far.events)
+        if batch:
+            upsert = sync_to_async(services.shows_upsert)(artist_id=artist_id, events=batch)
+            writes.append(asyncio.ensure_future(upsert))
 
     async def on_page(so_far: UpcomingEvents, window_total: int) -> None:
         # A later window counts from its own start: the first one's total is the estimate.
         nonlocal expected_total
         expected = expected_total = max(expected_total, window_total, len(so_far.events))
         percent = 90 * len(so_far.events) // expected if expected else 90
-        await report(percent, f"{len(so_far.events)} of ~{expected} events fetched", None)
+        message = f"{len(so_far.events)} of ~{expected} events fetched"
+        writes.append(asyncio.ensure_future(report(percent, message, None)))
+        store_new_events(so_far)
 
     # From the start of the day: a show that began an hour ago is still today's show
     # and must not be taken for one Ticketmaster stopped listing.
     since = started.replace(hour=0, minute=0, second=0, microsecond=0)
-    upcoming = await client.upcoming_events(tm_attraction_id, since=since, on_page=on_page)
-    await report(92, f"storing {len(upcoming.events)} shows", None)
-    written = await sync_to_async(services.shows_upsert)(
-        artist_id=artist_id, events=upcoming.events
-    )
+    try:
+        upcoming = await client.upcoming_events(tm_attraction_id, since=since, on_page=on_page)
+        store_new_events(upcoming)
+    finally:
+        # Let every queued write finish (or fail) before going on or giving up.
+        outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    written = [outcome for outcome in outcomes if isinstance(outcome, services.ShowsWritten)]
+    await report(92, f"{len(upcoming.events)} shows stored", None)
     removed = await sync_to_async(services.shows_mark_removed)(
         artist_id=artist_id, not_seen_since=started
     )
     await sync_to_async(services.artist_shows_synced)(artist_id=artist_id)
     return ShowsSyncResult(
-        shows=written.shows,
-        venues=written.venues,
-        without_venue=written.without_venue,
+        shows=sum(w.shows for w in written),
+        venues=len({e.venue.tm_venue_id for e in upcoming.events if e.venue is not None}),
+        without_venue=sum(w.without_venue for w in written),
         removed_upstream=removed,
         malformed=len(upcoming.malformed),
         duplicates_listed=upcoming.duplicates,

@@ -120,6 +120,13 @@ IMPORT_PHASE_RETRY_SECONDS = max(
     IMPORT_PHASE_TIMEOUT_SECONDS + 1,
 )
 
+# A run with no progress for this long, and no task left in the broker, is re-queued
+# once by the sweeper (a schedule, every minute), then failed if it stalls again.
+# Past the retry delay, so the ORM broker hands out a dead worker's task first.
+IMPORT_STALE_AFTER_SECONDS = env.int(
+    "IMPORT_STALE_AFTER_SECONDS", default=IMPORT_PHASE_RETRY_SECONDS + 60
+)
+
 Q_CLUSTER = {
     # Clusters sharing a database or Redis serve only the queue of their own name.
     "name": env.str("Q_NAME", default="theset"),
@@ -132,7 +139,8 @@ Q_CLUSTER = {
     "ack_failures": False,
     "save_limit": 1000,
     "catch_up": False,
-    "poll": 0.2,
+    # How often an idle cluster asks the ORM broker for work: the wait between phases.
+    "poll": env.float("Q_POLL_SECONDS", default=0.1),
     "label": "Task queue",
 }
 # The ORM broker is the default even with Redis: it acknowledges tasks, so a task

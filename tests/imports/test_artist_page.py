@@ -31,8 +31,8 @@ from catalog.services import (
 from catalog.spotify import SpotifyAlbumSummary
 from imports.models import ImportStage, ImportStatus
 from imports.pages import FLAGGED_SHOW_STATUSES, format_duration
-from imports.pipeline import _fail_run, finalize_phase
-from imports.progress import PhaseReporter
+from imports.pipeline import finalize_phase
+from imports.progress import PhaseReporter, fail_run
 from imports.sandbox import profiles, truth
 from imports.sandbox.server import serve_in_thread
 from imports.services import StartedImport, import_run_create, start_import
@@ -300,7 +300,7 @@ def test_a_running_import_draws_its_progress_and_where_the_stream_resumes(client
 def test_a_failed_import_says_so_instead_of_progress(client, db):
     started = import_run_create(tm_attraction_id="K8vZ917Page4")
     PhaseReporter(run_id=started.import_id, phase=ImportStage.IDENTITY).start()
-    _fail_run(started.import_id, ImportStage.IDENTITY, "Ticketmaster answered 500")
+    fail_run(started.import_id, ImportStage.IDENTITY, "Ticketmaster answered 500")
 
     html = client.get(f"/artists/{started.slug}/").content.decode()
     assert 'id="import-progress"' not in html

@@ -1,0 +1,15 @@
+"""Functions django-q2 schedules call (the schedules themselves are data migrations)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from imports.services import stale_runs_sweep
+
+
+def sweep_stale_runs() -> str:
+    """Every minute: re-queue or fail runs whose tasks were lost. Returns a summary,
+    which django-q2 keeps as the task's result."""
+    swept = stale_runs_sweep()
+    counts = Counter(str(run.action) for run in swept)
+    return ", ".join(f"{action} {n}" for action, n in sorted(counts.items())) or "nothing stale"
