@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from django.conf import settings
 from pyrate_limiter import Limiter, Rate, RedisBucket, SQLiteBucket
 from tenacity import (
@@ -326,9 +327,10 @@ class UpstreamClient:
         return self._json(endpoint, response)
 
     def _json(self, endpoint: str, response: httpx.Response) -> Any:
+        # orjson: a few times faster than json on the large pages and batches we parse.
         try:
-            return response.json()
-        except ValueError as exc:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
             raise UpstreamError(
                 provider=self.provider,
                 endpoint=endpoint,
