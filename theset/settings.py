@@ -231,3 +231,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
     ),
 }
+
+# --- Production profile -------------------------------------------------------
+
+# `DJANGO_ENV=production` turns on the settings `manage.py check --deploy` asks for.
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV == "production":
+    from theset.production import *  # noqa: E402, F403

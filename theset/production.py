@@ -1,0 +1,1 @@
+"""Settings for DJANGO_ENV=production, applied over theset.settings (placeholder)."""
