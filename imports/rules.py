@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 # The flow: identity, then shows and catalog side by side, then finalize.
 IDENTITY, SHOWS, CATALOG, FINALIZE = "identity", "shows", "catalog", "finalize"
@@ -59,3 +60,20 @@ def stale_run_decision(
     return SweepDecision(
         SweepAction.REQUEUE, needed, f"{names} re-queued: the task was lost (its worker died?)"
     )
+
+
+def stale_parts(
+    *,
+    shows_synced_at: datetime | None,
+    catalog_synced_at: datetime | None,
+    shows_before: datetime,
+    catalog_before: datetime,
+) -> tuple[str, ...]:
+    """Which parts of an imported artist are due for a re-sync. A part never synced
+    is not "stale" (its import failed or found nothing: a re-sync would not help)."""
+    due = []
+    if shows_synced_at is not None and shows_synced_at < shows_before:
+        due.append(SHOWS)
+    if catalog_synced_at is not None and catalog_synced_at < catalog_before:
+        due.append(CATALOG)
+    return tuple(due)

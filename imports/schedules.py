@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from imports.services import stale_runs_sweep
+from imports.services import artists_resync, stale_runs_sweep
 
 
 def sweep_stale_runs() -> str:
@@ -13,3 +13,9 @@ def sweep_stale_runs() -> str:
     swept = stale_runs_sweep()
     counts = Counter(str(run.action) for run in swept)
     return ", ".join(f"{action} {n}" for action, n in sorted(counts.items())) or "nothing stale"
+
+
+def resync_stale_artists() -> str:
+    """Every 10 minutes: re-import the artists whose shows or catalog are stale."""
+    queued = artists_resync()
+    return f"{len(queued)} artists re-queued" if queued else "nothing stale"

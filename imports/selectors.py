@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+
+from catalog.models import Artist
 from imports.models import ACTIVE_STATUSES, ImportEvent, ImportPhase, ImportRun, ImportStatus
 
 # `imports.tasks.enqueue_phase` names every task `import-<run id>-<phase>`.
@@ -115,3 +120,22 @@ def queued_import_tasks() -> dict[int, set[str]]:
         if match:
             found.setdefault(int(match["run"]), set()).add(match["phase"])
     return found
+
+
+def resync_candidates(*, shows_before, catalog_before, last_run_before, limit: int) -> list[Artist]:
+    """Imported artists whose shows or catalog are older than the cut-offs, with no
+    active run and no run started since `last_run_before`, the stalest first."""
+    now = timezone.now()
+    return list(
+        Artist.objects.filter(
+            Q(shows_synced_at__lt=shows_before) | Q(catalog_synced_at__lt=catalog_before)
+        )
+        .exclude(import_runs__status__in=ACTIVE_STATUSES)
+        .exclude(import_runs__created_at__gte=last_run_before)
+        .annotate(
+            oldest_sync=Least(
+                Coalesce("shows_synced_at", Value(now)), Coalesce("catalog_synced_at", Value(now))
+            )
+        )
+        .order_by("oldest_sync", "pk")[:limit]
+    )

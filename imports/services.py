@@ -15,7 +15,7 @@ from catalog.services import artist_shell_upsert
 from imports import rules
 from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.progress import PhaseReporter, fail_run
-from imports.selectors import queued_import_tasks, stale_runs
+from imports.selectors import queued_import_tasks, resync_candidates, stale_runs
 from imports.tasks import claim_and_enqueue, enqueue_phase
 
 logger = logging.getLogger(__name__)
@@ -138,3 +138,43 @@ def _requeue_phases(run: ImportRun, decision: rules.SweepDecision, now: datetime
         else:
             claim_and_enqueue(run.pk, phase)
         PhaseReporter(run_id=run.pk, phase=phase).report(0, decision.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    artist_id: int
+    tm_attraction_id: str
+    name: str
+    stale: tuple[str, ...]  # "shows", "catalog"
+    import_id: int | None  # None in a dry run
+
+
+def artists_resync(
+    *, now: datetime | None = None, dry_run: bool = False, limit: int | None = None
+) -> list[Resync]:
+    """Re-import the artists whose shows are older than RESYNC_SHOWS_AFTER or whose
+    catalog is older than RESYNC_CATALOG_AFTER, the stalest first, at most
+    RESYNC_BATCH_SIZE (or `limit`) of them, through `start_import` (so never twice at
+    once). Artists with a run started within the shorter period are left alone, so a
+    failing re-sync is not retried every round. A dry run only lists them."""
+    now = now or timezone.now()
+    shows_before = now - settings.RESYNC_SHOWS_AFTER
+    catalog_before = now - settings.RESYNC_CATALOG_AFTER
+    shortest = min(settings.RESYNC_SHOWS_AFTER, settings.RESYNC_CATALOG_AFTER)
+    candidates = resync_candidates(
+        shows_before=shows_before,
+        catalog_before=catalog_before,
+        last_run_before=now - shortest,
+        limit=settings.RESYNC_BATCH_SIZE if limit is None else limit,
+    )
+    planned = []
+    for artist in candidates:
+        stale = rules.stale_parts(
+            shows_synced_at=artist.shows_synced_at,
+            catalog_synced_at=artist.catalog_synced_at,
+            shows_before=shows_before,
+            catalog_before=catalog_before,
+        )
+        import_id = None if dry_run else start_import(artist.tm_attraction_id).import_id
+        planned.append(Resync(artist.pk, artist.tm_attraction_id, artist.name, stale, import_id))
+    return planned

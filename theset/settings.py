@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from theset.durations import parse_duration
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -127,6 +129,13 @@ IMPORT_STALE_AFTER_SECONDS = env.int(
     "IMPORT_STALE_AFTER_SECONDS", default=IMPORT_PHASE_RETRY_SECONDS + 60
 )
 
+# Scheduled re-sync (every 10 minutes): artists whose shows or catalog were synced
+# longer ago than these are re-imported, the stalest first, at most
+# RESYNC_BATCH_SIZE per round so the upstream rate limits keep room for other imports.
+RESYNC_SHOWS_AFTER = parse_duration(env.str("RESYNC_SHOWS_AFTER", default="24h"))
+RESYNC_CATALOG_AFTER = parse_duration(env.str("RESYNC_CATALOG_AFTER", default="7d"))
+RESYNC_BATCH_SIZE = env.int("RESYNC_BATCH_SIZE", default=100)
+
 Q_CLUSTER = {
     # Clusters sharing a database or Redis serve only the queue of their own name.
     "name": env.str("Q_NAME", default="theset"),
@@ -237,4 +246,4 @@ CACHES = {
 # `DJANGO_ENV=production` turns on the settings `manage.py check --deploy` asks for.
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 if DJANGO_ENV == "production":
-    from theset.production import *  # noqa: E402, F403
+    from theset.production import *  # noqa: F403
