@@ -216,6 +216,43 @@ def test_killing_the_cluster_mid_phase_resumes_without_duplicates(world, cluster
     assert run.attempt >= 2
 
 
+def test_the_sweeper_requeues_a_phase_whose_task_died_with_its_worker(world, cluster, settings):
+    """kill -9 mid-phase, and the broker has lost the task too (as the Redis broker
+    does, which pops without acknowledging): only the sweeper can bring the run back."""
+    from django_q.models import OrmQ
+
+    from imports.rules import SweepAction
+    from imports.services import stale_runs_sweep
+
+    expected = next(a for a in world.artists if a.tm_attraction_id == PROLIFIC)
+    settings.IMPORT_STALE_AFTER_SECONDS = 0
+    with cluster(latency_ms=150, jitter_ms=0) as (qcluster, _):
+        started = start_import(PROLIFIC)
+        wait_for(
+            lambda: ImportPhase.objects.filter(
+                run_id=started.import_id,
+                phase=ImportStage.SHOWS,
+                status=ImportStatus.RUNNING,
+                percent__gt=0,
+            ).exists(),
+            timeout=60,
+            what="the shows phase to be running",
+            qcluster=qcluster,
+        )
+        qcluster.kill()
+        OrmQ.objects.all().delete()  # the lost tasks
+        close_old_connections()
+        swept = {s.run_id: s for s in stale_runs_sweep()}[started.import_id]
+        assert swept.action == SweepAction.REQUEUE
+        assert "shows" in swept.phases
+        qcluster.start()
+        run = finished_run(started.import_id, qcluster, timeout=90)
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    assert_stores_the_scenario(run, expected)
+    assert run.requeued_at is not None
+    assert any("re-queued" in warning for warning in run.warnings)
+
+
 def test_fifty_concurrent_kickoffs_make_one_run_and_everyone_gets_its_id():
     def kickoff(_: int) -> int:
         try:
