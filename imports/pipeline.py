@@ -30,7 +30,8 @@ from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStage, Im
 from imports.progress import PhaseReporter, fail_run
 from shows.sync import sync_shows
 from shows.ticketmaster import TicketmasterClient
-from theset.upstream import UpstreamError
+from theset.metrics import import_phase_metrics_record
+from theset.upstream import UpstreamError, collect_stats
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +57,18 @@ async def _run_phase(
 ) -> None:
     reporter = PhaseReporter(run_id=run_id, phase=phase)
     await sync_to_async(reporter.start)()
-    try:
-        message, counters = await body(reporter)
-    except Exception as exc:
-        error = readable_error(exc)
-        logger.warning("import run %s: %s failed: %s", run_id, phase, error)
-        await sync_to_async(fail_run)(run_id, phase, error)
-        raise PhaseFailed(error) from exc
+    record_metrics = sync_to_async(import_phase_metrics_record)
+    with collect_stats() as upstream:
+        try:
+            message, counters = await body(reporter)
+        except Exception as exc:
+            error = readable_error(exc)
+            logger.warning("import run %s: %s failed: %s", run_id, phase, error)
+            await sync_to_async(fail_run)(run_id, phase, error)
+            await record_metrics(run_id=run_id, phase=phase, upstream=upstream)
+            raise PhaseFailed(error) from exc
     await sync_to_async(reporter.finish)(message, counters)
+    await record_metrics(run_id=run_id, phase=phase, upstream=upstream, counters=counters)
 
 
 def _report(reporter: PhaseReporter) -> Callable[..., Awaitable[Any]]:
@@ -215,6 +220,7 @@ def finalize_phase(run_id: int) -> ImportRun:
         ImportRun.objects.filter(pk=run_id, status=ImportStatus.SUCCEEDED).update(
             stage=ImportStage.DONE, percent=100
         )
+    import_phase_metrics_record(run_id=run_id, phase=ImportStage.FINALIZE)
     return ImportRun.objects.get(pk=run_id)
 
 

@@ -40,3 +40,25 @@ class ApiKey(TimestampedModel):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class MetricCounter(models.Model):
+    """One cumulative Prometheus series (`GET /metrics`, theset.metrics): every process
+    that imports adds to it, so web processes can show what the workers did.
+
+    `labels` is the series' label set as JSON with sorted keys, e.g.
+    `{"endpoint":"token","provider":"spotify","status":"200"}`; values only grow.
+    """
+
+    name = models.CharField(max_length=100)
+    labels = models.CharField(max_length=255, blank=True)
+    value = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["name", "labels"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "labels"], name="metric_counter_unique_series"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.labels} = {self.value:g}"

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "django_prometheus",
     "theset",
     "catalog",
     "shows",
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "theset.urls"
@@ -182,6 +185,15 @@ RATE_LIMIT_MARGIN_MS = env.int("RATE_LIMIT_MARGIN_MS", default=50)
 # Spotify publishes no fixed rate (a rolling 30 s window per app): 0 = no limiter,
 # 429s with Retry-After are honoured either way.
 SPOTIFY_RPS = env.float("SPOTIFY_RPS", default=0.0)
+
+# --- Health (GET /health/, theset.health) -------------------------------------
+# A qcluster counts as alive while one ran or queued the every-minute stale-run sweeper
+# within this many seconds.
+HEALTH_CLUSTER_MAX_SILENCE_SECONDS = env.int("HEALTH_CLUSTER_MAX_SILENCE_SECONDS", default=180)
+# false for web-only deployments: the cluster check is reported but never fails the answer.
+HEALTH_REQUIRE_CLUSTER = env.bool("HEALTH_REQUIRE_CLUSTER", default=True)
+# Probe Ticketmaster and Spotify on every call, not only with ?upstream=1 (reported only).
+HEALTH_CHECK_UPSTREAM = env.bool("HEALTH_CHECK_UPSTREAM", default=False)
 
 # --- Static files, i18n ------------------------------------------------------
 

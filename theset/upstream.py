@@ -17,7 +17,9 @@ import re
 import ssl
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,8 +69,14 @@ class UpstreamStats:
     rate_limited: int = 0
     retry_after_wait_seconds: float = 0.0
     limiter_wait_seconds: float = 0.0
+    # Answers per (endpoint, status): "200", "429", ..., or "timeout"/"error" when no
+    # answer came; they add up to `requests` per endpoint.
+    responses: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
+        responses: dict[str, dict[str, int]] = {}
+        for (endpoint, status), count in sorted(self.responses.items()):
+            responses.setdefault(endpoint, {})[status] = count
         return {
             "requests": dict(self.requests),
             "requests_total": sum(self.requests.values()),
@@ -76,7 +84,26 @@ class UpstreamStats:
             "rate_limited": self.rate_limited,
             "retry_after_wait_seconds": round(self.retry_after_wait_seconds, 3),
             "limiter_wait_seconds": round(self.limiter_wait_seconds, 3),
+            "responses": responses,
         }
+
+
+# The clients opened inside `collect_stats()`: a phase records what all of them did.
+_collected_stats: ContextVar[list[tuple[str, UpstreamStats]] | None] = ContextVar(
+    "collected_upstream_stats", default=None
+)
+
+
+@contextmanager
+def collect_stats() -> Iterator[list[tuple[str, UpstreamStats]]]:
+    """Yield a list that receives (provider, stats) of every `UpstreamClient` created in
+    this context (this task and the tasks it starts), so the caller can count them."""
+    collected: list[tuple[str, UpstreamStats]] = []
+    token = _collected_stats.set(collected)
+    try:
+        yield collected
+    finally:
+        _collected_stats.reset(token)
 
 
 @dataclass(frozen=True)
@@ -266,6 +293,8 @@ class UpstreamClient:
         # Upstream answers may quote a key back (Ticketmaster's quota error names it).
         self._secrets = tuple(secret for secret in secrets if secret)
         self.stats = UpstreamStats()
+        if (collected := _collected_stats.get()) is not None:
+            collected.append((provider, self.stats))
         concurrency = concurrency or settings.DEFAULT_CONCURRENCY
         self._retry = retry or RetryPolicy.from_settings()
         self._rate_limiter = rate_limiter
@@ -364,7 +393,13 @@ class UpstreamClient:
             if self._rate_limiter is not None:
                 self.stats.limiter_wait_seconds += await self._rate_limiter.acquire()
             self.stats.requests[endpoint] += 1
-            response = await self._http.request(method, url, **kwargs)
+            try:
+                response = await self._http.request(method, url, **kwargs)
+            except BaseException as exc:
+                no_answer = "timeout" if isinstance(exc, httpx.TimeoutException) else "error"
+                self.stats.responses[endpoint, no_answer] += 1
+                raise
+            self.stats.responses[endpoint, str(response.status_code)] += 1
         if response.status_code == 429:
             self.stats.rate_limited += 1
             retry_after = _retry_after_seconds(response)

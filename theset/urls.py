@@ -4,9 +4,12 @@ from django.urls import path
 from imports.pages import artist_page
 from imports.views import artist_import_stream
 from theset.api import api
+from theset.health import health
+from theset.metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health/", health, name="health"),
     # Server-sent events stream outside django-ninja (async, streaming), under the API's prefix.
     path(
         "api/artists/<int:artist_id>/stream",
@@ -14,5 +17,6 @@ urlpatterns = [
         name="artist-import-stream",
     ),
     path("api/", api.urls),
+    path("metrics", metrics_view, name="metrics"),
     path("artists/<slug:slug>/", artist_page, name="artist-page"),
 ]

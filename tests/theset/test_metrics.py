@@ -1,0 +1,331 @@
+"""`GET /metrics`: the importer's metrics come from the database, so what an import did
+in any process shows on every web process; the counters move by exactly what the
+sandbox upstream saw."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+import respx
+from django.db import connection
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from catalog import spotify
+from catalog.models import ArtistTrack
+from catalog.services import artist_shell_upsert
+from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.pipeline import run_import
+from imports.sandbox import profiles
+from imports.sandbox.config import SandboxConfig
+from imports.sandbox.server import importer_environment, running_sandbox
+from imports.sandbox.world import World, build_world
+from imports.services import import_run_create, start_import
+from shows.models import Show, Venue
+from theset.metrics import (
+    import_phase_metrics_record,
+    metric_counters_add,
+    series,
+)
+from theset.models import MetricCounter
+from theset.upstream import RetryPolicy, UpstreamClient, collect_stats
+
+# Secrets the importer is given: none may appear in /metrics.
+SECRETS = {
+    "TICKETMASTER_API_KEY": "tm-key-8c1d5e0f9a7b",
+    "SPOTIFY_CLIENT_ID": "spotify-id-3f6a2b9c1d0e",
+    "SPOTIFY_CLIENT_SECRET": "spotify-secret-5e8d7c6b4a3f",
+}
+
+OUR_METRICS = (
+    "theset_import_runs",
+    "theset_import_runs_active",
+    "theset_task_queue_depth",
+    "theset_import_phase_duration_seconds",
+    "theset_upstream_requests_total",
+    "theset_upstream_retries_total",
+    "theset_upstream_rate_limited_total",
+    "theset_upstream_retry_after_wait_seconds_total",
+    "theset_upstream_limiter_wait_seconds_total",
+    "theset_import_rows_written_total",
+)
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return build_world(seed=0)
+
+
+@pytest.fixture
+def sandbox(world, settings):
+    """`with sandbox(**config) as stats:` the sandbox over HTTP, the importer pointed at it
+    with our own secrets (the sandbox accepts any); `stats()` is `/_sandbox/stats`."""
+
+    @contextlib.contextmanager
+    def start(**config) -> Iterator:
+        config.setdefault("tm_rps", 5)
+        with running_sandbox(world, SandboxConfig(port=0, **config)) as base_url:
+            for name, value in (importer_environment(base_url) | SECRETS).items():
+                setattr(settings, name, value)
+            yield lambda: httpx.get(f"{base_url}/_sandbox/stats").json()
+
+    spotify._tokens.clear()
+    spotify._detected_modes.clear()
+    spotify._audio_features_seen.clear()
+    yield start
+    spotify._tokens.clear()
+    spotify._detected_modes.clear()
+    spotify._audio_features_seen.clear()
+
+
+Samples = dict[tuple[str, frozenset], float]
+
+
+def scrape(client) -> tuple[str, Samples]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    body = response.content.decode()
+    samples = {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+    return body, samples
+
+
+def total(samples: Samples, name: str, **labels: str) -> float:
+    """The sum of the samples of `name` whose labels include `labels`."""
+    wanted = set(labels.items())
+    return sum(value for (n, sample), value in samples.items() if n == name and wanted <= sample)
+
+
+def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    return total(after, name, **labels) - total(before, name, **labels)
+
+
+def sandbox_responses(stats: dict, provider: str) -> Counter[str]:
+    """The sandbox's answers to one provider's requests, by status ("dropped": none)."""
+    prefixes = ("tm.",) if provider == "ticketmaster" else ("spotify.", "accounts.")
+    answers: Counter[str] = Counter()
+    for endpoint, counts in stats["endpoints"].items():
+        if endpoint.startswith(prefixes):
+            answers.update(counts["responses"])
+    return answers
+
+
+def our_responses(before: Samples, after: Samples, provider: str) -> Counter[str]:
+    statuses = {
+        dict(labels)["status"]
+        for name, labels in after
+        if name == "theset_upstream_requests_total" and dict(labels)["provider"] == provider
+    }
+    # What the sandbox calls a dropped connection is, to us, a request with no answer.
+    return +Counter(
+        {
+            "dropped" if status == "error" else status: moved(
+                before, after, "theset_upstream_requests_total", provider=provider, status=status
+            )
+            for status in statuses
+        }
+    )
+
+
+# --- The endpoint ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_metrics_answer_text_with_ours_and_django_prometheus_metrics(client):
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    body = response.content.decode()
+    for name in OUR_METRICS:
+        assert f"# TYPE {name} " in body, name
+    assert "django_http_requests_before_middlewares_total" in body
+    assert client.post("/metrics").status_code == 405
+
+
+# --- What an import moves ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_import_moves_the_counters_by_what_the_sandbox_saw(client, world, sandbox):
+    _, before = scrape(client)
+    with sandbox(fault_rate=0.25, seed=3) as stats:
+        started = import_run_create(tm_attraction_id=profiles.BUILTIN_ATTRACTION_IDS["mid"])
+        run = run_import(started.import_id)
+        seen = stats()
+        token = next(iter(spotify._tokens.values())).value
+    body, after = scrape(client)
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    # Seeded: 502, 503 and dropped connections among the answers.
+    assert {"502", "503", "dropped"} <= set(seen["responses"])
+
+    for provider in ("ticketmaster", "spotify"):
+        assert our_responses(before, after, provider) == sandbox_responses(seen, provider)
+    assert moved(before, after, "theset_upstream_requests_total") == seen["requests_total"]
+    assert (
+        moved(before, after, "theset_upstream_retries_total")
+        == seen["faults"] + seen["rate_limited"]
+    )
+    assert moved(before, after, "theset_upstream_rate_limited_total") == seen["rate_limited"]
+
+    assert moved(before, after, "theset_import_runs", status="succeeded") == 1
+    assert moved(before, after, "theset_import_runs_active") == 0
+    assert moved(before, after, "theset_import_phase_duration_seconds_count") == 4
+    for phase in ("identity", "shows", "catalog", "finalize"):
+        labels = {"phase": phase, "status": "succeeded"}
+        assert moved(before, after, "theset_import_phase_duration_seconds_count", **labels) == 1
+        assert (
+            moved(before, after, "theset_import_phase_duration_seconds_bucket", le="+Inf", **labels)
+            == 1
+        )
+
+    rows = {
+        kind: moved(before, after, "theset_import_rows_written_total", kind=kind)
+        for kind in ("shows", "venues", "tracks")
+    }
+    assert rows == {
+        "shows": run.counters["shows"],
+        "venues": run.counters["venues"],
+        "tracks": run.counters["tracks_kept"],
+    }
+    assert rows == {
+        "shows": Show.objects.filter(artist_id=run.artist_id).count(),
+        "venues": Venue.objects.count(),
+        "tracks": ArtistTrack.objects.filter(artist_id=run.artist_id).count(),
+    }
+    assert rows["shows"] > 0 and rows["tracks"] > 0
+
+    for secret in (*SECRETS.values(), token):
+        assert secret not in body
+
+
+@pytest.mark.django_db
+def test_a_failed_phase_counts_its_requests_and_its_duration(client, sandbox):
+    _, before = scrape(client)
+    with sandbox():
+        started = import_run_create(tm_attraction_id="K8vZ917NoSuchId")
+        run = run_import(started.import_id)
+    _, after = scrape(client)
+    assert run.status == ImportStatus.FAILED
+    not_found = {"provider": "ticketmaster", "status": "404"}
+    assert moved(before, after, "theset_upstream_requests_total", **not_found) == 1
+    identity_failed = {"phase": "identity", "status": "failed"}
+    count = "theset_import_phase_duration_seconds_count"
+    assert moved(before, after, count, **identity_failed) == 1
+    assert moved(before, after, "theset_import_runs", status="failed") == 1
+
+
+@pytest.mark.django_db
+def test_queue_depth_counts_the_task_a_kickoff_leaves_without_a_cluster(client):
+    _, before = scrape(client)
+    start_import(profiles.BUILTIN_ATTRACTION_IDS["sparse"])
+    _, after = scrape(client)
+    assert moved(before, after, "theset_task_queue_depth") == 1
+    assert moved(before, after, "theset_import_runs", status="queued") == 1
+    assert moved(before, after, "theset_import_runs_active") == 1
+
+
+# --- The cumulative counters -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_two_increments_of_a_series_add_up_and_leave_other_series_alone():
+    requests_200 = series(
+        "theset_upstream_requests", provider="spotify", endpoint="token", status="200"
+    )
+    retries = series("theset_upstream_retries", provider="spotify")
+    metric_counters_add({requests_200: 2, retries: 0.5})
+    metric_counters_add({requests_200: 3})
+    stored = {
+        (name, labels): value
+        for name, labels, value in MetricCounter.objects.values_list("name", "labels", "value")
+    }
+    assert stored == {requests_200: 5, retries: 0.5}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_increments_from_concurrent_connections_all_count():
+    """Phases ending together in different processes: each connection's upserts add up."""
+    token = series("theset_upstream_requests", provider="spotify", endpoint="token", status="200")
+
+    def add_many() -> None:
+        try:
+            for _ in range(20):
+                metric_counters_add({token: 1})
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert MetricCounter.objects.get(name=token[0], labels=token[1]).value == 80
+
+
+@pytest.mark.django_db
+def test_phase_durations_fill_the_histogram_buckets(client):
+    artist = artist_shell_upsert(tm_attraction_id=profiles.BUILTIN_ATTRACTION_IDS["sparse"])
+    _, before = scrape(client)
+    now = timezone.now()
+    for seconds in (0.3, 45):
+        run = ImportRun.objects.create(artist=artist, status=ImportStatus.SUCCEEDED)
+        ImportPhase.objects.create(
+            run=run,
+            phase=ImportStage.SHOWS,
+            status=ImportStatus.SUCCEEDED,
+            started_at=now - timedelta(seconds=seconds),
+            finished_at=now,
+        )
+        import_phase_metrics_record(run_id=run.pk, phase=ImportStage.SHOWS, counters={"shows": 7})
+    _, after = scrape(client)
+    labels = {"phase": "shows", "status": "succeeded"}
+    bucket = "theset_import_phase_duration_seconds_bucket"
+    assert moved(before, after, bucket, le="0.5", **labels) == 1
+    assert moved(before, after, bucket, le="30.0", **labels) == 1
+    assert moved(before, after, bucket, le="60.0", **labels) == 2
+    assert moved(before, after, bucket, le="+Inf", **labels) == 2
+    assert moved(
+        before, after, "theset_import_phase_duration_seconds_sum", **labels
+    ) == pytest.approx(45.3)
+    assert moved(before, after, "theset_import_rows_written_total", kind="shows") == 14
+
+
+# --- Upstream stats ---------------------------------------------------------------------
+
+
+@respx.mock
+def test_upstream_stats_count_answers_by_status_and_clients_are_collected():
+    respx.get("https://upstream.test/v1/thing").mock(
+        side_effect=[httpx.Response(503), httpx.ReadTimeout("slow"), httpx.Response(200, json={})]
+    )
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    async def go():
+        with collect_stats() as collected:
+            async with UpstreamClient(
+                provider="Spotify",
+                base_url="https://upstream.test",
+                retry=RetryPolicy(retries=3, retry_after_cap_seconds=60, sleep=no_sleep),
+            ) as upstream:
+                await upstream.get_json("thing", "/v1/thing")
+        async with UpstreamClient(provider="Spotify", base_url="https://upstream.test"):
+            pass  # opened outside: not collected
+        return collected, upstream.stats
+
+    collected, stats = asyncio.run(go())
+    assert collected == [("Spotify", stats)]
+    assert stats.responses == {("thing", "503"): 1, ("thing", "timeout"): 1, ("thing", "200"): 1}
+    assert stats.as_dict()["responses"] == {"thing": {"200": 1, "503": 1, "timeout": 1}}
+    assert stats.as_dict()["requests"] == {"thing": 3}

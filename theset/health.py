@@ -1,0 +1,273 @@
+"""GET /health/: can this deployment serve? For load balancers and uptime probes.
+
+Checks run in parallel on a small thread pool, all within CHECK_TIMEOUT_SECONDS, so
+a database or Redis that stops answering makes the answer "unhealthy", never a hung
+probe. Failures name the exception class only: no hosts, URLs, keys or tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import httpx
+import redis
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Max
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+from django_q.brokers import get_broker
+from django_q.models import Schedule, Task
+
+logger = logging.getLogger(__name__)
+
+# The whole answer is due within this; a check still running then counts as failed.
+CHECK_TIMEOUT_SECONDS = 2.0
+REDIS_TIMEOUT_SECONDS = 1.0
+UPSTREAM_TIMEOUT_SECONDS = 1.5
+# The stale-run sweeper (imports/migrations/0003_sweep_schedule.py): every minute, any cluster.
+SWEEP_SCHEDULE_NAME = "imports: sweep stale runs"
+SWEEP_FUNC = "imports.schedules.sweep_stale_runs"
+# Reported, never failing: a load balancer cannot route around a Ticketmaster or Spotify
+# outage, and failing every web node for one would turn "imports fail" into "all down".
+UPSTREAM_CHECKS = ("upstream_ticketmaster", "upstream_spotify")
+TRUTHY = frozenset({"1", "true", "yes", "on"})
+
+# Bounded, so checks stuck on a dead host cannot pile up threads: later checks queue
+# behind them and time out, which is the right answer while a dependency hangs.
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
+
+
+class HealthCheckFailed(Exception):
+    """A check's own verdict; its message is safe to show (no hosts, no secrets)."""
+
+    def __init__(self, message: str, *, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail or {}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    ms: float
+    error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# --- Pure decisions ------------------------------------------------------------------
+
+
+def is_required(name: str, *, require_cluster: bool) -> bool:
+    """Whether a failing `name` check makes the whole answer unhealthy."""
+    if name in UPSTREAM_CHECKS:
+        return False
+    return require_cluster or name != "cluster"
+
+
+def overall_status(
+    outcomes: Mapping[str, bool], *, require_cluster: bool
+) -> Literal["ok", "unhealthy"]:
+    """ "ok" when every required check passed; informational ones are only reported."""
+    for name, ok in outcomes.items():
+        if not ok and is_required(name, require_cluster=require_cluster):
+            return "unhealthy"
+    return "ok"
+
+
+def cluster_silence_seconds(
+    *, last_swept: datetime | None, last_scheduled: datetime | None, now: datetime
+) -> float | None:
+    """Seconds since a qcluster last showed life through the sweeper; None if it never did.
+
+    `last_swept` is when a worker last started the sweeper, `last_scheduled` when a
+    cluster's scheduler last queued it: either proves a cluster was alive then.
+    """
+    seen = [moment for moment in (last_swept, last_scheduled) if moment is not None]
+    if not seen:
+        return None
+    # Another machine's clock may run slightly ahead of ours.
+    return max(0.0, (now - max(seen)).total_seconds())
+
+
+# --- Checks --------------------------------------------------------------------------
+
+
+def check_database() -> dict[str, Any]:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {}
+
+
+def check_broker() -> dict[str, Any]:
+    broker = get_broker()
+    if broker.ping() is False:
+        raise HealthCheckFailed("broker did not answer ping")
+    # The ORM broker's ping() always returns True without a query: counting its queue is
+    # what reaches the table (with Redis, an LLEN after the PING).
+    broker.queue_size()
+    return {}
+
+
+def check_redis() -> dict[str, Any]:
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return {}
+
+
+def _sweep_last_scheduled() -> datetime | None:
+    """When a cluster's scheduler last queued the sweeper, at the earliest.
+
+    The scheduler (in every qcluster's sentinel, about every 30 s, busy workers or not)
+    moves `next_run` to the first slot after now each time it queues the task, so it
+    queued it no earlier than one interval before `next_run`. `task` stays empty until
+    a scheduler has queued it once: the migration's initial `next_run` proves nothing.
+    """
+    schedule = (
+        Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME, task__isnull=False)
+        .exclude(next_run=None)
+        .only("next_run", "schedule_type", "minutes")
+        .first()
+    )
+    if schedule is None or schedule.schedule_type != Schedule.MINUTES:
+        return None
+    return schedule.next_run - timedelta(minutes=schedule.minutes or 1)
+
+
+def check_cluster() -> dict[str, Any]:
+    now = timezone.now()
+    # A worker's monitor writes the Task row (success or failure) when the run ends.
+    last_swept = Task.objects.filter(func=SWEEP_FUNC).aggregate(last=Max("started"))["last"]
+    last_scheduled = _sweep_last_scheduled()
+    silence = cluster_silence_seconds(last_swept=last_swept, last_scheduled=last_scheduled, now=now)
+    limit = settings.HEALTH_CLUSTER_MAX_SILENCE_SECONDS
+    detail = {
+        "last_seen_seconds_ago": None if silence is None else round(silence, 1),
+        "max_silence_seconds": limit,
+    }
+    if silence is None:
+        raise HealthCheckFailed("no qcluster has run the stale-run sweeper yet", detail=detail)
+    if silence > limit:
+        raise HealthCheckFailed(
+            f"no qcluster seen for {silence:.0f} s (limit {limit} s)", detail=detail
+        )
+    return detail
+
+
+def _check_reachable(url: str) -> dict[str, Any]:
+    # A bare client: no API keys or tokens, no retries; any HTTP answer means reachable.
+    with httpx.Client(timeout=UPSTREAM_TIMEOUT_SECONDS, follow_redirects=False) as client:
+        answer = client.head(url)
+    return {"http_status": answer.status_code}
+
+
+def check_ticketmaster() -> dict[str, Any]:
+    return _check_reachable(settings.TICKETMASTER_BASE_URL)
+
+
+def check_spotify() -> dict[str, Any]:
+    return _check_reachable(settings.SPOTIFY_API_URL)
+
+
+def checks_to_run(*, with_upstream: bool) -> dict[str, Callable[[], dict[str, Any]]]:
+    checks: dict[str, Callable[[], dict[str, Any]]] = {
+        "database": check_database,
+        "broker": check_broker,
+        "cluster": check_cluster,
+    }
+    if settings.REDIS_URL:
+        checks["redis"] = check_redis
+    if with_upstream:
+        checks["upstream_ticketmaster"] = check_ticketmaster
+        checks["upstream_spotify"] = check_spotify
+    return checks
+
+
+def _run_one(name: str, check: Callable[[], dict[str, Any]]) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        detail = check()
+    except HealthCheckFailed as failure:
+        error, detail = failure.message, failure.detail
+    except Exception as exc:
+        logger.warning("Health check %s failed: %r", name, exc)
+        error = type(exc).__name__
+        detail = {}
+    else:
+        error = None
+    finally:
+        # Pool threads outlive the request: never leave them holding a connection.
+        connections.close_all()
+    ms = round((time.perf_counter() - started) * 1000, 1)
+    return CheckResult(ok=error is None, ms=ms, error=error, detail=detail)
+
+
+def run_checks(
+    checks: Mapping[str, Callable[[], dict[str, Any]]], *, timeout_seconds: float
+) -> dict[str, CheckResult]:
+    """Runs every check in parallel; one still running after `timeout_seconds` fails."""
+    futures: dict[str, Future[CheckResult]] = {
+        name: _pool.submit(_run_one, name, check) for name, check in checks.items()
+    }
+    wait(futures.values(), timeout=timeout_seconds)
+    results = {}
+    for name, future in futures.items():
+        if future.done():
+            results[name] = future.result()
+        else:
+            future.cancel()
+            logger.warning("Health check %s timed out after %s s", name, timeout_seconds)
+            results[name] = CheckResult(
+                ok=False,
+                ms=round(timeout_seconds * 1000, 1),
+                error=f"timed out after {timeout_seconds:g} s",
+            )
+    return results
+
+
+# --- View ----------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_safe
+def health(request: HttpRequest) -> JsonResponse:
+    """200 {"status": "ok", "checks": {...}} when every required check passes, else 503."""
+    with_upstream = (
+        settings.HEALTH_CHECK_UPSTREAM or request.GET.get("upstream", "").lower() in TRUTHY
+    )
+    results = run_checks(
+        checks_to_run(with_upstream=with_upstream), timeout_seconds=CHECK_TIMEOUT_SECONDS
+    )
+    require_cluster = settings.HEALTH_REQUIRE_CLUSTER
+    status = overall_status(
+        {name: result.ok for name, result in results.items()}, require_cluster=require_cluster
+    )
+    checks: dict[str, dict[str, Any]] = {}
+    for name, result in results.items():
+        answer: dict[str, Any] = {"ok": result.ok, "ms": result.ms}
+        if result.error is not None:
+            answer["error"] = result.error
+        if not is_required(name, require_cluster=require_cluster):
+            answer["required"] = False
+        checks[name] = answer | result.detail
+    response = JsonResponse(
+        {"status": status, "checks": checks}, status=200 if status == "ok" else 503
+    )
+    response["Cache-Control"] = "no-store"
+    return response
