@@ -12,11 +12,12 @@ tests) and, one task each, on the django-q2 cluster.
 from __future__ import annotations
 
 import asyncio
-import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import structlog
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import transaction
 from django.utils import timezone
@@ -26,14 +27,14 @@ from catalog.models import SpotifyMatch, TrackOverride
 from catalog.services import artist_identity_update
 from catalog.spotify import SpotifyClient
 from catalog.sync import sync_catalog
+from imports.metrics import import_phase_metrics_record
 from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.progress import PhaseReporter, fail_run
 from shows.sync import sync_shows
 from shows.ticketmaster import TicketmasterClient
-from theset.metrics import import_phase_metrics_record
 from theset.upstream import UpstreamError, collect_stats
 
-logger = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 # Tests hand the phases an in-process transport (the sandbox); production uses sockets.
 Transports = dict[str, httpx.AsyncBaseTransport | None]
@@ -56,19 +57,50 @@ async def _run_phase(
     body: Callable[[PhaseReporter], Awaitable[tuple[str, dict[str, Any]]]],
 ) -> None:
     reporter = PhaseReporter(run_id=run_id, phase=phase)
-    await sync_to_async(reporter.start)()
+    artist = await sync_to_async(_start_phase)(reporter)
     record_metrics = sync_to_async(import_phase_metrics_record)
-    with collect_stats() as upstream:
+    started = time.monotonic()
+    # Every line logged during the phase (ours, httpx's) carries the run, artist, phase.
+    with (
+        structlog.contextvars.bound_contextvars(run_id=run_id, artist=artist, phase=phase.value),
+        collect_stats() as upstream,
+    ):
+        log.info("phase started")
         try:
             message, counters = await body(reporter)
         except Exception as exc:
             error = readable_error(exc)
-            logger.warning("import run %s: %s failed: %s", run_id, phase, error)
+            log.warning("phase failed", error=error, seconds=_since(started))
             await sync_to_async(fail_run)(run_id, phase, error)
             await record_metrics(run_id=run_id, phase=phase, upstream=upstream)
             raise PhaseFailed(error) from exc
-    await sync_to_async(reporter.finish)(message, counters)
+        await sync_to_async(reporter.finish)(message, counters)
+        log.info("phase finished", seconds=_since(started), **log_figures(counters))
     await record_metrics(run_id=run_id, phase=phase, upstream=upstream, counters=counters)
+
+
+def _start_phase(reporter: PhaseReporter) -> str:
+    """Start the phase; the artist's Ticketmaster id, for the logs."""
+    reporter.start()
+    return ImportRun.objects.values_list("artist__tm_attraction_id", flat=True).get(
+        pk=reporter.run_id
+    )
+
+
+def _since(started: float) -> float:
+    return round(time.monotonic() - started, 3)
+
+
+def log_figures(counters: dict[str, Any]) -> dict[str, Any]:
+    """A phase's counters for its log line: the plain figures, and each upstream's
+    request count (the per-endpoint detail stays in the run's counters)."""
+    figures: dict[str, Any] = {}
+    for name, value in counters.items():
+        if isinstance(value, int | float | str | bool):
+            figures[name] = value
+        elif isinstance(value, dict) and "requests_total" in value:
+            figures[name] = value["requests_total"]
+    return figures
 
 
 def _report(reporter: PhaseReporter) -> Callable[..., Awaitable[Any]]:
@@ -202,7 +234,10 @@ def _record_catalog(run_id: int, result) -> None:
 def finalize_phase(run_id: int) -> ImportRun:
     """Mark the run succeeded with the figures of its phases (a failed run stays failed)."""
     reporter = PhaseReporter(run_id=run_id, phase=ImportStage.FINALIZE)
-    reporter.start()
+    artist = _start_phase(reporter)
+    started = time.monotonic()
+    phase_log = log.bind(run_id=run_id, artist=artist, phase=ImportStage.FINALIZE.value)
+    phase_log.info("phase started")
     phases = {p.phase: p for p in ImportPhase.objects.filter(run_id=run_id)}
     counters: dict[str, Any] = {}
     for name in (ImportStage.IDENTITY, ImportStage.SHOWS, ImportStage.CATALOG):
@@ -221,7 +256,9 @@ def finalize_phase(run_id: int) -> ImportRun:
             stage=ImportStage.DONE, percent=100
         )
     import_phase_metrics_record(run_id=run_id, phase=ImportStage.FINALIZE)
-    return ImportRun.objects.get(pk=run_id)
+    run = ImportRun.objects.get(pk=run_id)
+    phase_log.info("phase finished", seconds=_since(started), status=run.status)
+    return run
 
 
 # --- Inline ------------------------------------------------------------------------

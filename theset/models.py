@@ -43,7 +43,7 @@ class ApiKey(TimestampedModel):
 
 
 class MetricCounter(models.Model):
-    """One cumulative Prometheus series (`GET /metrics`, theset.metrics): every process
+    """One cumulative Prometheus series (`GET /metrics`, imports.metrics): every process
     that imports adds to it, so web processes can show what the workers did.
 
     `labels` is the series' label set as JSON with sorted keys, e.g.

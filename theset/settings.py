@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 
 from theset.durations import parse_duration
+from theset.logs import configure_structlog
+from theset.logs import formatter as log_formatter
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "theset.logs.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -163,6 +166,10 @@ if Q_BROKER == "redis" and REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # Later phases of started imports first, then first come first served
+    # (imports.broker); prefetch little, so that order holds.
+    Q_CLUSTER["broker_class"] = "imports.broker.PhaseOrderBroker"
+    Q_CLUSTER["queue_limit"] = Q_CLUSTER["workers"]
 
 # --- Upstream APIs ---------------------------------------------------------
 
@@ -211,11 +218,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Structured logs (theset.logs): key=value lines on a terminal, JSON lines for log
+# shippers (the production default). Secrets are redacted from every line.
+LOG_FORMAT = env.str(
+    "LOG_FORMAT",
+    default="json" if env.str("DJANGO_ENV", default="") == "production" else "console",
+)
+configure_structlog()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"structured": log_formatter(LOG_FORMAT)},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}},
 }

@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import path
 
+from imports.metrics import metrics_view
 from imports.pages import artist_page
 from imports.views import artist_import_stream
 from theset.api import api
 from theset.health import health
-from theset.metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -93,6 +93,7 @@ def cluster(sandbox, tmp_path, monkeypatch):
         monkeypatch.setattr(Conf, "PREFIX", name)  # tasks are signed with it
         if broker == "redis":
             monkeypatch.setattr(Conf, "ORM", None)
+            monkeypatch.setattr(Conf, "BROKER_CLASS", None)
             monkeypatch.setattr(Conf, "REDIS", settings.REDIS_URL)
         with sandbox(**sandbox_config) as stats:
             env = {

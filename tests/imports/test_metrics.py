@@ -21,6 +21,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from catalog import spotify
 from catalog.models import ArtistTrack
 from catalog.services import artist_shell_upsert
+from imports.metrics import (
+    import_phase_metrics_record,
+    metric_counters_add,
+    series,
+)
 from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.pipeline import run_import
 from imports.sandbox import profiles
@@ -29,11 +34,6 @@ from imports.sandbox.server import importer_environment, running_sandbox
 from imports.sandbox.world import World, build_world
 from imports.services import import_run_create, start_import
 from shows.models import Show, Venue
-from theset.metrics import (
-    import_phase_metrics_record,
-    metric_counters_add,
-    series,
-)
 from theset.models import MetricCounter
 from theset.upstream import RetryPolicy, UpstreamClient, collect_stats
 
