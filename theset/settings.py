@@ -4,6 +4,7 @@ Every value has a default that works on a fresh machine: SQLite in the project
 folder, the ORM queue broker, no Redis, no upstream keys.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -47,6 +48,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "theset.logs.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -206,6 +208,11 @@ HEALTH_CHECK_UPSTREAM = env.bool("HEALTH_CHECK_UPSTREAM", default=False)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# uvicorn serves no static files: WhiteNoise does, from STATIC_ROOT after
+# `collectstatic`, else straight from the apps (the admin's CSS and JS).
+WHITENOISE_USE_FINDERS = True
+with contextlib.suppress(OSError):  # WhiteNoise warns about a missing STATIC_ROOT
+    STATIC_ROOT.mkdir(exist_ok=True)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
