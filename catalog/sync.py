@@ -104,7 +104,15 @@ async def sync_catalog(
         except AudioFeaturesUnavailable:
             return None
 
-    fetched, liveness_or_none = await asyncio.gather(client.tracks(need_details), fetch_liveness())
+    # A task group: if one fails, the other is cancelled rather than left running;
+    # the first failure is raised as itself (an UpstreamError names the upstream).
+    try:
+        async with asyncio.TaskGroup() as group:
+            fetching = group.create_task(client.tracks(need_details))
+            measuring = group.create_task(fetch_liveness())
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    fetched, liveness_or_none = fetching.result(), measuring.result()
     details = {track.spotify_id: track for track in fetched}
     features_available = liveness_or_none is not None
     liveness = liveness_or_none or {}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from django.db.models import Q, Value
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -122,20 +123,31 @@ def queued_import_tasks() -> dict[int, set[str]]:
     return found
 
 
+def active_runs_count() -> int:
+    return ImportRun.objects.filter(status__in=ACTIVE_STATUSES).count()
+
+
 def resync_candidates(*, shows_before, catalog_before, last_run_before, limit: int) -> list[Artist]:
     """Imported artists whose shows or catalog are older than the cut-offs, with no
-    active run and no run started since `last_run_before`, the stalest first."""
-    now = timezone.now()
+    active run and no run started since `last_run_before`, the most overdue first
+    (the part that fell due earliest decides)."""
+    if limit <= 0:
+        return []
+    never = Value(timezone.now() + timedelta(days=36500))
+    shows_due = ExpressionWrapper(
+        F("shows_synced_at") + Value(timezone.now() - shows_before),
+        output_field=DateTimeField(),
+    )
+    catalog_due = ExpressionWrapper(
+        F("catalog_synced_at") + Value(timezone.now() - catalog_before),
+        output_field=DateTimeField(),
+    )
     return list(
         Artist.objects.filter(
             Q(shows_synced_at__lt=shows_before) | Q(catalog_synced_at__lt=catalog_before)
         )
         .exclude(import_runs__status__in=ACTIVE_STATUSES)
         .exclude(import_runs__created_at__gte=last_run_before)
-        .annotate(
-            oldest_sync=Least(
-                Coalesce("shows_synced_at", Value(now)), Coalesce("catalog_synced_at", Value(now))
-            )
-        )
-        .order_by("oldest_sync", "pk")[:limit]
+        .annotate(due=Least(Coalesce(shows_due, never), Coalesce(catalog_due, never)))
+        .order_by("due", "pk")[:limit]
     )

@@ -15,7 +15,12 @@ from catalog.services import artist_shell_upsert
 from imports import rules
 from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.progress import PhaseReporter, fail_run
-from imports.selectors import queued_import_tasks, resync_candidates, stale_runs
+from imports.selectors import (
+    active_runs_count,
+    queued_import_tasks,
+    resync_candidates,
+    stale_runs,
+)
 from imports.tasks import claim_and_enqueue, enqueue_phase
 
 logger = logging.getLogger(__name__)
@@ -154,18 +159,22 @@ def artists_resync(
 ) -> list[Resync]:
     """Re-import the artists whose shows are older than RESYNC_SHOWS_AFTER or whose
     catalog is older than RESYNC_CATALOG_AFTER, the stalest first, at most
-    RESYNC_BATCH_SIZE (or `limit`) of them, through `start_import` (so never twice at
-    once). Artists with a run started within the shorter period are left alone, so a
-    failing re-sync is not retried every round. A dry run only lists them."""
+    RESYNC_BATCH_SIZE (or `limit`) of them less the runs already active, through
+    `start_import` (so never twice at once). Artists with a run started within the
+    shorter period are left alone, so a failing re-sync is not retried every round.
+    A dry run only lists them."""
     now = now or timezone.now()
     shows_before = now - settings.RESYNC_SHOWS_AFTER
     catalog_before = now - settings.RESYNC_CATALOG_AFTER
     shortest = min(settings.RESYNC_SHOWS_AFTER, settings.RESYNC_CATALOG_AFTER)
+    # Backpressure: runs still queued or running (earlier rounds', or anyone's) take
+    # their share of the round, so a slow queue is not buried under re-syncs.
+    batch = settings.RESYNC_BATCH_SIZE if limit is None else limit
     candidates = resync_candidates(
         shows_before=shows_before,
         catalog_before=catalog_before,
         last_run_before=now - shortest,
-        limit=settings.RESYNC_BATCH_SIZE if limit is None else limit,
+        limit=batch if dry_run else batch - active_runs_count(),
     )
     planned = []
     for artist in candidates:

@@ -68,7 +68,12 @@ def formatter(log_format: str) -> dict[str, Any]:
     )
     return {
         "()": RedactingFormatter,
-        "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        "processors": [
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # Tracebacks of standard-library records (exc_info) as text, not objects.
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
         "foreign_pre_chain": _shared_processors(),
     }
 

@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "theset.logs.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "theset.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -199,9 +199,11 @@ SPOTIFY_RPS = env.float("SPOTIFY_RPS", default=0.0)
 # A qcluster counts as alive while one ran or queued the every-minute stale-run sweeper
 # within this many seconds.
 HEALTH_CLUSTER_MAX_SILENCE_SECONDS = env.int("HEALTH_CLUSTER_MAX_SILENCE_SECONDS", default=180)
-# false for web-only deployments: the cluster check is reported but never fails the answer.
-HEALTH_REQUIRE_CLUSTER = env.bool("HEALTH_REQUIRE_CLUSTER", default=True)
-# Probe Ticketmaster and Spotify on every call, not only with ?upstream=1 (reported only).
+# The cluster check is reported; true makes a silent cluster fail the answer too. Off by
+# default: a load balancer would take every web node out for a cluster outage, and the
+# pages and the read API do not need the cluster.
+HEALTH_REQUIRE_CLUSTER = env.bool("HEALTH_REQUIRE_CLUSTER", default=False)
+# Probe Ticketmaster and Spotify on every call, not only on a staff ?upstream=1 (reported only).
 HEALTH_CHECK_UPSTREAM = env.bool("HEALTH_CHECK_UPSTREAM", default=False)
 
 # --- Static files, i18n ------------------------------------------------------

@@ -69,8 +69,8 @@ class UpstreamStats:
     rate_limited: int = 0
     retry_after_wait_seconds: float = 0.0
     limiter_wait_seconds: float = 0.0
-    # Answers per (endpoint, status): "200", "429", ..., or "timeout"/"error" when no
-    # answer came; they add up to `requests` per endpoint.
+    # Answers per (endpoint, status): "200", "429", ..., or "timeout"/"error"/"cancelled"
+    # when no answer came; they add up to `requests` per endpoint.
     responses: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
@@ -396,7 +396,14 @@ class UpstreamClient:
             try:
                 response = await self._http.request(method, url, **kwargs)
             except BaseException as exc:
-                no_answer = "timeout" if isinstance(exc, httpx.TimeoutException) else "error"
+                # Cancelled by us (a page no longer needed) is not an upstream error.
+                no_answer = (
+                    "timeout"
+                    if isinstance(exc, httpx.TimeoutException)
+                    else "cancelled"
+                    if isinstance(exc, asyncio.CancelledError)
+                    else "error"
+                )
                 self.stats.responses[endpoint, no_answer] += 1
                 raise
             self.stats.responses[endpoint, str(response.status_code)] += 1

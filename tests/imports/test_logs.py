@@ -117,3 +117,13 @@ def test_requests_get_an_id_in_the_header_and_on_their_log_lines(log_lines):
         "lb-1234.5",
         hostile["X-Request-ID"],
     ]
+
+
+def test_an_exception_logged_by_the_standard_library_keeps_its_traceback(log_lines):
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("tests").exception("it broke")
+    [line] = [json.loads(x) for x in log_lines().splitlines() if "it broke" in x]
+    assert "Traceback (most recent call last)" in line["exception"]
+    assert "ValueError: boom" in line["exception"]

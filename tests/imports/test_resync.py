@@ -114,7 +114,10 @@ def test_a_round_queues_at_most_the_batch_size(settings):
     queued = artists_resync()
     assert [q.stale for q in queued] == [("shows",), ("shows",)]
     assert ImportRun.objects.count() == 2
-    # The next round takes the one left.
+    # While those two are active the round is full; once they finished, the next
+    # round takes the one left.
+    assert artists_resync() == []
+    ImportRun.objects.update(status=ImportStatus.SUCCEEDED)
     assert len(artists_resync()) == 1
 
 
@@ -163,3 +166,24 @@ def test_the_schedule_runs_every_ten_minutes_and_reports():
     assert resync_stale_artists() == "nothing stale"
     synced(shows_age=30 * HOUR)
     assert resync_stale_artists() == "1 artists re-queued"
+
+
+@pytest.mark.django_db
+def test_the_most_overdue_part_decides_the_order_not_the_oldest_date():
+    # Shows due an hour ago; its catalog is old but not due yet.
+    barely = synced(shows_age=25 * HOUR, catalog_age=6 * DAY + 20 * HOUR)
+    # Shows due two days ago.
+    long_due = synced(shows_age=3 * DAY, catalog_age=DAY)
+    assert [q.artist_id for q in artists_resync(dry_run=True)] == [long_due.pk, barely.pk]
+
+
+@pytest.mark.django_db
+def test_runs_already_active_take_their_share_of_the_round(settings):
+    settings.RESYNC_BATCH_SIZE = 3
+    for n in range(2):
+        start_import(f"K8vZ917Bp{n:02d}")  # someone's imports, still queued
+    for age in (40, 30, 50):
+        synced(shows_age=age * HOUR)
+    assert len(artists_resync()) == 1
+    # A dry run lists what is due, whatever the queue holds.
+    assert len(artists_resync(dry_run=True)) == 2

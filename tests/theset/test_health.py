@@ -7,6 +7,7 @@ test writes, as they see what another process (a qcluster) commits.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -191,6 +192,18 @@ def redis_broker(monkeypatch):
 view = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _cluster_required(settings):
+    """Most tests here look at a required cluster check; some turn it off again."""
+    settings.HEALTH_REQUIRE_CLUSTER = True
+
+
+def test_the_cluster_check_is_informational_by_default():
+    from theset import settings as defaults
+
+    assert defaults.HEALTH_REQUIRE_CLUSTER is False or "HEALTH_REQUIRE_CLUSTER" in os.environ
+
+
 @view
 def test_healthy_when_a_cluster_swept_recently(client, settings):
     sweep_schedule()
@@ -311,14 +324,16 @@ def test_broker_up_on_redis(client, settings, redis_broker):
 
 
 @view
-def test_redis_down_is_unhealthy_and_the_body_leaks_no_secrets(client, settings, database_down):
+def test_redis_down_is_unhealthy_and_the_body_leaks_no_secrets(
+    admin_client, settings, database_down
+):
     settings.TICKETMASTER_API_KEY = SECRETS[0]
     settings.SPOTIFY_CLIENT_SECRET = SECRETS[1]
     settings.REDIS_URL = f"redis://:{SECRETS[2]}@127.0.0.1:{closed_port()}/0"
     settings.TICKETMASTER_BASE_URL = f"http://127.0.0.1:{closed_port()}"
     settings.SPOTIFY_API_URL = f"http://127.0.0.1:{closed_port()}"
 
-    response = client.get("/health/?upstream=1")
+    response = admin_client.get("/health/?upstream=1")
 
     assert response.status_code == 503
     body = response.json()
@@ -348,7 +363,7 @@ def test_a_hanging_check_fails_within_the_deadline(client, settings, monkeypatch
 
 
 @view
-def test_upstream_reachable_and_unreachable(client, settings, upstream_server):
+def test_upstream_reachable_and_unreachable(admin_client, settings, upstream_server):
     base_url, received = upstream_server
     settings.TICKETMASTER_API_KEY = SECRETS[0]
     settings.SPOTIFY_CLIENT_SECRET = SECRETS[1]
@@ -357,7 +372,7 @@ def test_upstream_reachable_and_unreachable(client, settings, upstream_server):
     sweep_schedule()
     sweeper_ran(ago=timedelta(seconds=5))
 
-    status, body = get_health(client, "?upstream=1")
+    status, body = get_health(admin_client, "?upstream=1")
 
     # Any HTTP answer, even a 404, means reachable; an upstream outage is reported only.
     assert status == 200
@@ -393,3 +408,16 @@ def test_other_methods_are_not_allowed(method):
     response = getattr(Client(enforce_csrf_checks=True), method)("/health/")
     assert response.status_code == 405
     assert set(response["Allow"].split(", ")) == {"GET", "HEAD"}
+
+
+@view
+def test_only_staff_can_ask_for_the_upstream_checks(client, settings, upstream_server):
+    settings.TICKETMASTER_BASE_URL, received = upstream_server
+    sweep_schedule()
+    sweeper_ran(ago=timedelta(seconds=5))
+
+    status, body = get_health(client, "?upstream=1")
+
+    assert status == 200
+    assert not set(body["checks"]) & {"upstream_ticketmaster", "upstream_spotify"}
+    assert received == []
