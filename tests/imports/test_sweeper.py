@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from django_q.models import OrmQ
 
@@ -153,3 +154,32 @@ def test_the_sweeper_is_scheduled_every_minute():
         Schedule.MINUTES,
         1,
     )
+
+
+def test_tasks_waiting_in_the_redis_broker_are_seen_too(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """With Q_BROKER=redis the queue is a Redis list: the sweeper reads it as well."""
+    import uuid
+
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL (the PostgreSQL + Redis lane)")
+    name = f"theset-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", None)
+    monkeypatch.setattr(Conf, "REDIS", settings.REDIS_URL)
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
+    broker = get_broker()
+    try:
+        run = ImportRun.objects.create(artist=make_artist())
+        from imports.tasks import enqueue_phase
+
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            enqueue_phase(run.pk, ImportStage.CATALOG)  # sent once committed
+        assert queued_import_tasks() == {run.pk: {"catalog"}}
+        assert OrmQ.objects.count() == 0
+    finally:
+        broker.delete_queue()
