@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import random
 import re
 import ssl
 import time
@@ -247,10 +248,22 @@ class RateLimiter:
         )
 
     async def acquire(self) -> float:
-        """Wait for a permit; return the seconds waited."""
+        """Wait for a permit; return the seconds waited.
+
+        Not pyrate-limiter's blocking wait: it keeps retrying with the first
+        attempt's timestamp, so a permit that waited is filed as if taken back
+        then, and a bucket shared with other clients lets a sixth request into a
+        second. A fresh attempt after each short sleep is filed when it is taken.
+        """
         limiter = await self._get()
         started = time.monotonic()
-        await limiter.try_acquire_async(self.name, blocking=True)
+        poll = min(0.02, 0.1 / self._rps)
+        # One attempt, no waiting. The file bucket's lock is a filelock, which reads
+        # pyrate's positional `acquire(False)` as a timeout: it takes timeout=0 instead
+        # (with the Redis bucket, timeout=0 would give up before asking Redis).
+        attempt = {"blocking": False} if self._redis_url else {"blocking": True, "timeout": 0}
+        while not await limiter.try_acquire_async(self.name, **attempt):
+            await asyncio.sleep(poll * (0.5 + random.random()))  # spread the waiters
         return time.monotonic() - started
 
     async def aclose(self) -> None:
