@@ -161,6 +161,14 @@ _detected_modes: dict[tuple[str, str], str] = {}
 _audio_features_seen: set[tuple[str, str]] = set()
 
 
+def forget_process_state() -> None:
+    """Drop what this process has cached or learned about Spotify apps (tokens, app
+    kinds, audio-features answers): for a change of credentials, and between tests."""
+    _tokens.clear()
+    _detected_modes.clear()
+    _audio_features_seen.clear()
+
+
 # --- The client -------------------------------------------------------------------
 
 

@@ -15,3 +15,13 @@ def _private_rate_limit_file(tmp_path_factory):
     os.environ["RATE_LIMIT_FILE"] = str(path)  # for the qcluster processes tests start
     settings.RATE_LIMIT_FILE = path
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_spotify_process_state():
+    """Each test's upstream issues its own tokens and is its own kind of app."""
+    from catalog.spotify import forget_process_state
+
+    forget_process_state()
+    yield
+    forget_process_state()

@@ -26,17 +26,6 @@ LONG_ALBUM = "albumLong"
 SHORT_ALBUM = "albumShort"
 
 
-@pytest.fixture(autouse=True)
-def _no_cached_tokens():
-    spotify._tokens.clear()
-    spotify._detected_modes.clear()
-    spotify._audio_features_seen.clear()
-    yield
-    spotify._tokens.clear()
-    spotify._detected_modes.clear()
-    spotify._audio_features_seen.clear()
-
-
 def album_track_id(album_id: str, number: int) -> str:
     return f"{album_id}-track{number:03d}"
 

@@ -6,24 +6,12 @@ import httpx
 import pytest
 import respx
 
-from catalog import spotify
 from catalog.spotify import AppMode, SpotifyClient
 from theset.upstream import RetryPolicy, UpstreamClient
 
 API = "https://api.spotify.test"
 ACCOUNTS = "https://accounts.spotify.test"
 ALBUM_ID = "1" * 22
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_tokens():
-    spotify._tokens.clear()
-    spotify._detected_modes.clear()
-    spotify._audio_features_seen.clear()
-    yield
-    spotify._tokens.clear()
-    spotify._detected_modes.clear()
-    spotify._audio_features_seen.clear()
 
 
 def client(mode: str = AppMode.AUTO) -> SpotifyClient:

@@ -40,17 +40,3 @@ def sandbox(world, settings):
             yield stats
 
     return start
-
-
-@pytest.fixture(autouse=True)
-def _fresh_spotify_token_cache():
-    """Each test's sandbox issues its own tokens: never reuse another test's."""
-    from catalog import spotify
-
-    spotify._tokens.clear()
-    spotify._detected_modes.clear()
-    spotify._audio_features_seen.clear()
-    yield
-    spotify._tokens.clear()
-    spotify._detected_modes.clear()
-    spotify._audio_features_seen.clear()
