@@ -1,8 +1,17 @@
 """Suite-wide fixtures. Tests never reach the internet: only 127.0.0.1."""
 
-import os
+from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+
+import httpx
 import pytest
+
+from imports.sandbox.config import SandboxConfig
+from imports.sandbox.server import importer_environment, running_sandbox
+from imports.sandbox.world import World, build_world
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -25,3 +34,66 @@ def _no_spotify_process_state():
     forget_process_state()
     yield
     forget_process_state()
+
+
+@pytest.fixture(scope="session")
+def reliability(pytestconfig):
+    """`reliability.record(scenario, runs=…, failures=…, rows_lost=…)`: a row of the
+    reliability report printed at the end of the session (tests/reliability/report.py)."""
+    from tests.reliability.report import Report
+
+    report = getattr(pytestconfig, "_reliability_report", None)
+    if report is None:
+        report = pytestconfig._reliability_report = Report(rows={})
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    report = getattr(config, "_reliability_report", None)
+    if report is None:
+        return
+    from tests.reliability.report import lane_name, write
+
+    path = write(report)
+    if path:
+        terminalreporter.write_sep("=", "reliability report")
+        terminalreporter.write(report.markdown(lane_name()))
+        terminalreporter.write_line(f"saved to {path}")
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    """The built-in profiles (sparse, mid, prolific), seed 0, dated from today."""
+    return build_world(seed=0)
+
+
+@pytest.fixture
+def sandbox(world, settings):
+    """`with sandbox(**config) as stats:` a sandbox over HTTP the importer is pointed at.
+
+    It serves the built-in profiles, or the world given as `serve=`; `stats()`
+    reads the sandbox's `/_sandbox/stats`.
+    """
+
+    @contextlib.contextmanager
+    def start(*, serve: World | None = None, **config) -> Iterator:
+        config.setdefault("tm_rps", 5)
+        with running_sandbox(serve or world, SandboxConfig(port=0, **config)) as base_url:
+            for name, value in importer_environment(base_url).items():
+                setattr(settings, name, value)
+
+            def stats() -> dict:
+                return httpx.get(f"{base_url}/_sandbox/stats").json()
+
+            yield stats
+
+    return start
+
+
+@pytest.fixture
+def cluster(sandbox, tmp_path, monkeypatch):
+    """`with cluster(broker=…, count=…, **sandbox_config) as (cluster, stats):` real
+    qcluster processes (tests/support/cluster.py) running the phases against a sandbox."""
+    from tests.support.cluster import cluster_factory
+
+    return cluster_factory(sandbox, tmp_path, monkeypatch)

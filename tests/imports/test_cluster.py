@@ -7,142 +7,25 @@ in both CI lanes: SQLite + ORM broker, and PostgreSQL + Redis.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import close_old_connections, connection
-from django_q.conf import Conf
 
 from catalog.models import Album, ArtistTrack, Track
 from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.sandbox import profiles
-from imports.sandbox.server import importer_environment
 from imports.services import start_import
 from shows.models import Show, Venue
 from tests.imports.test_import_flow import assert_stores_the_scenario, row_counts, stored_rows
+from tests.support.cluster import PHASE_RETRY_SECONDS, finished_run, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
-ROOT = Path(__file__).resolve().parents[2]
 PROLIFIC = profiles.BUILTIN_ATTRACTION_IDS["prolific"]
-PHASE_TIMEOUT_SECONDS = 8
-PHASE_RETRY_SECONDS = 10
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-class Cluster:
-    """A `manage.py qcluster` process of its own session, so kill -9 takes all of it."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "qcluster"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def kill(self) -> None:
-        """kill -9 of the whole cluster: sentinel, workers, monitor, pusher."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture
-def cluster(sandbox, tmp_path, monkeypatch):
-    """`with cluster(broker="orm", **sandbox_config) as (cluster, stats):`."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def start(*, broker: str = "orm", **sandbox_config):
-        name = f"theset-test-{uuid.uuid4().hex[:8]}"
-        # This process enqueues; it must use the same broker and queue as the cluster.
-        monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
-        monkeypatch.setattr(Conf, "PREFIX", name)  # tasks are signed with it
-        if broker == "redis":
-            monkeypatch.setattr(Conf, "ORM", None)
-            monkeypatch.setattr(Conf, "BROKER_CLASS", None)
-            monkeypatch.setattr(Conf, "REDIS", settings.REDIS_URL)
-        with sandbox(**sandbox_config) as stats:
-            env = {
-                **os.environ,
-                "DJANGO_SETTINGS_MODULE": "theset.settings",
-                "DATABASE_URL": database_url(),
-                "Q_NAME": name,
-                "Q_BROKER": broker,
-                "Q_WORKERS": "2",
-                "IMPORT_PHASE_TIMEOUT_SECONDS": str(PHASE_TIMEOUT_SECONDS),
-                "IMPORT_PHASE_RETRY_SECONDS": str(PHASE_RETRY_SECONDS),
-                **importer_environment(settings.TICKETMASTER_BASE_URL),
-            }
-            if settings.REDIS_URL:
-                env["REDIS_URL"] = settings.REDIS_URL
-            qcluster = Cluster(env, tmp_path / "qcluster.log")
-            qcluster.start()
-            try:
-                yield qcluster, stats
-            finally:
-                qcluster.stop()
-
-    return start
-
-
-def wait_for(predicate, *, timeout: float, what: str, qcluster: Cluster | None = None):
-    deadline = time.monotonic() + timeout
-    log = qcluster.log if qcluster else None
-    while time.monotonic() < deadline:
-        if qcluster and qcluster.process and qcluster.process.poll() is not None:
-            break
-        close_old_connections()
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    raise AssertionError(f"gave up waiting for {what}\n{tail}")
-
-
-def finished_run(import_id: int, qcluster: Cluster, timeout: float = 90) -> ImportRun:
-    return wait_for(
-        lambda: ImportRun.objects.filter(
-            pk=import_id, status__in=(ImportStatus.SUCCEEDED, ImportStatus.FAILED)
-        ).first(),
-        timeout=timeout,
-        what=f"import #{import_id} to finish",
-        qcluster=qcluster,
-    )
 
 
 def assert_progress_is_monotone_and_final(run: ImportRun) -> None:
