@@ -40,14 +40,12 @@ from shows.models import Show
 from shows.services import shows_mark_removed, shows_upsert
 from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue
 from tests.browser import ARTIFACTS, in_a_thread, launch, needs_chromium, only_local
-from tests.imports import test_cluster
+from tests.support.cluster import finished_run
 
 PROLIFIC = profiles.BUILTIN_ATTRACTION_IDS["prolific"]
 XSS = "<script>alert(1)</script>"
 
 T = TypeVar("T")
-
-cluster = test_cluster.cluster  # a real `manage.py qcluster` on the test database
 
 
 # --- Building data through the services imports use -----------------------------------
@@ -404,7 +402,7 @@ def test_the_page_follows_a_cluster_import_live_then_shows_the_lists(world, clus
     with cluster(latency_ms=100, jitter_ms=0) as (qcluster, _), serve_in_thread(application) as web:
         seen = watch_the_import_in_a_browser(web, lambda: start_import(PROLIFIC), screenshot)
         started = seen["started"]
-        run = test_cluster.finished_run(started.import_id, qcluster)
+        run = finished_run(started.import_id, qcluster)
 
     print(f"\nscreenshots: {screenshot}.png {screenshot}-importing.png {screenshot}-phone.png")
     assert run.status == ImportStatus.SUCCEEDED, run.error
