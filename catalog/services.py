@@ -61,6 +61,10 @@ class CatalogWritten:
     links_removed: int
 
 
+def _by_spotify_id(item) -> str:
+    return item.spotify_id
+
+
 def artist_shell_slug(tm_attraction_id: str) -> str:
     """The slug of an artist whose name is not known yet (ids differ by case, slugs can't)."""
     digest = hashlib.sha256(tm_attraction_id.encode()).hexdigest()[:6]
@@ -139,7 +143,8 @@ def catalog_upsert(
             total_tracks=album.total_tracks,
             image_url=album.image_url,
         )
-        for album in {a.spotify_id: a for a in albums}.values()
+        # Key order: imports of artists sharing albums lock them in the same order.
+        for album in sorted({a.spotify_id: a for a in albums}.values(), key=_by_spotify_id)
         if album.spotify_id in kept_album_ids
     ]
     with transaction.atomic():
@@ -165,7 +170,7 @@ def catalog_upsert(
                 track_number=track.track_number,
                 is_remix=track.is_remix,
             )
-            for track in {t.spotify_id: t for t in tracks}.values()
+            for track in sorted({t.spotify_id: t for t in tracks}.values(), key=_by_spotify_id)
         ]
         Track.objects.bulk_create(
             track_rows,

@@ -10,6 +10,7 @@ good at the first refusal that only a development-mode app gets.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,21 @@ from typing import Any, TypeVar
 import httpx
 from django.conf import settings
 
-from theset.upstream import RateLimiter, UpstreamClient, UpstreamError, key_fingerprint
+from theset.upstream import (
+    MalformedAnswer,
+    RateLimiter,
+    UpstreamClient,
+    UpstreamError,
+    field_path,
+    json_kind,
+    key_fingerprint,
+    read_int,
+    read_list,
+    read_number,
+    read_object,
+    read_optional_object,
+    read_text,
+)
 
 PROVIDER = "Spotify"
 ALBUMS_PER_BATCH = 20
@@ -87,54 +102,164 @@ class SpotifyTrack:
 
 
 # --- Parsing (pure) -----------------------------------------------------------
+# Strict: a catalog sync replaces the artist's catalog (tracks it does not see are
+# unlinked), so a track skipped for being unreadable would quietly remove a song.
+# Anything of another type than documented fails the phase, naming the field; only
+# documented nulls (an unknown id in a batch, a track without audio features) are
+# passed over, and images, which are only shown.
+
+# Spotify's ids are base-62; nothing that could change a URL path or split an `ids=`
+# list ("/", "?", ",", "..") is accepted from an answer.
+SPOTIFY_ID = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+NAME_MAX_LENGTH = 500
+ALBUM_TYPES = frozenset({"album", "single", "compilation"})
+ALBUM_GROUPS = ALBUM_TYPES | {"appears_on"}
+RELEASE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+RELEASE_DATE_PRECISIONS = frozenset({"", "year", "month", "day"})
+# Longer than any recording Spotify lists (its longest tracks run a few hours).
+MAX_DURATION_MS = 24 * 60 * 60 * 1000
+MAX_TRACK_POSITION = 32767  # disc and track numbers are small integers in the database
+
+
+def _spotify_id(raw: dict[str, Any], where: str) -> str:
+    value = raw.get("id")
+    path = field_path(where, "id")
+    if not isinstance(value, str) or not SPOTIFY_ID.fullmatch(value):
+        raise MalformedAnswer(path, f"expected a Spotify id, got {json_kind(value)}")
+    return value
 
 
 def _image(images: Any) -> str:
-    images = [i for i in images or [] if isinstance(i, dict) and i.get("url")]
-    return max(images, key=lambda i: i.get("width") or 0)["url"] if images else ""
+    images = [
+        i
+        for i in (images if isinstance(images, list) else [])
+        if isinstance(i, dict)
+        and isinstance(i.get("url"), str)
+        and 0 < len(i["url"]) <= 1000
+        and "\x00" not in i["url"]
+    ]
+
+    def width(image: dict[str, Any]) -> float:
+        value = image.get("width")
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+    return max(images, key=width)["url"] if images else ""
 
 
-def parse_artist(raw: dict[str, Any]) -> SpotifyArtist:
+def _choice(
+    raw: dict[str, Any], name: str, where: str, choices: frozenset[str], default: str
+) -> str:
+    value = read_text(raw, name, where, max_length=32).lower() or default
+    if value not in choices:
+        raise MalformedAnswer(
+            field_path(where, name), f"{value!r} is not one of {', '.join(sorted(choices))}"
+        )
+    return value
+
+
+def _popularity(raw: dict[str, Any], where: str) -> int | None:
+    return read_int(raw, "popularity", where, default=None, minimum=0, maximum=100)
+
+
+def parse_artist(raw: Any, where: str = "artist") -> SpotifyArtist:
+    raw = read_object(raw, where)
+    genres = read_list(raw, "genres", where)
+    for n, genre in enumerate(genres):
+        if not isinstance(genre, str):
+            path = field_path(field_path(where, "genres"), n)
+            raise MalformedAnswer(path, f"expected a string, got {json_kind(genre)}")
     return SpotifyArtist(
-        spotify_id=raw["id"],
-        name=raw.get("name") or "",
-        genres=tuple(raw.get("genres") or ()),
+        spotify_id=_spotify_id(raw, where),
+        name=read_text(raw, "name", where, max_length=NAME_MAX_LENGTH),
+        genres=tuple(genre.replace("\x00", "")[:100] for genre in genres),
         image_url=_image(raw.get("images")),
-        popularity=raw.get("popularity"),
+        popularity=_popularity(raw, where),
     )
 
 
-def parse_album_summary(raw: dict[str, Any]) -> SpotifyAlbumSummary:
+def parse_album_summary(raw: Any, where: str = "album") -> SpotifyAlbumSummary:
+    raw = read_object(raw, where)
+    album_type = _choice(raw, "album_type", where, ALBUM_TYPES, "album")
+    release_date = read_text(raw, "release_date", where, max_length=11)
+    if release_date and not RELEASE_DATE.fullmatch(release_date):
+        raise MalformedAnswer(
+            field_path(where, "release_date"),
+            f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {json_kind(release_date)}",
+        )
     return SpotifyAlbumSummary(
-        spotify_id=raw["id"],
-        name=raw.get("name") or "",
-        album_type=(raw.get("album_type") or "album").lower(),
-        album_group=(raw.get("album_group") or raw.get("album_type") or "album").lower(),
-        release_date=raw.get("release_date") or "",
-        release_date_precision=raw.get("release_date_precision") or "",
-        total_tracks=int(raw.get("total_tracks") or 0),
+        spotify_id=_spotify_id(raw, where),
+        name=read_text(raw, "name", where, max_length=NAME_MAX_LENGTH),
+        album_type=album_type,
+        album_group=_choice(raw, "album_group", where, ALBUM_GROUPS, album_type),
+        release_date=release_date,
+        release_date_precision=_choice(
+            raw, "release_date_precision", where, RELEASE_DATE_PRECISIONS, ""
+        ),
+        total_tracks=read_int(raw, "total_tracks", where, default=0, minimum=0, maximum=100_000),
         image_url=_image(raw.get("images")),
     )
 
 
-def parse_track_summary(raw: dict[str, Any], album_spotify_id: str) -> SpotifyTrackSummary:
+def parse_track_summary(
+    raw: Any, album_spotify_id: str, where: str = "track"
+) -> SpotifyTrackSummary:
+    raw = read_object(raw, where)
     return SpotifyTrackSummary(
-        spotify_id=raw["id"],
-        name=raw.get("name") or "",
-        duration_ms=int(raw.get("duration_ms") or 0),
-        disc_number=int(raw.get("disc_number") or 1),
-        track_number=int(raw.get("track_number") or 1),
+        spotify_id=_spotify_id(raw, where),
+        name=read_text(raw, "name", where, max_length=NAME_MAX_LENGTH),
+        duration_ms=read_int(raw, "duration_ms", where, minimum=1, maximum=MAX_DURATION_MS),
+        disc_number=read_int(
+            raw, "disc_number", where, default=1, minimum=1, maximum=MAX_TRACK_POSITION
+        ),
+        track_number=read_int(
+            raw, "track_number", where, default=1, minimum=1, maximum=MAX_TRACK_POSITION
+        ),
         album_spotify_id=album_spotify_id,
     )
 
 
-def parse_track(raw: dict[str, Any]) -> SpotifyTrack:
-    isrc = (raw.get("external_ids") or {}).get("isrc")
+def parse_track(raw: Any, where: str = "track") -> SpotifyTrack:
+    raw = read_object(raw, where)
+    external_ids = read_optional_object(raw, "external_ids", where)
+    isrc = read_text(external_ids, "isrc", field_path(where, "external_ids"), max_length=64)
+    isrc = isrc.upper() or None
+    if isrc is not None and len(isrc) > 15:  # the column holds 15; an ISRC is 12
+        isrc = None
     return SpotifyTrack(
-        spotify_id=raw["id"],
-        isrc=isrc.strip().upper() if isinstance(isrc, str) and isrc.strip() else None,
-        popularity=raw.get("popularity"),
+        spotify_id=_spotify_id(raw, where),
+        isrc=isrc,
+        popularity=_popularity(raw, where),
     )
+
+
+def parse_liveness(raw: Any, where: str) -> tuple[str, float | None]:
+    """(track id, liveness) of one audio-features row."""
+    raw = read_object(raw, where)
+    return _spotify_id(raw, where), read_number(raw, "liveness", where, minimum=0, maximum=1)
+
+
+def parse_token(raw: Any) -> tuple[str, float]:
+    """(access token, lifetime in seconds) of a client-credentials answer."""
+    raw = read_object(raw, "")
+    token = raw.get("access_token")
+    if not isinstance(token, str) or not token or not token.isascii() or not token.isprintable():
+        raise MalformedAnswer("access_token", f"expected a token, got {json_kind(token)}")
+    if any(c.isspace() for c in token):
+        raise MalformedAnswer("access_token", "expected a token without spaces")
+    lifetime = read_number(raw, "expires_in", "", minimum=1, maximum=10**7)
+    return token, lifetime or 3600.0
+
+
+def _paging(raw: Any, where: str) -> dict[str, Any]:
+    """A paging object: `items` an array, `total` a count, `next` a URL or null."""
+    paging = read_object(raw, where)
+    read_list(paging, "items", where)
+    read_int(paging, "total", where, default=None, minimum=0)
+    if paging.get("next") is not None and not isinstance(paging["next"], str):
+        raise MalformedAnswer(
+            field_path(where, "next"), f"expected a URL or null, got {json_kind(paging['next'])}"
+        )
+    return paging
 
 
 def batched(items: Sequence[str], size: int) -> Iterable[list[str]]:
@@ -269,12 +394,11 @@ class SpotifyClient:
                 data={"grant_type": "client_credentials"},
                 auth=(self._client_id, self._client_secret),
             )
-            lifetime = float(body.get("expires_in") or 3600)
+            with self._upstream.reading("token"):
+                value, lifetime = parse_token(body)
             margin = min(TOKEN_EXPIRY_MARGIN_SECONDS, lifetime / 10)
-            _tokens[self._token_key] = _Token(
-                body["access_token"], time.monotonic() + lifetime - margin
-            )
-            return body["access_token"]
+            _tokens[self._token_key] = _Token(value, time.monotonic() + lifetime - margin)
+            return value
 
     async def _get(self, endpoint: str, url: str, params: dict[str, Any] | None = None) -> Any:
         token = await self._token()
@@ -322,7 +446,9 @@ class SpotifyClient:
     # --- endpoints
 
     async def artist(self, spotify_id: str) -> SpotifyArtist:
-        return parse_artist(await self._get("artist", f"/v1/artists/{spotify_id}"))
+        body = await self._get("artist", f"/v1/artists/{spotify_id}")
+        with self._upstream.reading("artist"):
+            return parse_artist(body, "")
 
     async def search_artists(self, name: str, *, max_results: int = 50) -> list[SpotifyArtist]:
         """Artists whose names match the query, best first (up to `max_results`)."""
@@ -330,9 +456,10 @@ class SpotifyClient:
         offset = 0
         while offset < max_results:
             body = await self._search_page(name, offset)
-            paging = body.get("artists") or {}
-            items = [item for item in paging.get("items") or [] if item]
-            found += [parse_artist(item) for item in items]
+            with self._upstream.reading("search"):
+                paging = _paging(read_object(body, "").get("artists") or {}, "artists")
+                items = paging.get("items") or []
+                found += [parse_artist(item, f"artists.items[{n}]") for n, item in enumerate(items)]
             offset += self.page_limit
             if len(items) < self.page_limit or not paging.get("next"):
                 break
@@ -359,7 +486,7 @@ class SpotifyClient:
         """
         first = await self._artist_albums_page(artist_id, 0)
         limit = self.page_limit
-        total = int(first.get("total") or 0)
+        total = first.get("total") or 0
         pages = [first]
         offsets = range(limit, total, limit)
         pages += await asyncio.gather(*(self._artist_albums_page(artist_id, o) for o in offsets))
@@ -368,10 +495,12 @@ class SpotifyClient:
             offset += limit
             pages.append(await self._artist_albums_page(artist_id, offset))
         albums: dict[str, SpotifyAlbumSummary] = {}
-        for page in pages:
-            for item in page.get("items") or []:
-                if item and item.get("id") and item["id"] not in albums:
-                    albums[item["id"]] = parse_album_summary(item)
+        with self._upstream.reading("artist albums"):
+            for page in pages:
+                offset = page.get("offset") if isinstance(page.get("offset"), int) else 0
+                for n, item in enumerate(page.get("items") or []):
+                    album = parse_album_summary(item, f"items[{n}] (offset {offset})")
+                    albums.setdefault(album.spotify_id, album)
         return list(albums.values())
 
     async def _artist_albums_page(self, artist_id: str, offset: int) -> dict[str, Any]:
@@ -382,7 +511,7 @@ class SpotifyClient:
             "offset": offset,
         }
         try:
-            return await self._get("artist albums", f"/v1/artists/{artist_id}/albums", params)
+            body = await self._get("artist albums", f"/v1/artists/{artist_id}/albums", params)
         except UpstreamError as exc:
             if (
                 exc.status == 400
@@ -391,6 +520,8 @@ class SpotifyClient:
             ):
                 return await self._artist_albums_page(artist_id, offset)
             raise
+        with self._upstream.reading("artist albums"):
+            return _paging(body, "")
 
     async def albums(
         self, album_ids: Sequence[str], *, track_counts: Mapping[str, int] | None = None
@@ -404,9 +535,15 @@ class SpotifyClient:
             for offset in range(ALBUM_TRACKS_PAGE, count, ALBUM_TRACKS_PAGE)
         }
         try:
-            raws = await self._album_objects(album_ids)
+            endpoint, raws = await self._album_objects(album_ids)
             return list(
-                await asyncio.gather(*(self._complete_album(raw, early) for raw in raws if raw))
+                await asyncio.gather(
+                    *(
+                        self._complete_album(endpoint, where, raw, early)
+                        for where, raw in raws
+                        if raw is not None  # a batch answers null for an unknown id
+                    )
+                )
             )
         finally:
             for task in early.values():  # pages the albums turned out not to need
@@ -414,7 +551,9 @@ class SpotifyClient:
             if early:
                 await asyncio.gather(*early.values(), return_exceptions=True)
 
-    async def _album_objects(self, album_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+    async def _album_objects(self, album_ids: Sequence[str]) -> tuple[str, list[tuple[str, Any]]]:
+        """The endpoint that answered and each album object with where it was in its
+        answer (an album of a batch: `albums[3]`, one alone: the whole answer)."""
         if self.mode == AppMode.EXTENDED:
             try:
                 pages = await self._all_batches(self._albums_batch, album_ids, ALBUMS_PER_BATCH)
@@ -422,30 +561,43 @@ class SpotifyClient:
                 if exc.status != 403 or not self._switch_to_development():
                     raise
             else:
-                return [raw for page in pages for raw in page]
-        return list(
-            await asyncio.gather(
-                *(self._get("album", f"/v1/albums/{i}", {"market": self.market}) for i in album_ids)
-            )
+                return "several albums", [
+                    (f"albums[{n}]", raw) for page in pages for n, raw in enumerate(page)
+                ]
+        raws = await asyncio.gather(
+            *(self._get("album", f"/v1/albums/{i}", {"market": self.market}) for i in album_ids)
         )
+        return "album", [
+            (f"album {album_id}", raw) for album_id, raw in zip(album_ids, raws, strict=True)
+        ]
 
-    async def _albums_batch(self, ids: list[str]) -> list[dict[str, Any] | None]:
+    async def _albums_batch(self, ids: list[str]) -> list[Any]:
         body = await self._get(
             "several albums", "/v1/albums", {"ids": ",".join(ids), "market": self.market}
         )
-        return body.get("albums") or []
+        with self._upstream.reading("several albums"):
+            return read_list(read_object(body, ""), "albums", "", required=True)
 
     async def _album_tracks_page(self, album_id: str, offset: int) -> dict[str, Any]:
         params = {"limit": ALBUM_TRACKS_PAGE, "offset": offset, "market": self.market}
-        return await self._get("album tracks", f"/v1/albums/{album_id}/tracks", params)
+        body = await self._get("album tracks", f"/v1/albums/{album_id}/tracks", params)
+        with self._upstream.reading("album tracks"):
+            return _paging(body, f"album {album_id} tracks (offset {offset})")
 
     async def _complete_album(
-        self, raw: dict[str, Any], early: dict[tuple[str, int], asyncio.Future]
+        self,
+        endpoint: str,
+        where: str,
+        raw: Any,
+        early: dict[tuple[str, int], asyncio.Future],
     ) -> SpotifyAlbum:
-        summary = parse_album_summary(raw)
-        paging = raw.get("tracks") or {}
+        with self._upstream.reading(endpoint):
+            summary = parse_album_summary(raw, where)
+            # An album object carries its first page of tracks: without it the album's
+            # songs would be lost without a word.
+            paging = _paging(raw.get("tracks"), field_path(where, "tracks"))
         items = list(paging.get("items") or [])
-        total = int(paging.get("total") or len(items))
+        total = paging.get("total") or len(items)
         if paging.get("next") and total > len(items):
             offsets = range(len(items), total, ALBUM_TRACKS_PAGE)
             pages = await asyncio.gather(
@@ -457,15 +609,18 @@ class SpotifyClient:
             )
             for page in pages:
                 items += page.get("items") or []
-        tracks = {}
-        for item in items:
-            if item and item.get("id") and item["id"] not in tracks:
-                tracks[item["id"]] = parse_track_summary(item, summary.spotify_id)
+        tracks: dict[str, SpotifyTrackSummary] = {}
+        with self._upstream.reading(
+            endpoint if len(items) <= ALBUM_TRACKS_PAGE else "album tracks"
+        ):
+            for n, item in enumerate(items):
+                track_where = field_path(field_path(where, "tracks.items"), n)
+                track = parse_track_summary(item, summary.spotify_id, track_where)
+                tracks.setdefault(track.spotify_id, track)
         return SpotifyAlbum(summary=summary, tracks=tuple(tracks.values()))
 
     async def tracks(self, track_ids: Sequence[str]) -> list[SpotifyTrack]:
         """ISRC and popularity of each known track (unknown ids are left out)."""
-        raws: list[dict[str, Any] | None] = []
         if self.mode == AppMode.EXTENDED:
             try:
                 pages = await self._all_batches(self._tracks_batch, track_ids, TRACKS_PER_BATCH)
@@ -473,26 +628,34 @@ class SpotifyClient:
                 if exc.status != 403 or not self._switch_to_development():
                     raise
             else:
-                raws = [raw for page in pages for raw in page]
-        if self.mode == AppMode.DEVELOPMENT:
-            raws = list(
-                await asyncio.gather(
-                    *(
-                        self._get("track", f"/v1/tracks/{i}", {"market": self.market})
-                        for i in track_ids
-                    )
-                )
-            )
-        return [parse_track(raw) for raw in raws if raw]
+                return [track for page in pages for track in page]
+        raws = await asyncio.gather(
+            *(self._get("track", f"/v1/tracks/{i}", {"market": self.market}) for i in track_ids)
+        )
+        with self._upstream.reading("track"):
+            return [parse_track(raw, f"track {i}") for i, raw in zip(track_ids, raws, strict=True)]
 
-    async def _audio_features_batch(self, ids: list[str]) -> dict[str, Any]:
-        return await self._get("audio features", "/v1/audio-features", {"ids": ",".join(ids)})
+    async def _audio_features_batch(self, ids: list[str]) -> list[tuple[str, float | None]]:
+        body = await self._get("audio features", "/v1/audio-features", {"ids": ",".join(ids)})
+        with self._upstream.reading("audio features"):
+            rows = read_list(read_object(body, ""), "audio_features", "", required=True)
+            return [
+                parse_liveness(row, f"audio_features[{n}]")
+                for n, row in enumerate(rows)
+                if row is not None  # no features for this track: it is kept
+            ]
 
-    async def _tracks_batch(self, ids: list[str]) -> list[dict[str, Any] | None]:
+    async def _tracks_batch(self, ids: list[str]) -> list[SpotifyTrack]:
         body = await self._get(
             "several tracks", "/v1/tracks", {"ids": ",".join(ids), "market": self.market}
         )
-        return body.get("tracks") or []
+        with self._upstream.reading("several tracks"):
+            raws = read_list(read_object(body, ""), "tracks", "", required=True)
+            return [
+                parse_track(raw, f"tracks[{n}]")
+                for n, raw in enumerate(raws)
+                if raw is not None  # an unknown id
+            ]
 
     async def liveness(self, track_ids: Sequence[str]) -> dict[str, float | None]:
         """Liveness per track id (None where Spotify has no features for a track).
@@ -517,7 +680,7 @@ class SpotifyClient:
             raise
         liveness: dict[str, float | None] = dict.fromkeys(track_ids)
         for page in pages:
-            for features in page.get("audio_features") or []:
-                if features and features.get("id") in liveness:
-                    liveness[features["id"]] = features.get("liveness")
+            for track_id, value in page:
+                if track_id in liveness:
+                    liveness[track_id] = value
         return liveness

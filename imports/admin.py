@@ -36,6 +36,7 @@ from imports.models import (
     ImportStatus,
 )
 from imports.services import InvalidAttractionId, start_import
+from theset.auth import START_IMPORTS_PERMISSION
 
 # Line breaks, commas, semicolons and tabs separate ids; a space inside one is an error
 # worth reporting rather than two ids.
@@ -55,7 +56,7 @@ DROP_REASON_LABELS = {
 
 
 def can_start_imports(request: HttpRequest) -> bool:
-    return request.user.has_perm("imports.add_importrun")
+    return request.user.has_perm(START_IMPORTS_PERMISSION)
 
 
 def run_link(run_id: int) -> str:

@@ -209,7 +209,10 @@ class ShowOut(Schema):
 
 class ShowFilters(Schema):
     date_from: date | None = Field(None, description="Shows on or after this local date")
-    date_to: date | None = Field(None, description="Shows on or before this local date")
+    date_to: date | None = Field(
+        None,
+        description="Shows on or before this local date; a date before `date_from` is a 422",
+    )
 
     @field_validator("date_to")
     @classmethod

@@ -133,10 +133,12 @@ class PhaseReporter:
 
 
 def fail_run(run_id: int, phase: ImportStage, error: str) -> None:
-    """The run failed in `phase`: the phase, the run and a last event say why."""
+    """The run failed in `phase`: the phase, the run and a last event say why. A run
+    that already failed keeps its first error: the phase still running beside the one
+    that failed only marks itself (its failure is often a consequence of the first)."""
     PhaseReporter(run_id=run_id, phase=phase).fail(error)
     with transaction.atomic():
-        ImportRun.objects.filter(pk=run_id).update(
+        ImportRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).update(
             status=ImportStatus.FAILED,
             stage=phase,
             error=error,

@@ -25,7 +25,10 @@ from imports.tasks import claim_and_enqueue, enqueue_phase
 
 logger = logging.getLogger(__name__)
 
-TM_ATTRACTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# At least one letter or digit: "--" or "_" alone is a paste accident, not an id.
+# (No lookahead: the API's schema carries this pattern to pydantic's Rust regex.)
+TM_ATTRACTION_ID = re.compile(r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$")
+TM_ATTRACTION_ID_MAX_LENGTH = 64
 
 
 class InvalidAttractionId(ValueError):
@@ -45,11 +48,12 @@ def validate_tm_attraction_id(value: object) -> str:
     if not isinstance(value, str):
         raise InvalidAttractionId(f"tm_attraction_id must be a string, not {type(value).__name__}")
     value = value.strip()
-    if not TM_ATTRACTION_ID.fullmatch(value):
+    if len(value) > TM_ATTRACTION_ID_MAX_LENGTH or not TM_ATTRACTION_ID.fullmatch(value):
         shown = value if len(value) <= 70 else f"{value[:70]}…"
         raise InvalidAttractionId(
             f"tm_attraction_id {shown!r} is not a Ticketmaster attraction id "
-            "(1 to 64 letters, digits, '-' or '_', e.g. 'K8vZ9171ob7')"
+            "(1 to 64 letters, digits, '-' or '_', at least one letter or digit, "
+            "e.g. 'K8vZ9171ob7')"
         )
     return value
 

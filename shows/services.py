@@ -55,8 +55,11 @@ class ShowsWritten:
 
 
 def _unique_by(items: Iterable, key) -> list:
-    """Last one wins; PostgreSQL refuses an upsert batch holding one key twice."""
-    return list({key(item): item for item in items}.values())
+    """One item per key, the last one winning (PostgreSQL refuses an upsert batch holding
+    one key twice), in key order: imports writing the same rows (venues artists share)
+    then lock them in the same order and cannot deadlock each other."""
+    by_key = {key(item): item for item in items}
+    return [by_key[k] for k in sorted(by_key)]
 
 
 def venues_upsert(*, venues: Sequence[TicketmasterVenue]) -> dict[str, int]:

@@ -193,8 +193,19 @@ def test_a_used_key_records_when(client, api_key):
     assert api_key.api_key.last_used_at is not None
 
 
-def test_staff_session_may_start_an_import(client, django_user_model):
+def importing_staff(django_user_model):
+    """A staff user allowed to start imports (the "add import run" permission)."""
+    from django.contrib.auth.models import Permission
+
     staff = django_user_model.objects.create_user("staff", password="x", is_staff=True)
+    staff.user_permissions.add(
+        Permission.objects.get(codename="add_importrun", content_type__app_label="imports")
+    )
+    return staff
+
+
+def test_staff_session_may_start_an_import(client, django_user_model):
+    staff = importing_staff(django_user_model)
     client.force_login(staff)
 
     response = kickoff(client, {"tm_attraction_id": TM_ID})
@@ -214,7 +225,7 @@ def test_non_staff_session_is_refused_with_403(client, django_user_model):
 
 
 def test_staff_session_needs_the_csrf_token(django_user_model):
-    staff = django_user_model.objects.create_user("staff", password="x", is_staff=True)
+    staff = importing_staff(django_user_model)
     client = Client(enforce_csrf_checks=True)
     client.force_login(staff)
 
@@ -269,7 +280,7 @@ def test_kickoffs_past_the_rate_are_429_per_key(client, api_key, settings):
 
 def test_staff_sessions_are_throttled_too(client, django_user_model, settings):
     settings.IMPORT_KICKOFF_RATE = "1/hour"
-    client.force_login(django_user_model.objects.create_user("s", password="x", is_staff=True))
+    client.force_login(importing_staff(django_user_model))
 
     assert kickoff(client, {"tm_attraction_id": TM_ID}).status_code == 202
     assert kickoff(client, {"tm_attraction_id": TM_ID}).status_code == 429

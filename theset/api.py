@@ -10,6 +10,7 @@ import json
 import math
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -21,8 +22,9 @@ Import an artist's shows and studio catalog from Ticketmaster and Spotify.
 
 **Reads** are public. **Writes** (starting an import) need either an API key in the
 `{API_KEY_HEADER}` header (staff create keys in the admin, under *API keys*; a key is
-shown once, when created) or the session of a logged-in staff user, with its CSRF
-token in `X-CSRFToken`. No credentials: 401; a revoked key or a non-staff user: 403.
+shown once, when created) or the session of a logged-in staff user with the "add import
+run" permission, with its CSRF token in `X-CSRFToken`. No credentials: 401; a revoked
+key, a non-staff user or staff without that permission: 403.
 Kickoffs are limited per key (`IMPORT_KICKOFF_RATE`, default 60 a minute): past it,
 429 with `Retry-After`.
 
@@ -36,6 +38,7 @@ api = NinjaAPI(
     version="1.0.0",
     description=DESCRIPTION,
     docs_url="/docs",
+    docs_decorator=require_safe,  # the schema and docs pages answer GET and HEAD only
 )
 
 
@@ -81,7 +84,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc, AuthenticationError) and detail == AuthenticationError().message:
         detail = (
             f"Authentication required: an API key in the {API_KEY_HEADER} header, "
-            "or the session of a logged-in staff user"
+            "or the session of a staff user with the 'add import run' permission"
         )
     elif isinstance(exc, Throttled):
         detail = "Too many requests" + (

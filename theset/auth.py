@@ -1,8 +1,10 @@
 """Who may call the HTTP API's write endpoints, and how often they may start imports.
 
 Reads are public. Writes take an API key in the `X-API-Key` header, or the
-session of a staff user (with Django's CSRF check, as for any cookie-borne
-credential). No credentials: 401; a revoked key or a non-staff session: 403.
+session of a staff user who may start imports in the admin (the "add import run"
+permission), with Django's CSRF check, as for any cookie-borne credential. No
+credentials: 401; a revoked key, a non-staff session or staff without that
+permission: 403.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from theset.models import ApiKey
 from theset.services import ApiKeyRevoked, api_key_authenticate
 
 API_KEY_HEADER = "X-API-Key"
+# The permission the admin's "Import artists" page asks for (imports.admin): a session
+# may start no more through the API than through the admin.
+START_IMPORTS_PERMISSION = "imports.add_importrun"
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +53,8 @@ class ApiKeyAuth(APIKeyHeader):
 
 
 class StaffSessionAuth(SessionAuthIsStaff):
-    """A logged-in staff user's session (as in the admin), CSRF-checked like a form post."""
+    """A logged-in staff user's session (as in the admin), CSRF-checked like a form post,
+    of a user allowed to start imports in the admin."""
 
     def _get_key(self, request: HttpRequest) -> str | None:
         # Without a logged-in user there is nothing to check CSRF for: the request
@@ -58,12 +64,17 @@ class StaffSessionAuth(SessionAuthIsStaff):
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> AbstractBaseUser | None:
-        """The staff user; None when nobody is logged in; 403 for a non-staff user."""
+        """The staff user; None when nobody is logged in; 403 for a non-staff user and for
+        staff without the permission to start imports."""
         if not request.user.is_authenticated:
             return None
         user = super().authenticate(request, key)
         if user is None:
             raise AuthorizationError(message="Only staff users may start imports")
+        if not user.has_perm(START_IMPORTS_PERMISSION):
+            raise AuthorizationError(
+                message="This staff user may not start imports (permission: add import run)"
+            )
         return user
 
 

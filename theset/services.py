@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -64,6 +65,9 @@ def api_keys_revoke(*, api_keys: QuerySet[ApiKey]) -> int:
     return api_keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+_PREFIX = re.compile(rf"[0-9a-f]{{{PREFIX_BYTES * 2}}}")
+
+
 def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
     """The key `plaintext` stands for, or None if it is not one of ours.
 
@@ -73,6 +77,8 @@ def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
     marker, _, rest = plaintext.partition("_")
     prefix, _, secret = rest.partition("_")
     if marker != API_KEY_MARKER or not prefix or not secret:
+        return None
+    if not _PREFIX.fullmatch(prefix):  # ours are hex; NUL or 10 kB never reach the database
         return None
     api_key = ApiKey.objects.filter(prefix=prefix).first()
     if api_key is None or not hmac.compare_digest(api_key.secret_sha256, _secret_sha256(secret)):

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import math
 import random
 import re
 import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,9 @@ import httpx
 import orjson
 from django.conf import settings
 from pyrate_limiter import Limiter, Rate, RedisBucket, SQLiteBucket
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -39,6 +43,13 @@ from tenacity import (
 
 # Ticketmaster sends no Retry-After on a per-second spike arrest: wait a second.
 DEFAULT_429_WAIT_SECONDS = 1.0
+# A rate limiter's Redis that stays away longer than this fails the phase.
+REDIS_OUTAGE_SECONDS = 30.0
+REDIS_OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, NoScriptError)
+
+
+# An upstream's own words in an error (a message from its body) are cut to this length.
+MAX_DETAIL_CHARS = 500
 
 
 class UpstreamError(Exception):
@@ -48,6 +59,11 @@ class UpstreamError(Exception):
         self.provider = provider
         self.endpoint = endpoint
         self.status = status
+        # The detail may quote the upstream: it is stored on the run (PostgreSQL refuses
+        # NUL in text) and shown to staff, so it is kept printable and short.
+        detail = detail.replace("\x00", "")
+        if len(detail) > MAX_DETAIL_CHARS:
+            detail = detail[: MAX_DETAIL_CHARS - 1] + "…"
         self.detail = detail
         super().__init__(str(self))
 
@@ -59,6 +75,158 @@ class UpstreamError(Exception):
 
 class UpstreamRateLimited(UpstreamError):
     """429 with a `Retry-After` longer than we are willing to wait in this phase."""
+
+
+class UpstreamMalformed(UpstreamError):
+    """A successful answer that is not what the endpoint documents: not JSON, or JSON of
+    another shape (a field missing or of the wrong type). Not transient, so never
+    retried: the phase fails, naming the upstream, the endpoint and the field."""
+
+
+# --- Reading answers -------------------------------------------------------------
+# Clients read decoded JSON through these: a value of the documented type comes back
+# (display text cleaned for storage), anything else raises `MalformedAnswer` naming
+# the field by its path in the answer, e.g. `page.totalElements`.
+
+
+class MalformedAnswer(ValueError):
+    """A decoded answer, or a part of it, that is not shaped as documented."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+def json_kind(value: Any) -> str:
+    """What a decoded JSON value is, for messages: `the string 'abc'`, `an array`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        return f"the string {shown!r}"  # repr: control characters stay visible, NUL too
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def field_path(where: str, name: str | int) -> str:
+    if isinstance(name, int):
+        return f"{where}[{name}]"
+    return f"{where}.{name}" if where else name
+
+
+_ABSENT = object()
+
+
+def read_object(value: Any, where: str) -> dict[str, Any]:
+    """`value` itself, which must be a JSON object."""
+    if not isinstance(value, dict):
+        raise MalformedAnswer(where or "answer", f"expected an object, got {json_kind(value)}")
+    return value
+
+
+def read_optional_object(container: dict[str, Any], name: str, where: str) -> dict[str, Any]:
+    """The object `container[name]`; `{}` when it is absent or null."""
+    value = container.get(name)
+    return {} if value is None else read_object(value, field_path(where, name))
+
+
+def read_list(
+    container: dict[str, Any], name: str, where: str, *, required: bool = False
+) -> list[Any]:
+    """The array `container[name]`; `[]` when absent or null, unless `required`."""
+    value = container.get(name)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list):
+        raise MalformedAnswer(field_path(where, name), f"expected an array, got {json_kind(value)}")
+    return value
+
+
+def read_int(
+    container: dict[str, Any],
+    name: str,
+    where: str,
+    *,
+    default: Any = _ABSENT,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> Any:
+    """The integer `container[name]` (`2.0` counts, `true` does not), within the bounds;
+    `default` when absent or null, if one is given."""
+    value = container.get(name)
+    path = field_path(where, name)
+    if value is None:
+        if default is _ABSENT:
+            raise MalformedAnswer(path, "missing (expected an integer)")
+        return default
+    if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedAnswer(path, f"expected an integer, got {json_kind(value)}")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        bounds = f"from {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise MalformedAnswer(path, f"expected an integer {bounds}, got {value}")
+    return value
+
+
+def read_number(
+    container: dict[str, Any], name: str, where: str, *, minimum: float, maximum: float
+) -> float | None:
+    """The finite number `container[name]` within the bounds; None when absent or null."""
+    value = container.get(name)
+    if value is None:
+        return None
+    path = field_path(where, name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise MalformedAnswer(path, f"expected a number, got {json_kind(value)}")
+    if not minimum <= value <= maximum:
+        raise MalformedAnswer(path, f"expected a number from {minimum} to {maximum}, got {value}")
+    return float(value)
+
+
+def read_bool(container: dict[str, Any], name: str, where: str) -> bool:
+    """The boolean `container[name]`; False when absent or null."""
+    value = container.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise MalformedAnswer(
+            field_path(where, name), f"expected a boolean, got {json_kind(value)}"
+        )
+    return value
+
+
+def read_id(value: Any, where: str, *, max_length: int) -> str:
+    """An upstream id: a non-empty string of printable characters without spaces, at
+    most `max_length` long (it becomes a natural key and a URL segment)."""
+    if not isinstance(value, str) or not value:
+        raise MalformedAnswer(where, f"expected an id, got {json_kind(value)}")
+    if len(value) > max_length or not value.isprintable() or any(c.isspace() for c in value):
+        raise MalformedAnswer(
+            where,
+            f"expected an id of at most {max_length} printable characters without spaces, "
+            f"got {json_kind(value)}",
+        )
+    return value
+
+
+def read_text(container: dict[str, Any], name: str, where: str, *, max_length: int) -> str:
+    """Display text `container[name]`: "" when absent or null; surrounding spaces and
+    NUL characters (which PostgreSQL cannot store) removed; cut to `max_length`."""
+    value = container.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedAnswer(field_path(where, name), f"expected a string, got {json_kind(value)}")
+    return value.replace("\x00", "").strip()[:max_length].strip()
 
 
 @dataclass
@@ -254,22 +422,62 @@ class RateLimiter:
         attempt's timestamp, so a permit that waited is filed as if taken back
         then, and a bucket shared with other clients lets a sixth request into a
         second. A fresh attempt after each short sleep is filed when it is taken.
+
+        A Redis restart costs a wait, not the phase (up to REDIS_OUTAGE_SECONDS).
         """
-        limiter = await self._get()
         started = time.monotonic()
         poll = min(0.02, 0.1 / self._rps)
         # One attempt, no waiting. The file bucket's lock is a filelock, which reads
         # pyrate's positional `acquire(False)` as a timeout: it takes timeout=0 instead
         # (with the Redis bucket, timeout=0 would give up before asking Redis).
         attempt = {"blocking": False} if self._redis_url else {"blocking": True, "timeout": 0}
-        while not await limiter.try_acquire_async(self.name, **attempt):
+        outage_since: float | None = None
+        while True:
+            try:
+                limiter = await self._get()
+                if await limiter.try_acquire_async(self.name, **attempt):
+                    return time.monotonic() - started
+                outage_since = None
+            except REDIS_OUTAGE_ERRORS as exc:
+                # Redis restarted or failed over: the dropped connection fails once, then
+                # every call fails with NOSCRIPT (the new server has no Lua script). A
+                # new client and bucket (which loads the script) until it answers again.
+                if not self._redis_url:
+                    raise
+                with suppress(Exception):
+                    await self.aclose()
+                self._redis = self._limiter = None
+                outage_since = outage_since or time.monotonic()
+                if time.monotonic() - outage_since > REDIS_OUTAGE_SECONDS:
+                    raise UpstreamError(
+                        provider=self.name,
+                        endpoint="rate limiter",
+                        status=None,
+                        detail=f"Redis unavailable for {REDIS_OUTAGE_SECONDS:g} s "
+                        f"({type(exc).__name__})",
+                    ) from None
+                await asyncio.sleep(0.2)
+                continue
             await asyncio.sleep(poll * (0.5 + random.random()))  # spread the waiters
-        return time.monotonic() - started
 
     async def aclose(self) -> None:
         if self._redis is not None:
             if self._limiter is not None:
+                # The bucket's leak task uses this Redis client: stop it before the client
+                # closes, or it fails on the closed connection and its "exception never
+                # retrieved" is logged from a finalizer at some later, arbitrary moment.
+                leaker = self._limiter.bucket_factory._leaker
+                leak_task = leaker.aio_leak_task if leaker is not None else None
                 self._limiter.close()
+                # redis-py may absorb one cancellation (to clean up its connection) and
+                # the task would then sleep out its leak interval: cancel until it ends.
+                for _ in range(20):
+                    if leak_task is None or leak_task.done():
+                        break
+                    leak_task.cancel()
+                    await asyncio.wait([leak_task], timeout=0.05)
+                if leak_task is not None and leak_task.done() and not leak_task.cancelled():
+                    leak_task.exception()  # retrieved: nothing is logged for it later
             await self._redis.aclose()
             self._redis = None
             self._limiter = None
@@ -373,12 +581,27 @@ class UpstreamClient:
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
-            raise UpstreamError(
+            where = "empty body" if not response.content else f"{exc.msg} at byte {exc.pos}"
+            raise UpstreamMalformed(
                 provider=self.provider,
                 endpoint=endpoint,
                 status=response.status_code,
-                detail="answer is not valid JSON",
-            ) from exc
+                detail=f"answer is not valid JSON ({where})",
+            ) from None
+
+    @contextmanager
+    def reading(self, endpoint: str) -> Iterator[None]:
+        """Parse an answer of `endpoint` inside: a `MalformedAnswer` becomes an
+        `UpstreamMalformed` naming this upstream and the endpoint."""
+        try:
+            yield
+        except MalformedAnswer as exc:
+            raise UpstreamMalformed(
+                provider=self.provider,
+                endpoint=endpoint,
+                status=None,
+                detail=f"malformed answer: {exc}",
+            ) from None
 
     async def _send(self, endpoint: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
         retrying = AsyncRetrying(

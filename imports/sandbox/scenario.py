@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -48,19 +49,33 @@ def _object(required: Iterable[str], properties: dict[str, dict]) -> dict:
     }
 
 
-_SPOTIFY_ID = _string(r"^[A-Za-z0-9]+$", hint="a base-62 Spotify id")
-_TM_ID = _string(r"^[A-Za-z0-9_-]+$", hint="a Ticketmaster id of letters, digits, '_' and '-'")
+# Ids as long as the importer's columns hold (Spotify 32, Ticketmaster 64).
+_SPOTIFY_ID = _string(r"^[A-Za-z0-9]{1,32}$", hint="a base-62 Spotify id of 1 to 32 characters")
+_TM_ID = _string(
+    r"^[A-Za-z0-9_-]{1,64}$",
+    hint="a Ticketmaster id of 1 to 64 letters, digits, '_' and '-'",
+)
 _NAME = {"type": "string", "minLength": 1}
 _OPTIONAL_TEXT = {"type": ["string", "null"]}
 _POPULARITY = {"type": "integer", "minimum": 0, "maximum": 100}
+# Integers the sandbox serves as JSON numbers: within what any JSON reader holds exactly.
+_MAX_JSON_INTEGER = 2**53 - 1
+_DAY_MS = 24 * 60 * 60 * 1000  # no recording Spotify lists is longer
 _DATE = {
     "type": "string",
     "pattern": r"^\d{4}-\d{2}-\d{2}$",
     "format": "date",
     "description": "a date YYYY-MM-DD",
 }
-_COORDINATE = _string(
-    r"^-?\d{1,3}(\.\d+)?$", hint='a decimal coordinate as a string, e.g. "-97.74"', nullable=True
+_LATITUDE = _string(
+    r"^-?(90(\.0+)?|[1-8]?\d(\.\d+)?)$",
+    hint='a latitude from -90 to 90 as a string, e.g. "30.26"',
+    nullable=True,
+)
+_LONGITUDE = _string(
+    r"^-?(180(\.0+)?|(1[0-7]\d|[1-9]?\d)(\.\d+)?)$",
+    hint='a longitude from -180 to 180 as a string, e.g. "-97.74"',
+    nullable=True,
 )
 
 _VENUE = _object(
@@ -76,8 +91,8 @@ _VENUE = _object(
         "postal_code": _OPTIONAL_TEXT,
         "address_line1": _OPTIONAL_TEXT,
         "timezone": _OPTIONAL_TEXT,
-        "latitude": _COORDINATE,
-        "longitude": _COORDINATE,
+        "latitude": _LATITUDE,
+        "longitude": _LONGITUDE,
     },
 )
 _EVENT = _object(
@@ -106,7 +121,7 @@ _TRACK = _object(
     {
         "spotify_id": _SPOTIFY_ID,
         "name": _NAME,
-        "duration_ms": {"type": "integer", "minimum": 1},
+        "duration_ms": {"type": "integer", "minimum": 1, "maximum": _DAY_MS},
         "isrc": _string(
             r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$",
             hint="a 12-character ISRC, e.g. USAB11900001",
@@ -115,8 +130,8 @@ _TRACK = _object(
         "popularity": _POPULARITY,
         "liveness": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "explicit": {"type": "boolean"},
-        "disc_number": {"type": "integer", "minimum": 1},
-        "track_number": {"type": "integer", "minimum": 1},
+        "disc_number": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "track_number": {"type": "integer", "minimum": 1, "maximum": 1000},
         "truth": {"enum": [truth.value for truth in TrackTruth]},
         "is_remix": {"type": "boolean"},
     },
@@ -128,10 +143,15 @@ _ALBUM = _object(
         "name": _NAME,
         "album_type": {"enum": ["album", "single", "compilation"]},
         "album_group": {"enum": ["album", "single", "compilation", "appears_on"]},
-        "release_date": _string(
-            r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
-            hint="a release date YYYY, YYYY-MM or YYYY-MM-DD",
-        ),
+        "release_date": {
+            **_string(
+                r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
+                hint="a release date YYYY, YYYY-MM or YYYY-MM-DD",
+            ),
+            # A full date must exist: not 2019-02-31.
+            "if": {"type": "string", "minLength": 10},
+            "then": {"format": "date", "description": "a release date that exists"},
+        },
         "tracks": {"type": "array", "items": _TRACK},
         "available_markets": {
             "type": "array",
@@ -151,7 +171,7 @@ _ARTIST = _object(
         "spotify_linked": {"type": "boolean"},
         "genres": {"type": "array", "items": {"type": "string"}},
         "popularity": _POPULARITY,
-        "followers": {"type": "integer", "minimum": 0},
+        "followers": {"type": "integer", "minimum": 0, "maximum": _MAX_JSON_INTEGER},
         "albums": {"type": "array", "items": _ALBUM},
         "events": {"type": "array", "items": _EVENT},
     },
@@ -178,12 +198,16 @@ def load_scenario_file(path: str | Path) -> list[Artist]:
         raise ScenarioError(f"{source}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{source}: cannot read: {error}") from None
+    except ValueError as error:  # a NUL byte in the path
+        raise ScenarioError(f"{source!r}: cannot read: {error}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ScenarioError(
             f"{source}: line {error.lineno} column {error.colno}: invalid JSON ({error.msg})"
         ) from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: invalid JSON (nested too deeply)") from None
     return parse_scenario(data, source=source)
 
 
@@ -195,6 +219,7 @@ def parse_scenario(data: object, *, source: str) -> list[Artist]:
     """
     errors = sorted(_VALIDATOR.iter_errors(data), key=_error_order)
     messages = list(dict.fromkeys(m for error in errors for m in _describe(error)))
+    messages += _unservable_values(data, [])
     if not messages:
         messages = _cross_record_problems(data)  # type: ignore[arg-type]
     if messages:
@@ -279,9 +304,32 @@ def _describe(error: ValidationError) -> list[str]:
         return [_at(path, f"must be {bounds}, got {instance!r}")]
     if validator == "minLength":
         return [_at(path, "must not be empty")]
+    if validator == "maxLength":
+        return [_at(path, f"must be at most {error.validator_value} characters long")]
     if validator == "uniqueItems":
         return [_at(path, "items must be unique")]
     return [_at(path, error.message)]
+
+
+def _unservable_values(value: object, path: list[str | int]) -> list[str]:
+    """Values JSON Schema lets through that the sandbox cannot serve as JSON: NaN and
+    infinities (`NaN` is accepted by Python's JSON reader), strings with a lone
+    surrogate (`"\\ud800"` decodes to one; no UTF-8 answer can carry it)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [_at(path, f"expected a finite number, got {value!r}")]
+    if isinstance(value, str):
+        if any("\ud800" <= char <= "\udfff" for char in value):
+            return [_at(path, f"text with a lone surrogate is not valid Unicode: {_short(value)}")]
+        return []
+    problems: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problems += _unservable_values(key, path) if isinstance(key, str) else []
+            problems += _unservable_values(item, [*path, str(key)])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems += _unservable_values(item, [*path, index])
+    return problems
 
 
 def _cross_record_problems(data: dict) -> list[str]:

@@ -27,6 +27,9 @@ def uvicorn_config(app: ASGIApp, host: str, port: int, log_level: str = "info") 
         port=port,
         log_level=log_level,
         access_log=False,  # a load test would otherwise spend its time logging
+        # No handlers of uvicorn's own: its lines go through Django's LOGGING (the
+        # redacting formatter), like every other line.
+        log_config=None,
         timeout_keep_alive=30,
         backlog=BACKLOG,
     )

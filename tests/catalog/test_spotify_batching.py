@@ -114,7 +114,12 @@ class FakeSpotify:
         end = min(offset + spotify.ALBUM_TRACKS_PAGE, total)
         return {
             "items": [
-                {"id": album_track_id(album_id, n), "name": f"Song {n}", "track_number": n + 1}
+                {
+                    "id": album_track_id(album_id, n),
+                    "name": f"Song {n}",
+                    "duration_ms": 200_000,
+                    "track_number": n + 1,
+                }
                 for n in range(offset, end)
             ],
             "total": total,

@@ -21,7 +21,7 @@ from imports.sandbox import profiles
 from imports.services import start_import
 from shows.models import Show, Venue
 from tests.imports.test_import_flow import assert_stores_the_scenario, row_counts, stored_rows
-from tests.support.cluster import PHASE_RETRY_SECONDS, finished_run, wait_for
+from tests.support.cluster import finished_run, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -73,31 +73,6 @@ def test_prolific_import_through_the_cluster_stores_what_the_inline_import_store
     with sandbox(latency_ms=20):
         call_command("import_artist", PROLIFIC, "--inline")
     assert (stored_rows(run.artist_id), row_counts()) == through_cluster
-
-
-@pytest.mark.parametrize("phase", [ImportStage.SHOWS, ImportStage.CATALOG])
-def test_killing_the_cluster_mid_phase_resumes_without_duplicates(world, cluster, phase):
-    expected = next(a for a in world.artists if a.tm_attraction_id == PROLIFIC)
-    # Slow answers keep each phase running long enough to be killed in the middle.
-    with cluster(latency_ms=150, jitter_ms=0) as (qcluster, _):
-        started = start_import(PROLIFIC)
-        wait_for(
-            lambda: ImportPhase.objects.filter(
-                run_id=started.import_id, phase=phase, status=ImportStatus.RUNNING, percent__gt=0
-            ).exists(),
-            timeout=60,
-            what=f"the {phase} phase to be running",
-            qcluster=qcluster,
-        )
-        qcluster.kill()
-        killed_at = ImportPhase.objects.get(run_id=started.import_id, phase=phase)
-        assert killed_at.status == ImportStatus.RUNNING
-        qcluster.start()
-        run = finished_run(started.import_id, qcluster, timeout=PHASE_RETRY_SECONDS + 90)
-    assert run.status == ImportStatus.SUCCEEDED, run.error
-    assert_stores_the_scenario(run, expected)
-    assert ImportPhase.objects.get(run=run, phase=phase).attempt >= 2
-    assert run.attempt >= 2
 
 
 def test_the_sweeper_requeues_a_phase_whose_task_died_with_its_worker(world, cluster, settings):

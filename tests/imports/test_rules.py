@@ -61,3 +61,29 @@ def test_reasons_name_the_phases_and_say_what_happened():
     assert fail.reason == (
         "stalled in shows and catalog: its task was lost, and re-queuing it did not finish the run"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("K8vZ9171ob7", True),
+        ("a", True),
+        ("-a_", True),
+        ("K" * 64, True),
+        ("K" * 65, False),
+        ("--", False),
+        ("_", False),
+        ("-_-", False),
+        ("", False),
+        ("a b", False),
+        ("a;b", False),
+    ],
+)
+def test_attraction_ids_need_a_letter_or_digit_and_at_most_64_characters(value, valid):
+    from imports.services import InvalidAttractionId, validate_tm_attraction_id
+
+    if valid:
+        assert validate_tm_attraction_id(value) == value
+    else:
+        with pytest.raises(InvalidAttractionId, match="is not a Ticketmaster attraction id"):
+            validate_tm_attraction_id(value)

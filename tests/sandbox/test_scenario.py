@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
+from imports.management.commands import sandbox_upstream
 from imports.sandbox.scenario import load_scenario_file, parse_scenario
 from imports.sandbox.world import ScenarioError, TrackTruth, build_world
 
@@ -327,3 +333,315 @@ def test_world_names_both_sources_of_a_duplicate(tmp_path: Path) -> None:
 
     message = str(raised.value)
     assert "K8vZ9171ob7" in message and str(first) in message and str(second) in message
+
+
+# --- Wrong types, every kind of field -------------------------------------------------
+
+ARTIST = "artists[0]"
+ALBUM = "artists[0].albums[0]"
+VENUE = f"{EVENT}.venue"
+
+
+def artist0(data: dict) -> dict:
+    return data["artists"][0]
+
+
+def album0(data: dict) -> dict:
+    return data["artists"][0]["albums"][0]
+
+
+def event0(data: dict) -> dict:
+    return data["artists"][0]["events"][0]
+
+
+def venue0(data: dict) -> dict:
+    return data["artists"][0]["events"][0]["venue"]
+
+
+def setting(pick: Callable[[dict], dict], **fields: object) -> Callable[[dict], None]:
+    return lambda data: pick(data).update(fields)
+
+
+WRONG = [
+    # the top level and the artists list
+    (lambda d: d.update(artists={"x": 1}), "artists: expected array, got object"),
+    (lambda d: d["artists"].append("Example Band"), "artists[1]: expected object, got string"),
+    (
+        lambda d: d["artists"].append([EXAMPLE["artists"][0]]),
+        "artists[1]: expected object, got array",
+    ),
+    # artist: ids, text, booleans, integers, lists
+    (
+        setting(artist0, tm_attraction_id=8917),
+        f"{ARTIST}.tm_attraction_id: expected string, got number 8917",
+    ),
+    (
+        setting(artist0, tm_attraction_id="K" * 65),
+        f"{ARTIST}.tm_attraction_id: expected a Ticketmaster id of 1 to 64",
+    ),
+    (
+        setting(artist0, tm_attraction_id="../etc"),
+        f"{ARTIST}.tm_attraction_id: expected a Ticketmaster id",
+    ),
+    (setting(artist0, name=["Example Band"]), f"{ARTIST}.name: expected string, got array"),
+    (setting(artist0, name=""), f"{ARTIST}.name: must not be empty"),
+    (setting(artist0, name=None), f"{ARTIST}.name: expected string, got null"),
+    (setting(artist0, spotify_id=5), f"{ARTIST}.spotify_id: expected string or null, got number 5"),
+    (
+        setting(artist0, spotify_id="0" * 33),
+        f"{ARTIST}.spotify_id: expected a base-62 Spotify id of 1 to 32",
+    ),
+    (
+        setting(artist0, spotify_linked=1),
+        f"{ARTIST}.spotify_linked: expected boolean, got number 1",
+    ),
+    (setting(artist0, genres="Rock"), f"{ARTIST}.genres: expected array, got string 'Rock'"),
+    (
+        setting(artist0, genres=[{"name": "Rock"}]),
+        f"{ARTIST}.genres[0]: expected string, got object",
+    ),
+    (setting(artist0, popularity=-1), f"{ARTIST}.popularity: must be between 0 and 100, got -1"),
+    (setting(artist0, popularity="50"), f"{ARTIST}.popularity: expected integer, got string '50'"),
+    (setting(artist0, followers=1.5), f"{ARTIST}.followers: expected integer, got number 1.5"),
+    (setting(artist0, followers=-1), f"{ARTIST}.followers: must be between 0 and"),
+    (
+        setting(artist0, followers=2**60),
+        f"{ARTIST}.followers: must be between 0 and 9007199254740991",
+    ),
+    (setting(artist0, albums={"spotify_id": "x"}), f"{ARTIST}.albums: expected array, got object"),
+    (setting(artist0, events="none"), f"{ARTIST}.events: expected array, got string 'none'"),
+    # album
+    (setting(album0, spotify_id=None), f"{ALBUM}.spotify_id: expected string, got null"),
+    (setting(album0, name=7), f"{ALBUM}.name: expected string, got number 7"),
+    (setting(album0, album_type=["album"]), f"{ALBUM}.album_type: ['album'] is not one of"),
+    (setting(album0, album_group=None), f"{ALBUM}.album_group: None is not one of"),
+    (setting(album0, release_date=2019), f"{ALBUM}.release_date: expected string, got number 2019"),
+    (
+        setting(album0, release_date="2019-13"),
+        f"{ALBUM}.release_date: expected a release date YYYY",
+    ),
+    (
+        setting(album0, release_date="2019-02-29"),
+        f"{ALBUM}.release_date: expected a release date that exists, got '2019-02-29'",
+    ),
+    (
+        setting(album0, release_date="17 May 2019"),
+        f"{ALBUM}.release_date: expected a release date YYYY",
+    ),
+    (setting(album0, tracks={}), f"{ALBUM}.tracks: expected array, got object"),
+    (setting(album0, tracks=[["Opening"]]), f"{ALBUM}.tracks[0]: expected object, got array"),
+    (
+        setting(album0, available_markets="US"),
+        f"{ALBUM}.available_markets: expected array, got string",
+    ),
+    (
+        setting(album0, available_markets=["usa"]),
+        f"{ALBUM}.available_markets[0]: expected a two-letter market code",
+    ),
+    (setting(album0, label=None), f"{ALBUM}.label: expected string, got null"),
+    (setting(album0, popularity=50.5), f"{ALBUM}.popularity: expected integer, got number 50.5"),
+    # track
+    (setting(track0, duration_ms=0), f"{TRACK}.duration_ms: must be between 1 and 86400000, got 0"),
+    (
+        setting(track0, duration_ms=-201000),
+        f"{TRACK}.duration_ms: must be between 1 and 86400000, got -201000",
+    ),
+    (
+        setting(track0, duration_ms=201000.5),
+        f"{TRACK}.duration_ms: expected integer, got number 201000.5",
+    ),
+    (setting(track0, duration_ms=10**12), f"{TRACK}.duration_ms: must be between 1 and 86400000"),
+    (setting(track0, duration_ms=1e300), f"{TRACK}.duration_ms: must be between 1 and 86400000"),
+    (setting(track0, duration_ms=True), f"{TRACK}.duration_ms: expected integer, got boolean True"),
+    (setting(track0, isrc=12), f"{TRACK}.isrc: expected string or null, got number 12"),
+    (setting(track0, liveness=1.5), f"{TRACK}.liveness: must be between 0 and 1, got 1.5"),
+    (setting(track0, liveness=-0.1), f"{TRACK}.liveness: must be between 0 and 1, got -0.1"),
+    (
+        setting(track0, liveness="0.5"),
+        f"{TRACK}.liveness: expected number or null, got string '0.5'",
+    ),
+    (
+        setting(track0, liveness=float("nan")),
+        f"{TRACK}.liveness: expected a finite number, got nan",
+    ),
+    (setting(track0, explicit="no"), f"{TRACK}.explicit: expected boolean, got string 'no'"),
+    (setting(track0, disc_number=0), f"{TRACK}.disc_number: must be between 1 and 1000, got 0"),
+    (setting(track0, track_number=-3), f"{TRACK}.track_number: must be between 1 and 1000, got -3"),
+    (setting(track0, truth=None), f"{TRACK}.truth: None is not one of"),
+    (setting(track0, is_remix=1), f"{TRACK}.is_remix: expected boolean, got number 1"),
+    (setting(track0, name="Open\ud800ing"), f"{TRACK}.name: text with a lone surrogate"),
+    # event
+    (
+        setting(event0, tm_event_id=["vvG1example0001"]),
+        f"{EVENT}.tm_event_id: expected string, got array",
+    ),
+    (setting(event0, name=None), f"{EVENT}.name: expected string, got null"),
+    (
+        setting(event0, local_date=20270501),
+        f"{EVENT}.local_date: expected string or null, got number",
+    ),
+    (setting(event0, local_date="01/05/2027"), f"{EVENT}.local_date: expected a date YYYY-MM-DD"),
+    (setting(event0, local_date="2027-13-01"), f"{EVENT}.local_date: expected a date YYYY-MM-DD"),
+    (setting(event0, local_time="20:00"), f"{EVENT}.local_time: expected a time HH:MM:SS"),
+    (setting(event0, local_time=2000), f"{EVENT}.local_time: expected string or null, got number"),
+    (setting(event0, status=None), f"{EVENT}.status: None is not one of"),
+    (setting(event0, venue=[]), f"{EVENT}.venue: expected object or null, got array"),
+    (setting(event0, venue="Example Hall"), f"{EVENT}.venue: expected object or null, got string"),
+    (setting(event0, timezone=5), f"{EVENT}.timezone: expected string or null, got number 5"),
+    (setting(event0, date_tba="true"), f"{EVENT}.date_tba: expected boolean, got string 'true'"),
+    (setting(event0, listed_twice=None), f"{EVENT}.listed_twice: expected boolean, got null"),
+    # venue
+    (setting(venue0, tm_venue_id=""), f"{VENUE}.tm_venue_id: expected a Ticketmaster id"),
+    (setting(venue0, name=3), f"{VENUE}.name: expected string, got number 3"),
+    (setting(venue0, city=["Austin"]), f"{VENUE}.city: expected string or null, got array"),
+    (
+        setting(venue0, country_code="usa"),
+        f"{VENUE}.country_code: expected a two-letter country code",
+    ),
+    (setting(venue0, latitude="91"), f"{VENUE}.latitude: expected a latitude from -90 to 90"),
+    (
+        setting(venue0, longitude="-180.5"),
+        f"{VENUE}.longitude: expected a longitude from -180 to 180",
+    ),
+    (setting(venue0, longitude="NaN"), f"{VENUE}.longitude: expected a longitude from -180 to 180"),
+    (
+        setting(venue0, postal_code=78701),
+        f"{VENUE}.postal_code: expected string or null, got number",
+    ),
+    (
+        setting(venue0, address_line1={}),
+        f"{VENUE}.address_line1: expected string or null, got object",
+    ),
+]
+
+
+def _case_id(expected: str) -> str:
+    field, _, problem = expected.partition(": ")
+    return f"{field.split('.')[-1]}-{re.sub(r'[^a-z0-9]+', '-', problem.lower())[:30]}"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"), [pytest.param(c, e, id=_case_id(e)) for c, e in WRONG]
+)
+def test_every_kind_of_field_refuses_a_wrong_value_naming_file_and_field(
+    tmp_path: Path, change: Callable[[dict], None], expected: str
+) -> None:
+    data = with_change(change)
+    path = tmp_path / "scenario.json"
+    # ensure_ascii: a lone surrogate is written as the escape a hand-written file holds.
+    path.write_text(json.dumps(data, allow_nan=True), encoding="ascii")
+
+    with pytest.raises(ScenarioError) as from_file:
+        load_scenario_file(path)
+    with pytest.raises(ScenarioError) as from_data:
+        parse_scenario(data, source="inline.json")
+
+    assert f"{path}: {expected}" in str(from_file.value)
+    assert f"inline.json: {expected}" in str(from_data.value)
+    assert len(str(from_file.value)) < 2_000, "a long value is quoted in full"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            json.dumps(EXAMPLE).replace('"liveness": 0.11', '"liveness": NaN'),
+            f"{TRACK}.liveness: expected a finite number, got nan",
+            id="NaN-literal",
+        ),
+        pytest.param(
+            json.dumps(EXAMPLE).replace('"duration_ms": 201000', '"duration_ms": 1e999'),
+            f"{TRACK}.duration_ms: expected integer, got number inf",
+            id="overflowing-number",
+        ),
+        pytest.param("[" * 100_000 + "]" * 100_000, "invalid JSON (nested too deeply)", id="deep"),
+        pytest.param("\ufeff{}", "line 1 column 1: invalid JSON", id="byte-order-mark"),
+    ],
+)
+def test_json_a_scenario_cannot_serve_is_refused(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "odd.json"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario_file(path)
+
+    assert f"{path}: {expected}" in str(raised.value)
+
+
+def test_a_file_that_is_not_utf8_or_not_a_file_is_named(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"artists": [{"name": "Mot\xf6rhead"}]}'.encode("latin-1"))
+
+    with pytest.raises(ScenarioError, match=rf"^{re.escape(str(latin1))}: cannot read: 'utf-8'"):
+        load_scenario_file(latin1)
+    with pytest.raises(ScenarioError, match=rf"^{re.escape(str(tmp_path))}: cannot read"):
+        load_scenario_file(tmp_path)
+    with pytest.raises(ScenarioError, match=r"^'bad\\x00name.json': cannot read"):
+        load_scenario_file("bad\x00name.json")
+
+
+# --- The command --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(
+            setting(track0, duration_ms="3:20"),
+            f"{TRACK}.duration_ms: expected integer",
+            id="string-for-int",
+        ),
+        pytest.param(
+            setting(event0, venue=[]),
+            f"{EVENT}.venue: expected object or null, got array",
+            id="list-for-object",
+        ),
+        pytest.param(
+            setting(album0, release_date="2019-02-29"),
+            f"{ALBUM}.release_date: expected a release date that exists",
+            id="bad-date",
+        ),
+        pytest.param(
+            setting(track0, popularity=-1),
+            f"{TRACK}.popularity: must be between 0 and 100",
+            id="negative",
+        ),
+    ],
+)
+def test_sandbox_command_refuses_a_bad_scenario_naming_file_and_field(
+    tmp_path: Path, change: Callable[[dict], None], expected: str, monkeypatch
+) -> None:
+    path = write(tmp_path, with_change(change))
+
+    def serve_forever(*args, **kwargs):
+        raise AssertionError("the bad scenario was accepted and the sandbox started")
+
+    monkeypatch.setattr(sandbox_upstream, "serve_forever", serve_forever)
+
+    with pytest.raises(CommandError) as raised:
+        call_command("sandbox_upstream", "--port", "0", "--scenario", str(path))
+
+    assert f"{path}: {expected}" in str(raised.value)
+
+
+def test_sandbox_command_line_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
+    """The real command line: exit status 1, one line per problem, no traceback (and
+    no server started: the command returns at once)."""
+    data = with_change(setting(track0, duration_ms=-1, liveness="high"))
+    path = write(tmp_path, data)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}"}
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "sandbox_upstream", "--port", "0", "--scenario", str(path)],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{path}: {TRACK}.duration_ms: must be between 1 and 86400000, got -1" in result.stderr
+    assert f"{path}: {TRACK}.liveness: expected number or null, got string 'high'" in result.stderr
+    assert "Sandbox upstream on" not in result.stdout

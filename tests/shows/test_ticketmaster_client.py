@@ -64,7 +64,8 @@ def test_malformed_events_are_recorded_and_skipped_and_repeats_removed():
     assert [e.tm_event_id for e in result.events] == ["vvG1event000001", "vvG1event000002"]
     assert [str(m) for m in result.malformed] == [
         "event ?: no event id",
-        "event vvG1event000003: unreadable field (Invalid isoformat string: 'May 1st')",
+        "event vvG1event000003: unreadable field "
+        "(dates.start.localDate: expected a date YYYY-MM-DD, got the string 'May 1st')",
     ]
     assert result.duplicates == 1
     assert route.calls[0].request.url.params["startDateTime"] == "2027-01-01T00:00:00Z"

@@ -118,7 +118,11 @@ class Command(BaseCommand):
                 else:
                     self.stderr.write(self.style.ERROR(line))
         if failed:
-            raise CommandError(f"{len(failed)} of {len(tm_attraction_ids)} imports failed")
+            refused = sum(1 for r in failed if "error" in r and "status" not in r)
+            reason = (
+                f" ({refused} could not start: not a Ticketmaster attraction id)" if refused else ""
+            )
+            raise CommandError(f"{len(failed)} of {len(tm_attraction_ids)} imports failed{reason}")
 
     # --- output
 
