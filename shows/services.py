@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -131,11 +131,14 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
     )
 
 
-def shows_mark_removed(*, artist_id: int, not_seen_since: datetime) -> int:
+def shows_mark_removed(
+    *, artist_id: int, not_seen_since: datetime, still_listed: Collection[str] = ()
+) -> int:
     """Mark the artist's upcoming shows that this sync did not see; return how many.
 
-    Every show the sync saw was upserted after `not_seen_since` (an upsert always
-    writes `updated_at`), so the others are the ones Ticketmaster no longer lists.
+    Every show the sync stored was upserted after `not_seen_since` (an upsert always
+    writes `updated_at`), so the others are the ones Ticketmaster no longer lists,
+    except `still_listed`: events listed but skipped as malformed this time.
     """
     today = timezone.localdate()
     return (
@@ -144,6 +147,7 @@ def shows_mark_removed(*, artist_id: int, not_seen_since: datetime) -> int:
             removed_upstream_at__isnull=True,
             updated_at__lt=not_seen_since,
         )
+        .exclude(tm_event_id__in=list(still_listed))
         .filter(Q(local_date__gte=today) | Q(local_date__isnull=True))
         .update(removed_upstream_at=timezone.now())
     )

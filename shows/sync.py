@@ -86,7 +86,10 @@ async def sync_shows(
     written = [outcome for outcome in outcomes if isinstance(outcome, services.ShowsWritten)]
     await report(92, f"{len(upcoming.events)} shows stored", None)
     removed = await sync_to_async(services.shows_mark_removed)(
-        artist_id=artist_id, not_seen_since=started
+        artist_id=artist_id,
+        not_seen_since=started,
+        # Listed, but not stored this time: still upstream, so not marked gone.
+        still_listed={e.tm_event_id for e in upcoming.malformed if e.tm_event_id},
     )
     await sync_to_async(services.artist_shows_synced)(artist_id=artist_id)
     return ShowsSyncResult(

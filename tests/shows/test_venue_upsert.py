@@ -60,3 +60,30 @@ def test_each_row_keeps_its_own_values_on_conflict():
         ("Club 1", "Dallas"),
         ("Club 2", "Austin"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("still_listed", "marked"),
+    [((), {"vvG1gone00000001", "vvG1skip00000001"}), ({"vvG1skip00000001"}, {"vvG1gone00000001"})],
+)
+def test_shows_listed_but_skipped_as_malformed_are_not_marked_gone(still_listed, marked):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shows.models import Show
+    from shows.services import shows_mark_removed
+    from tests.factories import make_artist
+
+    artist = make_artist()
+    later = timezone.localdate() + dt.timedelta(days=30)
+    for tm_event_id in ("vvG1gone00000001", "vvG1skip00000001"):
+        Show.objects.create(tm_event_id=tm_event_id, artist=artist, local_date=later)
+    seen_since = timezone.now() + dt.timedelta(seconds=1)
+
+    count = shows_mark_removed(
+        artist_id=artist.pk, not_seen_since=seen_since, still_listed=still_listed
+    )
+
+    gone = set(Show.objects.exclude(removed_upstream_at=None).values_list("tm_event_id", flat=True))
+    assert (count, gone) == (len(marked), marked)
