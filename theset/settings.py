@@ -246,6 +246,8 @@ LOGGING = {
         # would skip the redacting formatter: its records go to the root handler only.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # redis-py gives this logger a plain stdout handler of its own unless it exists.
+        "push_response": {"handlers": [], "level": "INFO", "propagate": True},
     },
 }
 
