@@ -97,3 +97,11 @@ def cluster(sandbox, tmp_path, monkeypatch):
     from tests.support.cluster import cluster_factory
 
     return cluster_factory(sandbox, tmp_path, monkeypatch)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests on real qcluster processes are marked `cluster`: CI's scale-out lane runs them
+    again with two clusters on the Redis broker (`-m cluster`)."""
+    for item in items:
+        if "cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.cluster)
