@@ -105,3 +105,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cluster" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.cluster)
+
+
+@pytest.fixture
+def own_throttle_counts(settings):
+    """API kickoffs counted from zero: in Redis when configured (under a key prefix of
+    this test's own, never clearing a shared Redis), in memory otherwise."""
+    import uuid
+
+    if settings.REDIS_URL:
+        cache = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": f"theset-test-{uuid.uuid4().hex}",
+        }
+    else:
+        cache = {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": uuid.uuid4().hex,
+        }
+    settings.CACHES = {**settings.CACHES, "api_throttle": cache}

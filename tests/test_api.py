@@ -35,21 +35,8 @@ TM_ID = "K8vZ917Pr7k"
 
 
 @pytest.fixture(autouse=True)
-def _own_throttle_counts(settings):
-    """Each test counts kickoffs from zero, in Redis when configured (under a prefix of
-    its own, never clearing a shared Redis) and in memory otherwise."""
-    if settings.REDIS_URL:
-        cache = {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_URL,
-            "KEY_PREFIX": f"theset-test-{uuid.uuid4().hex}",
-        }
-    else:
-        cache = {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": uuid.uuid4().hex,
-        }
-    settings.CACHES = {**settings.CACHES, "api_throttle": cache}
+def _own_throttle_counts(own_throttle_counts):
+    """Each test counts kickoffs from zero (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from django.core.management import call_command
 from django.db import close_old_connections, connection
 
 from catalog.models import Album, ArtistTrack, Track
-from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportEvent, ImportRun, ImportStage, ImportStatus
 from imports.sandbox import profiles
 from imports.services import start_import
 from shows.models import Show, Venue
 from tests.imports.test_import_flow import assert_stores_the_scenario, row_counts, stored_rows
-from tests.support.cluster import finished_run, wait_for
+from tests.support.cluster import finished_run, phases_under_way, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -88,12 +88,7 @@ def test_the_sweeper_requeues_a_phase_whose_task_died_with_its_worker(world, clu
     with cluster(latency_ms=150, jitter_ms=0) as (qcluster, _):
         started = start_import(PROLIFIC)
         wait_for(
-            lambda: ImportPhase.objects.filter(
-                run_id=started.import_id,
-                phase=ImportStage.SHOWS,
-                status=ImportStatus.RUNNING,
-                percent__gt=0,
-            ).exists(),
+            lambda: phases_under_way(started.import_id, ImportStage.SHOWS),
             timeout=60,
             what="the shows phase to be running",
             qcluster=qcluster,

@@ -15,7 +15,6 @@ import contextlib
 import ipaddress
 import re
 import socket
-import uuid
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -49,22 +48,10 @@ SEEN: Counter[str] = Counter()  # answers by status class, for the reliability r
 
 
 @pytest.fixture(autouse=True)
-def _quiet_and_own_throttle(settings):
-    """Each run counts kickoffs from zero, in Redis when configured (under a prefix of
-    its own) and in memory otherwise; the rate is high enough that a generated burst
-    is not answered 429 throughout (the 429 itself is covered in tests/test_api.py)."""
-    if settings.REDIS_URL:
-        cache = {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_URL,
-            "KEY_PREFIX": f"theset-test-{uuid.uuid4().hex}",
-        }
-    else:
-        cache = {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": uuid.uuid4().hex,
-        }
-    settings.CACHES = {**settings.CACHES, "api_throttle": cache}
+def _quiet_and_own_throttle(settings, own_throttle_counts):
+    """Each run counts kickoffs from zero (tests/conftest.py); the rate is high enough
+    that a generated burst is not answered 429 throughout (the 429 itself is covered in
+    tests/test_api.py)."""
     settings.IMPORT_KICKOFF_RATE = "100000/min"
 
 

@@ -49,6 +49,7 @@ from tests.support.cluster import (
     PHASE_TIMEOUT_SECONDS,
     database_url,
     finished_run,
+    phases_under_way,
     wait_for,
 )
 
@@ -209,6 +210,24 @@ class Recovery:
         if self.swept:
             return "resumed by the sweeper"
         return "resumed by the broker's retry" if self.first.attempt > 1 else "went on"
+
+
+def record_recovery(
+    reliability, scenario: str, recovery: Recovery, expected
+) -> tuple[ImportRun, Outcome]:
+    """The run that ended the scenario and what the crash cost, recorded in the report."""
+    run = recovery.final
+    result = outcome(run, expected, runs_started=recovery.runs)
+    record(
+        reliability,
+        scenario,
+        run,
+        result,
+        first=recovery.first,
+        runs=recovery.runs,
+        note=recovery.how,
+    )
+    return run, result
 
 
 def await_recovery(run_id: int, expected, qcluster, settings, *, cause: str) -> Recovery:
@@ -494,18 +513,6 @@ def terminate_backends(application_name: str) -> int:
         return cursor.fetchone()[0]
 
 
-def both_parallel_phases_writing(run_id: int) -> bool:
-    return (
-        ImportPhase.objects.filter(
-            run_id=run_id,
-            phase__in=(ImportStage.SHOWS, ImportStage.CATALOG),
-            status=ImportStatus.RUNNING,
-            percent__gt=0,
-        ).count()
-        == 2
-    )
-
-
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="pg_terminate_backend is PostgreSQL's: SQLite has no server connections to kill",
@@ -519,7 +526,7 @@ def test_connections_killed_by_the_database_mid_write(world, cluster, settings, 
     with cluster(env={"PGAPPNAME": application_name}, **SLOW_UPSTREAM) as (qcluster, _):
         started = start_import(expected.tm_attraction_id)
         wait_for(
-            lambda: both_parallel_phases_writing(started.import_id),
+            lambda: phases_under_way(started.import_id, ImportStage.SHOWS, ImportStage.CATALOG),
             timeout=60,
             what="shows and catalog to be writing",
             qcluster=qcluster,
@@ -529,16 +536,8 @@ def test_connections_killed_by_the_database_mid_write(world, cluster, settings, 
             started.import_id, expected, qcluster, settings, cause="OperationalError"
         )
 
-    run = recovery.final
-    result = outcome(run, expected, runs_started=recovery.runs)
-    record(
-        reliability,
-        "crash: database connections killed mid-write",
-        run,
-        result,
-        first=recovery.first,
-        runs=recovery.runs,
-        note=recovery.how,
+    run, result = record_recovery(
+        reliability, "crash: database connections killed mid-write", recovery, expected
     )
     assert_recovered_completely(run, expected, result)
 
@@ -611,12 +610,7 @@ def test_redis_restarted_mid_import(world, cluster, settings, tmp_path, reliabil
             assert redis_server.url == Conf.REDIS and qcluster.env["Q_BROKER"] == "redis"
             started = start_import(expected.tm_attraction_id)
             wait_for(
-                lambda: ImportPhase.objects.filter(
-                    run_id=started.import_id,
-                    phase=ImportStage.SHOWS,
-                    status=ImportStatus.RUNNING,
-                    percent__gt=0,
-                ).exists(),
+                lambda: phases_under_way(started.import_id, ImportStage.SHOWS),
                 timeout=60,
                 what="shows to be fetching",
                 qcluster=qcluster,
@@ -626,16 +620,8 @@ def test_redis_restarted_mid_import(world, cluster, settings, tmp_path, reliabil
                 started.import_id, expected, qcluster, settings, cause="Error"
             )
 
-    run = recovery.final
-    result = outcome(run, expected, runs_started=recovery.runs)
-    record(
-        reliability,
-        "crash: Redis restarted mid-import",
-        run,
-        result,
-        first=recovery.first,
-        runs=recovery.runs,
-        note=recovery.how,
+    run, result = record_recovery(
+        reliability, "crash: Redis restarted mid-import", recovery, expected
     )
     assert_recovered_completely(run, expected, result)
     # The rate limiter waits Redis out: the import goes on instead of failing.

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django_q.conf import Conf
 
-from imports.models import ImportRun, ImportStatus
+from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.sandbox.server import importer_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,6 +132,13 @@ def cluster_factory(sandbox, tmp_path: Path, monkeypatch):
                 qcluster.stop()
 
     return start
+
+
+def phases_under_way(run_id: int, *phases: ImportStage) -> bool:
+    """Every phase named is running and has reported progress (it is past its start)."""
+    return ImportPhase.objects.filter(
+        run_id=run_id, phase__in=phases, status=ImportStatus.RUNNING, percent__gt=0
+    ).count() == len(phases)
 
 
 def wait_for(predicate, *, timeout: float, what: str, qcluster: Cluster | None = None):
