@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per requirements list: a deployment's, the sandbox's (demo, serve) and the
+# developers' (tests, lint, benchmarks); each reinstalls only when its lists change.
+RUN_STAMP := $(VENV)/.installed-sandbox
+DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
 .PHONY: help install demo test migrate sandbox serve lint format bench clean
@@ -13,20 +16,24 @@ help:
 	@echo "make serve    web server + task cluster + sandbox upstream (Ctrl-C stops all)"
 	@echo "make sandbox  serve the sandbox upstream on 127.0.0.1:8765"
 	@echo "make bench    benchmarks against the sandbox, on SQLite and on PostgreSQL + Redis, then a table"
-	@echo "make lint     ruff lint + format check"
+	@echo "make lint     ruff lint + format check + the layering contract (import-linter)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when requirements.txt changes.
-$(STAMP): requirements.txt | $(BIN)/python
+$(RUN_STAMP): requirements.txt requirements-sandbox.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-sandbox.txt
+	touch $(RUN_STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): requirements.txt requirements-sandbox.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(RUN_STAMP) $(DEV_STAMP)
 
-migrate: $(STAMP)
+install: $(DEV_STAMP)
+
+migrate: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
@@ -35,10 +42,10 @@ demo: migrate
 serve: migrate
 	$(BIN)/python manage.py serve
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-sandbox: $(STAMP)
+sandbox: $(RUN_STAMP)
 	$(BIN)/python manage.py sandbox_upstream
 
 # Benchmarks against the sandbox (figures, not tests): each prints its figures, saves
@@ -49,7 +56,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_LANE = $(BIN)/python bench/kickoff.py && $(BIN)/python bench/write_path.py \
 	&& $(BIN)/python bench/cluster_import.py \
 	&& $(BIN)/python bench/many_artists.py --workers 2 && $(BIN)/python bench/many_artists.py
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	@export BENCH_SESSION=$$(date -u +%Y%m%dT%H%M%S) && \
 	echo "== SQLite, rate limits shared through a file ==" && \
 	env -u DATABASE_URL -u REDIS_URL sh -c '$(BENCH_LANE)' && \
@@ -60,11 +67,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/sandbox_concurrency.py && \
 	$(BIN)/python bench/summary.py
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

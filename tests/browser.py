@@ -14,6 +14,7 @@ from django.db import connection
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+INSTALL_CHROMIUM = "apt-get update && apt-get install -y chromium"
 # Playwright's own browser download does not work here; these flags keep Chromium
 # from reaching for the network on its own.
 CHROMIUM_ARGS = [
@@ -26,9 +27,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-needs_chromium = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"needs Debian's chromium at {CHROMIUM}"
-)
+# The reason names the command: tests/conftest.py repeats it in the run's summary.
+NEEDS_CHROMIUM = f"needs Debian's chromium at {CHROMIUM} (install it: {INSTALL_CHROMIUM})"
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=NEEDS_CHROMIUM)
 
 T = TypeVar("T")
 

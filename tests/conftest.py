@@ -48,7 +48,46 @@ def reliability(pytestconfig):
     return report
 
 
+def pytest_sessionfinish(session):
+    """An xdist worker hands its reliability rows to the controller, which prints them."""
+    report = getattr(session.config, "_reliability_report", None)
+    if report is not None and hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["reliability"] = report.as_json()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    rows = getattr(node, "workeroutput", {}).get("reliability")
+    if rows:
+        from tests.reliability.report import Report
+
+        report = getattr(node.config, "_reliability_report", None)
+        if report is None:
+            report = node.config._reliability_report = Report(rows={})
+        report.merge_json(rows)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """Each xdist worker gets a Redis database of its own, as it gets a test database of
+    its own: rate-limit buckets, caches and progress channels (named by artist id, and
+    every worker's database has an artist 1) are not shared between workers. Set in
+    the worker's environment, so the settings and every process it starts read it."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return
+    base, _, db = url.rstrip("/").rpartition("/")
+    first = int(db) + 1 if db.isdigit() else 1
+    if first + len(specs) > 16:  # Redis serves databases 0-15 by default
+        raise pytest.UsageError(f"too many xdist workers for Redis databases after {url}")
+    for index, spec in enumerate(specs):
+        spec.env["REDIS_URL"] = f"{base}/{first + index}"
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if hasattr(config, "workerinput"):
+        return
+    _browser_tests_hint(terminalreporter)
     report = getattr(config, "_reliability_report", None)
     if report is None:
         return
@@ -59,6 +98,23 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_sep("=", "reliability report")
         terminalreporter.write(report.markdown(lane_name()))
         terminalreporter.write_line(f"saved to {path}")
+
+
+def _browser_tests_hint(terminalreporter) -> None:
+    from tests.browser import INSTALL_CHROMIUM, NEEDS_CHROMIUM
+
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if NEEDS_CHROMIUM in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_sep(
+            "=",
+            f"{len(skipped)} browser tests skipped: Chromium is missing "
+            f"(install it: {INSTALL_CHROMIUM})",
+            yellow=True,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -165,8 +165,11 @@ def test_an_import_moves_the_counters_by_what_the_sandbox_saw(client, world, san
         token = next(iter(spotify._tokens.values())).value
     body, after = scrape(client)
     assert run.status == ImportStatus.SUCCEEDED, run.error
-    # Seeded: 502, 503 and dropped connections among the answers.
-    assert {"502", "503", "dropped"} <= set(seen["responses"])
+    # Seeded faults were met. Which kinds depends on which attempt of which request met
+    # them, and so on how the concurrent requests interleaved: the counters below must
+    # match the sandbox's count whatever the kinds were.
+    assert seen["faults"] > 0
+    assert set(seen["faults_by_kind"]) <= {"500", "502", "503", "drop"}
 
     for provider in ("ticketmaster", "spotify"):
         assert our_responses(before, after, provider) == sandbox_responses(seen, provider)

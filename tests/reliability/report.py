@@ -8,7 +8,7 @@ own (rows lost must be 0). The report is the figures, the assertions are the pro
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -50,6 +50,15 @@ class Report:
         row.duplicates += duplicates
         if note and note not in row.note:
             row.note = f"{row.note}; {note}" if row.note else note
+
+    def as_json(self) -> list[dict]:
+        """The rows as plain data, for an xdist worker to hand to the controller."""
+        return [asdict(row) for row in self.rows.values()]
+
+    def merge_json(self, rows: list[dict]) -> None:
+        """Add a worker's rows (`as_json`) to this report."""
+        for row in rows:
+            self.record(**{k: v for k, v in row.items()})
 
     def markdown(self, lane: str) -> str:
         lines = [
