@@ -37,7 +37,7 @@ import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from imports.sandbox.world import Album, Artist, Event, Track, TrackTruth, Venue
+from sandbox.world import Album, Artist, Event, Track, TrackTruth, Venue
 
 PROFILES: tuple[str, ...] = ("sparse", "mid", "prolific")
 
