@@ -31,10 +31,10 @@ def main() -> None:
     from django.db import close_old_connections, connection
 
     from imports.models import ImportPhase, ImportRun, ImportStatus
-    from imports.sandbox.config import SandboxConfig
-    from imports.sandbox.server import importer_environment, running_sandbox
-    from imports.sandbox.world import build_world
     from imports.services import start_import
+    from sandbox.config import SandboxConfig
+    from sandbox.server import importer_environment, running_sandbox
+    from sandbox.world import build_world
 
     workers = args.workers or settings.Q_CLUSTER["workers"]
     world = build_world(

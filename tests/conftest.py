@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.server import importer_environment, running_sandbox
-from imports.sandbox.world import World, build_world
+from sandbox.config import SandboxConfig
+from sandbox.server import importer_environment, running_sandbox
+from sandbox.world import World, build_world
 
 
 @pytest.fixture(autouse=True, scope="session")

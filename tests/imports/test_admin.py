@@ -28,9 +28,9 @@ from imports.models import (
 )
 from imports.pipeline import finalize_phase, run_import
 from imports.progress import PhaseReporter
-from imports.sandbox import profiles
-from imports.sandbox.server import serve_in_thread
 from imports.services import import_run_create
+from sandbox import profiles
+from sandbox.server import serve_in_thread
 from tests.browser import ARTIFACTS, in_a_thread, launch, needs_chromium
 from tests.factories import make_artist, make_track
 

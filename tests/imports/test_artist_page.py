@@ -33,9 +33,9 @@ from imports.models import ImportStage, ImportStatus
 from imports.pages import FLAGGED_SHOW_STATUSES, format_duration
 from imports.pipeline import finalize_phase
 from imports.progress import PhaseReporter, fail_run
-from imports.sandbox import profiles, truth
-from imports.sandbox.server import serve_in_thread
 from imports.services import StartedImport, import_run_create, start_import
+from sandbox import profiles, truth
+from sandbox.server import serve_in_thread
 from shows.models import Show
 from shows.services import shows_mark_removed, shows_upsert
 from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue

@@ -17,8 +17,8 @@ from django.db import close_old_connections, connection
 
 from catalog.models import Album, ArtistTrack, Track
 from imports.models import ImportEvent, ImportRun, ImportStage, ImportStatus
-from imports.sandbox import profiles
 from imports.services import start_import
+from sandbox import profiles
 from shows.models import Show, Venue
 from tests.imports.test_import_flow import assert_stores_the_scenario, row_counts, stored_rows
 from tests.support.cluster import finished_run, phases_under_way, wait_for

@@ -15,10 +15,10 @@ from django.core.management.base import CommandError
 from catalog.models import Album, Artist, ArtistTrack, Track
 from imports.models import DroppedTrack, ImportRun, ImportStatus
 from imports.pipeline import run_import
-from imports.sandbox import profiles, truth
-from imports.sandbox.scenario import parse_scenario
-from imports.sandbox.world import World
 from imports.services import import_run_create
+from sandbox import profiles, truth
+from sandbox.scenario import parse_scenario
+from sandbox.world import World
 from shows.models import Show, Venue
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.test import RequestFactory
 
 from catalog import spotify
 from imports.pipeline import run_import
-from imports.sandbox import profiles
 from imports.services import import_run_create
+from sandbox import profiles
 from theset.logs import REDACTED, formatter, redact, request_id_middleware
 
 

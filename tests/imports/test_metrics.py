@@ -28,11 +28,11 @@ from imports.metrics import (
 )
 from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.pipeline import run_import
-from imports.sandbox import profiles
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.server import importer_environment, running_sandbox
-from imports.sandbox.world import World, build_world
 from imports.services import import_run_create, start_import
+from sandbox import profiles
+from sandbox.config import SandboxConfig
+from sandbox.server import importer_environment, running_sandbox
+from sandbox.world import World, build_world
 from shows.models import Show, Venue
 from theset.models import MetricCounter
 from theset.upstream import RetryPolicy, UpstreamClient, collect_stats

@@ -22,9 +22,9 @@ from imports import stream
 from imports.models import ImportEvent, ImportRun, ImportStage, ImportStatus
 from imports.pipeline import finalize_phase
 from imports.progress import PhaseReporter
-from imports.sandbox.server import serve_in_thread
 from imports.services import StartedImport, import_run_create
 from imports.stream import event_payload
+from sandbox.server import serve_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 

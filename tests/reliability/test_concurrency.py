@@ -35,9 +35,9 @@ from django_q.models import OrmQ
 
 from catalog.models import Artist
 from imports.models import ImportRun, ImportStatus
-from imports.sandbox.scenario import parse_scenario
-from imports.sandbox.world import World
 from imports.services import start_import
+from sandbox.scenario import parse_scenario
+from sandbox.world import World
 from shows.models import Show, Venue
 from shows.services import shows_upsert
 from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue

@@ -37,9 +37,9 @@ from catalog.models import Album, Artist, ArtistTrack, Track
 from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.progress import PhaseReporter, fail_run
 from imports.rules import SweepAction
-from imports.sandbox import truth
 from imports.services import SweptRun, import_run_create, stale_runs_sweep, start_import
 from imports.stream import event_payload
+from sandbox import truth
 from shows.models import Show, Venue
 from tests.imports.test_import_flow import assert_stores_the_scenario, sandbox_artist
 from tests.imports.test_serve import free_port

@@ -15,8 +15,8 @@ import pytest
 
 from imports.models import ImportRun, ImportStatus
 from imports.pipeline import run_import
-from imports.sandbox import profiles
 from imports.services import import_run_create
+from sandbox import profiles
 from tests.imports.test_import_flow import (
     CATALOG_TABLES,
     assert_stores_the_scenario,

@@ -43,13 +43,13 @@ from catalog.spotify import SpotifyClient
 from imports import tasks
 from imports.models import DroppedTrack, ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.pipeline import run_import
-from imports.sandbox import truth
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.scenario import parse_scenario
-from imports.sandbox.server import importer_environment
-from imports.sandbox.transport import sandbox_transport
-from imports.sandbox.world import World
 from imports.services import import_run_create, start_import
+from sandbox import truth
+from sandbox.config import SandboxConfig
+from sandbox.scenario import parse_scenario
+from sandbox.server import importer_environment
+from sandbox.transport import sandbox_transport
+from sandbox.world import World
 from shows.models import Show, Venue
 from shows.ticketmaster import TicketmasterClient
 from theset.services import api_key_create

@@ -48,9 +48,9 @@ from catalog.models import Album, Artist, ArtistTrack, Track, TrackOverride
 from catalog.rules import CuratorDecision, DropReason
 from imports.models import DroppedTrack, ImportEvent, ImportRun, ImportStage, ImportStatus
 from imports.pipeline import run_import
-from imports.sandbox import profiles
-from imports.sandbox.spotify import Spotify as SandboxSpotify
 from imports.services import import_run_create
+from sandbox import profiles
+from sandbox.spotify import Spotify as SandboxSpotify
 from shows.models import Show, Venue
 from tests.factories import make_artist, make_track, make_venue
 from tests.support.cluster import database_url

@@ -16,11 +16,11 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from imports.sandbox.app import build_app
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.server import serve_in_thread
-from imports.sandbox.transport import sandbox_transport
-from imports.sandbox.world import World, build_world
+from sandbox.app import build_app
+from sandbox.config import SandboxConfig
+from sandbox.server import serve_in_thread
+from sandbox.transport import sandbox_transport
+from sandbox.world import World, build_world
 from tests.sandbox.support import ANCHOR, edge_scenario
 
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from django.core.management import CommandError, call_command
 
-from imports.management.commands import sandbox_upstream
-from imports.sandbox.config import SandboxConfig
+from sandbox.config import SandboxConfig
+from sandbox.management.commands import sandbox_upstream
 
 PROJECT = Path(__file__).resolve().parents[2]
 

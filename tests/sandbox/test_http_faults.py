@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.transport import sandbox_transport
+from sandbox.config import SandboxConfig
+from sandbox.transport import sandbox_transport
 from tests.sandbox.support import BAND, BAND_SPOTIFY, VENUE, bearer, spotify_id, tm
 
 pytestmark = pytest.mark.anyio

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from imports.sandbox import truth
-from imports.sandbox.config import SandboxConfig
+from sandbox import truth
+from sandbox.config import SandboxConfig
 from tests.sandbox.support import BAND, BAND_SPOTIFY, VENUE, bearer, spotify_id, tm
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from jsonschema.exceptions import ValidationError
 
-from imports.sandbox.config import SandboxConfig
+from sandbox.config import SandboxConfig
 from tests.sandbox.support import BAND_SPOTIFY, assert_spotify_schema, bearer, spotify_id
 
 pytestmark = pytest.mark.anyio

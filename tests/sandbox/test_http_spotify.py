@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from imports.sandbox.common import fold
-from imports.sandbox.config import SandboxConfig
+from sandbox.common import fold
+from sandbox.config import SandboxConfig
 from tests.sandbox.support import BAND_SPOTIFY, bearer, spotify_id
 
 pytestmark = pytest.mark.anyio

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from imports.sandbox.config import SandboxConfig
+from sandbox.config import SandboxConfig
 from tests.sandbox.support import (
     BAND,
     BARE_VENUE,

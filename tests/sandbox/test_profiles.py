@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from imports.sandbox import truth
-from imports.sandbox.profiles import (
+from sandbox import truth
+from sandbox.profiles import (
     BUILTIN_ATTRACTION_IDS,
     BUILTIN_SPOTIFY_IDS,
     LIVE_ALBUM_FORMS,
@@ -21,7 +21,7 @@ from imports.sandbox.profiles import (
     decoy_spotify_artists,
     generate_artists,
 )
-from imports.sandbox.world import (
+from sandbox.world import (
     Artist,
     ScenarioError,
     TrackTruth,

@@ -15,9 +15,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from imports.management.commands import sandbox_upstream
-from imports.sandbox.scenario import load_scenario_file, parse_scenario
-from imports.sandbox.world import ScenarioError, TrackTruth, build_world
+from sandbox.management.commands import sandbox_upstream
+from sandbox.scenario import load_scenario_file, parse_scenario
+from sandbox.world import ScenarioError, TrackTruth, build_world
 
 SANDBOX_MD = Path(__file__).resolve().parents[3] / "shared" / "SANDBOX.md"
 

@@ -6,9 +6,9 @@ import datetime
 
 import pytest
 
-from imports.sandbox import truth
-from imports.sandbox.profiles import build_profile
-from imports.sandbox.world import Album, Artist, Event, Track, TrackTruth, Venue
+from sandbox import truth
+from sandbox.profiles import build_profile
+from sandbox.world import Album, Artist, Event, Track, TrackTruth, Venue
 
 ANCHOR = datetime.date(2026, 6, 1)
 

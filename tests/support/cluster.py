@@ -21,7 +21,7 @@ from django.db import close_old_connections, connection
 from django_q.conf import Conf
 
 from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
-from imports.sandbox.server import importer_environment
+from sandbox.server import importer_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 PHASE_TIMEOUT_SECONDS = 8

@@ -2,7 +2,7 @@
 
 `build_app(world, config)` indexes the world once and returns a Starlette app
 that serves it over real HTTP (uvicorn, see the `sandbox_upstream` command)
-or in-process (`imports.sandbox.transport`). Endpoint names used in the
+or in-process (`sandbox.transport`). Endpoint names used in the
 statistics:
 
 - `tm.events`, `tm.event`, `tm.attraction`, `tm.attractions_search`, `tm.venue`
@@ -25,13 +25,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from imports.sandbox import truth
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.gateway import Endpoint, Gateway, Handler
-from imports.sandbox.spotify import Spotify
-from imports.sandbox.spotify import error as spotify_error
-from imports.sandbox.ticketmaster import Ticketmaster
-from imports.sandbox.world import World
+from sandbox import truth
+from sandbox.config import SandboxConfig
+from sandbox.gateway import Endpoint, Gateway, Handler
+from sandbox.spotify import Spotify
+from sandbox.spotify import error as spotify_error
+from sandbox.ticketmaster import Ticketmaster
+from sandbox.world import World
 
 
 def build_app(world: World, config: SandboxConfig) -> Starlette:

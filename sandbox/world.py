@@ -129,7 +129,7 @@ def parse_generate(value: str) -> tuple[str, int]:
     Raises ScenarioError, saying what is expected, for anything else: an
     unknown profile, a missing or non-numeric count, a count of zero.
     """
-    from imports.sandbox.profiles import MAX_GENERATED_PER_PROFILE, PROFILES
+    from sandbox.profiles import MAX_GENERATED_PER_PROFILE, PROFILES
 
     expected = f"expected PROFILE:COUNT with PROFILE one of {', '.join(PROFILES)}, e.g. mid:100"
     match = _GENERATE_PATTERN.fullmatch(value.strip())
@@ -166,14 +166,14 @@ def build_world(
     (attraction, Spotify artist, album, track or event), naming both sources.
     """
     # Both modules build on the records above, so they are imported here.
-    from imports.sandbox.profiles import (
+    from sandbox.profiles import (
         PROFILES,
         VenuePool,
         build_profile,
         decoy_spotify_artists,
         generate_artists,
     )
-    from imports.sandbox.scenario import load_scenario_file
+    from sandbox.scenario import load_scenario_file
 
     anchor = anchor or datetime.datetime.now(datetime.UTC).date()
     pool = VenuePool.build(seed=seed)

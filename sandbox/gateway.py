@@ -41,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from imports.sandbox.config import SandboxConfig
+from sandbox.config import SandboxConfig
 
 # Scope extension the in-process transport sets: a dropped connection must then
 # raise (httpx.ASGITransport cannot see a half-sent body), not just stop sending.

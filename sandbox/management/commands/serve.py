@@ -12,7 +12,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from imports.sandbox.server import importer_environment
+from sandbox.server import importer_environment
 
 
 class Command(BaseCommand):

@@ -32,10 +32,10 @@ from pyrate_limiter import Rate
 from starlette.requests import Request
 from starlette.responses import Response
 
-from imports.sandbox.common import TicketmasterJSON, digest, digest_int, fold, parse_int
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.gateway import WindowLimiter
-from imports.sandbox.world import Artist, Event, Venue, World
+from sandbox.common import TicketmasterJSON, digest, digest_int, fold, parse_int
+from sandbox.config import SandboxConfig
+from sandbox.gateway import WindowLimiter
+from sandbox.world import Artist, Event, Venue, World
 
 BASE_PATH = "/discovery/v2"
 MAX_SIZE = 200

@@ -25,10 +25,10 @@ from pyrate_limiter import Rate
 from starlette.requests import Request
 from starlette.responses import Response
 
-from imports.sandbox.common import SpotifyJSON, digest, digest_int, fold, parse_int
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.gateway import WindowLimiter
-from imports.sandbox.world import Album, Artist, Track, World
+from sandbox.common import SpotifyJSON, digest, digest_int, fold, parse_int
+from sandbox.config import SandboxConfig
+from sandbox.gateway import WindowLimiter
+from sandbox.world import Album, Artist, Track, World
 
 WINDOW_MS = 30_000  # Spotify's rolling rate-limit window
 _ID_SHAPE = re.compile(r"[0-9A-Za-z]{22}")

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
-from imports.sandbox.app import build_app
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.world import World
+from sandbox.app import build_app
+from sandbox.config import SandboxConfig
+from sandbox.world import World
 
 STARTUP_TIMEOUT_SECONDS = 10.0
 BACKLOG = 4096  # 500+ simultaneous connects must not be refused

@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from imports.sandbox.world import Album, Artist, Event, ScenarioError, Track, TrackTruth, Venue
+from sandbox.world import Album, Artist, Event, ScenarioError, Track, TrackTruth, Venue
 
 __all__ = ["SCENARIO_SCHEMA", "ScenarioError", "load_scenario_file", "parse_scenario"]
 

@@ -9,10 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from catalog.models import Artist
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.profiles import BUILTIN_ATTRACTION_IDS
-from imports.sandbox.server import importer_environment, running_sandbox
-from imports.sandbox.world import build_world
+from sandbox.config import SandboxConfig
+from sandbox.profiles import BUILTIN_ATTRACTION_IDS
+from sandbox.server import importer_environment, running_sandbox
+from sandbox.world import build_world
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterator
 
-from imports.sandbox.profiles import LIVE_ALBUM_FORMS, LIVE_TITLE_FORMS, STUDIO_WORD_TITLES
-from imports.sandbox.world import Album, Artist, Track, TrackTruth
+from sandbox.profiles import LIVE_ALBUM_FORMS, LIVE_TITLE_FORMS, STUDIO_WORD_TITLES
+from sandbox.world import Album, Artist, Track, TrackTruth
 
 # The groups a correct importer asks artist albums for (ARCHITECTURE.md):
 # compilations and appears-on releases are not part of the catalog.

@@ -11,10 +11,10 @@ from __future__ import annotations
 import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from imports.sandbox.app import build_app
-from imports.sandbox.config import SandboxConfig
-from imports.sandbox.gateway import IN_PROCESS_EXTENSION, ConnectionDropped
-from imports.sandbox.world import World
+from sandbox.app import build_app
+from sandbox.config import SandboxConfig
+from sandbox.gateway import IN_PROCESS_EXTENSION, ConnectionDropped
+from sandbox.world import World
 
 
 class SandboxTransport(httpx.AsyncBaseTransport):

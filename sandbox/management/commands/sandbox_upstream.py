@@ -6,10 +6,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imports.sandbox.app import build_app
-from imports.sandbox.config import AUDIO_FEATURES_MODES, SPOTIFY_APP_MODES, SandboxConfig
-from imports.sandbox.server import serve_forever
-from imports.sandbox.world import build_world, parse_generate
+from sandbox.app import build_app
+from sandbox.config import AUDIO_FEATURES_MODES, SPOTIFY_APP_MODES, SandboxConfig
+from sandbox.server import serve_forever
+from sandbox.world import build_world, parse_generate
 
 
 class Command(BaseCommand):
