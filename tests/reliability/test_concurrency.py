@@ -38,9 +38,9 @@ from imports.models import ImportRun, ImportStatus
 from imports.sandbox.scenario import parse_scenario
 from imports.sandbox.world import World
 from imports.services import start_import
+from integrations.ticketmaster.records import TicketmasterEvent, TicketmasterVenue
 from shows.models import Show, Venue
 from shows.services import shows_upsert
-from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue
 from tests.factories import make_artist
 from tests.support.cluster import database_url, finished_run
 from theset.auth import API_KEY_HEADER
