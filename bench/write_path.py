@@ -25,9 +25,9 @@ def main() -> None:
     from django.db import connection
 
     from catalog.services import StudioTrack, artist_shell_upsert, catalog_upsert
-    from catalog.spotify import SpotifyAlbumSummary
+    from integrations.spotify.records import SpotifyAlbumSummary
+    from integrations.ticketmaster.records import TicketmasterEvent, TicketmasterVenue
     from shows.services import shows_upsert
-    from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue
 
     def dataset(repeat: int):
         """Fresh ids per repeat, so every repeat's first insert really inserts."""

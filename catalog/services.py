@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import Album, Artist, ArtistTrack, SpotifyMatch, Track
-from catalog.spotify import SpotifyAlbumSummary
+from integrations.spotify.records import SpotifyAlbumSummary
 
 BATCH_SIZE = 500
 # Words the API uses under /api/artists/ that an artist slug must not take.

@@ -17,7 +17,8 @@ from asgiref.sync import sync_to_async
 
 from catalog import rules, services
 from catalog.models import ISRC, normalise_isrc
-from catalog.spotify import AudioFeaturesUnavailable, SpotifyClient
+from integrations.spotify.client import SpotifyClient
+from integrations.spotify.errors import AudioFeaturesUnavailable
 
 Report = Callable[[int, str, dict[str, Any] | None], Awaitable[Any]]
 

@@ -56,8 +56,8 @@ from prometheus_client.core import (
 from prometheus_client.registry import CollectorRegistry
 
 from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus
+from integrations.http.stats import UpstreamStats
 from theset.models import MetricCounter
-from theset.upstream import UpstreamStats
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 import structlog
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import transaction
@@ -25,19 +24,17 @@ from django.utils import timezone
 from catalog import rules
 from catalog.models import SpotifyMatch, TrackOverride
 from catalog.services import artist_identity_update
-from catalog.spotify import SpotifyClient
 from catalog.sync import sync_catalog
 from imports.metrics import import_phase_metrics_record
 from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.progress import PhaseReporter, fail_run
+from integrations.http.errors import UpstreamError
+from integrations.http.stats import collect_stats
+from integrations.spotify.client import SpotifyClient
+from integrations.ticketmaster.client import TicketmasterClient
 from shows.sync import sync_shows
-from shows.ticketmaster import TicketmasterClient
-from theset.upstream import UpstreamError, collect_stats
 
 log = structlog.get_logger(__name__)
-
-# Tests hand the phases an in-process transport (the sandbox); production uses sockets.
-Transports = dict[str, httpx.AsyncBaseTransport | None]
 
 
 def readable_error(exc: BaseException) -> str:
@@ -114,19 +111,18 @@ def _run_with_artist(run_id: int) -> ImportRun:
 # --- Phases ---------------------------------------------------------------------
 
 
-async def identity_phase(run_id: int, *, transports: Transports | None = None) -> None:
+async def identity_phase(run_id: int) -> None:
     """Name, slug, images, genres and the Spotify id (from Ticketmaster's link, else a
     strict name search on Spotify; how it matched is recorded)."""
-    transports = transports or {}
 
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
-        async with TicketmasterClient.from_settings(transport=transports.get("ticketmaster")) as tm:
+        async with TicketmasterClient.from_settings() as tm:
             attraction = await tm.attraction(run.artist.tm_attraction_id)
         await _report(reporter)(40, f"found {attraction.name} on Ticketmaster", None)
         spotify_id, match = attraction.spotify_id, SpotifyMatch.EXTERNAL_LINK
         if not spotify_id:
-            async with SpotifyClient.from_settings(transport=transports.get("spotify")) as spotify:
+            async with SpotifyClient.from_settings() as spotify:
                 candidates = await spotify.search_artists(attraction.name)
             found = rules.pick_spotify_artist(
                 attraction.name, [(c.spotify_id, c.name) for c in candidates]
@@ -150,12 +146,10 @@ async def identity_phase(run_id: int, *, transports: Transports | None = None) -
     await _run_phase(run_id, ImportStage.IDENTITY, body)
 
 
-async def shows_phase(run_id: int, *, transports: Transports | None = None) -> None:
-    transports = transports or {}
-
+async def shows_phase(run_id: int) -> None:
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
-        async with TicketmasterClient.from_settings(transport=transports.get("ticketmaster")) as tm:
+        async with TicketmasterClient.from_settings() as tm:
             result = await sync_shows(
                 artist_id=run.artist_id,
                 tm_attraction_id=run.artist.tm_attraction_id,
@@ -171,9 +165,7 @@ async def shows_phase(run_id: int, *, transports: Transports | None = None) -> N
     await _run_phase(run_id, ImportStage.SHOWS, body)
 
 
-async def catalog_phase(run_id: int, *, transports: Transports | None = None) -> None:
-    transports = transports or {}
-
+async def catalog_phase(run_id: int) -> None:
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
         if not run.artist.spotify_id:
@@ -181,7 +173,7 @@ async def catalog_phase(run_id: int, *, transports: Transports | None = None) ->
             return "no Spotify artist", {"tracks_kept": 0}
         # Curators' always keep / always drop decisions outlast every re-import.
         curator_decisions = await sync_to_async(TrackOverride.objects.decisions_for)(run.artist_id)
-        async with SpotifyClient.from_settings(transport=transports.get("spotify")) as spotify:
+        async with SpotifyClient.from_settings() as spotify:
             result = await sync_catalog(
                 artist_id=run.artist_id,
                 spotify_artist_id=run.artist.spotify_id,
@@ -264,13 +256,13 @@ def finalize_phase(run_id: int) -> ImportRun:
 # --- Inline ------------------------------------------------------------------------
 
 
-async def run_import_async(run_id: int, *, transports: Transports | None = None) -> None:
+async def run_import_async(run_id: int) -> None:
     """Every phase of a run in this process: identity, then shows and catalog together."""
     try:
-        await identity_phase(run_id, transports=transports)
+        await identity_phase(run_id)
         outcomes = await asyncio.gather(
-            shows_phase(run_id, transports=transports),
-            catalog_phase(run_id, transports=transports),
+            shows_phase(run_id),
+            catalog_phase(run_id),
             return_exceptions=True,
         )
         for outcome in outcomes:
@@ -281,7 +273,7 @@ async def run_import_async(run_id: int, *, transports: Transports | None = None)
     await sync_to_async(finalize_phase)(run_id)
 
 
-def run_import(run_id: int, *, transports: Transports | None = None) -> ImportRun:
+def run_import(run_id: int) -> ImportRun:
     """Run a whole import here; ORM work stays on this thread (and its connection)."""
-    async_to_sync(run_import_async)(run_id, transports=transports)
+    async_to_sync(run_import_async)(run_id)
     return ImportRun.objects.select_related("artist").get(pk=run_id)

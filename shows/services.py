@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Artist
+from integrations.ticketmaster.records import TicketmasterEvent, TicketmasterVenue
 from shows.models import Show, Venue
-from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue
 
 BATCH_SIZE = 500
 VENUE_UPDATE_FIELDS = [

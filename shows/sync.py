@@ -10,8 +10,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from integrations.ticketmaster.client import TicketmasterClient
+from integrations.ticketmaster.records import UpcomingEvents
 from shows import services
-from shows.ticketmaster import TicketmasterClient, UpcomingEvents
 
 Report = Callable[[int, str, dict[str, Any] | None], Awaitable[Any]]
 

@@ -29,7 +29,7 @@ def _private_rate_limit_file(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _no_spotify_process_state():
     """Each test's upstream issues its own tokens and is its own kind of app."""
-    from catalog.spotify import forget_process_state
+    from integrations.spotify.client import forget_process_state
 
     forget_process_state()
     yield

@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 
-from catalog.spotify import SpotifyAlbum, SpotifyAlbumSummary, SpotifyTrackSummary
 from catalog.sync import sync_catalog
-from theset.upstream import UpstreamError
+from integrations.http.errors import UpstreamError
+from integrations.spotify.records import SpotifyAlbum, SpotifyAlbumSummary, SpotifyTrackSummary
 
 SUMMARY = SpotifyAlbumSummary("alb1", "Northern Lights", "album", "album", "2020", "year", 2, "")
 

@@ -28,17 +28,17 @@ from catalog.services import (
     artist_shell_slug,
     catalog_upsert,
 )
-from catalog.spotify import SpotifyAlbumSummary
 from imports.models import ImportStage, ImportStatus
 from imports.pages import FLAGGED_SHOW_STATUSES, format_duration
 from imports.pipeline import finalize_phase
 from imports.progress import PhaseReporter, fail_run
 from imports.services import StartedImport, import_run_create, start_import
+from integrations.spotify.records import SpotifyAlbumSummary
+from integrations.ticketmaster.records import TicketmasterEvent, TicketmasterVenue
 from sandbox import profiles, truth
 from sandbox.server import serve_in_thread
 from shows.models import Show
 from shows.services import shows_mark_removed, shows_upsert
-from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue
 from tests.browser import ARTIFACTS, in_a_thread, launch, needs_chromium, only_local
 from tests.support.cluster import finished_run
 

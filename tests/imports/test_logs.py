@@ -10,9 +10,9 @@ import pytest
 import structlog
 from django.test import RequestFactory
 
-from catalog import spotify
 from imports.pipeline import run_import
 from imports.services import import_run_create
+from integrations.spotify import client as spotify
 from sandbox import profiles
 from theset.logs import REDACTED, formatter, redact, request_id_middleware
 

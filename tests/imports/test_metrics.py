@@ -18,7 +18,6 @@ from django.db import connection
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from catalog import spotify
 from catalog.models import ArtistTrack
 from catalog.services import artist_shell_upsert
 from imports.metrics import (
@@ -29,13 +28,16 @@ from imports.metrics import (
 from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
 from imports.pipeline import run_import
 from imports.services import import_run_create, start_import
+from integrations.http.client import UpstreamClient
+from integrations.http.retry import RetryPolicy
+from integrations.http.stats import collect_stats
+from integrations.spotify import client as spotify
 from sandbox import profiles
 from sandbox.config import SandboxConfig
 from sandbox.server import importer_environment, running_sandbox
 from sandbox.world import World, build_world
 from shows.models import Show, Venue
 from theset.models import MetricCounter
-from theset.upstream import RetryPolicy, UpstreamClient, collect_stats
 
 # Secrets the importer is given: none may appear in /metrics.
 SECRETS = {

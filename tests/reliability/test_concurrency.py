@@ -36,11 +36,11 @@ from django_q.models import OrmQ
 from catalog.models import Artist
 from imports.models import ImportRun, ImportStatus
 from imports.services import start_import
+from integrations.ticketmaster.records import TicketmasterEvent, TicketmasterVenue
 from sandbox.scenario import parse_scenario
 from sandbox.world import World
 from shows.models import Show, Venue
 from shows.services import shows_upsert
-from shows.ticketmaster import TicketmasterEvent, TicketmasterVenue
 from tests.factories import make_artist
 from tests.support.cluster import database_url, finished_run
 from theset.auth import API_KEY_HEADER

@@ -39,11 +39,12 @@ from django.urls import reverse
 from django_q.models import OrmQ
 
 from catalog.models import Album, Artist, ArtistTrack, Track
-from catalog.spotify import SpotifyClient
 from imports import tasks
 from imports.models import DroppedTrack, ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.pipeline import run_import
 from imports.services import import_run_create, start_import
+from integrations.spotify.client import SpotifyClient
+from integrations.ticketmaster.client import TicketmasterClient
 from sandbox import truth
 from sandbox.config import SandboxConfig
 from sandbox.scenario import parse_scenario
@@ -51,7 +52,6 @@ from sandbox.server import importer_environment
 from sandbox.transport import sandbox_transport
 from sandbox.world import World
 from shows.models import Show, Venue
-from shows.ticketmaster import TicketmasterClient
 from theset.services import api_key_create
 
 pytestmark = pytest.mark.django_db

@@ -5,12 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from shows.ticketmaster import (
-    MalformedEventError,
-    parse_attraction,
-    parse_event,
-    parse_spotify_artist_id,
-)
+from integrations.ticketmaster.parsing import parse_attraction, parse_event
+from integrations.ticketmaster.records import MalformedEventError
 
 VENUE = {
     "id": "KovZpZA7AAEA",
@@ -142,28 +138,6 @@ def test_malformed_events_name_what_is_wrong(raw, message):
     with pytest.raises(MalformedEventError) as caught:
         parse_event(raw)
     assert str(caught.value).startswith(message)
-
-
-@pytest.mark.parametrize(
-    ("url", "spotify_id"),
-    [
-        ("https://open.spotify.com/artist/0OdUWJ0sBjDrqHygGUXeCF", "0OdUWJ0sBjDrqHygGUXeCF"),
-        (
-            "https://open.spotify.com/artist/0OdUWJ0sBjDrqHygGUXeCF?si=abc123",
-            "0OdUWJ0sBjDrqHygGUXeCF",
-        ),
-        (
-            "https://open.spotify.com/intl-de/artist/0OdUWJ0sBjDrqHygGUXeCF",
-            "0OdUWJ0sBjDrqHygGUXeCF",
-        ),
-        ("https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy", None),
-        ("https://open.spotify.com/artist/short", None),
-        ("", None),
-    ],
-    ids=["plain", "query-string", "intl", "album-url", "bad-id", "empty"],
-)
-def test_spotify_artist_id_is_parsed_defensively(url, spotify_id):
-    assert parse_spotify_artist_id(url) == spotify_id
 
 
 def test_attraction_identity_comes_from_links_and_classifications():

@@ -16,10 +16,12 @@ import httpx
 import pytest
 import respx
 
-from catalog import spotify
-from catalog.spotify import AppMode, AudioFeaturesUnavailable, SpotifyAlbum, SpotifyClient
-from tests.catalog.test_spotify_client import ACCOUNTS, API, client, token_route
-from theset.upstream import UpstreamClient
+from integrations.http.client import UpstreamClient
+from integrations.spotify import client as spotify
+from integrations.spotify.client import AppMode, SpotifyClient
+from integrations.spotify.errors import AudioFeaturesUnavailable, describe_error
+from integrations.spotify.records import SpotifyAlbum
+from tests.integrations.test_spotify_client import ACCOUNTS, API, client, token_route
 
 REQUEST_SECONDS = 0.02
 LONG_ALBUM = "albumLong"
@@ -265,7 +267,7 @@ def test_what_one_app_learned_does_not_spare_another_app_the_probe(known_albums:
 
     async def go():
         async with SpotifyClient(
-            UpstreamClient(provider="Spotify", base_url=API),
+            UpstreamClient(provider="Spotify", base_url=API, describe_error=describe_error),
             accounts_url=ACCOUNTS,
             client_id="another client",
             client_secret="secret",

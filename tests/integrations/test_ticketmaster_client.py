@@ -4,10 +4,13 @@ import asyncio
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 import respx
 
-from shows.ticketmaster import TicketmasterClient
-from theset.upstream import RetryPolicy, UpstreamClient
+from integrations.http.client import UpstreamClient
+from integrations.http.retry import RetryPolicy
+from integrations.ticketmaster.client import TicketmasterClient
+from integrations.ticketmaster.errors import describe_error
 
 BASE = "https://tm.test"
 
@@ -18,6 +21,7 @@ async def upcoming_events_since_new_year():
         base_url=BASE,
         params={"apikey": "key"},
         retry=RetryPolicy(retries=1, retry_after_cap_seconds=60),
+        describe_error=describe_error,
     )
     async with TicketmasterClient(upstream) as tm:
         return await tm.upcoming_events("K8vZ9171ob7", since=datetime(2027, 1, 1, tzinfo=UTC))
@@ -113,3 +117,26 @@ def test_past_the_paging_limit_the_next_window_starts_at_the_last_start_seen():
     assert result.windows == 2
     assert len(result.events) == 13  # 12 + event 60; event 50 was already seen
     assert [m.tm_event_id for m in result.malformed] == ["vvG1event000099"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            {"errors": [{"code": "DIS1004", "detail": "Resource not found"}]},
+            "DIS1004 Resource not found",
+        ),
+        (
+            {
+                "fault": {
+                    "faultstring": "Invalid ApiKey",
+                    "detail": {"errorcode": "oauth.v2.InvalidApiKey"},
+                }
+            },
+            "Invalid ApiKey (oauth.v2.InvalidApiKey)",
+        ),
+    ],
+    ids=["ticketmaster", "ticketmaster-gateway"],
+)
+def test_error_bodies_become_readable_reasons(body, expected):
+    assert describe_error(httpx.Response(400, json=body)) == expected

@@ -6,8 +6,10 @@ import httpx
 import pytest
 import respx
 
-from catalog.spotify import AppMode, SpotifyClient
-from theset.upstream import RetryPolicy, UpstreamClient
+from integrations.http.client import UpstreamClient
+from integrations.http.retry import RetryPolicy
+from integrations.spotify.client import AppMode, SpotifyClient
+from integrations.spotify.errors import describe_error
 
 API = "https://api.spotify.test"
 ACCOUNTS = "https://accounts.spotify.test"
@@ -19,6 +21,7 @@ def client(mode: str = AppMode.AUTO) -> SpotifyClient:
         provider="Spotify",
         base_url=API,
         retry=RetryPolicy(retries=2, retry_after_cap_seconds=60),
+        describe_error=describe_error,
     )
     return SpotifyClient(
         upstream,
@@ -42,25 +45,24 @@ def token_route(*tokens: str):
 
 
 ARTIST = {"id": ALBUM_ID, "name": "Example Band", "genres": [], "images": [], "popularity": 50}
+SEARCH = {"artists": {"items": [ARTIST], "total": 1, "next": None}}
 
 
 @respx.mock
 def test_the_token_is_fetched_once_and_reused_across_clients():
     tokens = token_route("first")
-    artist = respx.get(f"{API}/v1/artists/{ALBUM_ID}").mock(
-        return_value=httpx.Response(200, json=ARTIST)
-    )
+    search = respx.get(f"{API}/v1/search").mock(return_value=httpx.Response(200, json=SEARCH))
 
     async def go():
         async with client() as one:
-            await asyncio.gather(one.artist(ALBUM_ID), one.artist(ALBUM_ID))
+            await asyncio.gather(one.search_artists("Example"), one.search_artists("Example"))
         async with client() as two:
-            await two.artist(ALBUM_ID)
+            await two.search_artists("Example")
 
     asyncio.run(go())
     assert tokens.call_count == 1
-    assert artist.call_count == 3
-    assert all(c.request.headers["Authorization"] == "Bearer first" for c in artist.calls)
+    assert search.call_count == 3
+    assert all(c.request.headers["Authorization"] == "Bearer first" for c in search.calls)
     assert tokens.calls[0].request.headers["Authorization"].startswith("Basic ")
 
 
@@ -73,13 +75,14 @@ def test_an_expired_token_is_renewed_once_on_401():
             return httpx.Response(
                 401, json={"error": {"status": 401, "message": "The access token expired"}}
             )
-        return httpx.Response(200, json=ARTIST)
+        return httpx.Response(200, json=SEARCH)
 
-    respx.get(f"{API}/v1/artists/{ALBUM_ID}").mock(side_effect=answer)
+    respx.get(f"{API}/v1/search").mock(side_effect=answer)
 
     async def go():
         async with client() as one:
-            return await one.artist(ALBUM_ID)
+            (found,) = await one.search_artists("Example")
+            return found
 
     assert asyncio.run(go()).name == "Example Band"
     assert tokens.call_count == 2
@@ -95,7 +98,7 @@ def test_a_bad_client_fails_with_the_accounts_reason():
 
     async def go():
         async with client() as one:
-            await one.artist(ALBUM_ID)
+            await one.search_artists("Example")
 
     with pytest.raises(
         Exception, match="Spotify token answered HTTP 400: invalid_client: Invalid client"
@@ -153,3 +156,25 @@ def test_extended_mode_never_switches():
 
     with pytest.raises(Exception, match="Spotify several albums answered HTTP 403: Forbidden"):
         asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            {"error": {"status": 401, "message": "The access token expired"}},
+            "The access token expired",
+        ),
+        (
+            {"error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}},
+            "Too many requests (QUOTA_EXCEEDED)",
+        ),
+        (
+            {"error": "invalid_client", "error_description": "Invalid client"},
+            "invalid_client: Invalid client",
+        ),
+    ],
+    ids=["spotify", "spotify-reason", "accounts"],
+)
+def test_error_bodies_become_readable_reasons(body, expected):
+    assert describe_error(httpx.Response(400, json=body)) == expected

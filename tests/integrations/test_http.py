@@ -7,14 +7,12 @@ import httpx
 import pytest
 import respx
 
-from theset.upstream import (
-    RateLimiter,
-    RetryPolicy,
-    UpstreamClient,
-    UpstreamError,
-    UpstreamRateLimited,
-    describe_error_body,
-)
+from integrations.http.client import UpstreamClient
+from integrations.http.errors import UpstreamError, UpstreamRateLimited
+from integrations.http.ratelimit import RateLimiter
+from integrations.http.retry import RetryPolicy
+from integrations.spotify import errors as spotify_errors
+from integrations.ticketmaster import errors as ticketmaster_errors
 
 BASE = "https://upstream.test"
 # Requests are timed when sent, a little after their permit: an event loop busy
@@ -37,7 +35,13 @@ def client(*, retries: int = 3, cap: float = 60.0, sleep=None, **kwargs) -> Upst
     policy = RetryPolicy(
         retries=retries, retry_after_cap_seconds=cap, sleep=sleep or RecordedSleep()
     )
-    return UpstreamClient(provider="Spotify", base_url=BASE, retry=policy, **kwargs)
+    return UpstreamClient(
+        provider="Spotify",
+        base_url=BASE,
+        retry=policy,
+        describe_error=spotify_errors.describe_error,
+        **kwargs,
+    )
 
 
 def run(coroutine):
@@ -250,41 +254,6 @@ def test_the_limiter_holds_five_requests_per_second():
     assert stats.limiter_wait_seconds > 0
 
 
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        (
-            {"error": {"status": 401, "message": "The access token expired"}},
-            "The access token expired",
-        ),
-        (
-            {"error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}},
-            "Too many requests (QUOTA_EXCEEDED)",
-        ),
-        (
-            {"error": "invalid_client", "error_description": "Invalid client"},
-            "invalid_client: Invalid client",
-        ),
-        (
-            {"errors": [{"code": "DIS1004", "detail": "Resource not found"}]},
-            "DIS1004 Resource not found",
-        ),
-        (
-            {
-                "fault": {
-                    "faultstring": "Invalid ApiKey",
-                    "detail": {"errorcode": "oauth.v2.InvalidApiKey"},
-                }
-            },
-            "Invalid ApiKey (oauth.v2.InvalidApiKey)",
-        ),
-    ],
-    ids=["spotify", "spotify-reason", "accounts", "ticketmaster", "ticketmaster-gateway"],
-)
-def test_error_bodies_become_readable_reasons(body, expected):
-    assert describe_error_body(httpx.Response(400, json=body)) == expected
-
-
 @respx.mock
 def test_the_redis_limiter_is_shared_between_clients():
     """Two clients (as two workers would be) draw from one Redis bucket."""
@@ -320,7 +289,7 @@ LIMITED_PROCESS = """
 import asyncio, json, sys, time
 import django
 django.setup()
-from theset.upstream import RateLimiter
+from integrations.http.ratelimit import RateLimiter
 
 async def main():
     limiter = RateLimiter(name=sys.argv[1], requests_per_second=5, redis_url=None)
@@ -384,6 +353,7 @@ def test_secrets_quoted_back_by_the_upstream_never_reach_the_error():
             params={"apikey": "s3cr3t-key"},
             retry=RetryPolicy(retries=0, retry_after_cap_seconds=60),
             secrets=("s3cr3t-key",),
+            describe_error=ticketmaster_errors.describe_error,
         ) as upstream:
             await upstream.get_json("events search", "/discovery/v2/events.json")
 

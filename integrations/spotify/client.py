@@ -10,7 +10,6 @@ good at the first refusal that only a development-mode app gets.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,247 +18,44 @@ from typing import Any, TypeVar
 import httpx
 from django.conf import settings
 
-from theset.upstream import (
-    MalformedAnswer,
-    RateLimiter,
-    UpstreamClient,
-    UpstreamError,
-    field_path,
-    json_kind,
-    key_fingerprint,
-    read_int,
-    read_list,
-    read_number,
-    read_object,
-    read_optional_object,
-    read_text,
+from integrations.http.client import UpstreamClient
+from integrations.http.errors import UpstreamError
+from integrations.http.ratelimit import RateLimiter, key_fingerprint
+from integrations.http.readers import field_path, read_list, read_object
+from integrations.http.stats import UpstreamStats
+from integrations.spotify.errors import AudioFeaturesUnavailable, describe_error
+from integrations.spotify.parsing import (
+    parse_album_summary,
+    parse_artist,
+    parse_liveness,
+    parse_paging,
+    parse_token,
+    parse_track,
+    parse_track_summary,
+)
+from integrations.spotify.records import (
+    SpotifyAlbum,
+    SpotifyAlbumSummary,
+    SpotifyArtist,
+    SpotifyTrack,
+    SpotifyTrackSummary,
 )
 
 PROVIDER = "Spotify"
 ALBUMS_PER_BATCH = 20
-T = TypeVar("T")
-
 TRACKS_PER_BATCH = 50
 AUDIO_FEATURES_PER_BATCH = 100
 ALBUM_TRACKS_PAGE = 50
 PAGE_LIMIT = {"extended": 50, "development": 10}
 # Renew the token this long before Spotify says it expires.
 TOKEN_EXPIRY_MARGIN_SECONDS = 60
+T = TypeVar("T")
 
 
 class AppMode:
     EXTENDED = "extended"
     DEVELOPMENT = "development"
     AUTO = "auto"
-
-
-class AudioFeaturesUnavailable(Exception):
-    """Spotify refuses audio features to this app (403): fall back to the name rules."""
-
-
-@dataclass(frozen=True, slots=True)
-class SpotifyArtist:
-    spotify_id: str
-    name: str
-    genres: tuple[str, ...]
-    image_url: str
-    popularity: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class SpotifyAlbumSummary:
-    spotify_id: str
-    name: str
-    album_type: str
-    album_group: str
-    release_date: str
-    release_date_precision: str
-    total_tracks: int
-    image_url: str
-
-
-@dataclass(frozen=True, slots=True)
-class SpotifyTrackSummary:
-    spotify_id: str
-    name: str
-    duration_ms: int
-    disc_number: int
-    track_number: int
-    album_spotify_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class SpotifyAlbum:
-    summary: SpotifyAlbumSummary
-    tracks: tuple[SpotifyTrackSummary, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SpotifyTrack:
-    spotify_id: str
-    isrc: str | None
-    popularity: int | None
-
-
-# --- Parsing (pure) -----------------------------------------------------------
-# Strict: a catalog sync replaces the artist's catalog (tracks it does not see are
-# unlinked), so a track skipped for being unreadable would quietly remove a song.
-# Anything of another type than documented fails the phase, naming the field; only
-# documented nulls (an unknown id in a batch, a track without audio features) are
-# passed over, and images, which are only shown.
-
-# Spotify's ids are base-62; nothing that could change a URL path or split an `ids=`
-# list ("/", "?", ",", "..") is accepted from an answer.
-SPOTIFY_ID = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
-NAME_MAX_LENGTH = 500
-ALBUM_TYPES = frozenset({"album", "single", "compilation"})
-ALBUM_GROUPS = ALBUM_TYPES | {"appears_on"}
-RELEASE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-RELEASE_DATE_PRECISIONS = frozenset({"", "year", "month", "day"})
-# Longer than any recording Spotify lists (its longest tracks run a few hours).
-MAX_DURATION_MS = 24 * 60 * 60 * 1000
-MAX_TRACK_POSITION = 32767  # disc and track numbers are small integers in the database
-
-
-def _spotify_id(raw: dict[str, Any], where: str) -> str:
-    value = raw.get("id")
-    path = field_path(where, "id")
-    if not isinstance(value, str) or not SPOTIFY_ID.fullmatch(value):
-        raise MalformedAnswer(path, f"expected a Spotify id, got {json_kind(value)}")
-    return value
-
-
-def _image(images: Any) -> str:
-    images = [
-        i
-        for i in (images if isinstance(images, list) else [])
-        if isinstance(i, dict)
-        and isinstance(i.get("url"), str)
-        and 0 < len(i["url"]) <= 1000
-        and "\x00" not in i["url"]
-    ]
-
-    def width(image: dict[str, Any]) -> float:
-        value = image.get("width")
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
-
-    return max(images, key=width)["url"] if images else ""
-
-
-def _choice(
-    raw: dict[str, Any], name: str, where: str, choices: frozenset[str], default: str
-) -> str:
-    value = read_text(raw, name, where, max_length=32).lower() or default
-    if value not in choices:
-        raise MalformedAnswer(
-            field_path(where, name), f"{value!r} is not one of {', '.join(sorted(choices))}"
-        )
-    return value
-
-
-def _popularity(raw: dict[str, Any], where: str) -> int | None:
-    return read_int(raw, "popularity", where, default=None, minimum=0, maximum=100)
-
-
-def parse_artist(raw: Any, where: str = "artist") -> SpotifyArtist:
-    raw = read_object(raw, where)
-    genres = read_list(raw, "genres", where)
-    for n, genre in enumerate(genres):
-        if not isinstance(genre, str):
-            path = field_path(field_path(where, "genres"), n)
-            raise MalformedAnswer(path, f"expected a string, got {json_kind(genre)}")
-    return SpotifyArtist(
-        spotify_id=_spotify_id(raw, where),
-        name=read_text(raw, "name", where, max_length=NAME_MAX_LENGTH),
-        genres=tuple(genre.replace("\x00", "")[:100] for genre in genres),
-        image_url=_image(raw.get("images")),
-        popularity=_popularity(raw, where),
-    )
-
-
-def parse_album_summary(raw: Any, where: str = "album") -> SpotifyAlbumSummary:
-    raw = read_object(raw, where)
-    album_type = _choice(raw, "album_type", where, ALBUM_TYPES, "album")
-    release_date = read_text(raw, "release_date", where, max_length=11)
-    if release_date and not RELEASE_DATE.fullmatch(release_date):
-        raise MalformedAnswer(
-            field_path(where, "release_date"),
-            f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {json_kind(release_date)}",
-        )
-    return SpotifyAlbumSummary(
-        spotify_id=_spotify_id(raw, where),
-        name=read_text(raw, "name", where, max_length=NAME_MAX_LENGTH),
-        album_type=album_type,
-        album_group=_choice(raw, "album_group", where, ALBUM_GROUPS, album_type),
-        release_date=release_date,
-        release_date_precision=_choice(
-            raw, "release_date_precision", where, RELEASE_DATE_PRECISIONS, ""
-        ),
-        total_tracks=read_int(raw, "total_tracks", where, default=0, minimum=0, maximum=100_000),
-        image_url=_image(raw.get("images")),
-    )
-
-
-def parse_track_summary(
-    raw: Any, album_spotify_id: str, where: str = "track"
-) -> SpotifyTrackSummary:
-    raw = read_object(raw, where)
-    return SpotifyTrackSummary(
-        spotify_id=_spotify_id(raw, where),
-        name=read_text(raw, "name", where, max_length=NAME_MAX_LENGTH),
-        duration_ms=read_int(raw, "duration_ms", where, minimum=1, maximum=MAX_DURATION_MS),
-        disc_number=read_int(
-            raw, "disc_number", where, default=1, minimum=1, maximum=MAX_TRACK_POSITION
-        ),
-        track_number=read_int(
-            raw, "track_number", where, default=1, minimum=1, maximum=MAX_TRACK_POSITION
-        ),
-        album_spotify_id=album_spotify_id,
-    )
-
-
-def parse_track(raw: Any, where: str = "track") -> SpotifyTrack:
-    raw = read_object(raw, where)
-    external_ids = read_optional_object(raw, "external_ids", where)
-    isrc = read_text(external_ids, "isrc", field_path(where, "external_ids"), max_length=64)
-    isrc = isrc.upper() or None
-    if isrc is not None and len(isrc) > 15:  # the column holds 15; an ISRC is 12
-        isrc = None
-    return SpotifyTrack(
-        spotify_id=_spotify_id(raw, where),
-        isrc=isrc,
-        popularity=_popularity(raw, where),
-    )
-
-
-def parse_liveness(raw: Any, where: str) -> tuple[str, float | None]:
-    """(track id, liveness) of one audio-features row."""
-    raw = read_object(raw, where)
-    return _spotify_id(raw, where), read_number(raw, "liveness", where, minimum=0, maximum=1)
-
-
-def parse_token(raw: Any) -> tuple[str, float]:
-    """(access token, lifetime in seconds) of a client-credentials answer."""
-    raw = read_object(raw, "")
-    token = raw.get("access_token")
-    if not isinstance(token, str) or not token or not token.isascii() or not token.isprintable():
-        raise MalformedAnswer("access_token", f"expected a token, got {json_kind(token)}")
-    if any(c.isspace() for c in token):
-        raise MalformedAnswer("access_token", "expected a token without spaces")
-    lifetime = read_number(raw, "expires_in", "", minimum=1, maximum=10**7)
-    return token, lifetime or 3600.0
-
-
-def _paging(raw: Any, where: str) -> dict[str, Any]:
-    """A paging object: `items` an array, `total` a count, `next` a URL or null."""
-    paging = read_object(raw, where)
-    read_list(paging, "items", where)
-    read_int(paging, "total", where, default=None, minimum=0)
-    if paging.get("next") is not None and not isinstance(paging["next"], str):
-        raise MalformedAnswer(
-            field_path(where, "next"), f"expected a URL or null, got {json_kind(paging['next'])}"
-        )
-    return paging
 
 
 def batched(items: Sequence[str], size: int) -> Iterable[list[str]]:
@@ -357,6 +153,7 @@ class SpotifyClient:
             rate_limiter=limiter,
             transport=transport,
             secrets=(client_id, client_secret),
+            describe_error=describe_error,
         )
         return cls(
             upstream,
@@ -368,7 +165,7 @@ class SpotifyClient:
         )
 
     @property
-    def stats(self):
+    def stats(self) -> UpstreamStats:
         return self._upstream.stats
 
     @property
@@ -445,11 +242,6 @@ class SpotifyClient:
 
     # --- endpoints
 
-    async def artist(self, spotify_id: str) -> SpotifyArtist:
-        body = await self._get("artist", f"/v1/artists/{spotify_id}")
-        with self._upstream.reading("artist"):
-            return parse_artist(body, "")
-
     async def search_artists(self, name: str, *, max_results: int = 50) -> list[SpotifyArtist]:
         """Artists whose names match the query, best first (up to `max_results`)."""
         found: list[SpotifyArtist] = []
@@ -457,7 +249,7 @@ class SpotifyClient:
         while offset < max_results:
             body = await self._search_page(name, offset)
             with self._upstream.reading("search"):
-                paging = _paging(read_object(body, "").get("artists") or {}, "artists")
+                paging = parse_paging(read_object(body, "").get("artists") or {}, "artists")
                 items = paging.get("items") or []
                 found += [parse_artist(item, f"artists.items[{n}]") for n, item in enumerate(items)]
             offset += self.page_limit
@@ -521,7 +313,7 @@ class SpotifyClient:
                 return await self._artist_albums_page(artist_id, offset)
             raise
         with self._upstream.reading("artist albums"):
-            return _paging(body, "")
+            return parse_paging(body, "")
 
     async def albums(
         self, album_ids: Sequence[str], *, track_counts: Mapping[str, int] | None = None
@@ -582,7 +374,7 @@ class SpotifyClient:
         params = {"limit": ALBUM_TRACKS_PAGE, "offset": offset, "market": self.market}
         body = await self._get("album tracks", f"/v1/albums/{album_id}/tracks", params)
         with self._upstream.reading("album tracks"):
-            return _paging(body, f"album {album_id} tracks (offset {offset})")
+            return parse_paging(body, f"album {album_id} tracks (offset {offset})")
 
     async def _complete_album(
         self,
@@ -595,7 +387,7 @@ class SpotifyClient:
             summary = parse_album_summary(raw, where)
             # An album object carries its first page of tracks: without it the album's
             # songs would be lost without a word.
-            paging = _paging(raw.get("tracks"), field_path(where, "tracks"))
+            paging = parse_paging(raw.get("tracks"), field_path(where, "tracks"))
         items = list(paging.get("items") or [])
         total = paging.get("total") or len(items)
         if paging.get("next") and total > len(items):

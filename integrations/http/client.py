@@ -1,0 +1,233 @@
+"""`UpstreamClient`: an `httpx.AsyncClient` wrapped in the upstream policy."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import orjson
+from django.conf import settings
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from integrations.http.errors import (
+    ErrorDescriber,
+    MalformedAnswer,
+    UpstreamError,
+    UpstreamMalformed,
+    UpstreamRateLimited,
+    describe_reason,
+)
+from integrations.http.ratelimit import RateLimiter
+from integrations.http.retry import (
+    RetryableAnswer,
+    RetryPolicy,
+    WaitRetryAfterOrBackoff,
+    is_rate_limited,
+    is_retryable,
+    retry_after_seconds,
+)
+from integrations.http.stats import new_stats
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once
+    per process: loading the CA bundle costs ~50 ms, and every phase opens clients."""
+    return httpx.create_ssl_context()
+
+
+class UpstreamClient:
+    """An `httpx.AsyncClient` wrapped in the policy. Use as `async with`.
+
+    `describe_error` reads the provider's error bodies into the reason an
+    `UpstreamError` gives; without one, the HTTP reason phrase is given."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        params: dict[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        secrets: tuple[str, ...] = (),
+        describe_error: ErrorDescriber = describe_reason,
+    ) -> None:
+        self.provider = provider
+        # Upstream answers may quote a key back (Ticketmaster's quota error names it).
+        self._secrets = tuple(secret for secret in secrets if secret)
+        self.stats = new_stats(provider)
+        self._describe_error = describe_error
+        concurrency = concurrency or settings.DEFAULT_CONCURRENCY
+        self._retry = retry or RetryPolicy.from_settings()
+        self._rate_limiter = rate_limiter
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=timeout or settings.DEFAULT_TIMEOUT,
+            params=params,
+            auth=auth,
+            transport=transport,
+            verify=_tls_context(),
+            limits=httpx.Limits(
+                max_connections=concurrency * 2, max_keepalive_connections=concurrency
+            ),
+            headers={"Accept": "application/json", "User-Agent": "TheSet-importer/1.0"},
+        )
+
+    async def __aenter__(self) -> UpstreamClient:
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url)
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret this client knows replaced."""
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        if self._rate_limiter is not None:
+            await self._rate_limiter.aclose()
+
+    async def get_json(
+        self,
+        endpoint: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """GET `url` (relative to the base URL, or absolute) and return its JSON body.
+
+        Raises `UpstreamError` naming `endpoint` and the status when the call
+        fails for good; `UpstreamRateLimited` when a 429 asks for too long a wait.
+        """
+        response = await self._send(endpoint, "GET", url, params=params, headers=headers)
+        return self._json(endpoint, response)
+
+    async def post_form_json(
+        self, endpoint: str, url: str, *, data: dict[str, str], auth: Any
+    ) -> Any:
+        response = await self._send(endpoint, "POST", url, data=data, auth=auth)
+        return self._json(endpoint, response)
+
+    def _json(self, endpoint: str, response: httpx.Response) -> Any:
+        # orjson: a few times faster than json on the large pages and batches we parse.
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            where = "empty body" if not response.content else f"{exc.msg} at byte {exc.pos}"
+            raise UpstreamMalformed(
+                provider=self.provider,
+                endpoint=endpoint,
+                status=response.status_code,
+                detail=f"answer is not valid JSON ({where})",
+            ) from None
+
+    @contextmanager
+    def reading(self, endpoint: str) -> Iterator[None]:
+        """Parse an answer of `endpoint` inside: a `MalformedAnswer` becomes an
+        `UpstreamMalformed` naming this upstream and the endpoint."""
+        try:
+            yield
+        except MalformedAnswer as exc:
+            raise UpstreamMalformed(
+                provider=self.provider,
+                endpoint=endpoint,
+                status=None,
+                detail=f"malformed answer: {exc}",
+            ) from None
+
+    async def _send(self, endpoint: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_retryable),
+            stop=stop_after_attempt(self._retry.retries + 1),
+            wait=WaitRetryAfterOrBackoff(self._retry),
+            sleep=self._retry.sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        try:
+            return await retrying(self._attempt, endpoint, method, url, **kwargs)
+        except RetryableAnswer as exc:
+            raise self._error(endpoint, exc.response) from None
+        except httpx.TransportError as exc:
+            detail = f"{type(exc).__name__} after {self._retry.retries + 1} attempts"
+            if str(exc):
+                detail = self.redact(f"{detail}: {exc}")
+            raise UpstreamError(
+                provider=self.provider, endpoint=endpoint, status=None, detail=detail
+            ) from None
+
+    async def _attempt(self, endpoint: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async with self._semaphore:
+            if self._rate_limiter is not None:
+                self.stats.limiter_wait_seconds += await self._rate_limiter.acquire()
+            self.stats.requests[endpoint] += 1
+            try:
+                response = await self._http.request(method, url, **kwargs)
+            except BaseException as exc:
+                # Cancelled by us (a page no longer needed) is not an upstream error.
+                no_answer = (
+                    "timeout"
+                    if isinstance(exc, httpx.TimeoutException)
+                    else "cancelled"
+                    if isinstance(exc, asyncio.CancelledError)
+                    else "error"
+                )
+                self.stats.responses[endpoint, no_answer] += 1
+                raise
+            self.stats.responses[endpoint, str(response.status_code)] += 1
+        if response.status_code == 429:
+            self.stats.rate_limited += 1
+            retry_after = retry_after_seconds(response)
+            if retry_after is not None and retry_after > self._retry.retry_after_cap_seconds:
+                raise self._error(endpoint, response, rate_limited=True)
+            raise RetryableAnswer(response, retry_after)
+        if response.status_code >= 500:
+            raise RetryableAnswer(response, None)
+        if response.status_code >= 400:
+            raise self._error(endpoint, response)
+        return response
+
+    def _count_retry(self, retry_state: RetryCallState) -> None:
+        self.stats.retries += 1
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if is_rate_limited(exc):
+            wait = retry_state.upcoming_sleep
+            self.stats.retry_after_wait_seconds += wait
+
+    def _error(
+        self, endpoint: str, response: httpx.Response, *, rate_limited: bool = False
+    ) -> UpstreamError:
+        detail = self.redact(self._describe_error(response))
+        if rate_limited:
+            detail = (
+                f"rate limited: Retry-After {response.headers.get('Retry-After')} s is over "
+                f"the {self._retry.retry_after_cap_seconds:g} s cap ({detail})"
+            )
+            return UpstreamRateLimited(
+                provider=self.provider,
+                endpoint=endpoint,
+                status=response.status_code,
+                detail=detail,
+            )
+        return UpstreamError(
+            provider=self.provider, endpoint=endpoint, status=response.status_code, detail=detail
+        )
