@@ -28,8 +28,17 @@ class SpotifyMatch(models.TextChoices):
     NOT_FOUND = "not_found", "No Spotify artist"
 
 
+# What a Ticketmaster attraction id may be: 1 to 64 letters, digits, '-' or '_', at
+# least one letter or digit ("--" or "_" alone is a paste accident, not an id).
+# (No lookahead: the API's schema carries this pattern to pydantic's Rust regex.)
+TM_ATTRACTION_ID = re.compile(r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$")
+TM_ATTRACTION_ID_MAX_LENGTH = 64
+
+
 class Artist(TimestampedModel):
-    tm_attraction_id = models.CharField("Ticketmaster attraction id", max_length=64)
+    tm_attraction_id = models.CharField(
+        "Ticketmaster attraction id", max_length=TM_ATTRACTION_ID_MAX_LENGTH
+    )
     # NULL, not "", for "unknown": many artists may lack one under the unique constraint.
     spotify_id = models.CharField("Spotify id", max_length=32, null=True, blank=True)  # noqa: DJ001
     spotify_match = models.CharField(

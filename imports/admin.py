@@ -32,9 +32,10 @@ from imports.models import (
     ImportEvent,
     ImportPhase,
     ImportRun,
-    ImportStage,
     ImportStatus,
 )
+from imports.phases import RunStage
+from imports.rules import merged_phase_counters
 from imports.services import InvalidAttractionId, start_import
 from theset.auth import START_IMPORTS_PERMISSION
 
@@ -325,9 +326,9 @@ def run_page_context(run: ImportRun) -> dict[str, Any]:
     """What the run page shows besides its fields: progress, phases, figures, drops."""
     phases = list(ImportPhase.objects.filter(run=run).order_by("id"))
     # The run's counters are filled in by finalize; until then each phase holds its own.
-    counters = run.counters or {
-        key: value for phase in phases for key, value in phase.counters.items()
-    }
+    counters = run.counters or merged_phase_counters(
+        (phase.phase, phase.counters) for phase in phases
+    )
     figures = [
         (FIGURE_LABELS.get(key, key.replace("_", " ").capitalize()), figure_text(value))
         for key, value in sorted(counters.items())
@@ -368,7 +369,7 @@ def run_page_context(run: ImportRun) -> dict[str, Any]:
         "live_config": {
             "stream_url": stream_url,
             "run_id": run.pk,
-            "stage_labels": dict(ImportStage.choices),
+            "stage_labels": dict(RunStage.choices),
             "status_labels": dict(ImportStatus.choices),
         },
         "always_keep": CuratorDecision.ALWAYS_KEEP.value,

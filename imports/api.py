@@ -17,16 +17,18 @@ from ninja.pagination import paginate
 from pydantic import BaseModel, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from catalog.models import AlbumType, Artist, SpotifyMatch
-from catalog.selectors import artist_get, studio_tracks
-from imports.models import ImportRun, ImportStage, ImportStatus
-from imports.selectors import artist_latest_run, import_run_get
-from imports.services import (
+from catalog.models import (
     TM_ATTRACTION_ID,
-    InvalidAttractionId,
-    start_import,
-    validate_tm_attraction_id,
+    TM_ATTRACTION_ID_MAX_LENGTH,
+    AlbumType,
+    Artist,
+    SpotifyMatch,
 )
+from catalog.selectors import artist_get, studio_tracks
+from imports.models import ImportRun, ImportStatus
+from imports.phases import PhaseName, RunStage
+from imports.selectors import artist_latest_run, import_run_get
+from imports.services import InvalidAttractionId, start_import, validate_tm_attraction_id
 from shows.models import ShowStatus
 from shows.selectors import upcoming_shows
 from theset.auth import ImportKickoffThrottle, write_auth
@@ -59,7 +61,7 @@ class ImportRequest(BaseModel):
     tm_attraction_id: str = Field(
         ...,
         min_length=1,
-        max_length=64,
+        max_length=TM_ATTRACTION_ID_MAX_LENGTH,
         pattern=TM_ATTRACTION_ID.pattern,
         description="Ticketmaster attraction id (surrounding spaces are ignored)",
         examples=["K8vZ917Pr7k"],
@@ -100,7 +102,7 @@ class ArtistImportStatusOut(Schema):
     artist_id: int
     import_id: int | None
     status: ImportStatus | None
-    stage: ImportStage | None
+    stage: RunStage | None
     percent: int = Field(..., description="Progress of the whole run, 0-100")
     message: str
     error: str
@@ -114,7 +116,7 @@ class ArtistImportStatusOut(Schema):
 
 
 class ImportPhaseOut(Schema):
-    phase: ImportStage
+    phase: PhaseName
     status: ImportStatus
     attempt: int
     percent: int
@@ -132,7 +134,7 @@ class ImportRunOut(Schema):
     artist_slug: str
     artist_name: str
     status: ImportStatus
-    stage: ImportStage
+    stage: RunStage
     percent: int
     message: str
     error: str

@@ -4,7 +4,8 @@ With the stock broker the queue is first come, first served: when many imports
 are queued at once, every identity phase runs before any catalog phase, so the
 workers first all wait on Ticketmaster's rate limit (identity) and then all
 crunch Spotify catalogs while the rate limit idles. Handing out an import's
-later phases (shows, catalog, finalize) before the next import's first phase
+later phases (every phase that waits for another, in `imports.phases`: shows,
+catalog, finalize) before the next import's first phase
 finishes what is started first and keeps both busy at once: Ticketmaster
 requests of some imports overlap the catalog work of others.
 
@@ -24,7 +25,7 @@ from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 from django_q.signing import SignedPackage
 
-from imports.selectors import IMPORT_TASK_NAME
+from imports.phases import parse_phase_task_name, phase_get
 
 # How far ahead of a first phase the later phases of a started import go.
 FOLLOW_UP_HEAD_START = timedelta(days=1)
@@ -32,8 +33,8 @@ FOLLOW_UP_HEAD_START = timedelta(days=1)
 
 def queue_lock(task_name: str, now):
     """When a task becomes available: now, or earlier for the later phase of an import."""
-    match = IMPORT_TASK_NAME.fullmatch(task_name or "")
-    if match and match["phase"] != "identity":
+    parsed = parse_phase_task_name(task_name)
+    if parsed and phase_get(parsed[1]).waits_for:
         return now - FOLLOW_UP_HEAD_START
     return now
 

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from catalog.models import Artist
+from imports.phases import PhaseName, RunStage
 
 
 class ImportStatus(models.TextChoices):
@@ -16,15 +17,6 @@ class ImportStatus(models.TextChoices):
 ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
 
-class ImportStage(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    IDENTITY = "identity", "Identity"
-    SHOWS = "shows", "Shows & venues"
-    CATALOG = "catalog", "Catalog"
-    FINALIZE = "finalize", "Finalize"
-    DONE = "done", "Done"
-
-
 class ImportRun(models.Model):
     """One import of one artist: its lifecycle, progress, figures and error."""
 
@@ -32,7 +24,7 @@ class ImportRun(models.Model):
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
-    stage = models.CharField(max_length=16, choices=ImportStage.choices, default=ImportStage.QUEUED)
+    stage = models.CharField(max_length=16, choices=RunStage.choices, default=RunStage.QUEUED)
     percent = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=500, blank=True)
     # Figures such as {"shows": 1234, "venues": 310, "tracks_kept": 812}.
@@ -89,7 +81,7 @@ class ImportPhase(models.Model):
     """
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="phases")
-    phase = models.CharField(max_length=16, choices=ImportStage.choices)
+    phase = models.CharField(max_length=16, choices=PhaseName.choices)
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
@@ -145,7 +137,8 @@ class ImportEvent(models.Model):
     """One progress report of a run; its id is the SSE event id used for replay."""
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="events")
-    stage = models.CharField(max_length=16, choices=ImportStage.choices)
+    # The run's stage when it reported: always one of its phases.
+    stage = models.CharField(max_length=16, choices=RunStage.choices)
     status = models.CharField(max_length=16, choices=ImportStatus.choices)
     percent = models.PositiveSmallIntegerField(help_text="progress of this stage")
     overall_percent = models.PositiveSmallIntegerField(default=0, help_text="progress of the run")

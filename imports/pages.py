@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET
 from catalog.models import Artist
 from catalog.selectors import studio_tracks
 from catalog.services import artist_shell_slug
-from imports.models import ImportEvent, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportEvent, ImportRun, ImportStatus
+from imports.phases import RunStage
 from imports.selectors import artist_latest_run
 from shows.models import ShowStatus
 from shows.selectors import upcoming_shows
@@ -95,14 +96,14 @@ def import_progress(run: ImportRun) -> ImportProgress:
         return ImportProgress(
             artist_id=run.artist_id,
             last_event_id=0,
-            stage=ImportStage(run.stage).label,
+            stage=RunStage(run.stage).label,
             percent=run.percent,
             message=run.message or "Waiting for a worker",
         )
     return ImportProgress(
         artist_id=run.artist_id,
         last_event_id=event.pk,
-        stage=ImportStage(event.stage).label,
+        stage=RunStage(event.stage).label,
         percent=event.overall_percent,
         message=event.message,
     )
@@ -126,6 +127,6 @@ def artist_page(request: HttpRequest, slug: str) -> HttpResponse:
         "flagged_statuses": FLAGGED_SHOW_STATUSES,
         "progress": import_progress(run) if run and run.is_active else None,
         "run_failed": run is not None and run.status == ImportStatus.FAILED,
-        "stage_labels": dict(ImportStage.choices),
+        "stage_labels": dict(RunStage.choices),
     }
     return render(request, "artists/artist_page.html", context)

@@ -1,9 +1,10 @@
 """The import of one artist, phase by phase.
 
-Each phase is an async function of a run id that reads what it needs from the
+Each phase is a function of a run id that reads what it needs from the
 database, calls the upstream clients, writes through the apps' services and
 reports progress. The same functions run inline (`import_artist --inline`,
-tests) and, one task each, on the django-q2 cluster.
+tests) and, one task each, on the django-q2 cluster; `imports.phases` declares
+their order:
 
     identity ──┬── shows & venues ──┬── finalize
                └── catalog ─────────┘
@@ -26,8 +27,11 @@ from catalog.models import SpotifyMatch, TrackOverride
 from catalog.services import artist_identity_update
 from catalog.sync import sync_catalog
 from imports.metrics import import_phase_metrics_record
-from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStatus
+from imports.phases import PhaseFailed, PhaseName, RunStage, phase_get, phases_still_needed
 from imports.progress import PhaseReporter, fail_run
+from imports.rules import merged_phase_counters
+from imports.services import import_run_warning_add
 from integrations.http.errors import UpstreamError
 from integrations.http.stats import collect_stats
 from integrations.spotify.client import SpotifyClient
@@ -44,13 +48,9 @@ def readable_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class PhaseFailed(Exception):
-    """A phase failed; its error is already recorded on the run."""
-
-
 async def _run_phase(
     run_id: int,
-    phase: ImportStage,
+    phase: PhaseName,
     body: Callable[[PhaseReporter], Awaitable[tuple[str, dict[str, Any]]]],
 ) -> None:
     reporter = PhaseReporter(run_id=run_id, phase=phase)
@@ -143,7 +143,7 @@ async def identity_phase(run_id: int) -> None:
             {"spotify_match": match.value, "slug": artist.slug},
         )
 
-    await _run_phase(run_id, ImportStage.IDENTITY, body)
+    await _run_phase(run_id, PhaseName.IDENTITY, body)
 
 
 async def shows_phase(run_id: int) -> None:
@@ -162,14 +162,16 @@ async def shows_phase(run_id: int) -> None:
             counters["malformed_events"] = result.malformed_events[:50]
         return f"{result.shows} shows at {result.venues} venues", counters
 
-    await _run_phase(run_id, ImportStage.SHOWS, body)
+    await _run_phase(run_id, PhaseName.SHOWS, body)
 
 
 async def catalog_phase(run_id: int) -> None:
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
         if not run.artist.spotify_id:
-            await sync_to_async(_add_warning)(run_id, "no Spotify artist: catalog not imported")
+            await sync_to_async(import_run_warning_add)(
+                run_id=run_id, warning="no Spotify artist: catalog not imported"
+            )
             return "no Spotify artist", {"tracks_kept": 0}
         # Curators' always keep / always drop decisions outlast every re-import.
         curator_decisions = await sync_to_async(TrackOverride.objects.decisions_for)(run.artist_id)
@@ -186,15 +188,7 @@ async def catalog_phase(run_id: int) -> None:
         counters = result.counters() | {"spotify_requests": requests}
         return f"{result.tracks_kept} studio songs of {result.raw_tracks} tracks", counters
 
-    await _run_phase(run_id, ImportStage.CATALOG, body)
-
-
-def _add_warning(run_id: int, warning: str) -> None:
-    with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=run_id)
-        if warning not in run.warnings:
-            run.warnings = [*run.warnings, warning]
-            run.save(update_fields=["warnings", "updated_at"])
+    await _run_phase(run_id, PhaseName.CATALOG, body)
 
 
 def _record_catalog(run_id: int, result) -> None:
@@ -220,21 +214,19 @@ def _record_catalog(run_id: int, result) -> None:
             batch_size=500,
         )
     for warning in result.warnings:
-        _add_warning(run_id, warning)
+        import_run_warning_add(run_id=run_id, warning=warning)
 
 
 def finalize_phase(run_id: int) -> ImportRun:
     """Mark the run succeeded with the figures of its phases (a failed run stays failed)."""
-    reporter = PhaseReporter(run_id=run_id, phase=ImportStage.FINALIZE)
+    reporter = PhaseReporter(run_id=run_id, phase=PhaseName.FINALIZE)
     artist = _start_phase(reporter)
     started = time.monotonic()
-    phase_log = log.bind(run_id=run_id, artist=artist, phase=ImportStage.FINALIZE.value)
+    phase_log = log.bind(run_id=run_id, artist=artist, phase=PhaseName.FINALIZE.value)
     phase_log.info("phase started")
-    phases = {p.phase: p for p in ImportPhase.objects.filter(run_id=run_id)}
-    counters: dict[str, Any] = {}
-    for name in (ImportStage.IDENTITY, ImportStage.SHOWS, ImportStage.CATALOG):
-        if name in phases:
-            counters |= phases[name].counters
+    counters = merged_phase_counters(
+        ImportPhase.objects.filter(run_id=run_id).values_list("phase", "counters")
+    )
     with transaction.atomic():
         # Status first, so the final event carries the run's final status.
         finished = ImportRun.objects.filter(pk=run_id, status=ImportStatus.RUNNING).update(
@@ -245,9 +237,9 @@ def finalize_phase(run_id: int) -> ImportRun:
         )
         reporter.finish("import finished" if finished else "import ended", counters)
         ImportRun.objects.filter(pk=run_id, status=ImportStatus.SUCCEEDED).update(
-            stage=ImportStage.DONE, percent=100
+            stage=RunStage.DONE, percent=100
         )
-    import_phase_metrics_record(run_id=run_id, phase=ImportStage.FINALIZE)
+    import_phase_metrics_record(run_id=run_id, phase=PhaseName.FINALIZE)
     run = ImportRun.objects.get(pk=run_id)
     phase_log.info("phase finished", seconds=_since(started), status=run.status)
     return run
@@ -257,20 +249,19 @@ def finalize_phase(run_id: int) -> ImportRun:
 
 
 async def run_import_async(run_id: int) -> None:
-    """Every phase of a run in this process: identity, then shows and catalog together."""
-    try:
-        await identity_phase(run_id)
+    """Every phase of a run in this process, in the registry's order: each phase starts
+    once all it waits for has succeeded, and phases ready together run side by side."""
+    succeeded: set[PhaseName] = set()
+    while ready := phases_still_needed(succeeded):
         outcomes = await asyncio.gather(
-            shows_phase(run_id),
-            catalog_phase(run_id),
-            return_exceptions=True,
+            *(phase_get(name).arun(run_id) for name in ready), return_exceptions=True
         )
         for outcome in outcomes:
+            if isinstance(outcome, PhaseFailed):
+                return
             if isinstance(outcome, BaseException):
                 raise outcome
-    except PhaseFailed:
-        return
-    await sync_to_async(finalize_phase)(run_id)
+        succeeded.update(ready)
 
 
 def run_import(run_id: int) -> ImportRun:

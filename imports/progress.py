@@ -20,20 +20,12 @@ from imports.models import (
     ImportEvent,
     ImportPhase,
     ImportRun,
-    ImportStage,
     ImportStatus,
 )
+from imports.phases import PhaseName, phase_get
 from imports.stream import publish_import_event
 
 MESSAGE_LENGTH = 500  # ImportRun/ImportPhase/ImportEvent.message
-
-# Share of the whole run each phase stands for; shows and catalog run side by side.
-PHASE_WEIGHTS = {
-    ImportStage.IDENTITY: 10,
-    ImportStage.SHOWS: 40,
-    ImportStage.CATALOG: 45,
-    ImportStage.FINALIZE: 5,
-}
 
 
 def shorten(text: str, limit: int = MESSAGE_LENGTH) -> str:
@@ -42,15 +34,16 @@ def shorten(text: str, limit: int = MESSAGE_LENGTH) -> str:
 
 
 def overall_percent(phase_percents: dict[str, int]) -> int:
-    """The run's percent from its phases' percents (missing phases count as 0)."""
-    total = sum(PHASE_WEIGHTS[ImportStage(phase)] * pct for phase, pct in phase_percents.items())
+    """The run's percent from its phases' percents, each weighted by its share of the
+    run (`imports.phases`); missing phases count as 0."""
+    total = sum(phase_get(phase).weight * pct for phase, pct in phase_percents.items())
     return min(100, total // 100)
 
 
 class PhaseReporter:
     """Reports one phase of one run. All methods are synchronous ORM writes."""
 
-    def __init__(self, *, run_id: int, phase: ImportStage) -> None:
+    def __init__(self, *, run_id: int, phase: PhaseName) -> None:
         self.run_id = run_id
         self.phase = phase
 
@@ -132,7 +125,7 @@ class PhaseReporter:
         )
 
 
-def fail_run(run_id: int, phase: ImportStage, error: str) -> None:
+def fail_run(run_id: int, phase: PhaseName, error: str) -> None:
     """The run failed in `phase`: the phase, the run and a last event say why. A run
     that already failed keeps its first error: the phase still running beside the one
     that failed only marks itself (its failure is often a consequence of the first)."""

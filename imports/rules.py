@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-# The flow: identity, then shows and catalog side by side, then finalize.
-IDENTITY, SHOWS, CATALOG, FINALIZE = "identity", "shows", "catalog", "finalize"
-PARALLEL = (SHOWS, CATALOG)
-SUCCEEDED = "succeeded"
+from imports.phases import LAST_PHASE, PHASES, PhaseName, phases_still_needed
 
 
 class SweepAction(enum.StrEnum):
@@ -26,17 +24,6 @@ class SweepDecision:
     reason: str = ""
 
 
-def phases_still_needed(succeeded: Iterable[str]) -> tuple[str, ...]:
-    """The phases a run must still run, given those that succeeded, in flow order."""
-    done = set(succeeded)
-    if IDENTITY not in done:
-        return (IDENTITY,)
-    parallel = tuple(phase for phase in PARALLEL if phase not in done)
-    if parallel:
-        return parallel
-    return () if FINALIZE in done else (FINALIZE,)
-
-
 def stale_run_decision(
     *, succeeded: Iterable[str], queued: Iterable[str], requeued_before: bool
 ) -> SweepDecision:
@@ -46,7 +33,8 @@ def stale_run_decision(
     still holds (waiting, or taken by a worker and not yet acknowledged);
     `requeued_before`: whether the sweeper already re-queued this run.
     """
-    needed = phases_still_needed(succeeded) or (FINALIZE,)
+    # Every phase succeeded yet the run is still active: its last phase runs again.
+    needed = phases_still_needed(succeeded) or (LAST_PHASE.name,)
     waiting = sorted(set(queued) & set(needed))
     if waiting:
         return SweepDecision(SweepAction.WAIT, tuple(waiting))
@@ -73,7 +61,20 @@ def stale_parts(
     is not "stale" (its import failed or found nothing: a re-sync would not help)."""
     due = []
     if shows_synced_at is not None and shows_synced_at < shows_before:
-        due.append(SHOWS)
+        due.append(PhaseName.SHOWS)
     if catalog_synced_at is not None and catalog_synced_at < catalog_before:
-        due.append(CATALOG)
+        due.append(PhaseName.CATALOG)
     return tuple(due)
+
+
+def merged_phase_counters(
+    phase_counters: Iterable[tuple[str, Mapping[str, Any]]],
+) -> dict[str, Any]:
+    """A run's figures: the counters of its phases, merged in flow order. Finalize's
+    own counters are this merge, so they are left out."""
+    by_phase = dict(phase_counters)
+    merged: dict[str, Any] = {}
+    for phase in PHASES:
+        if phase.name != PhaseName.FINALIZE and phase.name in by_phase:
+            merged |= by_phase[phase.name]
+    return merged

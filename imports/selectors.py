@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q, Value
@@ -11,9 +10,7 @@ from django.utils import timezone
 
 from catalog.models import Artist
 from imports.models import ACTIVE_STATUSES, ImportEvent, ImportPhase, ImportRun, ImportStatus
-
-# `imports.tasks.enqueue_phase` names every task `import-<run id>-<phase>`.
-IMPORT_TASK_NAME = re.compile(r"import-(?P<run>\d+)-(?P<phase>[a-z]+)")
+from imports.phases import PhaseName, parse_phase_task_name
 
 
 def import_run_get(run_id: int) -> ImportRun:
@@ -97,7 +94,7 @@ def stale_runs(*, idle_since) -> list[ImportRun]:
     )
 
 
-def queued_import_tasks() -> dict[int, set[str]]:
+def queued_import_tasks() -> dict[int, set[PhaseName]]:
     """Phases whose task the broker holds, by run id: waiting in the queue, or taken by a
     worker and not yet acknowledged (the ORM broker keeps those rows until then)."""
     from django_q.brokers import get_broker
@@ -115,11 +112,12 @@ def queued_import_tasks() -> dict[int, set[str]]:
                 packages.append(SignedPackage.loads(payload))
             except Exception:
                 continue
-    found: dict[int, set[str]] = {}
+    found: dict[int, set[PhaseName]] = {}
     for package in packages:
-        match = IMPORT_TASK_NAME.fullmatch(str(package.get("name") or ""))
-        if match:
-            found.setdefault(int(match["run"]), set()).add(match["phase"])
+        parsed = parse_phase_task_name(str(package.get("name") or ""))
+        if parsed:
+            run_id, phase = parsed
+            found.setdefault(run_id, set()).add(phase)
     return found
 
 

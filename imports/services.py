@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,9 +10,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.models import TM_ATTRACTION_ID, TM_ATTRACTION_ID_MAX_LENGTH
 from catalog.services import artist_shell_upsert
 from imports import rules
-from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus
+from imports.phases import FIRST_PHASE, PhaseName
 from imports.progress import PhaseReporter, fail_run
 from imports.selectors import (
     active_runs_count,
@@ -24,11 +25,6 @@ from imports.selectors import (
 from imports.tasks import claim_and_enqueue, enqueue_phase
 
 logger = logging.getLogger(__name__)
-
-# At least one letter or digit: "--" or "_" alone is a paste accident, not an id.
-# (No lookahead: the API's schema carries this pattern to pydantic's Rust regex.)
-TM_ATTRACTION_ID = re.compile(r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$")
-TM_ATTRACTION_ID_MAX_LENGTH = 64
 
 
 class InvalidAttractionId(ValueError):
@@ -52,8 +48,8 @@ def validate_tm_attraction_id(value: object) -> str:
         shown = value if len(value) <= 70 else f"{value[:70]}…"
         raise InvalidAttractionId(
             f"tm_attraction_id {shown!r} is not a Ticketmaster attraction id "
-            "(1 to 64 letters, digits, '-' or '_', at least one letter or digit, "
-            "e.g. 'K8vZ9171ob7')"
+            f"(1 to {TM_ATTRACTION_ID_MAX_LENGTH} letters, digits, '-' or '_', "
+            "at least one letter or digit, e.g. 'K8vZ9171ob7')"
         )
     return value
 
@@ -85,12 +81,21 @@ def import_run_create(*, tm_attraction_id: str) -> StartedImport:
 
 def start_import(tm_attraction_id: str) -> StartedImport:
     """The kickoff every interface uses: a run (new, or the artist's active one) and,
-    for a new run, its identity phase queued on the cluster. No upstream call."""
+    for a new run, its first phase (identity) queued on the cluster. No upstream call."""
     with transaction.atomic():
         started = import_run_create(tm_attraction_id=tm_attraction_id)
         if started.created:
-            enqueue_phase(started.import_id, ImportStage.IDENTITY)
+            enqueue_phase(started.import_id, FIRST_PHASE.name)
     return started
+
+
+def import_run_warning_add(*, run_id: int, warning: str) -> None:
+    """Add `warning` to what the run says about how it went (once: a repeat is kept out)."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if warning not in run.warnings:
+            run.warnings = [*run.warnings, warning]
+            run.save(update_fields=["warnings", "updated_at"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +130,7 @@ def stale_runs_sweep(*, now: datetime | None = None) -> list[SweptRun]:
             if decision.action == rules.SweepAction.REQUEUE:
                 _requeue_phases(run, decision, now)
             elif decision.action == rules.SweepAction.FAIL:
-                fail_run(run.pk, ImportStage(decision.phases[0]), decision.reason)
+                fail_run(run.pk, PhaseName(decision.phases[0]), decision.reason)
         if decision.action != rules.SweepAction.WAIT:
             logger.warning("import run %s: %s", run.pk, decision.reason)
         swept.append(SweptRun(run.pk, decision.action, decision.phases, decision.reason))
@@ -133,16 +138,15 @@ def stale_runs_sweep(*, now: datetime | None = None) -> list[SweptRun]:
 
 
 def _requeue_phases(run: ImportRun, decision: rules.SweepDecision, now: datetime) -> None:
-    ImportRun.objects.filter(pk=run.pk).update(
-        requeued_at=now, warnings=[*run.warnings, decision.reason]
-    )
+    ImportRun.objects.filter(pk=run.pk).update(requeued_at=now)
+    import_run_warning_add(run_id=run.pk, warning=decision.reason)
     for name in decision.phases:
-        phase = ImportStage(name)
+        phase = PhaseName(name)
         has_row = ImportPhase.objects.filter(run=run, phase=phase).update(
             status=ImportStatus.QUEUED
         )
-        # Identity's row is made when it starts; the others' rows are their claims.
-        if has_row or phase == ImportStage.IDENTITY:
+        # The first phase's row is made when it starts; the others' rows are their claims.
+        if has_row or phase == FIRST_PHASE.name:
             enqueue_phase(run.pk, phase)
         else:
             claim_and_enqueue(run.pk, phase)

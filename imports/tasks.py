@@ -1,8 +1,9 @@
-"""The import phases as django-q2 tasks: identity, then shows and catalog side by side,
-then finalize, started by whichever of the two finishes last.
+"""The import phases as django-q2 tasks, in the order `imports.phases` declares:
+identity, then shows and catalog side by side, then finalize, queued by whichever of
+the two finishes last.
 
-Each task takes a run id (never a model instance) and runs one phase of
-`imports.pipeline`. A phase that fails records the failure on the run and
+Each task takes a run id (never a model instance) and runs one phase through the
+function the registry names. A phase that fails records the failure on the run and
 returns normally, so the task is acknowledged; a worker that dies mid-phase
 leaves its task unacknowledged, and the broker hands it out again after
 `Q_CLUSTER["retry"]` seconds, up to `max_attempts`. Phases are idempotent
@@ -11,26 +12,31 @@ records each attempt.
 
 Who enqueues a phase is decided by the database: the phase's row is created
 (unique per run and phase) by exactly one caller, and that caller enqueues.
+
+Queued tasks name their function (`imports.tasks.<phase>_task`): those names outlive
+a deploy in the queue, so each phase keeps its own thin task.
 """
 
 from __future__ import annotations
 
 import logging
 
-from asgiref.sync import async_to_sync
 from django.db import IntegrityError, transaction
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
-from imports import pipeline
-from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportPhase, ImportRun, ImportStatus
+from imports.phases import PhaseFailed, PhaseName, is_ready, phase_get, phase_task_name
 
 logger = logging.getLogger(__name__)
 
-PARALLEL_PHASES = (ImportStage.SHOWS, ImportStage.CATALOG)
+
+def phase_task_function(phase: str) -> str:
+    """The dotted path of the task that runs `phase` on the cluster."""
+    return f"imports.tasks.{PhaseName(phase).value}_task"
 
 
-def enqueue_phase(run_id: int, phase: ImportStage) -> None:
+def enqueue_phase(run_id: int, phase: PhaseName) -> None:
     """Queue one phase of a run, atomically with the caller's transaction.
 
     The ORM broker's queue is a table: the task row commits (or rolls back)
@@ -40,9 +46,9 @@ def enqueue_phase(run_id: int, phase: ImportStage) -> None:
 
     def send() -> None:
         async_task(
-            f"imports.tasks.{phase.value}_task",
+            phase_task_function(phase),
             run_id,
-            task_name=f"import-{run_id}-{phase.value}",
+            task_name=phase_task_name(run_id, phase),
             group=f"import-{run_id}",
         )
 
@@ -52,7 +58,7 @@ def enqueue_phase(run_id: int, phase: ImportStage) -> None:
         transaction.on_commit(send)
 
 
-def claim_and_enqueue(run_id: int, phase: ImportStage) -> bool:
+def claim_and_enqueue(run_id: int, phase: PhaseName) -> bool:
     """Create the phase's row and queue its task; only the one caller that creates the
     row (unique per run and phase) queues it. True if this caller did."""
     try:
@@ -70,46 +76,44 @@ def _run_is_active(run_id: int) -> bool:
     ).exists()
 
 
-def _run(phase_coroutine, run_id: int) -> bool:
+def run_phase_task(run_id: int, phase: PhaseName) -> None:
+    """Run one phase of an active run, then queue each phase waiting for it whose
+    prerequisites have now all succeeded."""
+    if not _run_is_active(run_id):
+        return
     try:
-        async_to_sync(phase_coroutine)(run_id)
-    except pipeline.PhaseFailed:
-        return False
-    return True
+        phase_get(phase).run(run_id)
+    except PhaseFailed:
+        return
+    for following in phase_get(phase).next:
+        enqueue_when_ready(run_id, following.name)
+
+
+def enqueue_when_ready(run_id: int, phase: PhaseName) -> None:
+    """Enqueue `phase` if every phase it waits for has succeeded and the run is active.
+
+    Each caller's own phase success is committed before it looks, so the one of
+    parallel prerequisites that finishes last sees them all; if several see them
+    all, the phase row's unique constraint lets only one of them enqueue.
+    """
+    succeeded = ImportPhase.objects.filter(
+        run_id=run_id, phase__in=phase_get(phase).waits_for, status=ImportStatus.SUCCEEDED
+    ).values_list("phase", flat=True)
+    if is_ready(phase, succeeded) and _run_is_active(run_id):
+        claim_and_enqueue(run_id, phase)
 
 
 def identity_task(run_id: int) -> None:
-    if not _run_is_active(run_id):
-        return
-    if _run(pipeline.identity_phase, run_id):
-        for phase in PARALLEL_PHASES:
-            claim_and_enqueue(run_id, phase)
+    run_phase_task(run_id, PhaseName.IDENTITY)
 
 
 def shows_task(run_id: int) -> None:
-    if _run_is_active(run_id) and _run(pipeline.shows_phase, run_id):
-        finalize_when_ready(run_id)
+    run_phase_task(run_id, PhaseName.SHOWS)
 
 
 def catalog_task(run_id: int) -> None:
-    if _run_is_active(run_id) and _run(pipeline.catalog_phase, run_id):
-        finalize_when_ready(run_id)
-
-
-def finalize_when_ready(run_id: int) -> None:
-    """Enqueue finalize if shows and catalog have both succeeded.
-
-    Each caller's own phase success is committed before it looks, so the one
-    that finishes last sees both; if both see both, the finalize row's unique
-    constraint lets only one of them enqueue.
-    """
-    succeeded = ImportPhase.objects.filter(
-        run_id=run_id, phase__in=PARALLEL_PHASES, status=ImportStatus.SUCCEEDED
-    ).count()
-    if succeeded == len(PARALLEL_PHASES) and _run_is_active(run_id):
-        claim_and_enqueue(run_id, ImportStage.FINALIZE)
+    run_phase_task(run_id, PhaseName.CATALOG)
 
 
 def finalize_task(run_id: int) -> None:
-    if _run_is_active(run_id):
-        pipeline.finalize_phase(run_id)
+    run_phase_task(run_id, PhaseName.FINALIZE)

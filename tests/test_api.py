@@ -21,7 +21,8 @@ from django_q.models import OrmQ
 from openapi_schema_validator import OAS31Validator
 
 from catalog.models import ArtistTrack, SpotifyMatch
-from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportPhase, ImportRun, ImportStatus
+from imports.phases import PhaseName, RunStage
 from imports.services import start_import
 from shows.models import Show, ShowStatus
 from tests.factories import make_artist, make_track, make_venue
@@ -426,7 +427,7 @@ def test_status_follows_the_latest_run(client, api_key, openapi):
     started = kickoff(client, {"tm_attraction_id": TM_ID}, key=api_key.plaintext).json()
     ImportRun.objects.filter(pk=started["import_id"]).update(
         status=ImportStatus.RUNNING,
-        stage=ImportStage.CATALOG,
+        stage=RunStage.CATALOG,
         percent=40,
         message="Albums 12/30",
         started_at=timezone.now(),
@@ -449,7 +450,7 @@ def test_import_run_detail_has_its_phases_and_figures(client, openapi):
     begun = timezone.now() - timedelta(seconds=10)
     ImportRun.objects.filter(pk=started.import_id).update(
         status=ImportStatus.FAILED,
-        stage=ImportStage.CATALOG,
+        stage=RunStage.CATALOG,
         counters={"shows": 12, "venues": 4},
         drop_counts={"live_album": 3, "duplicate_isrc": 5},
         warnings=["audio features refused: names only"],
@@ -460,7 +461,7 @@ def test_import_run_detail_has_its_phases_and_figures(client, openapi):
     )
     ImportPhase.objects.create(
         run_id=started.import_id,
-        phase=ImportStage.IDENTITY,
+        phase=PhaseName.IDENTITY,
         status=ImportStatus.SUCCEEDED,
         attempt=1,
         percent=100,
@@ -469,7 +470,7 @@ def test_import_run_detail_has_its_phases_and_figures(client, openapi):
     )
     ImportPhase.objects.create(
         run_id=started.import_id,
-        phase=ImportStage.SHOWS,
+        phase=PhaseName.SHOWS,
         status=ImportStatus.SUCCEEDED,
         attempt=2,
         percent=100,

@@ -23,9 +23,9 @@ from imports.models import (
     ImportEvent,
     ImportPhase,
     ImportRun,
-    ImportStage,
     ImportStatus,
 )
+from imports.phases import PhaseName, RunStage
 from imports.pipeline import finalize_phase, run_import
 from imports.progress import PhaseReporter
 from imports.services import import_run_create
@@ -287,7 +287,7 @@ def finished_run_with_report() -> ImportRun:
     run = ImportRun.objects.create(
         artist=artist,
         status=ImportStatus.SUCCEEDED,
-        stage=ImportStage.DONE,
+        stage=RunStage.DONE,
         percent=100,
         message="import finished",
         counters={
@@ -300,20 +300,20 @@ def finished_run_with_report() -> ImportRun:
         warnings=["Spotify refused audio features (403): names only"],
         finished_at=now,
     )
-    for offset, phase in enumerate([ImportStage.IDENTITY, ImportStage.SHOWS, ImportStage.CATALOG]):
+    for offset, phase in enumerate([PhaseName.IDENTITY, PhaseName.SHOWS, PhaseName.CATALOG]):
         ImportPhase.objects.create(
             run=run,
             phase=phase,
             status=ImportStatus.SUCCEEDED,
             percent=100,
-            attempt=1 + (phase == ImportStage.CATALOG),
+            attempt=1 + (phase == PhaseName.CATALOG),
             started_at=now + timedelta(seconds=offset),
             finished_at=now + timedelta(seconds=offset + 1.25),
             message=f"{phase.label} done",
         )
     ImportEvent.objects.create(
         run=run,
-        stage=ImportStage.CATALOG,
+        stage=RunStage.CATALOG,
         status=ImportStatus.RUNNING,
         percent=40,
         overall_percent=50,
@@ -376,7 +376,7 @@ def test_run_page_shows_phases_figures_drops_events_and_the_dropped_tracks(admin
 
 def test_run_page_of_an_active_run_follows_the_stream(admin_client):
     run = ImportRun.objects.create(
-        artist=make_artist(), status=ImportStatus.RUNNING, stage=ImportStage.SHOWS, percent=35
+        artist=make_artist(), status=ImportStatus.RUNNING, stage=RunStage.SHOWS, percent=35
     )
     content = admin_client.get(run_page(run)).content.decode()
     assert "new EventSource(config.stream_url)" in content
@@ -616,7 +616,7 @@ def test_run_page_follows_the_run_live_and_reloads_when_it_ends(admin_user):
     from theset.asgi import application
 
     run = ImportRun.objects.create(artist=make_artist(name="Live Watchers"))
-    identity = PhaseReporter(run_id=run.pk, phase=ImportStage.IDENTITY)
+    identity = PhaseReporter(run_id=run.pk, phase=PhaseName.IDENTITY)
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / f"admin-run-page-{connection.vendor}"
     with (

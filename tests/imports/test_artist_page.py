@@ -28,8 +28,9 @@ from catalog.services import (
     artist_shell_slug,
     catalog_upsert,
 )
-from imports.models import ImportStage, ImportStatus
+from imports.models import ImportStatus
 from imports.pages import FLAGGED_SHOW_STATUSES, format_duration
+from imports.phases import PhaseName
 from imports.pipeline import finalize_phase
 from imports.progress import PhaseReporter, fail_run
 from imports.services import StartedImport, import_run_create, start_import
@@ -116,7 +117,7 @@ def named_artist(tm_attraction_id: str, name: str) -> Artist:
 def finish_run(tm_attraction_id: str) -> None:
     """Mark the artist's queued run succeeded, through the progress reporter."""
     run = import_run_create(tm_attraction_id=tm_attraction_id)
-    for phase in (ImportStage.IDENTITY, ImportStage.SHOWS, ImportStage.CATALOG):
+    for phase in (PhaseName.IDENTITY, PhaseName.SHOWS, PhaseName.CATALOG):
         reporter = PhaseReporter(run_id=run.import_id, phase=phase)
         reporter.start()
         reporter.finish(f"{phase.label} done")
@@ -283,7 +284,7 @@ def test_a_running_import_draws_its_progress_and_where_the_stream_resumes(client
     assert 'data-last-event-id="0"' in queued
     assert "Shows appear here when the import finishes." in queued
 
-    identity = PhaseReporter(run_id=started.import_id, phase=ImportStage.IDENTITY)
+    identity = PhaseReporter(run_id=started.import_id, phase=PhaseName.IDENTITY)
     identity.start()
     last = identity.report(40, f"found {XSS} on Ticketmaster")
 
@@ -297,8 +298,8 @@ def test_a_running_import_draws_its_progress_and_where_the_stream_resumes(client
 
 def test_a_failed_import_says_so_instead_of_progress(client, db):
     started = import_run_create(tm_attraction_id="K8vZ917Page4")
-    PhaseReporter(run_id=started.import_id, phase=ImportStage.IDENTITY).start()
-    fail_run(started.import_id, ImportStage.IDENTITY, "Ticketmaster answered 500")
+    PhaseReporter(run_id=started.import_id, phase=PhaseName.IDENTITY).start()
+    fail_run(started.import_id, PhaseName.IDENTITY, "Ticketmaster answered 500")
 
     html = client.get(f"/artists/{started.slug}/").content.decode()
     assert 'id="import-progress"' not in html

@@ -16,7 +16,8 @@ from django.core.management import call_command
 from django.db import close_old_connections, connection
 
 from catalog.models import Album, ArtistTrack, Track
-from imports.models import ImportEvent, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportEvent, ImportRun, ImportStatus
+from imports.phases import PhaseName
 from imports.services import start_import
 from sandbox import profiles
 from shows.models import Show, Venue
@@ -88,7 +89,7 @@ def test_the_sweeper_requeues_a_phase_whose_task_died_with_its_worker(world, clu
     with cluster(latency_ms=150, jitter_ms=0) as (qcluster, _):
         started = start_import(PROLIFIC)
         wait_for(
-            lambda: phases_under_way(started.import_id, ImportStage.SHOWS),
+            lambda: phases_under_way(started.import_id, PhaseName.SHOWS),
             timeout=60,
             what="the shows phase to be running",
             qcluster=qcluster,

@@ -25,7 +25,8 @@ from imports.metrics import (
     metric_counters_add,
     series,
 )
-from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportPhase, ImportRun, ImportStatus
+from imports.phases import PhaseName
 from imports.pipeline import run_import
 from imports.services import import_run_create, start_import
 from integrations.http.client import UpstreamClient
@@ -286,12 +287,12 @@ def test_phase_durations_fill_the_histogram_buckets(client):
         run = ImportRun.objects.create(artist=artist, status=ImportStatus.SUCCEEDED)
         ImportPhase.objects.create(
             run=run,
-            phase=ImportStage.SHOWS,
+            phase=PhaseName.SHOWS,
             status=ImportStatus.SUCCEEDED,
             started_at=now - timedelta(seconds=seconds),
             finished_at=now,
         )
-        import_phase_metrics_record(run_id=run.pk, phase=ImportStage.SHOWS, counters={"shows": 7})
+        import_phase_metrics_record(run_id=run.pk, phase=PhaseName.SHOWS, counters={"shows": 7})
     _, after = scrape(client)
     labels = {"phase": "shows", "status": "succeeded"}
     bucket = "theset_import_phase_duration_seconds_bucket"

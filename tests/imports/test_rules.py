@@ -2,7 +2,8 @@
 
 import pytest
 
-from imports.rules import SweepAction, phases_still_needed, stale_run_decision
+from imports.phases import phases_still_needed
+from imports.rules import SweepAction, stale_run_decision
 
 
 @pytest.mark.parametrize(

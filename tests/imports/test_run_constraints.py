@@ -3,7 +3,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from imports.models import AppendOnlyError, ImportEvent, ImportRun, ImportStage, ImportStatus
+from imports.models import AppendOnlyError, ImportEvent, ImportRun, ImportStatus
+from imports.phases import RunStage
 from tests.factories import make_artist
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_percent_above_100_is_refused():
 def test_progress_events_are_append_only():
     run = ImportRun.objects.create(artist=make_artist())
     event = ImportEvent.objects.create(
-        run=run, stage=ImportStage.IDENTITY, status=ImportStatus.RUNNING, percent=5, message="x"
+        run=run, stage=RunStage.IDENTITY, status=ImportStatus.RUNNING, percent=5, message="x"
     )
     event.message = "rewritten"
     with pytest.raises(AppendOnlyError):

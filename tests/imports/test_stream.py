@@ -19,7 +19,8 @@ import pytest
 from django.db import connection
 
 from imports import stream
-from imports.models import ImportEvent, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportEvent, ImportRun, ImportStatus
+from imports.phases import PhaseName, RunStage
 from imports.pipeline import finalize_phase
 from imports.progress import PhaseReporter
 from imports.services import StartedImport, import_run_create
@@ -104,9 +105,9 @@ def stream_url(base_url: str, artist_id: int) -> str:
 
 def report_whole_run(run_id: int, *, pause: float = 0.0, identity_started: bool = False) -> None:
     """Every phase of a run, as the pipeline reports them: shows and catalog interleaved."""
-    identity = PhaseReporter(run_id=run_id, phase=ImportStage.IDENTITY)
-    shows = PhaseReporter(run_id=run_id, phase=ImportStage.SHOWS)
-    catalog = PhaseReporter(run_id=run_id, phase=ImportStage.CATALOG)
+    identity = PhaseReporter(run_id=run_id, phase=PhaseName.IDENTITY)
+    shows = PhaseReporter(run_id=run_id, phase=PhaseName.SHOWS)
+    catalog = PhaseReporter(run_id=run_id, phase=PhaseName.CATALOG)
     steps: list[Callable[[], object]] = [
         lambda: identity.report(40, "found the artist on Ticketmaster"),
         lambda: identity.finish("Artist: Spotify external link", {"slug": "artist"}),
@@ -227,7 +228,7 @@ def test_a_live_client_gets_new_events_in_order_until_the_final_one(server, sett
         # Pub/sub or nothing: the database safety net would not fire within the test.
         settings.IMPORT_STREAM_REDIS_POLL_SECONDS = 60
     started = new_run()
-    PhaseReporter(run_id=started.import_id, phase=ImportStage.IDENTITY).start()
+    PhaseReporter(run_id=started.import_id, phase=PhaseName.IDENTITY).start()
     before = stream.deliveries.copy()
     writers: list[Callable[[], None]] = []
 
@@ -246,7 +247,7 @@ def test_a_live_client_gets_new_events_in_order_until_the_final_one(server, sett
     history = stored_payloads(started.import_id)
     assert result.progress == history  # nothing lost, nothing twice, in order
     assert len(history) == 13
-    for stage in ImportStage:
+    for stage in RunStage:
         percents = [p["percent"] for p in history if p["stage"] == stage]
         assert percents == sorted(percents), stage
     overall = [p["overall_percent"] for p in history]
@@ -268,7 +269,7 @@ def test_a_run_marked_failed_without_a_final_event_still_ends_the_stream(server,
     settings.IMPORT_STREAM_KEEPALIVE_SECONDS = 0.2
     settings.IMPORT_STREAM_REDIS_POLL_SECONDS = 0.25
     started = new_run()
-    PhaseReporter(run_id=started.import_id, phase=ImportStage.IDENTITY).start()
+    PhaseReporter(run_id=started.import_id, phase=PhaseName.IDENTITY).start()
     writers: list[Callable[[], None]] = []
 
     def mark_failed() -> None:
@@ -293,7 +294,7 @@ def test_a_run_marked_failed_without_a_final_event_still_ends_the_stream(server,
 def test_a_run_deleted_while_watched_ends_the_stream(server, settings):
     settings.IMPORT_STREAM_REDIS_POLL_SECONDS = 0.25
     started = new_run()
-    PhaseReporter(run_id=started.import_id, phase=ImportStage.IDENTITY).start()
+    PhaseReporter(run_id=started.import_id, phase=PhaseName.IDENTITY).start()
     writers: list[Callable[[], None]] = []
 
     def on_message(message: Message) -> None:

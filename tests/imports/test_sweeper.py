@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportPhase, ImportRun, ImportStatus
+from imports.phases import PhaseName
 from imports.rules import SweepAction
 from imports.schedules import sweep_stale_runs
 from imports.selectors import queued_import_tasks
@@ -35,7 +36,7 @@ def lose_tasks() -> None:
     OrmQ.objects.all().delete()
 
 
-def succeed(run: ImportRun, *phases: ImportStage) -> None:
+def succeed(run: ImportRun, *phases: PhaseName) -> None:
     for phase in phases:
         ImportPhase.objects.update_or_create(
             run=run, phase=phase, defaults={"status": ImportStatus.SUCCEEDED}
@@ -99,18 +100,16 @@ def test_lost_parallel_phases_are_requeued_each_with_its_claim():
     started = start_import("K8vZ917Sw05")
     run = ImportRun.objects.get(pk=started.import_id)
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING)
-    succeed(run, ImportStage.IDENTITY, ImportStage.SHOWS)
-    ImportPhase.objects.create(run=run, phase=ImportStage.CATALOG, status=ImportStatus.RUNNING)
+    succeed(run, PhaseName.IDENTITY, PhaseName.SHOWS)
+    ImportPhase.objects.create(run=run, phase=PhaseName.CATALOG, status=ImportStatus.RUNNING)
     lose_tasks()
     idle(run)
 
     [swept] = stale_runs_sweep()
     assert (swept.action, swept.phases) == (SweepAction.REQUEUE, ("catalog",))
     assert queued_import_tasks() == {run.pk: {"catalog"}}
-    assert ImportPhase.objects.get(run=run, phase=ImportStage.CATALOG).status == (
-        ImportStatus.QUEUED
-    )
-    assert ImportPhase.objects.get(run=run, phase=ImportStage.SHOWS).status == (
+    assert ImportPhase.objects.get(run=run, phase=PhaseName.CATALOG).status == (ImportStatus.QUEUED)
+    assert ImportPhase.objects.get(run=run, phase=PhaseName.SHOWS).status == (
         ImportStatus.SUCCEEDED
     )
 
@@ -119,13 +118,13 @@ def test_a_missing_finalize_is_claimed_and_queued():
     started = start_import("K8vZ917Sw06")
     run = ImportRun.objects.get(pk=started.import_id)
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING)
-    succeed(run, ImportStage.IDENTITY, ImportStage.SHOWS, ImportStage.CATALOG)
+    succeed(run, PhaseName.IDENTITY, PhaseName.SHOWS, PhaseName.CATALOG)
     lose_tasks()
     idle(run)
 
     [swept] = stale_runs_sweep()
     assert swept.phases == ("finalize",)
-    assert ImportPhase.objects.filter(run=run, phase=ImportStage.FINALIZE).exists()
+    assert ImportPhase.objects.filter(run=run, phase=PhaseName.FINALIZE).exists()
     assert queued_import_tasks() == {run.pk: {"finalize"}}
 
 
@@ -178,7 +177,7 @@ def test_tasks_waiting_in_the_redis_broker_are_seen_too(
         from imports.tasks import enqueue_phase
 
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            enqueue_phase(run.pk, ImportStage.CATALOG)  # sent once committed
+            enqueue_phase(run.pk, PhaseName.CATALOG)  # sent once committed
         assert queued_import_tasks() == {run.pk: {"catalog"}}
         assert OrmQ.objects.count() == 0
     finally:

@@ -34,7 +34,8 @@ from django.db import close_old_connections, connection
 from django_q.conf import Conf
 
 from catalog.models import Album, Artist, ArtistTrack, Track
-from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
+from imports.phases import PhaseName, RunStage
 from imports.progress import PhaseReporter, fail_run
 from imports.rules import SweepAction
 from imports.services import SweptRun, import_run_create, stale_runs_sweep, start_import
@@ -281,7 +282,7 @@ BREAKPOINT = textwrap.dedent(
 )
 
 
-def breakpoint_env(tmp_path: Path, phase: ImportStage, percent: int, hold: Path) -> dict[str, str]:
+def breakpoint_env(tmp_path: Path, phase: PhaseName, percent: int, hold: Path) -> dict[str, str]:
     folder = tmp_path / "breakpoint"
     folder.mkdir()
     (folder / "sitecustomize.py").write_text(BREAKPOINT)
@@ -300,12 +301,12 @@ def breakpoint_env(tmp_path: Path, phase: ImportStage, percent: int, hold: Path)
     [
         # Held once Ticketmaster answered (40%), before the Spotify search: mid is
         # not linked to Spotify, so its identity phase has more to do after.
-        pytest.param(ImportStage.IDENTITY, "mid", 40, id="identity"),
+        pytest.param(PhaseName.IDENTITY, "mid", 40, id="identity"),
         # Slow upstream answers: killed mid-write.
-        pytest.param(ImportStage.SHOWS, "prolific", None, id="shows"),
-        pytest.param(ImportStage.CATALOG, "prolific", None, id="catalog"),
+        pytest.param(PhaseName.SHOWS, "prolific", None, id="shows"),
+        pytest.param(PhaseName.CATALOG, "prolific", None, id="catalog"),
         # Finalize does no HTTP: held right after it started (its row running).
-        pytest.param(ImportStage.FINALIZE, "mid", 0, id="finalize"),
+        pytest.param(PhaseName.FINALIZE, "mid", 0, id="finalize"),
     ],
 )
 def test_killing_the_cluster_mid_phase_resumes_without_duplicates(
@@ -526,7 +527,7 @@ def test_connections_killed_by_the_database_mid_write(world, cluster, settings, 
     with cluster(env={"PGAPPNAME": application_name}, **SLOW_UPSTREAM) as (qcluster, _):
         started = start_import(expected.tm_attraction_id)
         wait_for(
-            lambda: phases_under_way(started.import_id, ImportStage.SHOWS, ImportStage.CATALOG),
+            lambda: phases_under_way(started.import_id, PhaseName.SHOWS, PhaseName.CATALOG),
             timeout=60,
             what="shows and catalog to be writing",
             qcluster=qcluster,
@@ -610,7 +611,7 @@ def test_redis_restarted_mid_import(world, cluster, settings, tmp_path, reliabil
             assert redis_server.url == Conf.REDIS and qcluster.env["Q_BROKER"] == "redis"
             started = start_import(expected.tm_attraction_id)
             wait_for(
-                lambda: phases_under_way(started.import_id, ImportStage.SHOWS),
+                lambda: phases_under_way(started.import_id, PhaseName.SHOWS),
                 timeout=60,
                 what="shows to be fetching",
                 qcluster=qcluster,
@@ -635,22 +636,22 @@ def test_a_phase_failing_beside_a_failed_run_keeps_the_runs_first_error():
     """Both parallel phases lose their database connection (test 3): the run keeps the
     error it failed with, the second phase is marked failed with its own."""
     started = import_run_create(tm_attraction_id="K8vZ917Crash1")
-    for phase in (ImportStage.SHOWS, ImportStage.CATALOG):
+    for phase in (PhaseName.SHOWS, PhaseName.CATALOG):
         PhaseReporter(run_id=started.import_id, phase=phase).start()
-    fail_run(started.import_id, ImportStage.CATALOG, "OperationalError: connection terminated")
+    fail_run(started.import_id, PhaseName.CATALOG, "OperationalError: connection terminated")
     failed = ImportRun.objects.get(pk=started.import_id)
 
-    fail_run(started.import_id, ImportStage.SHOWS, "OperationalError: server closed the connection")
+    fail_run(started.import_id, PhaseName.SHOWS, "OperationalError: server closed the connection")
 
     run = ImportRun.objects.get(pk=started.import_id)
     assert (run.status, run.stage, run.error, run.message, run.finished_at) == (
         ImportStatus.FAILED,
-        ImportStage.CATALOG,
+        RunStage.CATALOG,
         "OperationalError: connection terminated",
         failed.message,
         failed.finished_at,
     )
-    shows = ImportPhase.objects.get(run=run, phase=ImportStage.SHOWS)
+    shows = ImportPhase.objects.get(run=run, phase=PhaseName.SHOWS)
     assert (shows.status, shows.error) == (
         ImportStatus.FAILED,
         "OperationalError: server closed the connection",

@@ -46,7 +46,8 @@ from django_q.models import OrmQ, Schedule, Task
 
 from catalog.models import Album, Artist, ArtistTrack, Track, TrackOverride
 from catalog.rules import CuratorDecision, DropReason
-from imports.models import DroppedTrack, ImportEvent, ImportRun, ImportStage, ImportStatus
+from imports.models import DroppedTrack, ImportEvent, ImportRun, ImportStatus
+from imports.phases import RunStage
 from imports.pipeline import run_import
 from imports.services import import_run_create
 from sandbox import profiles
@@ -135,7 +136,7 @@ def samples(django_user_model) -> Samples:
         ),
         ImportRun: run,
         ImportEvent: ImportEvent.objects.create(
-            run=run, stage=ImportStage.IDENTITY, status=ImportStatus.FAILED, percent=0
+            run=run, stage=RunStage.IDENTITY, status=ImportStatus.FAILED, percent=0
         ),
         DroppedTrack: DroppedTrack.objects.create(
             run=run, spotify_id="dropped0001", name="Song (Live)", reason=DropReason.LIVE_TITLE

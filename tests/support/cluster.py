@@ -20,7 +20,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django_q.conf import Conf
 
-from imports.models import ImportPhase, ImportRun, ImportStage, ImportStatus
+from imports.models import ImportPhase, ImportRun, ImportStatus
+from imports.phases import PhaseName
 from sandbox.server import importer_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +135,7 @@ def cluster_factory(sandbox, tmp_path: Path, monkeypatch):
     return start
 
 
-def phases_under_way(run_id: int, *phases: ImportStage) -> bool:
+def phases_under_way(run_id: int, *phases: PhaseName) -> bool:
     """Every phase named is running and has reported progress (it is past its start)."""
     return ImportPhase.objects.filter(
         run_id=run_id, phase__in=phases, status=ImportStatus.RUNNING, percent__gt=0
