@@ -27,6 +27,7 @@ from django.utils.html import format_html, format_html_join
 from catalog import admin as catalog_admin
 from catalog.models import TRACK_DECISION_CHOICES, Artist, TrackOverride
 from catalog.rules import CuratorDecision, DropReason
+from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import (
     DroppedTrack,
     ImportEvent,
@@ -36,7 +37,6 @@ from imports.models import (
     ImportStatus,
 )
 from imports.services import InvalidAttractionId, start_import
-from theset.auth import START_IMPORTS_PERMISSION
 
 # Line breaks, commas, semicolons and tabs separate ids; a space inside one is an error
 # worth reporting rather than two ids.

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from catalog.models import AlbumType, Artist, SpotifyMatch
 from catalog.selectors import artist_get, studio_tracks
+from imports.auth import ImportKickoffThrottle, write_auth
 from imports.models import ImportRun, ImportStage, ImportStatus
 from imports.selectors import artist_latest_run, import_run_get
 from imports.services import (
@@ -29,7 +30,6 @@ from imports.services import (
 )
 from shows.models import ShowStatus
 from shows.selectors import upcoming_shows
-from theset.auth import ImportKickoffThrottle, write_auth
 from theset.schemas import ErrorOut, LimitOffset, ValidationErrorOut
 
 router = Router(tags=["artists"])
