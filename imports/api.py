@@ -6,6 +6,7 @@ write and the apps' selectors to read, and shape the answer. Mounted under
 routes' annotations at import time.)
 """
 
+import re
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
@@ -243,6 +244,16 @@ class TrackOut(Schema):
 
 
 # --- Helpers -----------------------------------------------------------------------
+
+
+def artist_route_words() -> set[str]:
+    """The literal words routed where an artist's id or slug goes ("import" of
+    `/artists/import`): no artist slug may be one of them."""
+    return {
+        path.removeprefix("/artists/")
+        for path in router.path_operations
+        if re.fullmatch(r"/artists/[^/{}]+", path)
+    }
 
 
 def _api_url(request: HttpRequest, name: str, **kwargs: Any) -> str:

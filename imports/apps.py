@@ -6,9 +6,13 @@ class ImportsConfig(AppConfig):
     verbose_name = "Imports"
 
     def ready(self) -> None:
-        """Tell the project what imports needs of it: the sweeper is the health check's
-        sign of a live cluster."""
+        """Tell the project and the catalog what imports needs of them: the sweeper is
+        the health check's sign of a live cluster, and the kickoff route's word
+        ("/api/artists/import") is no artist's slug."""
+        from catalog.services import artist_slugs_reserve
+        from imports.api import artist_route_words
         from imports.health import SWEEP_HEARTBEAT
         from theset.health import register_cluster_heartbeat
 
         register_cluster_heartbeat(SWEEP_HEARTBEAT)
+        artist_slugs_reserve(words=artist_route_words())

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from catalog.sync import Report
 from shows import services
 from shows.ticketmaster import TicketmasterClient, UpcomingEvents
-
-Report = Callable[[int, str, dict[str, Any] | None], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)
