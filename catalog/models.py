@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from catalog.rules import CuratorDecision
+from catalog.rules import CuratorDecision, normalise_isrc
 from theset.models import TimestampedModel
 
 TRACK_DECISION_CHOICES = [
@@ -132,11 +132,6 @@ class ArtistTrack(TimestampedModel):
 SPOTIFY_TRACK_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 # CC-XXX-YY-NNNNN without the dashes: country, registrant, year, designation.
 ISRC = re.compile(r"^[A-Z]{2}[0-9A-Z]{3}[0-9]{7}$")
-
-
-def normalise_isrc(value: str) -> str:
-    """An ISRC as Spotify sends it: upper case, no dashes or spaces."""
-    return re.sub(r"[\s-]+", "", value).upper()
 
 
 class TrackOverrideQuerySet(models.QuerySet):

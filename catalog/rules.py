@@ -288,9 +288,13 @@ def release_preference_key(track: RawTrack, *, use_popularity: bool = True) -> P
     )
 
 
-def _normalise_isrc(isrc: str | None) -> str | None:
-    normalised = re.sub(r"[\s-]+", "", isrc or "").upper()
-    return normalised or None
+def normalise_isrc(value: str) -> str:
+    """An ISRC as Spotify sends it: upper case, no dashes or spaces ("" stays "")."""
+    return re.sub(r"[\s-]+", "", value).upper()
+
+
+def _isrc_key(isrc: str | None) -> str | None:
+    return normalise_isrc(isrc or "") or None
 
 
 def _duration_seconds(duration_ms: int) -> int:
@@ -301,26 +305,28 @@ def _duration_seconds(duration_ms: int) -> int:
 # --- The decision ---------------------------------------------------------------------------
 
 
-class _CuratorLookup:
-    """Curator decisions keyed by Spotify id (exact) or ISRC (case/space-insensitive)."""
+class CuratorLookup:
+    """Curator decisions keyed by Spotify id (exact) or ISRC (case/space/dash-insensitive):
+    the one way to tell which override applies to a track, for the rules and the admin."""
 
     def __init__(self, curator_decisions: Mapping[str, CuratorDecision]) -> None:
         self._by_spotify_id = {key.strip(): value for key, value in curator_decisions.items()}
         self._by_isrc: dict[str, CuratorDecision] = {}
         for key, value in curator_decisions.items():
-            isrc = _normalise_isrc(key)
+            isrc = _isrc_key(key)
             if isrc is None:
                 continue
             # Two keys folding to one ISRC and disagreeing: keeping loses nothing.
             if self._by_isrc.get(isrc) is not CuratorDecision.ALWAYS_KEEP:
                 self._by_isrc[isrc] = CuratorDecision(value)
 
-    def decision_for(self, track: RawTrack) -> CuratorDecision | None:
+    def decision_for(self, *, spotify_id: str, isrc: str | None) -> CuratorDecision | None:
+        """The decision on the track `spotify_id` (recording `isrc`), or None."""
         # The Spotify id names one version, so it outranks a rule for the whole recording.
-        by_id = self._by_spotify_id.get(track.spotify_id)
+        by_id = self._by_spotify_id.get(spotify_id)
         if by_id is not None:
             return CuratorDecision(by_id)
-        isrc = _normalise_isrc(track.isrc)
+        isrc = _isrc_key(isrc)
         return self._by_isrc.get(isrc) if isrc else None
 
 
@@ -373,10 +379,10 @@ def decide_studio_tracks(
     it). The result is independent of input order and has one decision per
     track, in input order.
     """
-    curator = _CuratorLookup(curator_decisions or {})
+    curator = CuratorLookup(curator_decisions or {})
     reasons: list[DropReason | KeepReason | None] = []
     for track in tracks:
-        curator_decision = curator.decision_for(track)
+        curator_decision = curator.decision_for(spotify_id=track.spotify_id, isrc=track.isrc)
         if curator_decision is CuratorDecision.ALWAYS_DROP:
             reasons.append(DropReason.CURATOR_DROP)
         elif curator_decision is CuratorDecision.ALWAYS_KEEP:
@@ -394,7 +400,7 @@ def decide_studio_tracks(
     for index, track in enumerate(tracks):
         if reasons[index] not in (None, KeepReason.CURATOR_KEEP):
             continue
-        isrc = _normalise_isrc(track.isrc)
+        isrc = _isrc_key(track.isrc)
         key: tuple[str | int, ...] = (
             ("isrc", isrc)
             if isrc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -14,8 +14,6 @@ from catalog.models import Album, Artist, ArtistTrack, SpotifyMatch, Track
 from integrations.spotify.records import SpotifyAlbumSummary
 
 BATCH_SIZE = 500
-# Words the API uses under /api/artists/ that an artist slug must not take.
-RESERVED_ARTIST_SLUGS = frozenset({"import"})
 ALBUM_UPDATE_FIELDS = [
     "name",
     "album_type",
@@ -65,6 +63,16 @@ def _by_spotify_id(item) -> str:
     return item.spotify_id
 
 
+# Words other apps route next to artists' ids and slugs ("/api/artists/<word>"), given by
+# their AppConfig.ready(): an artist whose slug is one of them could not be reached.
+_route_words: set[str] = set()
+
+
+def artist_slugs_reserve(*, words: Iterable[str]) -> None:
+    """Keep new artist slugs off `words`: such an artist gets the suffixed slug instead."""
+    _route_words.update(words)
+
+
 def artist_shell_slug(tm_attraction_id: str) -> str:
     """The slug of an artist whose name is not known yet (ids differ by case, slugs can't)."""
     digest = hashlib.sha256(tm_attraction_id.encode()).hexdigest()[:6]
@@ -106,8 +114,8 @@ def artist_identity_update(
         preferred = slugify(name)[:100]
         suffixed = f"{preferred}-{slugify(artist.tm_attraction_id).lower()}"
         # An all-digit slug ("311", "1349") would read as an artist id in the API's URLs,
-        # and a reserved one as another route ("/api/artists/import").
-        clashes_with_a_route = preferred.isdigit() or preferred in RESERVED_ARTIST_SLUGS
+        # and a reserved one as another app's route (`artist_slugs_reserve`).
+        clashes_with_a_route = preferred.isdigit() or preferred in _route_words
         for slug in (suffixed,) if clashes_with_a_route else (preferred, suffixed):
             try:
                 with transaction.atomic():

@@ -16,10 +16,12 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from catalog import rules, services
-from catalog.models import ISRC, normalise_isrc
+from catalog.models import ISRC
 from integrations.spotify.client import SpotifyClient
 from integrations.spotify.errors import AudioFeaturesUnavailable
 
+# How a phase reports progress: await report(percent, message, counters or None). The
+# shows phase takes the same callable.
 Report = Callable[[int, str, dict[str, Any] | None], Awaitable[Any]]
 
 AUDIO_FEATURES_FALLBACK = (
@@ -82,7 +84,7 @@ async def sync_catalog(
     # A track kept by ISRC is only recognised once its details give the ISRC, so such
     # an override costs the details of the tracks the names alone would drop.
     keeps_by_isrc = any(
-        decision == rules.CuratorDecision.ALWAYS_KEEP and ISRC.fullmatch(normalise_isrc(key))
+        decision == rules.CuratorDecision.ALWAYS_KEEP and ISRC.fullmatch(rules.normalise_isrc(key))
         for key, decision in curator_decisions.items()
     )
 

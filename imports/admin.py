@@ -26,7 +26,8 @@ from django.utils.html import format_html, format_html_join
 
 from catalog import admin as catalog_admin
 from catalog.models import TRACK_DECISION_CHOICES, Artist, TrackOverride
-from catalog.rules import CuratorDecision, DropReason
+from catalog.rules import CuratorDecision, CuratorLookup, DropReason
+from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import (
     DroppedTrack,
     ImportEvent,
@@ -37,7 +38,6 @@ from imports.models import (
 from imports.phases import RunStage
 from imports.rules import merged_phase_counters
 from imports.services import InvalidAttractionId, start_import
-from theset.auth import START_IMPORTS_PERMISSION
 
 # Line breaks, commas, semicolons and tabs separate ids; a space inside one is an error
 # worth reporting rather than two ids.
@@ -286,13 +286,12 @@ class ImportRunAdmin(admin.ModelAdmin):
 
 
 def _curator_decisions_by_track(artist_id: int, dropped: Sequence[DroppedTrack]) -> dict[str, str]:
-    """For each dropped track's Spotify id, the override the next import will apply."""
-    decisions = TrackOverride.objects.decisions_for(artist_id)
+    """For each dropped track's Spotify id, the override the next import will apply
+    (looked up as `catalog.rules.decide_studio_tracks` does)."""
+    curator = CuratorLookup(TrackOverride.objects.decisions_for(artist_id))
     found = {}
     for track in dropped:
-        decision = decisions.get(track.spotify_id) or (
-            decisions.get(track.isrc) if track.isrc else None
-        )
+        decision = curator.decision_for(spotify_id=track.spotify_id, isrc=track.isrc)
         if decision is not None:
             found[track.spotify_id] = decision
     return found

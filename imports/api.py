@@ -6,6 +6,7 @@ write and the apps' selectors to read, and shape the answer. Mounted under
 routes' annotations at import time.)
 """
 
+import re
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
@@ -25,13 +26,13 @@ from catalog.models import (
     SpotifyMatch,
 )
 from catalog.selectors import artist_get, studio_tracks
+from imports.auth import ImportKickoffThrottle, write_auth
 from imports.models import ImportRun, ImportStatus
 from imports.phases import PhaseName, RunStage
 from imports.selectors import artist_latest_run, import_run_get
 from imports.services import InvalidAttractionId, start_import, validate_tm_attraction_id
 from shows.models import ShowStatus
 from shows.selectors import upcoming_shows
-from theset.auth import ImportKickoffThrottle, write_auth
 from theset.schemas import ErrorOut, LimitOffset, ValidationErrorOut
 
 router = Router(tags=["artists"])
@@ -245,6 +246,16 @@ class TrackOut(Schema):
 
 
 # --- Helpers -----------------------------------------------------------------------
+
+
+def artist_route_words() -> set[str]:
+    """The literal words routed where an artist's id or slug goes ("import" of
+    `/artists/import`): no artist slug may be one of them."""
+    return {
+        path.removeprefix("/artists/")
+        for path in router.path_operations
+        if re.fullmatch(r"/artists/[^/{}]+", path)
+    }
 
 
 def _api_url(request: HttpRequest, name: str, **kwargs: Any) -> str:

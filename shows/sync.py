@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from catalog.sync import Report
 from integrations.ticketmaster.client import TicketmasterClient
 from integrations.ticketmaster.records import UpcomingEvents
 from shows import services
-
-Report = Callable[[int, str, dict[str, Any] | None], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)

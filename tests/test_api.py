@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -558,6 +559,15 @@ def test_an_artist_called_import_gets_a_slug_the_kickoff_route_does_not_shadow(c
     assert artist.slug == "import-k8vz917imprt"
     assert response.status_code == 200
     assert response.json()["name"] == "Import"
+
+
+def test_the_words_no_slug_may_take_are_the_routes_next_to_the_artists_ids():
+    """Catalog keeps no list of API words: imports reserves its routes' words at start-up."""
+    from catalog import services
+    from imports.api import artist_route_words
+
+    assert artist_route_words() == {"import"}
+    assert '"import"' not in Path(services.__file__).read_text()
 
 
 def test_upcoming_shows_as_stored_soonest_first_then_tba(

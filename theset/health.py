@@ -3,13 +3,17 @@
 Checks run in parallel on a small thread pool, all within CHECK_TIMEOUT_SECONDS, so
 a database or Redis that stops answering makes the answer "unhealthy", never a hung
 probe. Failures name the exception class only: no hosts, URLs, keys or tracebacks.
+
+The cluster check looks for signs of life from the schedules apps register as
+heartbeats (`register_cluster_heartbeat`, from their `AppConfig.ready()`): this module
+knows no app.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,9 +37,6 @@ logger = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 2.0
 REDIS_TIMEOUT_SECONDS = 1.0
 UPSTREAM_TIMEOUT_SECONDS = 1.5
-# The stale-run sweeper (imports/migrations/0003_sweep_schedule.py): every minute, any cluster.
-SWEEP_SCHEDULE_NAME = "imports: sweep stale runs"
-SWEEP_FUNC = "imports.schedules.sweep_stale_runs"
 # Reported, never failing: a load balancer cannot route around a Ticketmaster or Spotify
 # outage, and failing every web node for one would turn "imports fail" into "all down".
 UPSTREAM_CHECKS = ("upstream_ticketmaster", "upstream_spotify")
@@ -66,6 +67,30 @@ class CheckResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ClusterHeartbeat:
+    """A django-q2 schedule a qcluster runs every few minutes: a worker running it, or a
+    cluster's scheduler queueing it, proves that a cluster was alive then."""
+
+    schedule_name: str  # the Schedule row's name
+    func: str  # the dotted path django-q2 records on the Task row
+    label: str  # what a failure names: "the stale-run sweeper"
+
+
+# Filled by the apps' AppConfig.ready(), keyed by schedule name (ready() may run twice).
+_cluster_heartbeats: dict[str, ClusterHeartbeat] = {}
+
+
+def register_cluster_heartbeat(heartbeat: ClusterHeartbeat) -> None:
+    """Let the cluster check count `heartbeat`'s runs as signs of a live qcluster."""
+    _cluster_heartbeats[heartbeat.schedule_name] = heartbeat
+
+
+def cluster_heartbeats() -> tuple[ClusterHeartbeat, ...]:
+    """The registered heartbeats, in registration order."""
+    return tuple(_cluster_heartbeats.values())
+
+
 # --- Pure decisions ------------------------------------------------------------------
 
 
@@ -89,10 +114,11 @@ def overall_status(
 def cluster_silence_seconds(
     *, last_swept: datetime | None, last_scheduled: datetime | None, now: datetime
 ) -> float | None:
-    """Seconds since a qcluster last showed life through the sweeper; None if it never did.
+    """Seconds since a qcluster last showed life through a heartbeat schedule (the
+    stale-run sweeper); None if it never did.
 
-    `last_swept` is when a worker last started the sweeper, `last_scheduled` when a
-    cluster's scheduler last queued it: either proves a cluster was alive then.
+    `last_swept` is when a worker last started a heartbeat, `last_scheduled` when a
+    cluster's scheduler last queued one: either proves a cluster was alive then.
     """
     seen = [moment for moment in (last_swept, last_scheduled) if moment is not None]
     if not seen:
@@ -134,38 +160,48 @@ def check_redis() -> dict[str, Any]:
     return {}
 
 
-def _sweep_last_scheduled() -> datetime | None:
-    """When a cluster's scheduler last queued the sweeper, at the earliest.
+def _heartbeat_last_scheduled(heartbeats: Sequence[ClusterHeartbeat]) -> datetime | None:
+    """When a cluster's scheduler last queued one of the heartbeats, at the earliest.
 
     The scheduler (in every qcluster's sentinel, about every 30 s, busy workers or not)
     moves `next_run` to the first slot after now each time it queues the task, so it
     queued it no earlier than one interval before `next_run`. `task` stays empty until
-    a scheduler has queued it once: the migration's initial `next_run` proves nothing.
+    a scheduler has queued it once: a migration's initial `next_run` proves nothing.
     """
-    schedule = (
-        Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME, task__isnull=False)
+    schedules = (
+        Schedule.objects.filter(
+            name__in=[heartbeat.schedule_name for heartbeat in heartbeats],
+            schedule_type=Schedule.MINUTES,
+            task__isnull=False,
+        )
         .exclude(next_run=None)
-        .only("next_run", "schedule_type", "minutes")
-        .first()
+        .only("next_run", "minutes")
     )
-    if schedule is None or schedule.schedule_type != Schedule.MINUTES:
-        return None
-    return schedule.next_run - timedelta(minutes=schedule.minutes or 1)
+    queued = [
+        schedule.next_run - timedelta(minutes=schedule.minutes or 1) for schedule in schedules
+    ]
+    return max(queued, default=None)
 
 
 def check_cluster() -> dict[str, Any]:
+    heartbeats = cluster_heartbeats()
+    if not heartbeats:
+        raise HealthCheckFailed("no app registered a cluster heartbeat schedule")
     now = timezone.now()
     # A worker's monitor writes the Task row (success or failure) when the run ends.
-    last_swept = Task.objects.filter(func=SWEEP_FUNC).aggregate(last=Max("started"))["last"]
-    last_scheduled = _sweep_last_scheduled()
-    silence = cluster_silence_seconds(last_swept=last_swept, last_scheduled=last_scheduled, now=now)
+    last_ran = Task.objects.filter(func__in=[heartbeat.func for heartbeat in heartbeats]).aggregate(
+        last=Max("started")
+    )["last"]
+    last_scheduled = _heartbeat_last_scheduled(heartbeats)
+    silence = cluster_silence_seconds(last_swept=last_ran, last_scheduled=last_scheduled, now=now)
     limit = settings.HEALTH_CLUSTER_MAX_SILENCE_SECONDS
     detail = {
         "last_seen_seconds_ago": None if silence is None else round(silence, 1),
         "max_silence_seconds": limit,
     }
     if silence is None:
-        raise HealthCheckFailed("no qcluster has run the stale-run sweeper yet", detail=detail)
+        labels = " or ".join(heartbeat.label for heartbeat in heartbeats)
+        raise HealthCheckFailed(f"no qcluster has run {labels} yet", detail=detail)
     if silence > limit:
         raise HealthCheckFailed(
             f"no qcluster seen for {silence:.0f} s (limit {limit} s)", detail=detail

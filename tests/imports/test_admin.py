@@ -528,6 +528,81 @@ def test_override_form_records_who_and_normalises_the_isrc(admin_client, admin_u
     assert changelist.context["cl"].result_count == 1
 
 
+KEEP, DROP = CuratorDecision.ALWAYS_KEEP, CuratorDecision.ALWAYS_DROP
+
+
+@pytest.mark.parametrize(
+    ("overrides", "track_isrc", "expected"),
+    [
+        ({"isrc": "GBAAA0000003"}, "GBAAA0000003", DROP),
+        ({"isrc": "gbaaa0000003"}, "GBAAA0000003", DROP),
+        ({"isrc": "GB-AAA-00-00003"}, "GBAAA0000003", DROP),
+        ({"isrc": "GBAAA0000003"}, "gbaaa0000003", DROP),
+        ({"isrc": "GBAAA0000003"}, "GB-AAA-00-00003", DROP),
+        ({"isrc": "GBAAA0000009"}, "GBAAA0000003", None),
+        ({"isrc": "gb-aaa-00-00003", "spotify_id": "keep"}, "GBAAA0000003", KEEP),
+        ({"spotify_id": "keep"}, "", KEEP),
+    ],
+    ids=[
+        "same-spelling",
+        "override-in-lower-case",
+        "override-with-dashes",
+        "track-in-lower-case",
+        "track-with-dashes",
+        "another-recording",
+        "spotify-id-outranks-isrc",
+        "spotify-id-without-isrc",
+    ],
+)
+def test_the_run_page_marks_the_override_the_rules_will_apply(overrides, track_isrc, expected):
+    """One lookup for the admin and the rules: an ISRC matches in any case, with or without
+    dashes, even as stored by hand (not through the form, which normalises it)."""
+    from catalog.rules import DropReason, KeepReason, RawTrack, decide_studio_tracks
+    from imports.admin import run_page_context
+
+    spotify_id = "5" * 22
+    artist = make_artist()
+    run = ImportRun.objects.create(
+        artist=artist, status=ImportStatus.SUCCEEDED, drop_counts={"live_title": 1}
+    )
+    DroppedTrack.objects.create(
+        run=run,
+        spotify_id=spotify_id,
+        name="Song (Live)",
+        album_name="Album",
+        reason="live_title",
+        isrc=track_isrc,
+    )
+    if "isrc" in overrides:
+        TrackOverride.objects.create(artist=artist, isrc=overrides["isrc"], decision=DROP)
+    if "spotify_id" in overrides:
+        TrackOverride.objects.create(artist=artist, spotify_id=spotify_id, decision=KEEP)
+
+    [group] = run_page_context(run)["drop_groups"]
+    [row] = group["rows"]
+    verdict = decide_studio_tracks(
+        [
+            RawTrack(
+                spotify_id=spotify_id,
+                name="Song",
+                duration_ms=200_000,
+                isrc=track_isrc or None,
+                popularity=None,
+                album_spotify_id="a" * 22,
+                album_name="Album",
+                album_type="album",
+                release_date="2020",
+                liveness=None,
+            )
+        ],
+        audio_features_available=False,
+        curator_decisions=TrackOverride.objects.decisions_for(artist.pk),
+    ).decisions[0]
+    by_rule = {DropReason.CURATOR_DROP: DROP, KeepReason.CURATOR_KEEP: KEEP}.get(verdict.reason)
+
+    assert row["curator"] == by_rule == expected
+
+
 # --- Overrides survive a re-import --------------------------------------------------------
 
 

@@ -46,6 +46,7 @@ from django_q.models import OrmQ, Schedule, Task
 
 from catalog.models import Album, Artist, ArtistTrack, Track, TrackOverride
 from catalog.rules import CuratorDecision, DropReason
+from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import DroppedTrack, ImportEvent, ImportRun, ImportStatus
 from imports.phases import RunStage
 from imports.pipeline import run_import
@@ -56,7 +57,7 @@ from shows.models import Show, Venue
 from tests.factories import make_artist, make_track, make_venue
 from tests.support.cluster import database_url
 from theset import services as key_services
-from theset.auth import API_KEY_HEADER, START_IMPORTS_PERMISSION
+from theset.auth import API_KEY_HEADER
 from theset.logs import RedactingFormatter, formatter
 from theset.models import ApiKey
 from theset.services import api_key_create, api_keys_revoke

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -25,13 +26,9 @@ from django_q.models import Schedule, Task
 from django_q.scheduler import scheduler
 from django_q.tasks import async_task
 
+from imports.health import SWEEP_FUNC, SWEEP_HEARTBEAT, SWEEP_SCHEDULE_NAME
 from theset import health
-from theset.health import (
-    SWEEP_FUNC,
-    SWEEP_SCHEDULE_NAME,
-    cluster_silence_seconds,
-    overall_status,
-)
+from theset.health import cluster_heartbeats, cluster_silence_seconds, overall_status
 
 SECRETS = ("tm-key-do-not-leak", "spotify-secret-do-not-leak", "redis-pass-do-not-leak")
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -93,6 +90,21 @@ def test_overall_status(outcomes, require_cluster, expected):
 def test_cluster_silence_seconds(last_swept, last_scheduled, expected):
     silence = cluster_silence_seconds(last_swept=last_swept, last_scheduled=last_scheduled, now=NOW)
     assert silence == expected
+
+
+def test_the_imports_app_registers_the_sweeper_as_the_cluster_heartbeat():
+    """theset.health names no app: the sweeper's schedule comes from ImportsConfig.ready()."""
+    assert SWEEP_HEARTBEAT in cluster_heartbeats()
+    source = Path(health.__file__).read_text()
+    assert SWEEP_FUNC not in source
+    assert SWEEP_SCHEDULE_NAME not in source
+
+
+def test_without_a_heartbeat_the_cluster_check_fails_readably(monkeypatch):
+    monkeypatch.setattr(health, "_cluster_heartbeats", {})
+
+    with pytest.raises(health.HealthCheckFailed, match="no app registered a cluster heartbeat"):
+        health.check_cluster()
 
 
 # --- Helpers -------------------------------------------------------------------------
