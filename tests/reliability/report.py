@@ -8,7 +8,7 @@ own (rows lost must be 0). The report is the figures, the assertions are the pro
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -23,6 +23,15 @@ class Row:
     rows_lost: int = 0
     duplicates: int = 0
     note: str = ""
+    # Counted notes ("api path": 44), added up across tests and xdist workers.
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def described(self) -> str:
+        if not self.counts:
+            return self.note
+        counted = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))
+        return f"{self.note}: {counted}" if self.note else counted
 
 
 @dataclass
@@ -39,6 +48,7 @@ class Report:
         rows_lost: int = 0,
         duplicates: int = 0,
         note: str = "",
+        counts: dict[str, int] | None = None,
     ) -> None:
         """Adds to the scenario's row (a parametrized test records one row per case or
         adds its cases up under one scenario name)."""
@@ -48,6 +58,8 @@ class Report:
         row.recovered += recovered
         row.rows_lost += rows_lost
         row.duplicates += duplicates
+        for name, count in (counts or {}).items():
+            row.counts[name] = row.counts.get(name, 0) + count
         if note and note not in row.note:
             row.note = f"{row.note}; {note}" if row.note else note
 
@@ -58,7 +70,7 @@ class Report:
     def merge_json(self, rows: list[dict]) -> None:
         """Add a worker's rows (`as_json`) to this report."""
         for row in rows:
-            self.record(**{k: v for k, v in row.items()})
+            self.record(**row)
 
     def markdown(self, lane: str) -> str:
         lines = [
@@ -75,7 +87,7 @@ class Report:
         for row in sorted(self.rows.values(), key=lambda r: r.scenario):
             lines.append(
                 f"| {row.scenario} | {row.runs} | {row.failures} | {row.recovered} "
-                f"| {row.rows_lost} | {row.duplicates} | {row.note} |"
+                f"| {row.rows_lost} | {row.duplicates} | {row.described} |"
             )
         total = Row("total")
         for row in self.rows.values():

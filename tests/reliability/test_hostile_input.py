@@ -112,10 +112,8 @@ def _report_ids(reliability):
         reliability.record(
             "hostile: malformed ids",
             runs=0,
-            note=(
-                "refused with a 4xx or CommandError naming the problem, nothing stored: "
-                + ", ".join(f"{where} {count}" for where, count in sorted(IDS_SEEN.items()))
-            ),
+            note="refused with a 4xx or CommandError naming the problem, nothing stored",
+            counts=dict(IDS_SEEN),
         )
 
 
