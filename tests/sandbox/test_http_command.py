@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -100,3 +101,28 @@ def test_command_serves_over_http():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("command", ["sandbox_upstream", "demo", "serve"])
+def test_without_the_sandbox_packages_a_command_says_which_list_installs_them(command):
+    """A deployment installs requirements.txt only: the sandbox's commands then name
+    requirements-sandbox.txt (a module set to None in sys.modules cannot be imported)."""
+    code = (
+        "import sys; sys.modules['starlette'] = None\n"
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        f"call_command({command!r}, '--help')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "theset.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert (
+        "The sandbox commands need starlette: pip install -r requirements-sandbox.txt"
+        in result.stderr
+    )
