@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from catalog.rules import CuratorDecision, normalise_isrc
+from integrations.ticketmaster.records import TM_ID_MAX_LENGTH
 from theset.models import TimestampedModel
 
 TRACK_DECISION_CHOICES = [
@@ -32,7 +33,7 @@ class SpotifyMatch(models.TextChoices):
 # least one letter or digit ("--" or "_" alone is a paste accident, not an id).
 # (No lookahead: the API's schema carries this pattern to pydantic's Rust regex.)
 TM_ATTRACTION_ID = re.compile(r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$")
-TM_ATTRACTION_ID_MAX_LENGTH = 64
+TM_ATTRACTION_ID_MAX_LENGTH = TM_ID_MAX_LENGTH
 
 
 class Artist(TimestampedModel):

@@ -134,12 +134,22 @@ def is_ready(name: str, succeeded: Iterable[str]) -> bool:
 
 
 def phases_still_needed(succeeded: Iterable[str]) -> tuple[PhaseName, ...]:
-    """The phases a run must run next, given those that succeeded: those not yet
-    succeeded whose prerequisites all have, in flow order. Empty once all succeeded."""
-    done = set(succeeded)
-    return tuple(
-        phase.name for phase in PHASES if phase.name not in done and is_ready(phase.name, done)
-    )
+    """The phases a run must run next, given those that succeeded: in flow order, those
+    not done whose prerequisites are all done. A phase counts as done only if it
+    succeeded after everything it waits for: when identity runs again (its worker died
+    before the task was acknowledged) while shows and catalog had succeeded, identity
+    is needed, not finalize too. Empty once all succeeded."""
+    succeeded = set(succeeded)
+    done: set[PhaseName] = set()
+    needed: list[PhaseName] = []
+    for phase in PHASES:  # flow order: prerequisites are decided first
+        if not is_ready(phase.name, done):
+            continue
+        if phase.name in succeeded:
+            done.add(phase.name)
+        else:
+            needed.append(phase.name)
+    return tuple(needed)
 
 
 # --- Queued tasks ------------------------------------------------------------------

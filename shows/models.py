@@ -3,11 +3,12 @@
 from django.db import models
 
 from catalog.models import Artist
+from integrations.ticketmaster.records import TM_ID_MAX_LENGTH
 from theset.models import TimestampedModel
 
 
 class Venue(TimestampedModel):
-    tm_venue_id = models.CharField("Ticketmaster venue id", max_length=64)
+    tm_venue_id = models.CharField("Ticketmaster venue id", max_length=TM_ID_MAX_LENGTH)
     name = models.CharField(max_length=300, blank=True)
     address = models.CharField(max_length=500, blank=True)
     city = models.CharField(max_length=200, blank=True)
@@ -42,7 +43,7 @@ class ShowStatus(models.TextChoices):
 
 
 class Show(TimestampedModel):
-    tm_event_id = models.CharField("Ticketmaster event id", max_length=64)
+    tm_event_id = models.CharField("Ticketmaster event id", max_length=TM_ID_MAX_LENGTH)
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="shows")
     # Some events have no venue yet: they are kept and counted.
     venue = models.ForeignKey(

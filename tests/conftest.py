@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -70,18 +71,28 @@ def pytest_testnodedown(node, error):
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_setupnodes(config, specs):
     """Each xdist worker gets a Redis database of its own, as it gets a test database of
-    its own: rate-limit buckets, caches and progress channels (named by artist id, and
-    every worker's database has an artist 1) are not shared between workers. Set in
-    the worker's environment, so the settings and every process it starts read it."""
+    its own: rate-limit buckets, caches and queues are not shared between workers (the
+    progress channels, which Redis pub/sub shares across databases, carry the test
+    database's name). Set in the worker's environment, so the settings and every
+    process it starts read it."""
     url = os.environ.get("REDIS_URL")
-    if not url:
-        return
-    base, _, db = url.rstrip("/").rpartition("/")
-    first = int(db) + 1 if db.isdigit() else 1
-    if first + len(specs) > 16:  # Redis serves databases 0-15 by default
-        raise pytest.UsageError(f"too many xdist workers for Redis databases after {url}")
-    for index, spec in enumerate(specs):
-        spec.env["REDIS_URL"] = f"{base}/{first + index}"
+    if url:
+        for index, spec in enumerate(specs):
+            spec.env["REDIS_URL"] = redis_url_for_worker(url, index)
+
+
+def redis_url_for_worker(url: str, index: int) -> str:
+    """`url` with the database after its own, plus `index` (the URL's query is kept)."""
+    parts = urlsplit(url)
+    database = parts.path.strip("/") or "0"
+    if parts.scheme not in ("redis", "rediss") or not database.isdigit():
+        raise pytest.UsageError(
+            f"parallel tests need REDIS_URL as redis://host:port/N, got {parts.scheme}://…"
+        )
+    worker_database = int(database) + 1 + index
+    if worker_database > 15:  # Redis serves databases 0-15 by default
+        raise pytest.UsageError("too many xdist workers for the Redis databases after REDIS_URL's")
+    return urlunsplit(parts._replace(path=f"/{worker_database}"))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -112,15 +112,15 @@ def overall_status(
 
 
 def cluster_silence_seconds(
-    *, last_swept: datetime | None, last_scheduled: datetime | None, now: datetime
+    *, last_ran: datetime | None, last_scheduled: datetime | None, now: datetime
 ) -> float | None:
-    """Seconds since a qcluster last showed life through a heartbeat schedule (the
-    stale-run sweeper); None if it never did.
+    """Seconds since a qcluster last showed life through a heartbeat schedule (one an
+    app registered); None if it never did.
 
-    `last_swept` is when a worker last started a heartbeat, `last_scheduled` when a
+    `last_ran` is when a worker last started a heartbeat, `last_scheduled` when a
     cluster's scheduler last queued one: either proves a cluster was alive then.
     """
-    seen = [moment for moment in (last_swept, last_scheduled) if moment is not None]
+    seen = [moment for moment in (last_ran, last_scheduled) if moment is not None]
     if not seen:
         return None
     # Another machine's clock may run slightly ahead of ours.
@@ -193,7 +193,7 @@ def check_cluster() -> dict[str, Any]:
         last=Max("started")
     )["last"]
     last_scheduled = _heartbeat_last_scheduled(heartbeats)
-    silence = cluster_silence_seconds(last_swept=last_ran, last_scheduled=last_scheduled, now=now)
+    silence = cluster_silence_seconds(last_ran=last_ran, last_scheduled=last_scheduled, now=now)
     limit = settings.HEALTH_CLUSTER_MAX_SILENCE_SECONDS
     detail = {
         "last_seen_seconds_ago": None if silence is None else round(silence, 1),

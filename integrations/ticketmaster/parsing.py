@@ -26,6 +26,7 @@ from integrations.http.readers import (
 )
 from integrations.spotify.parsing import parse_spotify_artist_id
 from integrations.ticketmaster.records import (
+    TM_ID_MAX_LENGTH,
     EventsPage,
     MalformedEventError,
     TicketmasterAttraction,
@@ -37,7 +38,6 @@ TM_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the only format the date filters ac
 STATUS_SPELLINGS = {"canceled": "cancelled"}
 KNOWN_STATUSES = frozenset({"onsale", "offsale", "cancelled", "postponed", "rescheduled"})
 IGNORED_GENRES = {"", "undefined", "other"}
-ID_MAX_LENGTH = 64
 TEXT_MAX_LENGTH = {"name": 300, "address": 500, "city": 200, "state": 200, "country": 200}
 EVENT_NAME_MAX_LENGTH = 500
 URL_MAX_LENGTH = 1000
@@ -70,7 +70,7 @@ def _coordinate(location: dict[str, Any], name: str, limit: int) -> Decimal | No
 def parse_venue(raw: Any, where: str = "venue") -> TicketmasterVenue:
     """A typed venue; raises `MalformedAnswer` naming the field that is wrong."""
     raw = read_object(raw, where)
-    tm_venue_id = read_id(raw.get("id"), field_path(where, "id"), max_length=ID_MAX_LENGTH)
+    tm_venue_id = read_id(raw.get("id"), field_path(where, "id"), max_length=TM_ID_MAX_LENGTH)
     address = read_optional_object(raw, "address", where)
     location = read_optional_object(raw, "location", where)
     state = read_optional_object(raw, "state", where)
@@ -121,7 +121,7 @@ def parse_event(raw: Any) -> TicketmasterEvent:
     if not isinstance(tm_event_id, str) or not tm_event_id:
         raise MalformedEventError(None, "no event id")
     try:
-        read_id(tm_event_id, "id", max_length=ID_MAX_LENGTH)
+        read_id(tm_event_id, "id", max_length=TM_ID_MAX_LENGTH)
     except MalformedAnswer as exc:
         raise MalformedEventError(None, f"unreadable field ({exc})") from None
     try:
@@ -188,7 +188,7 @@ def parse_events_page(raw: Any) -> EventsPage:
 def parse_attraction(raw: Any, where: str = "attraction") -> TicketmasterAttraction:
     """A typed attraction; raises `MalformedAnswer` naming the field that is wrong."""
     raw = read_object(raw, where)
-    tm_attraction_id = read_id(raw.get("id"), field_path(where, "id"), max_length=ID_MAX_LENGTH)
+    tm_attraction_id = read_id(raw.get("id"), field_path(where, "id"), max_length=TM_ID_MAX_LENGTH)
     name = _text(raw, "name", where, TEXT_MAX_LENGTH["name"])
     if not name:
         raise MalformedAnswer(field_path(where, "name"), "missing: an attraction has a name")

@@ -7,6 +7,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+# Ticketmaster's attraction, event and venue ids, as this service accepts and stores them.
+TM_ID_MAX_LENGTH = 64
+
 
 class MalformedEventError(ValueError):
     """An event we cannot store; recorded on the run and skipped."""

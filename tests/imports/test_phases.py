@@ -98,6 +98,13 @@ def test_a_phase_is_ready_once_all_it_waits_for_succeeded(name, succeeded, ready
         (("identity", "catalog"), ("shows",)),
         (("identity", "shows", "catalog"), ("finalize",)),
         (("identity", "shows", "catalog", "finalize"), ()),
+        # Out of order: identity runs again (its worker died before the broker had the
+        # task acknowledged) after shows and catalog succeeded. Identity comes first;
+        # nothing after it counts as done until it has succeeded again.
+        (("shows", "catalog"), ("identity",)),
+        (("shows", "catalog", "finalize"), ("identity",)),
+        (("identity", "finalize"), ("shows", "catalog")),
+        (("identity", "shows", "finalize"), ("catalog",)),
     ],
 )
 def test_the_phases_still_needed(succeeded, needed):

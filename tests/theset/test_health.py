@@ -69,7 +69,7 @@ def test_overall_status(outcomes, require_cluster, expected):
 
 
 @pytest.mark.parametrize(
-    ("last_swept", "last_scheduled", "expected"),
+    ("last_ran", "last_scheduled", "expected"),
     [
         (None, None, None),
         (NOW - timedelta(seconds=40), None, 40.0),
@@ -87,8 +87,8 @@ def test_overall_status(outcomes, require_cluster, expected):
         "clock-ahead-is-now",
     ],
 )
-def test_cluster_silence_seconds(last_swept, last_scheduled, expected):
-    silence = cluster_silence_seconds(last_swept=last_swept, last_scheduled=last_scheduled, now=NOW)
+def test_cluster_silence_seconds(last_ran, last_scheduled, expected):
+    silence = cluster_silence_seconds(last_ran=last_ran, last_scheduled=last_scheduled, now=NOW)
     assert silence == expected
 
 
