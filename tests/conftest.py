@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from sandbox.config import SandboxConfig
 from sandbox.server import importer_environment, running_sandbox
 from sandbox.world import World, build_world
+from tests.support.workers import redis_url_for_worker
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -79,20 +79,6 @@ def pytest_xdist_setupnodes(config, specs):
     if url:
         for index, spec in enumerate(specs):
             spec.env["REDIS_URL"] = redis_url_for_worker(url, index)
-
-
-def redis_url_for_worker(url: str, index: int) -> str:
-    """`url` with the database after its own, plus `index` (the URL's query is kept)."""
-    parts = urlsplit(url)
-    database = parts.path.strip("/") or "0"
-    if parts.scheme not in ("redis", "rediss") or not database.isdigit():
-        raise pytest.UsageError(
-            f"parallel tests need REDIS_URL as redis://host:port/N, got {parts.scheme}://…"
-        )
-    worker_database = int(database) + 1 + index
-    if worker_database > 15:  # Redis serves databases 0-15 by default
-        raise pytest.UsageError("too many xdist workers for the Redis databases after REDIS_URL's")
-    return urlunsplit(parts._replace(path=f"/{worker_database}"))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

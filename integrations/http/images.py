@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# The image_url columns hold this much; a cut URL leads nowhere.
-IMAGE_URL_MAX_LENGTH = 1000
+from integrations.http.readers import URL_MAX_LENGTH
 
 
 def best_image_url(images: Any, *, preferred_ratio: str | None = None) -> str:
@@ -19,7 +18,7 @@ def best_image_url(images: Any, *, preferred_ratio: str | None = None) -> str:
         for image in images
         if isinstance(image, dict)
         and isinstance(image.get("url"), str)
-        and 0 < len(image["url"]) <= IMAGE_URL_MAX_LENGTH
+        and 0 < len(image["url"]) <= URL_MAX_LENGTH
         and "\x00" not in image["url"]
     ]
     if not candidates:

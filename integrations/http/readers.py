@@ -38,6 +38,8 @@ def field_path(where: str, name: str | int) -> str:
 
 
 _ABSENT = object()
+# The URL columns (show, ticket and image URLs) hold this much; a cut URL leads nowhere.
+URL_MAX_LENGTH = 1000
 
 
 def read_object(value: Any, where: str) -> dict[str, Any]:
@@ -142,3 +144,10 @@ def read_text(container: dict[str, Any], name: str, where: str, *, max_length: i
     if not isinstance(value, str):
         raise MalformedAnswer(field_path(where, name), f"expected a string, got {json_kind(value)}")
     return value.replace("\x00", "").strip()[:max_length].strip()
+
+
+def read_url(container: dict[str, Any], name: str, where: str) -> str:
+    """The URL `container[name]`, cleaned as `read_text`; "" when absent, null or longer
+    than `URL_MAX_LENGTH` (cut, it would lead nowhere)."""
+    url = read_text(container, name, where, max_length=URL_MAX_LENGTH + 1)
+    return url if len(url) <= URL_MAX_LENGTH else ""

@@ -15,6 +15,10 @@ def describe_error(response: httpx.Response) -> str:
         return f"{errors[0].get('code', '')} {errors[0].get('detail', '')}".strip()
     fault = body.get("fault")
     if isinstance(fault, dict):  # the API gateway (key, quota, spike arrest)
-        code = (fault.get("detail") or {}).get("errorcode", "")
-        return f"{fault.get('faultstring', '')} ({code})" if code else fault.get("faultstring", "")
+        # Read leniently: this runs while reporting another failure, and must not fail.
+        detail = fault.get("detail")
+        code = detail.get("errorcode") if isinstance(detail, dict) else None
+        message = fault.get("faultstring")
+        message = message if isinstance(message, str) and message else describe_reason(response)
+        return f"{message} ({code})" if isinstance(code, str) and code else message
     return describe_reason(response)

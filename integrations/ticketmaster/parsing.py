@@ -14,6 +14,7 @@ from typing import Any
 from integrations.http.errors import MalformedAnswer
 from integrations.http.images import best_image_url
 from integrations.http.readers import (
+    URL_MAX_LENGTH,
     field_path,
     json_kind,
     read_bool,
@@ -23,6 +24,7 @@ from integrations.http.readers import (
     read_object,
     read_optional_object,
     read_text,
+    read_url,
 )
 from integrations.spotify.parsing import parse_spotify_artist_id
 from integrations.ticketmaster.records import (
@@ -40,16 +42,10 @@ KNOWN_STATUSES = frozenset({"onsale", "offsale", "cancelled", "postponed", "resc
 IGNORED_GENRES = {"", "undefined", "other"}
 TEXT_MAX_LENGTH = {"name": 300, "address": 500, "city": 200, "state": 200, "country": 200}
 EVENT_NAME_MAX_LENGTH = 500
-URL_MAX_LENGTH = 1000
 
 
 def _text(raw: dict[str, Any], name: str, where: str, max_length: int = 200) -> str:
     return read_text(raw, name, where, max_length=max_length)
-
-
-def _url(raw: dict[str, Any], name: str, where: str) -> str:
-    url = read_text(raw, name, where, max_length=URL_MAX_LENGTH + 1)
-    return url if len(url) <= URL_MAX_LENGTH else ""  # a cut URL leads nowhere
 
 
 def _coordinate(location: dict[str, Any], name: str, limit: int) -> Decimal | None:
@@ -163,7 +159,7 @@ def parse_event(raw: Any) -> TicketmasterEvent:
             time_tba=read_bool(start, "timeTBA", "dates.start")
             or read_bool(start, "noSpecificTime", "dates.start"),
             status=status,
-            url=_url(raw, "url", ""),
+            url=read_url(raw, "url", ""),
             image_url=best_image_url(raw.get("images"), preferred_ratio="16_9"),
             venue=venue,
         )
@@ -197,7 +193,7 @@ def parse_attraction(raw: Any, where: str = "attraction") -> TicketmasterAttract
     links_where = field_path(where, "externalLinks")
     for n, link in enumerate(read_list(links, "spotify", links_where)):
         link_where = field_path(field_path(links_where, "spotify"), n)
-        url = _text(read_object(link, link_where), "url", link_where, URL_MAX_LENGTH)
+        url = read_text(read_object(link, link_where), "url", link_where, max_length=URL_MAX_LENGTH)
         spotify_id = parse_spotify_artist_id(url)
         if spotify_id:
             break
@@ -214,7 +210,7 @@ def parse_attraction(raw: Any, where: str = "attraction") -> TicketmasterAttract
     return TicketmasterAttraction(
         tm_attraction_id=tm_attraction_id,
         name=name,
-        url=_url(raw, "url", where),
+        url=read_url(raw, "url", where),
         image_url=best_image_url(raw.get("images"), preferred_ratio="16_9"),
         genres=tuple(genres),
         spotify_id=spotify_id,

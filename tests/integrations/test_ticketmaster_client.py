@@ -135,8 +135,20 @@ def test_past_the_paging_limit_the_next_window_starts_at_the_last_start_seen():
             },
             "Invalid ApiKey (oauth.v2.InvalidApiKey)",
         ),
+        ({"fault": {"faultstring": "Spike arrest violation"}}, "Spike arrest violation"),
+        # Odd gateway bodies still give a reason rather than failing the error report.
+        ({"fault": {"faultstring": "Quota", "detail": "none"}}, "Quota"),
+        ({"fault": {"faultstring": 7, "detail": {"errorcode": "x.y"}}}, "Bad Request (x.y)"),
+        ({"fault": {"detail": {"errorcode": ["x"]}}}, "Bad Request"),
     ],
-    ids=["ticketmaster", "ticketmaster-gateway"],
+    ids=[
+        "ticketmaster",
+        "ticketmaster-gateway",
+        "gateway-without-code",
+        "gateway-detail-not-an-object",
+        "gateway-faultstring-not-text",
+        "gateway-errorcode-not-text",
+    ],
 )
 def test_error_bodies_become_readable_reasons(body, expected):
     assert describe_error(httpx.Response(400, json=body)) == expected
