@@ -65,6 +65,12 @@ class Artist(TimestampedModel):
     def __str__(self) -> str:
         return self.name or self.tm_attraction_id
 
+    @property
+    def is_imported(self) -> bool:
+        """Whether an import has stored its shows or catalog: it has a page worth a link.
+        Acts only seen on other artists' bills have a row but were never imported."""
+        return self.shows_synced_at is not None or self.catalog_synced_at is not None
+
 
 class AlbumType(models.TextChoices):
     ALBUM = "album", "Album"

@@ -88,6 +88,35 @@ def artist_shell_upsert(*, tm_attraction_id: str) -> Artist:
     return Artist.objects.get(tm_attraction_id=tm_attraction_id)
 
 
+def artists_billed_upsert(*, acts: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """Artist rows for the acts on shows' bills, given as (attraction id, name); return
+    {attraction id: primary key} for all of them.
+
+    An act never seen before gets a row with its id, its name and the shell slug; it is
+    not queued (staff import it when they want its page). A known act's row is left as
+    it is: identity names it. One insert, in key order (the deadlock rule), that locks
+    no existing row.
+    """
+    names: dict[str, str] = {}
+    for tm_attraction_id, name in acts:
+        names[tm_attraction_id] = names.get(tm_attraction_id) or name
+    if not names:
+        return {}
+    Artist.objects.bulk_create(
+        [
+            Artist(tm_attraction_id=tm_id, name=names[tm_id], slug=artist_shell_slug(tm_id))
+            for tm_id in sorted(names)
+        ],
+        batch_size=BATCH_SIZE,
+        ignore_conflicts=True,
+    )
+    return dict(
+        Artist.objects.filter(tm_attraction_id__in=list(names)).values_list(
+            "tm_attraction_id", "pk"
+        )
+    )
+
+
 def artist_identity_update(
     *,
     artist_id: int,

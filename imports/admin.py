@@ -18,6 +18,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -475,14 +476,43 @@ class ImportEventAdmin(admin.ModelAdmin):
 admin.site.unregister(Artist)
 
 
+class ImportedFilter(admin.SimpleListFilter):
+    """Imported artists, or acts only seen on other artists' bills (never imported)."""
+
+    title = "imported"
+    parameter_name = "imported"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No: only on other artists' bills")]
+
+    def queryset(self, request, queryset):
+        imported = Q(shows_synced_at__isnull=False) | Q(catalog_synced_at__isnull=False)
+        if self.value() == "yes":
+            return queryset.filter(imported)
+        if self.value() == "no":
+            return queryset.exclude(imported)
+        return queryset
+
+
 @admin.register(Artist)
 class ArtistAdmin(catalog_admin.ArtistAdmin):
     actions = [*catalog_admin.ArtistAdmin.actions, "reimport_selected"]
+    list_filter = (ImportedFilter, *catalog_admin.ArtistAdmin.list_filter)
+    readonly_fields = ("shows_billed_on", *catalog_admin.ArtistAdmin.readonly_fields)
 
     def has_start_import_permission(self, request) -> bool:
         return can_start_imports(request)
 
-    @admin.action(description="Re-import selected artists", permissions=["start_import"])
+    @admin.display(description="shows")
+    def shows_billed_on(self, artist: Artist) -> str:
+        """How many shows the artist is billed on, linking to them in the show list."""
+        if artist.pk is None:
+            return "—"
+        count = artist.billings.count()
+        url = reverse("admin:shows_show_changelist") + f"?bill__artist__id__exact={artist.pk}"
+        return format_html('<a href="{}">{} show{}</a>', url, count, pluralize(count))
+
+    @admin.action(description="Import selected artists", permissions=["start_import"])
     def reimport_selected(self, request: HttpRequest, queryset: QuerySet[Artist]) -> None:
         start_imports_and_report(
             request,

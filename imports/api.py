@@ -31,7 +31,7 @@ from imports.models import ImportRun, ImportStatus
 from imports.phases import PhaseName, RunStage
 from imports.selectors import artist_latest_run, import_run_get
 from imports.services import InvalidAttractionId, start_import, validate_tm_attraction_id
-from shows.models import ShowStatus
+from shows.models import Billing, ShowStatus
 from shows.selectors import upcoming_shows
 from theset.schemas import ErrorOut, LimitOffset, ValidationErrorOut
 
@@ -197,6 +197,28 @@ class VenueOut(Schema):
     country_code: str
 
 
+class LineupActOut(Schema):
+    tm_attraction_id: str
+    name: str
+    slug: str | None = Field(
+        ..., description="The act's page slug; null for an act never imported (no page)"
+    )
+    position: int = Field(..., description="Place on the bill, 0 first, in Ticketmaster's order")
+    headliner: bool
+
+    @staticmethod
+    def resolve_tm_attraction_id(place: Billing) -> str:
+        return place.artist.tm_attraction_id
+
+    @staticmethod
+    def resolve_name(place: Billing) -> str:
+        return place.artist.name
+
+    @staticmethod
+    def resolve_slug(place: Billing) -> str | None:
+        return place.artist.slug if place.artist.is_imported else None
+
+
 class ShowOut(Schema):
     tm_event_id: str
     name: str
@@ -208,6 +230,9 @@ class ShowOut(Schema):
     time_tba: bool
     url: str
     venue: VenueOut | None
+    lineup: list[LineupActOut] = Field(
+        ..., description="Every act on the bill, in Ticketmaster's order (this artist too)"
+    )
 
 
 class ShowFilters(Schema):

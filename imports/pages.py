@@ -7,6 +7,7 @@ relations joined (never a query per row).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +20,8 @@ from catalog.services import artist_shell_slug
 from imports.models import ImportEvent, ImportRun, ImportStatus
 from imports.phases import RunStage
 from imports.selectors import artist_latest_run
-from shows.models import ShowStatus
+from shows.models import Billing, ShowStatus
+from shows.rules import is_festival
 from shows.selectors import upcoming_shows
 
 # Statuses worth a badge next to a show; on sale / off sale are the normal case.
@@ -38,6 +40,20 @@ class ImportProgress:
     stage: str
     percent: int
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BilledAct:
+    name: str
+    slug: str  # "" for an act never imported: no page to link to
+
+
+@dataclass(frozen=True, slots=True)
+class BillLine:
+    """What a show row says about the rest of its bill: "with X, Y" or "Festival · 42 acts"."""
+
+    others: tuple[BilledAct, ...] = ()
+    festival_acts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +79,22 @@ def artist_by_shell_slug(slug: str) -> Artist | None:
         return None
     candidates = Artist.objects.filter(tm_attraction_id__iexact=match["attraction"])
     return next((a for a in candidates if artist_shell_slug(a.tm_attraction_id) == slug), None)
+
+
+def bill_line(lineup: Sequence[Billing], artist_id: int) -> BillLine:
+    """The rest of a show's bill as the artist's page shows it (`lineup` in order)."""
+    if is_festival(len(lineup)):
+        return BillLine(festival_acts=len(lineup))
+    return BillLine(
+        others=tuple(
+            BilledAct(
+                name=place.artist.name or place.artist.tm_attraction_id,
+                slug=place.artist.slug if place.artist.is_imported else "",
+            )
+            for place in lineup
+            if place.artist_id != artist_id
+        )
+    )
 
 
 def format_duration(duration_ms: int) -> str:
@@ -122,7 +154,10 @@ def artist_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "artist": artist,
         "image_url": web_url(artist.image_url),
-        "shows": list(upcoming_shows(artist_id=artist.pk)),
+        "shows": [
+            (show, bill_line(show.lineup, artist.pk))
+            for show in upcoming_shows(artist_id=artist.pk)
+        ],
         "songs": studio_songs(artist.pk),
         "flagged_statuses": FLAGGED_SHOW_STATUSES,
         "progress": import_progress(run) if run and run.is_active else None,

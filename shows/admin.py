@@ -1,6 +1,13 @@
 from django.contrib import admin
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
-from shows.models import Show, Venue
+from shows.models import Billing, Show, Venue
+from shows.selectors import current_bill
+
+BILL_NAMES_LISTED = 3  # acts named in the show list's bill column; the rest are counted
 
 
 @admin.register(Venue)
@@ -11,20 +18,103 @@ class VenueAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
 
 
+class BillingInline(admin.TabularInline):
+    """The show's bill in Ticketmaster's order, as imports wrote it."""
+
+    model = Billing
+    fields = (
+        "position",
+        "artist_link",
+        "headliner",
+        "imported",
+        "listed_at",
+        "removed_upstream_at",
+    )
+    readonly_fields = fields
+    ordering = ("position", "pk")
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = "act on the bill"
+    verbose_name_plural = "bill"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Billing]:
+        return super().get_queryset(request).select_related("artist")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="artist")
+    def artist_link(self, obj: Billing) -> str:
+        url = reverse("admin:catalog_artist_change", args=[obj.artist_id])
+        return format_html('<a href="{}">{}</a>', url, obj.artist)
+
+    @admin.display(description="imported", boolean=True)
+    def imported(self, obj: Billing) -> bool:
+        return obj.artist.shows_synced_at is not None
+
+
+class BilledArtistFilter(admin.SimpleListFilter):
+    """Shows with more than one act, or with one (for finding shared events)."""
+
+    title = "bill"
+    parameter_name = "bill"
+
+    def lookups(self, request, model_admin):
+        return [("shared", "Several acts"), ("single", "One act")]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        queryset = queryset.annotate(
+            _acts=Count("bill", filter=Q(bill__removed_upstream_at__isnull=True))
+        )
+        return (
+            queryset.filter(_acts__gt=1) if self.value() == "shared" else queryset.filter(_acts=1)
+        )
+
+
 @admin.register(Show)
 class ShowAdmin(admin.ModelAdmin):
     list_display = (
         "name",
-        "artist",
         "venue",
         "local_date",
         "local_time",
         "status",
+        "bill_summary",
         "removed_upstream_at",
     )
-    list_filter = ("status", "date_tba", ("removed_upstream_at", admin.EmptyFieldListFilter))
-    search_fields = ("name", "tm_event_id", "artist__name", "venue__name", "venue__city")
+    list_filter = (
+        "status",
+        "date_tba",
+        BilledArtistFilter,
+        ("removed_upstream_at", admin.EmptyFieldListFilter),
+    )
+    # `bill__artist__id__exact` in the URL (the artist page's "shows" link) lists an
+    # artist's shows; searching an act's name finds the shows it is billed on.
+    search_fields = ("name", "tm_event_id", "bill__artist__name", "venue__name", "venue__city")
     date_hierarchy = "local_date"
-    list_select_related = ("artist", "venue")
-    raw_id_fields = ("artist", "venue")
+    list_select_related = ("venue",)
+    raw_id_fields = ("venue",)
     readonly_fields = ("created_at", "updated_at")
+    inlines = [BillingInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Show]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(act_count=Count("bill", filter=Q(bill__removed_upstream_at__isnull=True)))
+            .prefetch_related(Prefetch("bill", queryset=current_bill(), to_attr="lineup"))
+        )
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        return lookup == "bill__artist__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="bill", ordering="act_count")
+    def bill_summary(self, obj: Show) -> str:
+        """The first acts of the current bill, and how many more."""
+        names = [str(place.artist) for place in obj.lineup]
+        shown = ", ".join(names[:BILL_NAMES_LISTED])
+        more = len(names) - BILL_NAMES_LISTED
+        return f"{shown} + {more} more" if more > 0 else shown

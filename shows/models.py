@@ -43,8 +43,9 @@ class ShowStatus(models.TextChoices):
 
 
 class Show(TimestampedModel):
+    """An event. Its acts are its bill (`Billing`): a show belongs to every artist on it."""
+
     tm_event_id = models.CharField("Ticketmaster event id", max_length=TM_ID_MAX_LENGTH)
-    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="shows")
     # Some events have no venue yet: they are kept and counted.
     venue = models.ForeignKey(
         Venue, on_delete=models.PROTECT, related_name="shows", null=True, blank=True
@@ -59,8 +60,9 @@ class Show(TimestampedModel):
     status = models.CharField(max_length=16, choices=ShowStatus.choices, default=ShowStatus.ONSALE)
     url = models.URLField(max_length=1000, blank=True)
     image_url = models.URLField(max_length=1000, blank=True)
-    # Set when a re-import no longer sees the event upstream; never deleted silently.
+    # Set when no artist on the bill lists the event any more; never deleted silently.
     removed_upstream_at = models.DateTimeField(null=True, blank=True)
+    artists = models.ManyToManyField(Artist, through="Billing", related_name="shows")
 
     class Meta:
         ordering = ["local_date", "local_time"]
@@ -68,9 +70,36 @@ class Show(TimestampedModel):
             models.UniqueConstraint(fields=["tm_event_id"], name="show_unique_tm_event_id"),
         ]
         indexes = [
-            models.Index(fields=["artist", "local_date"], name="show_artist_date_idx"),
             models.Index(fields=["local_date"], name="show_date_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.local_date})"
+
+
+class Billing(TimestampedModel):
+    """One act's place on a show's bill, in Ticketmaster's order.
+
+    Written from every listing of the event (any act's import writes the whole bill);
+    `listed_at` is set only by the act's own import, when its events search lists the
+    show. An act that no longer lists the show has its place marked removed; the show
+    is marked gone when no act's own listing has it any more.
+    """
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="bill")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="billings")
+    position = models.PositiveSmallIntegerField(help_text="0 = first in Ticketmaster's order")
+    headliner = models.BooleanField(default=False)
+    # When this artist's own events search last listed the show; None for an act only
+    # seen on other artists' listings (e.g. never imported).
+    listed_at = models.DateTimeField(null=True, blank=True)
+    removed_upstream_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["show", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["show", "artist"], name="billing_unique_show_artist"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.artist} at {self.show} (#{self.position + 1})"

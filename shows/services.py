@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from catalog.models import Artist
-from integrations.ticketmaster.records import TicketmasterEvent, TicketmasterVenue
-from shows.models import Show, Venue
+from catalog.services import artists_billed_upsert
+from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, TicketmasterVenue
+from shows.models import Billing, Show, Venue
+from shows.rules import EventBill, event_bill
 
 BATCH_SIZE = 500
 VENUE_UPDATE_FIELDS = [
@@ -29,8 +31,6 @@ VENUE_UPDATE_FIELDS = [
     "longitude",
     "updated_at",
 ]
-# `artist` is left out on purpose: a co-headlined event stays with the artist that
-# first imported it instead of flipping owner on every import of either artist.
 SHOW_UPDATE_FIELDS = [
     "venue",
     "name",
@@ -45,6 +45,16 @@ SHOW_UPDATE_FIELDS = [
     "removed_upstream_at",
     "updated_at",
 ]
+# A listing that embeds the bill rewrites every act's place on it.
+BILL_UPDATE_FIELDS = ["position", "headliner", "removed_upstream_at", "updated_at"]
+# The listing act's own row also says its own events search has the show.
+LISTED_UPDATE_FIELDS = ["listed_at", "removed_upstream_at", "updated_at"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShowsRemoved:
+    places: int  # the artist's places on bills it no longer lists
+    shows: int  # shows no act lists any more, marked gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +62,7 @@ class ShowsWritten:
     shows: int
     venues: int
     without_venue: int
+    co_billed: int  # places of other acts on these shows' bills, written too
 
 
 def _unique_by(items: Iterable, key) -> list:
@@ -95,14 +106,22 @@ def venues_upsert(*, venues: Sequence[TicketmasterVenue]) -> dict[str, int]:
 
 
 def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> ShowsWritten:
-    """Insert or update the events of one artist with their venues, in one transaction."""
+    """Insert or update the events one artist's events search listed, with their venues
+    and their whole bills, in one transaction.
+
+    Rows are locked in one order by every import (venues, then shows by event id, then
+    the acts' artist rows and bill rows by key): imports of acts sharing shows wait for
+    each other instead of deadlocking. Every bill row is written under its show's lock.
+    """
     events = _unique_by(events, lambda e: e.tm_event_id)
+    now = timezone.now()
     with transaction.atomic():
+        listing = Artist.objects.values_list("tm_attraction_id", "name").get(pk=artist_id)
+        listing_act = BilledAct(*listing)
         venue_ids = venues_upsert(venues=[e.venue for e in events if e.venue is not None])
         rows = [
             Show(
                 tm_event_id=event.tm_event_id,
-                artist_id=artist_id,
                 venue_id=venue_ids[event.venue.tm_venue_id] if event.venue else None,
                 name=event.name,
                 local_date=event.local_date,
@@ -113,6 +132,7 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
                 status=event.status,
                 url=event.url,
                 image_url=event.image_url,
+                # Listed by an act on its bill: not gone, whatever an earlier sync found.
                 removed_upstream_at=None,
             )
             for event in events
@@ -124,33 +144,139 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
             unique_fields=["tm_event_id"],
             update_fields=SHOW_UPDATE_FIELDS,
         )
+        show_ids = dict(
+            Show.objects.filter(tm_event_id__in=[e.tm_event_id for e in events]).values_list(
+                "tm_event_id", "pk"
+            )
+        )
+        bills = {
+            event.tm_event_id: event_bill(
+                event_name=event.name, acts=event.bill, listing=listing_act
+            )
+            for event in events
+        }
+        co_billed = bills_upsert(artist_id=artist_id, show_ids=show_ids, bills=bills, listed_at=now)
     return ShowsWritten(
         shows=len(rows),
         venues=len(venue_ids),
         without_venue=sum(1 for e in events if e.venue is None),
+        co_billed=co_billed,
     )
+
+
+def bills_upsert(
+    *, artist_id: int, show_ids: dict[str, int], bills: dict[str, EventBill], listed_at: datetime
+) -> int:
+    """Write the bills one artist's listing saw; return how many places of other acts.
+
+    Complete bills rewrite every act's place (an act no longer on the bill has its place
+    marked removed); the listing artist's own place always says it lists the show. Must
+    run inside the transaction that upserted the shows (their locks guard the bills).
+    """
+    complete = {tm_event_id: bill for tm_event_id, bill in bills.items() if bill.complete}
+    artist_ids = artists_billed_upsert(
+        acts=[
+            (slot.tm_attraction_id, slot.name) for bill in complete.values() for slot in bill.slots
+        ]
+    )
+    placed = _unique_by(
+        (
+            Billing(
+                show_id=show_ids[tm_event_id],
+                artist_id=artist_ids.get(slot.tm_attraction_id, artist_id),
+                position=slot.position,
+                headliner=slot.headliner,
+                removed_upstream_at=None,
+            )
+            for tm_event_id, bill in complete.items()
+            for slot in bill.slots
+        ),
+        lambda row: (row.show_id, row.artist_id),
+    )
+    Billing.objects.bulk_create(
+        placed,
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["show", "artist"],
+        update_fields=BILL_UPDATE_FIELDS,
+    )
+    own_slot = {
+        tm_event_id: next(
+            (slot for slot in bill.slots if artist_ids.get(slot.tm_attraction_id) == artist_id),
+            bill.slots[-1],
+        )
+        for tm_event_id, bill in bills.items()
+    }
+    own = sorted(
+        (
+            Billing(
+                show_id=show_ids[tm_event_id],
+                artist_id=artist_id,
+                position=slot.position,
+                headliner=slot.headliner,
+                listed_at=listed_at,
+                removed_upstream_at=None,
+            )
+            for tm_event_id, slot in own_slot.items()
+        ),
+        key=lambda row: row.show_id,
+    )
+    Billing.objects.bulk_create(
+        own,
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["show", "artist"],
+        update_fields=LISTED_UPDATE_FIELDS,
+    )
+    # Acts a complete bill no longer names.
+    dropped = Q()
+    for tm_event_id, bill in complete.items():
+        on_bill = [artist_ids[slot.tm_attraction_id] for slot in bill.slots]
+        dropped |= Q(show_id=show_ids[tm_event_id]) & ~Q(artist_id__in=on_bill)
+    if complete:
+        Billing.objects.filter(dropped, removed_upstream_at__isnull=True).update(
+            removed_upstream_at=listed_at
+        )
+    return sum(1 for row in placed if row.artist_id != artist_id)
 
 
 def shows_mark_removed(
     *, artist_id: int, not_seen_since: datetime, still_listed: Collection[str] = ()
-) -> int:
-    """Mark the artist's upcoming shows that this sync did not see; return how many.
+) -> ShowsRemoved:
+    """Mark the artist's places on upcoming shows its events search no longer lists, and
+    the shows no act lists any more; return how many of each.
 
-    Every show the sync stored was upserted after `not_seen_since` (an upsert always
-    writes `updated_at`), so the others are the ones Ticketmaster no longer lists,
-    except `still_listed`: events listed but skipped as malformed this time.
+    Every show this sync stored had the artist's place written with `listed_at` after
+    `not_seen_since`; the others are the ones Ticketmaster no longer lists for it, except
+    `still_listed`: events listed but skipped as malformed this time. The shows are
+    locked (by event id, as upserts lock them) before their bills are read, so an import
+    listing one of them at the same time is seen, not overwritten.
     """
     today = timezone.localdate()
-    return (
-        Show.objects.filter(
-            artist_id=artist_id,
-            removed_upstream_at__isnull=True,
-            updated_at__lt=not_seen_since,
+    now = timezone.now()
+    with transaction.atomic():
+        unlisted = (
+            Billing.objects.filter(artist_id=artist_id, removed_upstream_at__isnull=True)
+            .filter(Q(listed_at__lt=not_seen_since) | Q(listed_at__isnull=True))
+            .exclude(show__tm_event_id__in=list(still_listed))
+            .filter(Q(show__local_date__gte=today) | Q(show__local_date__isnull=True))
         )
-        .exclude(tm_event_id__in=list(still_listed))
-        .filter(Q(local_date__gte=today) | Q(local_date__isnull=True))
-        .update(removed_upstream_at=timezone.now())
-    )
+        show_ids = list(
+            Show.objects.select_for_update()
+            .filter(pk__in=unlisted.values("show_id"))
+            .order_by("tm_event_id")
+            .values_list("pk", flat=True)
+        )
+        places = unlisted.filter(show_id__in=show_ids).update(removed_upstream_at=now)
+        still_listed_by_an_act = Billing.objects.filter(
+            show_id=OuterRef("pk"), removed_upstream_at__isnull=True, listed_at__isnull=False
+        )
+        shows = (
+            Show.objects.filter(pk__in=show_ids, removed_upstream_at__isnull=True)
+            .exclude(Exists(still_listed_by_an_act))
+            .update(removed_upstream_at=now)
+        )
+    return ShowsRemoved(places=places, shows=shows)
 
 
 def artist_shows_synced(*, artist_id: int) -> None:

@@ -20,7 +20,9 @@ class ShowsSyncResult:
     shows: int
     venues: int
     without_venue: int
+    co_billed: int
     removed_upstream: int
+    gone_upstream: int
     malformed: int
     duplicates_listed: int
     pages: int
@@ -32,7 +34,9 @@ class ShowsSyncResult:
             "shows": self.shows,
             "venues": self.venues,
             "shows_without_venue": self.without_venue,
+            "co_billed_places": self.co_billed,
             "shows_removed_upstream": self.removed_upstream,
+            "shows_gone_upstream": self.gone_upstream,
             "events_malformed": self.malformed,
             "events_listed_twice": self.duplicates_listed,
             "events_pages": self.pages,
@@ -43,7 +47,8 @@ class ShowsSyncResult:
 async def sync_shows(
     *, artist_id: int, tm_attraction_id: str, client: TicketmasterClient, report: Report
 ) -> ShowsSyncResult:
-    """Fetch every upcoming event, upsert venues then shows, mark the ones gone upstream.
+    """Fetch every upcoming event, upsert venues, shows and their bills, then mark the
+    artist's places on shows it no longer lists (and shows no act lists any more).
 
     Each page's events are stored while the next pages are fetched: the writes (one
     database thread, in order) overlap the wait for Ticketmaster's rate limit.
@@ -95,7 +100,9 @@ async def sync_shows(
         shows=sum(w.shows for w in written),
         venues=len({e.venue.tm_venue_id for e in upcoming.events if e.venue is not None}),
         without_venue=sum(w.without_venue for w in written),
-        removed_upstream=removed,
+        co_billed=sum(w.co_billed for w in written),
+        removed_upstream=removed.places,
+        gone_upstream=removed.shows,
         malformed=len(upcoming.malformed),
         duplicates_listed=upcoming.duplicates,
         pages=upcoming.pages,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from catalog.models import Album, Artist, Track
-from shows.models import Venue
+from shows.models import Billing, Show, Venue
 
 _sequence = itertools.count(1)
 
@@ -35,3 +35,19 @@ def make_track(**fields) -> Track:
         "isrc": f"USAB1{n:07d}",
     }
     return Track.objects.create(**(values | fields))
+
+
+def make_show(*, artist: Artist | None = None, artist_id: int | None = None, **fields) -> Show:
+    """A show billed on `artist` alone, listed by its own import (as imports write it)."""
+    n = next(_sequence)
+    show = Show.objects.create(
+        **({"tm_event_id": f"vvG1fact{n:08d}", "name": f"Show {n}"} | fields)
+    )
+    Billing.objects.create(
+        show=show,
+        artist_id=artist.pk if artist is not None else artist_id,
+        position=0,
+        headliner=True,
+        listed_at=show.updated_at,
+    )
+    return show

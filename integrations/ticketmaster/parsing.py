@@ -29,6 +29,7 @@ from integrations.http.readers import (
 from integrations.spotify.parsing import parse_spotify_artist_id
 from integrations.ticketmaster.records import (
     TM_ID_MAX_LENGTH,
+    BilledAct,
     EventsPage,
     MalformedEventError,
     TicketmasterAttraction,
@@ -111,6 +112,25 @@ def _utc(value: str) -> datetime:
     return datetime.strptime(value, TM_DATETIME_FORMAT).replace(tzinfo=UTC)
 
 
+def parse_bill(embedded: dict[str, Any]) -> tuple[BilledAct, ...] | None:
+    """The acts of `_embedded.attractions` in Ticketmaster's order, each once (an act
+    listed twice keeps its first place); None when the event embeds no attractions key,
+    which leaves its bill unknown. An act without a readable id makes the event malformed:
+    a bill is stored data."""
+    if embedded.get("attractions") is None:
+        return None
+    acts: dict[str, BilledAct] = {}
+    for index, raw in enumerate(read_list(embedded, "attractions", "_embedded")):
+        where = f"_embedded.attractions[{index}]"
+        act = read_object(raw, where)
+        tm_attraction_id = read_id(
+            act.get("id"), field_path(where, "id"), max_length=TM_ID_MAX_LENGTH
+        )
+        name = _text(act, "name", where, TEXT_MAX_LENGTH["name"])
+        acts.setdefault(tm_attraction_id, BilledAct(tm_attraction_id, name))
+    return tuple(acts.values())
+
+
 def parse_event(raw: Any) -> TicketmasterEvent:
     """A typed event; raises `MalformedEventError` naming what is wrong."""
     tm_event_id = raw.get("id") if isinstance(raw, dict) else None
@@ -162,6 +182,7 @@ def parse_event(raw: Any) -> TicketmasterEvent:
             url=read_url(raw, "url", ""),
             image_url=best_image_url(raw.get("images"), preferred_ratio="16_9"),
             venue=venue,
+            bill=parse_bill(embedded),
         )
     except MalformedAnswer as exc:
         raise MalformedEventError(tm_event_id, f"unreadable field ({exc})") from None

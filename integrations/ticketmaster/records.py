@@ -37,6 +37,14 @@ class TicketmasterVenue:
 
 
 @dataclass(frozen=True, slots=True)
+class BilledAct:
+    """An act on an event's bill, as the event embeds it (`_embedded.attractions[]`)."""
+
+    tm_attraction_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class TicketmasterEvent:
     tm_event_id: str
     name: str
@@ -49,6 +57,9 @@ class TicketmasterEvent:
     url: str
     image_url: str
     venue: TicketmasterVenue | None
+    # Every act on the bill in Ticketmaster's order; None when the event does not embed
+    # its attractions (then the bill is unknown, not empty).
+    bill: tuple[BilledAct, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from sandbox import profiles, truth
 from sandbox.scenario import parse_scenario
 from sandbox.world import World
 from shows.models import Show, Venue
+from tests.factories import make_show
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def stored_rows(artist_id: int) -> dict[str, set]:
     """Everything an import stores about an artist, as comparable values."""
     return {
         "shows": set(
-            Show.objects.filter(artist_id=artist_id).values_list(
+            Show.objects.filter(bill__artist_id=artist_id).values_list(
                 "tm_event_id", "venue__tm_venue_id", "local_date", "local_time", "status", "name"
             )
         ),
@@ -62,7 +63,7 @@ def stored_rows(artist_id: int) -> dict[str, set]:
 def assert_stores_the_scenario(run: ImportRun, expected, *, audio_features: bool = True) -> None:
     assert run.status == ImportStatus.SUCCEEDED, run.error
     artist_id = run.artist_id
-    shows = Show.objects.filter(artist_id=artist_id)
+    shows = Show.objects.filter(bill__artist_id=artist_id)
     assert set(shows.values_list("tm_event_id", flat=True)) == truth.expected_upcoming_event_ids(
         expected
     )
@@ -228,7 +229,7 @@ def test_an_artist_without_spotify_still_gets_its_shows(sandbox):
     with sandbox(serve=scenario_world()):
         run = import_inline("K8vZ917Solo1")
     assert run.status == ImportStatus.SUCCEEDED, run.error
-    assert Show.objects.filter(artist_id=run.artist_id).count() == 3
+    assert Show.objects.filter(bill__artist_id=run.artist_id).count() == 3
     assert run.artist.spotify_match == "not_found"
     assert run.artist.spotify_id is None
     assert "no Spotify artist: catalog not imported" in run.warnings
@@ -238,12 +239,12 @@ def test_an_artist_without_spotify_still_gets_its_shows(sandbox):
 def test_shows_gone_upstream_are_marked_and_counted_not_deleted(sandbox):
     with sandbox(serve=scenario_world()):
         first = import_inline("K8vZ917Solo1")
-        cancelled_quietly = Show.objects.create(
+        cancelled_quietly = make_show(
             tm_event_id="vvG1solo99999999",
             artist_id=first.artist_id,
             local_date=date.today() + timedelta(days=30),
         )
-        past = Show.objects.create(
+        past = make_show(
             tm_event_id="vvG1solo88888888",
             artist_id=first.artist_id,
             local_date=date.today() - timedelta(days=30),
@@ -254,7 +255,9 @@ def test_shows_gone_upstream_are_marked_and_counted_not_deleted(sandbox):
     past.refresh_from_db()
     assert cancelled_quietly.removed_upstream_at is not None
     assert past.removed_upstream_at is None  # past shows leave the listing naturally
-    assert Show.objects.filter(artist_id=first.artist_id, removed_upstream_at=None).count() == 4
+    assert (
+        Show.objects.filter(bill__artist_id=first.artist_id, removed_upstream_at=None).count() == 4
+    )
 
 
 def test_command_json_output_and_exit_status(world, sandbox, capsys):

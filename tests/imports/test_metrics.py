@@ -204,7 +204,7 @@ def test_an_import_moves_the_counters_by_what_the_sandbox_saw(client, world, san
         "tracks": run.counters["tracks_kept"],
     }
     assert rows == {
-        "shows": Show.objects.filter(artist_id=run.artist_id).count(),
+        "shows": Show.objects.filter(bill__artist_id=run.artist_id).count(),
         "venues": Venue.objects.count(),
         "tracks": ArtistTrack.objects.filter(artist_id=run.artist_id).count(),
     }

@@ -39,7 +39,7 @@ from imports.services import start_import
 from integrations.ticketmaster.records import TicketmasterEvent, TicketmasterVenue
 from sandbox.scenario import parse_scenario
 from sandbox.world import World
-from shows.models import Show, Venue
+from shows.models import Billing, Show, Venue
 from shows.services import shows_upsert
 from tests.factories import make_artist
 from tests.support.cluster import database_url, finished_run
@@ -354,7 +354,7 @@ def test_twenty_artists_sharing_venues_store_each_venue_once(cluster, reliabilit
     venues = list(Venue.objects.values_list("tm_venue_id", flat=True))
     shows = dict(Show.objects.values_list("tm_event_id", "venue__tm_venue_id"))
     show_rows = Show.objects.count()
-    owner = dict(Show.objects.values_list("tm_event_id", "artist__tm_attraction_id"))
+    owner = dict(Billing.objects.values_list("show__tm_event_id", "artist__tm_attraction_id"))
     lost = sum(1 for event in expected_venue if event not in shows) + len(
         set(expected_venue.values()) - set(venues)
     )

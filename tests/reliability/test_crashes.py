@@ -86,9 +86,11 @@ class Outcome:
 def outcome(run: ImportRun, expected, *, runs_started: int = 1) -> Outcome:
     """Rows the sandbox's truth expects that are missing, and rows stored twice: twice
     under a natural key, a second track for one ISRC, a run of the artist nobody started."""
-    shows = set(Show.objects.filter(artist_id=run.artist_id).values_list("tm_event_id", flat=True))
+    shows = set(
+        Show.objects.filter(bill__artist_id=run.artist_id).values_list("tm_event_id", flat=True)
+    )
     venues = set(
-        Show.objects.filter(artist_id=run.artist_id)
+        Show.objects.filter(bill__artist_id=run.artist_id)
         .exclude(venue=None)
         .values_list("venue__tm_venue_id", flat=True)
     )

@@ -73,17 +73,17 @@ def test_shows_listed_but_skipped_as_malformed_are_not_marked_gone(still_listed,
 
     from shows.models import Show
     from shows.services import shows_mark_removed
-    from tests.factories import make_artist
+    from tests.factories import make_artist, make_show
 
     artist = make_artist()
     later = timezone.localdate() + dt.timedelta(days=30)
     for tm_event_id in ("vvG1gone00000001", "vvG1skip00000001"):
-        Show.objects.create(tm_event_id=tm_event_id, artist=artist, local_date=later)
+        make_show(artist=artist, tm_event_id=tm_event_id, local_date=later)
     seen_since = timezone.now() + dt.timedelta(seconds=1)
 
     count = shows_mark_removed(
         artist_id=artist.pk, not_seen_since=seen_since, still_listed=still_listed
-    )
+    ).shows
 
     gone = set(Show.objects.exclude(removed_upstream_at=None).values_list("tm_event_id", flat=True))
     assert (count, gone) == (len(marked), marked)

@@ -1,0 +1,91 @@
+"""Rules about a show's bill: pure functions of Ticketmaster's data, tested table-driven."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from integrations.ticketmaster.records import BilledAct
+
+# Where an event's title stops naming its headliners: "A with B", "A w/ B", "A feat. B",
+# "A + special guests B", "A, support: B". Acts named after it support.
+SUPPORT_MARKER = re.compile(
+    r"\s(?:with|w/|feat\.?|featuring|special guests?|support(?:ed by)?:?|\+)\s", re.IGNORECASE
+)
+# A bill this long is a festival's (Ticketmaster's concerts list at most about seven acts).
+FESTIVAL_MIN_ACTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class BillSlot:
+    """One act's place on an event's bill."""
+
+    tm_attraction_id: str
+    name: str
+    position: int  # 0 = first in Ticketmaster's order
+    headliner: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EventBill:
+    """An event's bill as one listing saw it.
+
+    `complete` is False when the event did not embed its attractions: then only the
+    listing act is known, and the other acts' places must be left as they are.
+    """
+
+    slots: tuple[BillSlot, ...]
+    complete: bool
+
+
+def _folded(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def headline_part(event_name: str) -> str:
+    """The part of an event's title that names its headliners, folded for comparison."""
+    return _folded(SUPPORT_MARKER.split(f" {event_name} ", maxsplit=1)[0])
+
+
+def named_in(name: str, text: str) -> bool:
+    """Whether the act `name` appears in folded `text` as whole words."""
+    folded = _folded(name)
+    return bool(folded) and re.search(rf"(?<!\w){re.escape(folded)}(?!\w)", text) is not None
+
+
+def event_bill(
+    *, event_name: str, acts: Sequence[BilledAct] | None, listing: BilledAct
+) -> EventBill:
+    """The bill of an event found in `listing`'s events search.
+
+    Acts keep Ticketmaster's order. The first act headlines, and so does every act the
+    title names before a support marker ("A & B" are co-headliners, "A with B" is A's
+    show with B supporting). The listing act is on the bill even where the event's
+    attractions leave it out (it was found by its id): it is then added last.
+    """
+    if acts is None:
+        return EventBill(
+            slots=(BillSlot(listing.tm_attraction_id, listing.name, 0, True),), complete=False
+        )
+    ordered = list(acts)
+    if all(act.tm_attraction_id != listing.tm_attraction_id for act in ordered):
+        ordered.append(listing)
+    headline = headline_part(event_name)
+    return EventBill(
+        slots=tuple(
+            BillSlot(
+                tm_attraction_id=act.tm_attraction_id,
+                name=act.name,
+                position=position,
+                headliner=position == 0 or named_in(act.name, headline),
+            )
+            for position, act in enumerate(ordered)
+        ),
+        complete=True,
+    )
+
+
+def is_festival(act_count: int) -> bool:
+    return act_count >= FESTIVAL_MIN_ACTS
