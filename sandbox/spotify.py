@@ -420,7 +420,11 @@ class Spotify:
         return SpotifyJSON(self._artist(self._api(request), artist))
 
     def artist_albums(self, request: Request) -> Response:
-        """`GET /v1/artists/{id}/albums`: once per market without `market`, once with it."""
+        """`GET /v1/artists/{id}/albums`: each album once; with `market`, only those sold there.
+
+        Without `market` an album's regional releases (own ids and markets) are
+        listed too, as they are separate albums.
+        """
         artist_id = request.path_params["id"]
         if artist_id not in self.catalog.artists:
             return self._lookup_error(artist_id)
@@ -439,12 +443,14 @@ class Spotify:
         albums = [a for a in self.catalog.artist_albums[artist_id] if a.group in groups]
         albums.sort(key=lambda a: a.release_date, reverse=True)
         albums.sort(key=lambda a: ALBUM_GROUPS.index(a.group))
-        listing = [
-            album
-            for album in albums
-            for m in album.available_markets
-            if market is None or m == market
-        ]
+        listed: set[str] = set()
+        listing = []
+        for album in albums:
+            if album.spotify_id in listed:
+                continue
+            if market is None or market in album.available_markets:
+                listed.add(album.spotify_id)
+                listing.append(album)
         api = self._api(request)
         items = [self._simple_album(api, a, group=True) for a in listing[offset : offset + limit]]
         extra = [("include_groups", ",".join(groups))] if raw_groups else []
