@@ -37,6 +37,13 @@ SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audi
 MAX_ALBUM_IDS, MAX_TRACK_IDS, MAX_AUDIO_FEATURE_IDS = 20, 50, 100
 ALBUM_TRACKS_PAGE = 50  # tracks embedded in a full album
 MAX_SEARCH_OFFSET = 1000
+# Fields a development-mode app no longer gets, per object type (UPSTREAM.md's table):
+# on artists, albums (listed, full, or a track's album) and tracks (simplified or full).
+DEVELOPMENT_REMOVED: dict[str, frozenset[str]] = {
+    "artist": frozenset({"followers", "genres", "popularity"}),
+    "album": frozenset({"available_markets", "label", "popularity"}),
+    "track": frozenset({"available_markets", "linked_from", "popularity"}),
+}
 # Album artist of compilations the artist only appears on.
 VARIOUS_ARTISTS = {"id": "0LyfQWJT6nXafLPZqxe9Of", "name": "Various Artists"}
 
@@ -299,9 +306,13 @@ class Spotify:
             "type": "artist",
             "uri": f"spotify:artist:{sid}",
         }
+        return self._for_app(body)
+
+    def _for_app(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`body` without the fields development mode removed from its object type."""
         if self.dev:
-            for name in ("followers", "genres", "popularity"):
-                del body[name]
+            for name in DEVELOPMENT_REMOVED[body["type"]]:
+                body.pop(name, None)
         return body
 
     def _album_artists(self, api: str, album: Album) -> list[dict[str, Any]]:
@@ -332,11 +343,11 @@ class Spotify:
         }
         if group:
             body["album_group"] = album.group
-        return body
+        return self._for_app(body)
 
     def _simple_track(self, api: str, track: Track, album: Album) -> dict[str, Any]:
         tid = track.spotify_id
-        return {
+        body: dict[str, Any] = {
             "artists": self._track_artists(api, album),
             "available_markets": list(album.available_markets),
             "disc_number": track.disc_number,
@@ -352,14 +363,14 @@ class Spotify:
             "uri": f"spotify:track:{tid}",
             "is_local": False,
         }
+        return self._for_app(body)
 
     def _track(self, api: str, track: Track, album: Album) -> dict[str, Any]:
         body = self._simple_track(api, track, album)
         body["album"] = self._simple_album(api, album)
         body["external_ids"] = {"isrc": track.isrc} if track.isrc else {}
-        if not self.dev:
-            body["popularity"] = track.popularity
-        return body
+        body["popularity"] = track.popularity
+        return self._for_app(body)
 
     def _album(self, api: str, album: Album) -> dict[str, Any]:
         aid = album.spotify_id
@@ -375,10 +386,9 @@ class Spotify:
         ]
         body["external_ids"] = {"upc": f"{digest_int('upc', aid) % 10**12:012d}"}
         body["genres"] = []
-        if not self.dev:
-            body["label"] = album.label
-            body["popularity"] = album.popularity
-        return body
+        body["label"] = album.label
+        body["popularity"] = album.popularity
+        return self._for_app(body)
 
     def _audio_features(self, api: str, track: Track) -> dict[str, Any] | None:
         if track.liveness is None:
@@ -420,7 +430,11 @@ class Spotify:
         return SpotifyJSON(self._artist(self._api(request), artist))
 
     def artist_albums(self, request: Request) -> Response:
-        """`GET /v1/artists/{id}/albums`: once per market without `market`, once with it."""
+        """`GET /v1/artists/{id}/albums`: each album once; with `market`, only those sold there.
+
+        Without `market` an album's regional releases (own ids and markets) are
+        listed too, as they are separate albums.
+        """
         artist_id = request.path_params["id"]
         if artist_id not in self.catalog.artists:
             return self._lookup_error(artist_id)
@@ -439,12 +453,14 @@ class Spotify:
         albums = [a for a in self.catalog.artist_albums[artist_id] if a.group in groups]
         albums.sort(key=lambda a: a.release_date, reverse=True)
         albums.sort(key=lambda a: ALBUM_GROUPS.index(a.group))
-        listing = [
-            album
-            for album in albums
-            for m in album.available_markets
-            if market is None or m == market
-        ]
+        listed: set[str] = set()
+        listing = []
+        for album in albums:
+            if album.spotify_id in listed:
+                continue
+            if market is None or market in album.available_markets:
+                listed.add(album.spotify_id)
+                listing.append(album)
         api = self._api(request)
         items = [self._simple_album(api, a, group=True) for a in listing[offset : offset + limit]]
         extra = [("include_groups", ",".join(groups))] if raw_groups else []

@@ -1,13 +1,22 @@
 """The releases of one artist: studio albums, then deluxe editions, remasters, live
-albums, box sets, compilations, singles and appearances, each carrying its traps."""
+albums, box sets, compilations, singles, appearances and regional releases, each
+carrying its traps."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from sandbox.profiles.catalog import Catalog, Song
 from sandbox.profiles.forms import STUDIO_WORD_TITLES
 from sandbox.profiles.ids import pick_indexes, quota
 from sandbox.profiles.words import NON_ASCII_TITLES
 from sandbox.world import Album, Track, TrackTruth
+
+# Markets of regional releases. None holds "US", the market the importer asks for,
+# so a correct import never sees them.
+REGIONS: tuple[tuple[str, ...], ...] = (("JP",), ("DE", "AT", "CH"), ("BR",), ("GB", "IE"))
+# About one studio album in this many also has a regional release (mid and up).
+REGIONAL_SHARE = 1 / 8
 
 
 def build_catalog(catalog: Catalog) -> list[Album]:
@@ -40,6 +49,11 @@ def build_catalog(catalog: Catalog) -> list[Album]:
             [catalog.copy_of(rng.choice(catalog.songs_until(year)))],
             album_group="appears_on",
         )
+    # Last, so the releases above stay as they were before regional ones existed.
+    count = quota(spec.studio_albums, REGIONAL_SHARE, 1)
+    # Not the newest album: a regional release comes out a year or two later.
+    for number, (album, _) in enumerate(rng.sample(studio[:-1], count)):
+        _regional_release(catalog, album, REGIONS[number % len(REGIONS)])
     return catalog.albums
 
 
@@ -269,3 +283,35 @@ def _singles(catalog: Catalog) -> None:
         else:
             tracks.append(catalog.live_unmarked_track(song))
         catalog.add_album(song.title, "single", year, tracks)
+
+
+def _regional_release(catalog: Catalog, album: Album, region: tuple[str, ...]) -> None:
+    """A separate release of `album` for `region`: own ids and markets, same recordings.
+
+    Its tracks keep the ISRCs, names, durations and truth of the original's, with
+    less popularity. The original is no longer sold in the region, as on Spotify,
+    where the regional release stands in for it there. Released a year or two
+    later, so the original stays the earliest copy of its songs.
+    """
+    rng = catalog.rng
+    album.available_markets = [m for m in album.available_markets if m not in region]
+    year = catalog.year_after(int(album.release_date[:4]), 1, 2)
+    tracks = [
+        dataclasses.replace(
+            track,
+            spotify_id=catalog.ids.spotify(),
+            popularity=max(0, track.popularity - rng.randint(1, 20)),
+        )
+        for track in album.tracks
+    ]
+    regional = Album(
+        spotify_id=catalog.ids.spotify(),
+        name=album.name,
+        album_type=album.album_type,
+        release_date=catalog.release_date(year),
+        tracks=tracks,
+        available_markets=list(region),
+        label=album.label,
+        popularity=max(0, album.popularity - rng.randint(5, 30)),
+    )
+    catalog.albums.append(regional)

@@ -9,6 +9,7 @@ import pytest
 
 from sandbox.common import fold
 from sandbox.config import SandboxConfig
+from sandbox.world import Album, Artist
 from tests.sandbox.support import BAND_SPOTIFY, bearer, spotify_id
 
 pytestmark = pytest.mark.anyio
@@ -101,7 +102,7 @@ async def test_artist(open_sandbox, edge_world):
     assert malformed.status_code == 400 and malformed.json() == error(400, "invalid id")
 
 
-async def test_artist_albums_once_per_market_without_market(open_sandbox, edge_world):
+async def test_artist_albums_list_each_album_once(open_sandbox, edge_world):
     path = f"/v1/artists/{BAND_SPOTIFY}/albums"
     async with open_sandbox(edge_world) as client:
         headers = await bearer(client)
@@ -112,15 +113,122 @@ async def test_artist_albums_once_per_market_without_market(open_sandbox, edge_w
             path, headers=headers, params={"include_groups": "appears_on"}
         )
     ids = [a["id"] for a in without.json()["items"]]
-    assert ids.count(FIRST_RECORD) == 3  # sold in US, GB and DE
-    assert ids.count(spotify_id("0edgeAlbum", 3)) == 2  # the single: US and GB
+    assert len(set(ids)) == len(ids)  # sold in several markets, listed once
+    assert ids.count(FIRST_RECORD) == 1  # sold in US, GB and DE
     assert BIG_BOX not in ids  # compilation not asked for
-    assert without.json()["total"] == len(ids) == 3 + 2 + 20
+    assert without.json()["total"] == len(ids) == 1 + 1 + 20
     market_ids = [a["id"] for a in with_market.json()["items"]]
     assert market_ids == [FIRST_RECORD, spotify_id("0edgeAlbum", 3)]  # the only ones in GB
     assert {a["album_group"] for a in without.json()["items"]} == {"album", "single"}
     (various,) = appears_on.json()["items"]
     assert various["album_group"] == "appears_on" and various["album_type"] == "compilation"
+
+
+def regional_releases(artist: Artist) -> dict[str, Album]:
+    """The artist's regional releases (the albums not sold in the US) -> their originals."""
+    isrcs = {a.spotify_id: [t.isrc for t in a.tracks] for a in artist.albums}
+    return {
+        album.spotify_id: next(
+            other
+            for other in artist.albums
+            if "US" in other.available_markets
+            and other.name == album.name
+            and isrcs[other.spotify_id] == isrcs[album.spotify_id]
+        )
+        for album in artist.albums
+        if "US" not in album.available_markets
+    }
+
+
+async def whole_listing(client, headers, path: str, params: dict) -> list[dict]:
+    """Every item of a paged listing, checking each page's `total`, `offset` and `next`."""
+    items: list[dict] = []
+    page = (await client.get(path, headers=headers, params=params)).json()
+    total = page["total"]
+    while True:
+        assert page["total"] == total and page["offset"] == len(items)
+        items += page["items"]
+        assert (page["next"] is None) == (len(items) >= total), page["next"]
+        if page["next"] is None:
+            break
+        assert len(page["items"]) == page["limit"]
+        page = (await client.get(page["next"], headers=headers)).json()
+    assert len(items) == total
+    return items
+
+
+@pytest.mark.parametrize("app_mode", ["extended", "development"])
+@pytest.mark.parametrize("market", [None, "US", "JP", "AT"], ids=lambda m: m or "no-market")
+async def test_artist_albums_and_regional_releases(open_sandbox, builtin_world, market, app_mode):
+    """Without `market` regional releases are listed beside their originals, each id
+    once; with it, exactly the albums sold there."""
+    prolific = next(a for a in builtin_world.artists if a.profile == "prolific")
+    regional = regional_releases(prolific)
+    assert len(regional) == 4
+    path = f"/v1/artists/{prolific.spotify_id}/albums"
+    params = {"include_groups": "album,single", "limit": 50 if app_mode == "extended" else 10}
+    if market:
+        params["market"] = market
+    config = SandboxConfig(tm_rps=0, spotify_app=app_mode)
+    async with open_sandbox(builtin_world, config) as client:
+        items = await whole_listing(client, await bearer(client), path, params)
+    ids = [item["id"] for item in items]
+    assert len(set(ids)) == len(ids)
+    sold = {
+        album.spotify_id: album.available_markets
+        for album in prolific.albums
+        if album.group in ("album", "single")
+        and (market is None or market in album.available_markets)
+    }
+    assert set(ids) == set(sold)
+    if app_mode == "extended":
+        assert all(item["available_markets"] == sold[item["id"]] for item in items)
+    listed_regional = {i for i in ids if i in regional}
+    if market is None:
+        assert listed_regional == set(regional)
+        assert {original.spotify_id for original in regional.values()} <= set(ids)
+    elif market == "US":
+        assert listed_regional == set()
+    else:
+        # The region's release stands in for the original there.
+        (release,) = listed_regional
+        assert regional[release].spotify_id not in ids
+
+
+@pytest.mark.parametrize("profile", ["mid", "prolific"])
+async def test_regional_release_has_own_ids_and_the_same_isrcs(
+    open_sandbox, builtin_world, profile
+):
+    artist = next(a for a in builtin_world.artists if a.profile == profile)
+    regional = regional_releases(artist)
+    assert regional
+    async with open_sandbox(builtin_world) as client:
+        headers = await bearer(client)
+        listing = await whole_listing(
+            client, headers, f"/v1/artists/{artist.spotify_id}/albums", {"limit": 50}
+        )
+        listed = {item["id"]: item for item in listing}
+
+        async def recordings(album_id: str) -> list[tuple]:
+            """(track id, ISRC, name, duration) through album tracks, then several tracks."""
+            page = await client.get(
+                f"/v1/albums/{album_id}/tracks", headers=headers, params={"limit": 50}
+            )
+            ids = [track["id"] for track in page.json()["items"]]
+            tracks = await client.get("/v1/tracks", headers=headers, params={"ids": ",".join(ids)})
+            return [
+                (t["id"], t["external_ids"].get("isrc"), t["name"], t["duration_ms"])
+                for t in tracks.json()["tracks"]
+            ]
+
+        for release, original in regional.items():
+            markets = listed[release]["available_markets"]
+            assert "US" not in markets and not set(markets) & set(original.available_markets)
+            assert listed[original.spotify_id]["name"] == listed[release]["name"]
+            copies, originals = await recordings(release), await recordings(original.spotify_id)
+            assert [c[1:] for c in copies] == [o[1:] for o in originals]
+            assert any(c[1] for c in copies)  # ISRCs to compare, not only missing ones
+            assert not {c[0] for c in copies} & {o[0] for o in originals}
 
 
 async def test_paging_urls_are_absolute_and_point_at_the_sandbox(open_sandbox, edge_world):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import time
@@ -22,6 +23,7 @@ from sandbox.profiles import (
     generate_artists,
 )
 from sandbox.world import (
+    Album,
     Artist,
     ScenarioError,
     TrackTruth,
@@ -316,8 +318,10 @@ def test_non_ascii_names(artists: dict[str, Artist], profile: str) -> None:
 
 def test_albums_have_one_to_four_markets_including_us(artists: dict[str, Artist]) -> None:
     for artist in artists.values():
+        regional = regional_originals(artist)
         for album in artist.albums:
-            assert "US" in album.available_markets
+            # A regional release is the one kind of album not sold in the US.
+            assert ("US" in album.available_markets) != (album.spotify_id in regional)
             assert 1 <= len(album.available_markets) <= 4
             assert len(set(album.available_markets)) == len(album.available_markets)
 
@@ -446,3 +450,87 @@ def test_parse_generate(value: str, expected: tuple[str, int]) -> None:
 def test_parse_generate_refuses(value: str, message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
         parse_generate(value)
+
+
+# --- regional releases ------------------------------------------------------------
+
+
+def _recordings(album: Album) -> list[tuple]:
+    """What a regional release shares with its original, track by track."""
+    return [
+        (t.isrc, t.name, t.duration_ms, t.truth, t.liveness, t.disc_number, t.track_number)
+        for t in album.tracks
+    ]
+
+
+def regional_originals(artist: Artist) -> dict[str, Album]:
+    """Regional release id -> its original: an album sold in the US with the same
+    name and recordings, whose markets do not overlap the regional release's."""
+    originals = {}
+    for album in artist.albums:
+        twins = [
+            other
+            for other in artist.albums
+            if other is not album
+            and "US" in other.available_markets
+            and "US" not in album.available_markets
+            and other.name == album.name
+            and _recordings(other) == _recordings(album)
+        ]
+        if twins:
+            [originals[album.spotify_id]] = twins
+    return originals
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [("sparse", 0), ("mid", 1), ("prolific", 4)],
+)
+@pytest.mark.parametrize("seed", [0, 7, 12345])
+def test_regional_releases_per_profile(profile: str, expected: int, seed: int) -> None:
+    artist = _cached(profile, seed)
+    regional = regional_originals(artist)
+    assert len(regional) == expected
+    # Every album outside the US is a regional release of a studio album.
+    assert {a.spotify_id for a in artist.albums if "US" not in a.available_markets} == set(regional)
+    for album in artist.albums:
+        if album.spotify_id in regional:
+            original = regional[album.spotify_id]
+            assert original.group == album.group == "album"
+            assert not set(album.available_markets) & set(original.available_markets)
+            assert album.release_date[:4] > original.release_date[:4]  # original stays earliest
+            assert not {t.spotify_id for t in album.tracks} & {
+                t.spotify_id for t in original.tracks
+            }
+            for copy, track in zip(album.tracks, original.tracks, strict=True):
+                assert copy.popularity < track.popularity
+
+
+def test_regional_releases_cover_several_regions(artists: dict[str, Artist]) -> None:
+    prolific = artists["prolific"]
+    markets = {
+        tuple(a.available_markets)
+        for a in prolific.albums
+        if a.spotify_id in regional_originals(prolific)
+    }
+    assert ("JP",) in markets and len(markets) == 4
+
+
+def test_generated_artists_have_regional_releases() -> None:
+    for profile, expected in (("sparse", 0), ("mid", 1), ("prolific", 4)):
+        for artist in generate_artists(profile, 2, seed=4, anchor=ANCHOR):
+            assert len(regional_originals(artist)) == expected, (profile, artist.name)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("audio_features", [True, False])
+def test_regional_releases_leave_the_oracle_unchanged(profile: str, audio_features: bool) -> None:
+    """What a correct importer keeps is the same whether it sees regional releases or not."""
+    artist = _cached(profile, 0)
+    in_us = dataclasses.replace(
+        artist, albums=[a for a in artist.albums if "US" in a.available_markets]
+    )
+    for count in (truth.expected_studio_isrcs, truth.expected_studio_track_count):
+        assert count(artist, audio_features=audio_features) == count(
+            in_us, audio_features=audio_features
+        )
