@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from integrations.ticketmaster.parsing import parse_attraction, parse_event
-from integrations.ticketmaster.records import MalformedEventError
+from integrations.ticketmaster.records import BilledAct, MalformedEventError
 
 VENUE = {
     "id": "KovZpZA7AAEA",
@@ -170,3 +170,56 @@ def test_attraction_identity_comes_from_links_and_classifications():
 
 def test_attraction_without_links_has_no_spotify_id():
     assert parse_attraction({"id": "K8vZ9171ob7", "name": "X"}).spotify_id is None
+
+
+def attraction(tm_id: str, name: str) -> dict:
+    return {"id": tm_id, "name": name, "type": "attraction", "url": "https://tm/a"}
+
+
+@pytest.mark.parametrize(
+    ("embedded", "bill"),
+    [
+        pytest.param({"venues": [VENUE]}, None, id="no attractions key: bill unknown"),
+        pytest.param({"venues": [VENUE], "attractions": None}, None, id="null: bill unknown"),
+        pytest.param({"attractions": []}, (), id="empty list: nobody named"),
+        pytest.param(
+            {"attractions": [attraction("K8vZ917Head", "Head"), attraction("K8vZ917Supp", "S")]},
+            (BilledAct("K8vZ917Head", "Head"), BilledAct("K8vZ917Supp", "S")),
+            id="in Ticketmaster's order",
+        ),
+        pytest.param(
+            {
+                "attractions": [
+                    attraction("K8vZ917Head", "Head"),
+                    attraction("K8vZ917Supp", " Support\x00 "),
+                    attraction("K8vZ917Head", "Head again"),
+                ]
+            },
+            (BilledAct("K8vZ917Head", "Head"), BilledAct("K8vZ917Supp", "Support")),
+            id="an act listed twice keeps its first place; names cleaned",
+        ),
+        pytest.param(
+            {"attractions": [{"id": "K8vZ917Anon"}]},
+            (BilledAct("K8vZ917Anon", ""),),
+            id="an act without a name is kept by its id",
+        ),
+    ],
+)
+def test_the_bill_comes_from_embedded_attractions(embedded, bill):
+    assert parse_event(event(_embedded=embedded)).bill == bill
+
+
+@pytest.mark.parametrize(
+    ("attractions", "field"),
+    [
+        ([{"name": "no id"}], "_embedded.attractions[0].id"),
+        ([attraction("K8vZ917Head", "Head"), "K8vZ917Supp"], "_embedded.attractions[1]"),
+        ([attraction("K8vZ917 Head", "Head")], "_embedded.attractions[0].id"),
+        ({"id": "K8vZ917Head"}, "_embedded.attractions"),
+    ],
+    ids=["act-without-id", "act-not-an-object", "id-with-a-space", "not-an-array"],
+)
+def test_an_unreadable_act_makes_the_event_malformed_naming_the_field(attractions, field):
+    with pytest.raises(MalformedEventError) as caught:
+        parse_event(event(_embedded={"venues": [VENUE], "attractions": attractions}))
+    assert field in str(caught.value)

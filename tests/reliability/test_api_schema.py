@@ -35,8 +35,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from catalog.models import ArtistTrack
 from imports.models import ImportRun, ImportStatus
 from imports.services import start_import
-from shows.models import Show
-from tests.factories import make_artist, make_track, make_venue
+from tests.factories import make_artist, make_show, make_track, make_venue
 from theset.services import api_key_create
 
 # Per route and phase (examples, coverage, fuzzing): small enough for well under a
@@ -130,7 +129,7 @@ def stored(db) -> str:
     answer 200); the API key every generated call carries."""
     artist = make_artist(name="Schema Band", slug="schema-band")
     ArtistTrack.objects.create(artist=artist, track=make_track(name="Song"))
-    Show.objects.create(
+    make_show(
         artist=artist,
         tm_event_id="vvG1schema0001",
         name="Schema Band",

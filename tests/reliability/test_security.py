@@ -54,7 +54,7 @@ from imports.services import import_run_create
 from sandbox import profiles
 from sandbox.spotify import Spotify as SandboxSpotify
 from shows.models import Show, Venue
-from tests.factories import make_artist, make_track, make_venue
+from tests.factories import make_artist, make_show, make_track, make_venue
 from tests.support.cluster import database_url
 from theset import services as key_services
 from theset.auth import API_KEY_HEADER
@@ -129,7 +129,7 @@ def samples(django_user_model) -> Samples:
             spotify_id=track.spotify_id,
             track_name=track.name,
         )[0],
-        Show: Show.objects.create(
+        Show: make_show(
             tm_event_id="vvG1sample0001",
             artist=artist,
             venue=venue,
