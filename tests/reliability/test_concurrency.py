@@ -36,7 +36,7 @@ from django_q.models import OrmQ
 from catalog.models import Artist
 from imports.models import ImportRun, ImportStatus
 from imports.services import start_import
-from integrations.ticketmaster.records import TicketmasterEvent, TicketmasterVenue
+from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, TicketmasterVenue
 from sandbox.scenario import parse_scenario
 from sandbox.world import World
 from shows.models import Billing, Show, Venue
@@ -465,3 +465,79 @@ def test_parallel_show_upserts_meeting_the_same_venues_in_other_orders_all_commi
     assert not errors, "\n".join(error.splitlines()[0] for error in errors)
     assert stored == expected_shows
     assert venue_rows == SHARED_VENUES
+
+
+# --- Shared bills written by parallel phases ---------------------------------------------
+
+SHARED_EVENTS = 200
+BILLED_ACTS = 6
+
+
+def test_parallel_phases_of_acts_sharing_every_bill_all_commit_the_same_rows(reliability):
+    """What the shows phases of six acts on the same festival-sized bills do at once: each
+    lists the same events (in its own order) and writes every act's place, plus shell
+    rows for the acts. Every upsert must commit and the rows must be one per (show, act);
+    on PostgreSQL, rows locked in different orders by parallel upserts deadlock."""
+    acts = [BilledAct(f"K8vZ917Bil{n}", f"Billed Act {n}") for n in range(BILLED_ACTS)]
+    # Only half the acts exist before: the others are created by whichever phase is first.
+    artists = {act: make_artist(tm_attraction_id=act.tm_attraction_id) for act in acts[::2]}
+    bill = tuple(acts)
+    events = [
+        TicketmasterEvent(
+            tm_event_id=f"vvG1bill{n:05d}",
+            name="Shared Fest",
+            local_date=date.today() + timedelta(days=30 + n % 40),
+            local_time=None,
+            starts_at=None,
+            date_tba=False,
+            time_tba=False,
+            status="onsale",
+            url="",
+            image_url="",
+            venue=None,
+            bill=bill[n % BILLED_ACTS :] + bill[: n % BILLED_ACTS],
+        )
+        for n in range(SHARED_EVENTS)
+    ]
+    barrier = threading.Barrier(len(artists))
+    errors: list[str] = []
+
+    def phase(index: int, artist: Artist) -> None:
+        order = events[::-1] if index % 2 else events[index * 37 :] + events[: index * 37]
+        try:
+            for round_ in range(ROUNDS // 2):
+                barrier.wait(timeout=60)
+                try:
+                    shows_upsert(artist_id=artist.pk, events=order)
+                except Exception as exc:
+                    errors.append(f"act {index}, round {round_}: {type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(artists)) as pool:
+        list(pool.map(phase, range(len(artists)), artists.values()))
+
+    places = Billing.objects.count()
+    expected_places = SHARED_EVENTS * BILLED_ACTS
+    reliability.record(
+        "concurrency: parallel bill upserts of acts sharing every show",
+        runs=len(artists) * (ROUNDS // 2),
+        failures=len(errors),
+        rows_lost=expected_places - places,
+        duplicates=0,
+        note=f"shows_upsert calls: {len(artists)} acts x {ROUNDS // 2} rounds over "
+        f"{SHARED_EVENTS} shows of {BILLED_ACTS} acts",
+    )
+    assert not errors, "\n".join(error.splitlines()[0] for error in errors)
+    assert Show.objects.count() == SHARED_EVENTS
+    assert places == expected_places
+    assert Artist.objects.count() == BILLED_ACTS
+    assert not Billing.objects.exclude(removed_upstream_at=None).exists()
+    # Every act's place as the last listing wrote it: the bill's own order.
+    for n, event in enumerate(events[:BILLED_ACTS]):
+        stored = list(
+            Billing.objects.filter(show__tm_event_id=event.tm_event_id)
+            .order_by("position")
+            .values_list("artist__tm_attraction_id", flat=True)
+        )
+        assert stored == [act.tm_attraction_id for act in event.bill], n
