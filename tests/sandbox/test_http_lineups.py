@@ -11,7 +11,7 @@ import pytest
 
 from sandbox import truth
 from sandbox.world import World, build_world
-from tests.sandbox.support import ANCHOR, tm
+from tests.sandbox.support import ANCHOR, bearer, tm
 
 pytestmark = pytest.mark.anyio
 
@@ -140,3 +140,11 @@ async def test_support_acts_are_attractions_with_a_spotify_artist(open_sandbox, 
             assert body["upcomingEvents"]["_total"] == len(act.events)
             [link] = body["externalLinks"]["spotify"]
             assert Path(link["url"].split("?")[0]).name == act.spotify_id
+        headers = await bearer(client)
+        for act in acts:
+            artist = (await client.get(f"/v1/artists/{act.spotify_id}", headers=headers)).json()
+            albums = await client.get(f"/v1/artists/{act.spotify_id}/albums", headers=headers)
+            assert artist["name"] == act.name
+            # Its album, and its regional releases (as artist albums lists them without market).
+            assert {a["name"] for a in albums.json()["items"]} == {act.albums[0].name}
+            assert act.albums[0].spotify_id in {a["id"] for a in albums.json()["items"]}

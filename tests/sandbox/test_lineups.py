@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import random
 import re
@@ -20,7 +21,7 @@ from sandbox.profiles import (
     build_profile,
 )
 from sandbox.profiles.words import SUPPORT_ACTS
-from sandbox.world import Artist, World, build_world
+from sandbox.world import Artist, ScenarioError, World, build_world
 from tests.sandbox.support import ANCHOR
 
 ATTRACTION_ID = re.compile(r"K8v[0-9A-Za-z]{8}")
@@ -294,6 +295,20 @@ def festivals_by_date(world: World) -> list[datetime.date]:
         event = next(e for e in artists[bill[0]].events if e.tm_event_id == event_id)
         dates.add(datetime.date.fromisoformat(event.local_date or ""))
     return sorted(dates)
+
+
+def test_a_scenario_using_a_support_act_id_is_refused_naming_it(tmp_path) -> None:
+    path = tmp_path / "clash.json"
+    path.write_text(
+        json.dumps({"artists": [{"tm_attraction_id": SUPPORT_ATTRACTION_IDS[0], "name": "X"}]}),
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as raised:
+        build_world(scenario_sources=[str(path), "mid"], anchor=ANCHOR)
+    assert str(raised.value) == (
+        f"duplicate tm_attraction_id {SUPPORT_ATTRACTION_IDS[0]!r} "
+        f"in {path} and in the support acts"
+    )
 
 
 def test_the_builtin_world_builds_quickly() -> None:
