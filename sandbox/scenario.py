@@ -3,9 +3,15 @@
 Validation is strict, because a typo must not silently change a scenario: a
 JSON Schema with `additionalProperties: false` everywhere checks fields,
 types, enums and formats, then a few cross-record rules no schema can express
-(ids used twice, one venue id with two descriptions). Every error names the
-file and the JSON path of the field, e.g. `scenario.json:
-artists[0].albums[1].tracks[3].duration: unknown field (did you mean 'duration_ms'?)`.
+(ids used twice, one venue id with two descriptions, one shared event with two
+descriptions). Every error names the file and the JSON path of the field, e.g.
+`scenario.json: artists[0].albums[1].tracks[3].duration: unknown field (did you
+mean 'duration_ms'?)`.
+
+Events are shared the way Ticketmaster shares them: the same `tm_event_id`
+listed under several artists is one event with all of them on its bill, in
+the order the artists appear in the file. Its fields are merged from every
+listing; a field given in several listings must have the same value there.
 """
 
 from __future__ import annotations
@@ -173,7 +179,14 @@ _ARTIST = _object(
         "popularity": _POPULARITY,
         "followers": {"type": "integer", "minimum": 0, "maximum": _MAX_JSON_INTEGER},
         "albums": {"type": "array", "items": _ALBUM},
-        "events": {"type": "array", "items": _EVENT},
+        "events": {
+            "type": "array",
+            "items": _EVENT,
+            "description": (
+                "the artist's events; an event id listed under several artists is one "
+                "event with all of them on its bill, in file order"
+            ),
+        },
     },
 )
 SCENARIO_SCHEMA: dict = {
@@ -227,7 +240,7 @@ def parse_scenario(data: object, *, source: str) -> list[Artist]:
         if len(messages) > _MAX_REPORTED_ERRORS:
             shown.append(f"{source}: ... and {len(messages) - _MAX_REPORTED_ERRORS} more")
         raise ScenarioError("\n".join(shown))
-    return [_artist(raw) for raw in data["artists"]]  # type: ignore[index]
+    return _artists(data["artists"])  # type: ignore[index]
 
 
 # --- messages ---------------------------------------------------------------
@@ -333,10 +346,15 @@ def _unservable_values(value: object, path: list[str | int]) -> list[str]:
 
 
 def _cross_record_problems(data: dict) -> list[str]:
-    """Problems a schema cannot see: ids used twice, a venue described two ways."""
+    """Problems a schema cannot see: ids used twice, a venue or a shared event described
+    two ways. An event id listed under several artists is one shared event, not a
+    duplicate; listed twice under one artist, it is."""
     problems: list[str] = []
     first_seen: dict[tuple[str, str], str] = {}
     venues: dict[str, tuple[str, dict]] = {}
+    # Event id -> the artists listing it (with where) and where each field was first given.
+    listings: dict[str, dict[int, list[str | int]]] = {}
+    given: dict[str, dict[str, tuple[list[str | int], Any]]] = {}
 
     def claim(kind: str, value: str | None, path: list[str | int]) -> None:
         if value is None:
@@ -354,18 +372,59 @@ def _cross_record_problems(data: dict) -> list[str]:
                 track_path: list[str | int] = ["artists", a, "albums", b, "tracks", t, "spotify_id"]
                 claim("spotify_id", track["spotify_id"], track_path)
         for e, event in enumerate(artist.get("events", [])):
-            claim("tm_event_id", event["tm_event_id"], ["artists", a, "events", e, "tm_event_id"])
+            event_path: list[str | int] = ["artists", a, "events", e]
+            event_id = event["tm_event_id"]
+            listed_by = listings.setdefault(event_id, {})
+            if a in listed_by:
+                first = _path([*listed_by[a], "tm_event_id"])
+                problems.append(
+                    _at(
+                        [*event_path, "tm_event_id"],
+                        f"duplicate tm_event_id {event_id!r} (first at {first})",
+                    )
+                )
+                continue
+            listed_by[a] = event_path
+            problems += _shared_event_conflicts(event, event_path, given.setdefault(event_id, {}))
             venue = event.get("venue")
             if venue is None:
                 continue
-            venue_path = _path(["artists", a, "events", e, "venue"])
-            first_path, first = venues.setdefault(venue["tm_venue_id"], (venue_path, venue))
-            if first != venue:
+            venue_path = _path([*event_path, "venue"])
+            first_path, first_venue = venues.setdefault(venue["tm_venue_id"], (venue_path, venue))
+            if first_venue != venue:
                 problems.append(
                     f"{venue_path}: venue {venue['tm_venue_id']!r} differs from the one "
                     f"at {first_path} (one id, one description)"
                 )
     return problems
+
+
+def _shared_event_conflicts(
+    event: dict, path: list[str | int], given: dict[str, tuple[list[str | int], Any]]
+) -> list[str]:
+    """Fields of one listing of an event that differ from another listing's.
+
+    `given` holds, for each field given so far, where it was first given and its
+    value; this listing's new fields are added to it. Venues compare by id: a
+    venue id described two ways is the venue rule's to report.
+    """
+    problems = []
+    for name, value in event.items():
+        compared = _venue_key(value) if name == "venue" else value
+        first = given.setdefault(name, (path, compared))
+        if first[0] is not path and first[1] != compared:
+            problems.append(
+                _at(
+                    [*path, name],
+                    f"differs from {_path([*first[0], name])} for event "
+                    f"{event['tm_event_id']!r} (one event, one description)",
+                )
+            )
+    return problems
+
+
+def _venue_key(venue: dict | None) -> str | None:
+    return venue["tm_venue_id"] if venue is not None else None
 
 
 # --- records ----------------------------------------------------------------
@@ -414,8 +473,20 @@ def _album(raw: dict) -> Album:
     return Album(**values)
 
 
-def _artist(raw: dict) -> Artist:
+def _artists(raws: list[dict]) -> list[Artist]:
+    """The artists of a checked file; an event id listed under several artists is one
+    `Event` object in each of their `events`, built from its listings' fields merged."""
+    merged: dict[str, dict] = {}
+    for raw in raws:
+        for event in raw.get("events", []):
+            # Fields agree where given twice (checked), so merging keeps every one given.
+            merged.setdefault(event["tm_event_id"], {}).update(event)
+    events = {event_id: _event(fields) for event_id, fields in merged.items()}
+    return [_artist(raw, events) for raw in raws]
+
+
+def _artist(raw: dict, events: dict[str, Event]) -> Artist:
     values = dict(raw)
     values["albums"] = [_album(album) for album in raw.get("albums", [])]
-    values["events"] = [_event(event) for event in raw.get("events", [])]
+    values["events"] = [events[event["tm_event_id"]] for event in raw.get("events", [])]
     return Artist(**values)

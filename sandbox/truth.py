@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator
 
 from sandbox.profiles import LIVE_ALBUM_FORMS, LIVE_TITLE_FORMS, STUDIO_WORD_TITLES
-from sandbox.world import Album, Artist, Track, TrackTruth
+from sandbox.world import Album, Artist, Track, TrackTruth, World
 
 # The groups a correct importer asks artist albums for (ARCHITECTURE.md):
 # compilations and appears-on releases are not part of the catalog.
@@ -119,6 +119,23 @@ def expected_venue_ids(artist: Artist, *, today: datetime.date | None = None) ->
         for event in artist.events
         if event.venue is not None and event.tm_event_id in upcoming
     }
+
+
+def expected_bills(world: World) -> dict[str, list[str]]:
+    """Event id -> the attraction ids on its bill, in the order Ticketmaster serves them
+    in `_embedded.attractions`: every artist listing the event, in world order."""
+    bills: dict[str, list[str]] = {}
+    for artist in world.artists:
+        for event in artist.events:
+            bill = bills.setdefault(event.tm_event_id, [])
+            if artist.tm_attraction_id not in bill:
+                bill.append(artist.tm_attraction_id)
+    return bills
+
+
+def expected_artist_show_links(world: World) -> int:
+    """How many (artist, event) pairs the world has: one per act on each event's bill."""
+    return sum(len({event.tm_event_id for event in artist.events}) for artist in world.artists)
 
 
 def artist_sizes(artist: Artist) -> dict[str, int]:

@@ -159,7 +159,9 @@ def build_world(
     loaded. `generate` adds (profile, count) generated artists; repeating a
     profile continues its numbering, so ids stay distinct. Built-in and
     generated artists share one venue pool and their event dates count from
-    `anchor` (default: today's UTC date). Unlinked built-in and generated
+    `anchor` (default: today's UTC date), and share events as Ticketmaster
+    does (`profiles.lineups`: support acts, appended after every other
+    artist, co-headlined runs, festivals). Unlinked built-in and generated
     artists get decoy Spotify artists with similar names.
 
     Raises ScenarioError for a bad scenario file and for an id used twice
@@ -169,6 +171,7 @@ def build_world(
     from sandbox.profiles import (
         PROFILES,
         VenuePool,
+        add_lineups,
         build_profile,
         decoy_spotify_artists,
         generate_artists,
@@ -195,6 +198,11 @@ def build_world(
     _check_unique_ids(sources)
 
     artists = [artist for _, source_artists in sources for artist in source_artists]
+    # Bills list their acts in world order: support acts come after every headliner.
+    support_acts = add_lineups(artists, seed=seed, anchor=anchor, venue_pool=pool)
+    if support_acts:
+        _check_unique_ids([*sources, ("the support acts", support_acts)])
+        artists += support_acts
     # A decoy must not carry the name of another real artist: search would
     # then find two exact matches for that artist.
     real_names = {artist.name.casefold() for artist in artists}
@@ -212,9 +220,12 @@ def _check_unique_ids(sources: Sequence[tuple[str, Sequence[Artist]]]) -> None:
     """Raise ScenarioError naming both sources when an id is used by two of them.
 
     Within one scenario file the parser already refuses duplicates; a source
-    given twice is reported like any other pair.
+    given twice is reported like any other pair. A shared event (one `Event`
+    object listed by several artists, as a scenario file's shared events and
+    the built-in lineups are) is one event, whichever sources list it.
     """
     seen: dict[tuple[str, str], int] = {}
+    events: dict[str, tuple[Event, int]] = {}
 
     def claim(kind: str, value: str | None, position: int) -> None:
         if value is None:
@@ -234,4 +245,9 @@ def _check_unique_ids(sources: Sequence[tuple[str, Sequence[Artist]]]) -> None:
                 for track in album.tracks:
                     claim("track spotify_id", track.spotify_id, position)
             for event in artist.events:
-                claim("tm_event_id", event.tm_event_id, position)
+                first_event, first = events.setdefault(event.tm_event_id, (event, position))
+                if first_event is not event and first != position:
+                    raise ScenarioError(
+                        f"duplicate tm_event_id {event.tm_event_id!r} "
+                        f"in {sources[first][0]} and in {sources[position][0]}"
+                    )

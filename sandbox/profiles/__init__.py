@@ -28,9 +28,10 @@ label every track with the truth the generator intended (`TrackTruth`), so
 
 Modules: `specs` (profile sizes, built-in ids), `forms` (trap titles and name
 forms), `words` (word lists and places), `ids`, `venues`, `catalog` (songs and
-tracks of one artist), `releases` (the albums built from them), `events` and
-`artists` (`build_profile`, `generate_artists`, decoys). This module
-re-exports the public names.
+tracks of one artist), `releases` (the albums built from them), `events`,
+`artists` (`build_profile`, `generate_artists`, decoys) and `lineups` (events
+shared between artists: support acts, co-headlined runs, festivals). This
+module re-exports the public names.
 """
 
 from sandbox.profiles.artists import build_profile, decoy_spotify_artists, generate_artists
@@ -40,6 +41,12 @@ from sandbox.profiles.forms import (
     REMIX_FORMS,
     STUDIO_VARIANT_FORMS,
     STUDIO_WORD_TITLES,
+)
+from sandbox.profiles.lineups import (
+    SUPPORT_ATTRACTION_IDS,
+    SUPPORT_PROFILE,
+    SUPPORT_SPOTIFY_IDS,
+    add_lineups,
 )
 from sandbox.profiles.specs import (
     BUILTIN_ATTRACTION_IDS,
@@ -61,7 +68,11 @@ __all__ = [
     "REMIX_FORMS",
     "STUDIO_VARIANT_FORMS",
     "STUDIO_WORD_TITLES",
+    "SUPPORT_ATTRACTION_IDS",
+    "SUPPORT_PROFILE",
+    "SUPPORT_SPOTIFY_IDS",
     "VenuePool",
+    "add_lineups",
     "build_profile",
     "decoy_spotify_artists",
     "generate_artists",

@@ -8,8 +8,11 @@ import random
 from sandbox.profiles.ids import Ids, pick_indexes, quota
 from sandbox.profiles.specs import Spec
 from sandbox.profiles.venues import VenuePool
-from sandbox.profiles.words import CITIES, SUPPORT_ACTS, TOUR_WORDS
+from sandbox.profiles.words import CITIES, TOUR_WORDS
 from sandbox.world import Event, Venue
+
+# The title of a show with no support act; the lineups leave these without one.
+EVENING_PREFIX = "An Evening with "
 
 
 def _tour_venues(
@@ -99,11 +102,10 @@ def build_events(
 
 
 def _event_name(rng: random.Random, artist_name: str, tour_name: str) -> str:
+    """The headliner's own title; support acts are named by the lineups that add them."""
     roll = rng.random()
-    if roll < 0.55:
+    if roll < 0.6:
         return artist_name
-    if roll < 0.8:
-        return f"{artist_name}: {tour_name}"
     if roll < 0.92:
-        return f"{artist_name} with {rng.choice(SUPPORT_ACTS)}"
-    return f"An Evening with {artist_name}"
+        return f"{artist_name}: {tour_name}"
+    return f"{EVENING_PREFIX}{artist_name}"

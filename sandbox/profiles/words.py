@@ -35,7 +35,19 @@ NON_ASCII_PHRASES = (
 )  # fmt: skip
 REMIXERS = ("Lumen Drift", "Kōji Ōta", "Mørk Sjø", "DJ Halcyon", "Neon Cartel", "Señor Búho")
 TOUR_WORDS = ("World", "Summer", "Farewell", "Anniversary", "Homecoming", "Arena")
-SUPPORT_ACTS = ("The Lanterns", "Sjöberg", "Paper Comets", "Noémie", "Glass Harbor")
+# The built-in headliners' support acts (see `lineups`). None can be a generated
+# artist's name: those never end in a plural noun nor are one word ("Glass
+# Harbor" could be, so the support act spells it the British way).
+SUPPORT_ACTS = ("The Lanterns", "Sjöberg", "Paper Comets", "Noémie", "Glass Harbour")
+# First names of generated solo support acts ("Noémie Brandt").
+FIRST_NAMES = (
+    "Noémie", "Ingrid", "Tomás", "Aoife", "Kenji", "Maren", "Dario", "Liesel",
+    "Oskar", "Priya", "Solveig", "Mateo", "Yuki", "Céline", "Rasmus", "Zofia",
+)  # fmt: skip
+FESTIVAL_WORDS = (
+    "Northern", "Harbor", "Lantern", "Velvet", "Solstice", "Riverside", "Midnight",
+    "Aurora", "Meadow", "Tidal", "Echo", "Canyon", "Wildflower", "Skyline", "Ember", "Fjord",
+)  # fmt: skip
 
 # (city, state, state_code, country_code, timezone, latitude, longitude)
 CITIES: tuple[tuple[str, str | None, str | None, str, str, float, float], ...] = (

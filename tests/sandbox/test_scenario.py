@@ -645,3 +645,130 @@ def test_sandbox_command_line_exits_non_zero_without_a_traceback(tmp_path: Path)
     assert f"{path}: {TRACK}.duration_ms: must be between 1 and 86400000, got -1" in result.stderr
     assert f"{path}: {TRACK}.liveness: expected number or null, got string 'high'" in result.stderr
     assert "Sandbox upstream on" not in result.stdout
+
+
+# --- Shared events --------------------------------------------------------------
+
+SHARED = "G5vXyz123abc"
+
+
+def shared_event(**fields: object) -> dict:
+    return {
+        "tm_event_id": SHARED,
+        "name": "Headliner & Guest",
+        "local_date": "2027-05-01",
+        **fields,
+    }
+
+
+def two_artists(first_events: list[dict], second_events: list[dict]) -> dict:
+    """The example's artist, then a second artist, with the given events."""
+    data = copy.deepcopy(EXAMPLE)
+    data["artists"][0]["events"] = first_events
+    second = {"tm_attraction_id": "K8vZ9171gst", "name": "Guest", "events": second_events}
+    data["artists"].append(second)
+    return data
+
+
+def test_an_event_listed_under_two_artists_is_one_event_merged_from_both() -> None:
+    venue = EXAMPLE["artists"][0]["events"][0]["venue"]
+    first = shared_event(local_time="20:00:00")
+    second = shared_event(venue=venue, status="offsale")
+
+    band, guest = parse_scenario(two_artists([first], [second]), source="shared.json")
+
+    [event] = band.events
+    assert guest.events == [event] and guest.events[0] is event
+    # A field given in only one listing applies to the event.
+    assert (event.local_time, event.status, event.time_tba) == ("20:00:00", "offsale", False)
+    assert event.venue is not None and event.venue.tm_venue_id == venue["tm_venue_id"]
+    assert event.timezone == venue["timezone"]
+
+
+def test_a_shared_event_is_not_a_duplicate_for_the_world(tmp_path: Path) -> None:
+    path = write(tmp_path, two_artists([shared_event()], [shared_event()]))
+
+    world = build_world(scenario_sources=[str(path), "sparse"], seed=1)
+
+    band, guest = world.artists[:2]
+    assert band.events[0] is guest.events[0]
+
+
+SHARED_CONFLICTS = [
+    pytest.param({"local_time": "20:00:00"}, {"local_time": "21:00:00"}, "local_time", id="time"),
+    pytest.param({"local_time": "20:00:00"}, {"local_time": None}, "local_time", id="time-null"),
+    pytest.param({}, {"name": "Guest"}, "name", id="name"),
+    pytest.param({}, {"local_date": "2027-05-02"}, "local_date", id="date"),
+    pytest.param({"status": "onsale"}, {"status": "cancelled"}, "status", id="status"),
+    pytest.param({"listed_twice": True}, {"listed_twice": False}, "listed_twice", id="twice"),
+    pytest.param(
+        {"venue": {"tm_venue_id": "KovZexample1", "name": "Example Hall"}},
+        {"venue": {"tm_venue_id": "KovZexample2", "name": "Other Hall"}},
+        "venue",
+        id="venue",
+    ),
+    pytest.param(
+        {"venue": {"tm_venue_id": "KovZexample1", "name": "Example Hall"}},
+        {"venue": None},
+        "venue",
+        id="venue-null",
+    ),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "field"), SHARED_CONFLICTS)
+def test_a_field_given_twice_must_agree_and_the_error_names_both_places(
+    first: dict, second: dict, field: str
+) -> None:
+    earlier = {"tm_event_id": "vvG1other0001", "name": "x", "local_date": "2027-01-01"}
+    data = two_artists(
+        [earlier, earlier | {"tm_event_id": "vvG1other0002"}, shared_event(**first)],
+        [shared_event(**second)],
+    )
+
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario(data, source="shared.json")
+
+    assert str(raised.value) == (
+        f"shared.json: artists[1].events[0].{field}: differs from "
+        f"artists[0].events[2].{field} for event {SHARED!r} (one event, one description)"
+    )
+
+
+def test_a_third_listing_is_compared_with_the_first_place_a_field_was_given() -> None:
+    data = two_artists([shared_event()], [shared_event(local_time="20:00:00")])
+    third = {"tm_attraction_id": "K8vZ9171trd", "name": "Third"}
+    data["artists"].append(third | {"events": [shared_event(local_time="21:00:00")]})
+
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario(data, source="three.json")
+
+    assert str(raised.value) == (
+        "three.json: artists[2].events[0].local_time: differs from "
+        f"artists[1].events[0].local_time for event {SHARED!r} (one event, one description)"
+    )
+
+
+def test_one_artist_listing_an_event_twice_is_refused() -> None:
+    data = two_artists([shared_event(), shared_event()], [shared_event()])
+
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario(data, source="twice.json")
+
+    assert str(raised.value) == (
+        f"twice.json: artists[0].events[1].tm_event_id: duplicate tm_event_id {SHARED!r} "
+        "(first at artists[0].events[0].tm_event_id)"
+    )
+
+
+def test_an_event_in_two_files_is_refused_naming_both(tmp_path: Path) -> None:
+    band = copy.deepcopy(EXAMPLE)
+    band["artists"][0]["events"] = [shared_event()]
+    guest = {"artists": [{"tm_attraction_id": "K8vZ9171gst", "name": "Guest"}]}
+    guest["artists"][0]["events"] = [shared_event()]
+    first, second = write(tmp_path, band, "band.json"), write(tmp_path, guest, "guest.json")
+
+    with pytest.raises(ScenarioError) as raised:
+        build_world(scenario_sources=[str(first), str(second)])
+
+    assert str(raised.value) == f"duplicate tm_event_id {SHARED!r} in {first} and in {second}"
