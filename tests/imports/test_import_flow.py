@@ -189,7 +189,8 @@ def test_command_prints_a_summary_and_fails_for_an_unknown_id(world, sandbox, ca
     with sandbox():
         call_command("import_artist", expected.tm_attraction_id, "--inline")
         out = capsys.readouterr().out
-        assert f"{expected.tm_attraction_id}: {expected.name} | 150 shows" in out
+        shows = len(truth.expected_upcoming_event_ids(expected))
+        assert f"{expected.tm_attraction_id}: {expected.name} | {shows} shows" in out
         assert "studio tracks" in out and "dropped: duplicate_isrc" in out
         with pytest.raises(CommandError, match="1 of 2 imports failed"):
             call_command("import_artist", expected.tm_attraction_id, "K8vZ917NoSuchId", "--inline")
@@ -277,7 +278,7 @@ def test_command_json_output_and_exit_status(world, sandbox, capsys):
         failing = json.loads(capsys.readouterr().out)
     (first,) = report["imports"]
     assert first["status"] == "succeeded"
-    assert first["counters"]["shows"] == 150
+    assert first["counters"]["shows"] == len(truth.expected_upcoming_event_ids(mid))
     assert set(first["phases"]) == {"identity", "shows", "catalog", "finalize"}
     by_id = {entry["tm_attraction_id"]: entry for entry in failing["imports"]}
     assert by_id[mid.tm_attraction_id]["status"] == "succeeded"
@@ -302,5 +303,6 @@ def test_command_draws_a_progress_bar_per_artist_on_a_terminal(world, sandbox):
         )
     text = out.getvalue()
     assert "━" in text and "100%" in text  # rich's bar, filled
-    assert f"{mid.tm_attraction_id}: {mid.name} | 150 shows" in text
+    shows = len(truth.expected_upcoming_event_ids(mid))
+    assert f"{mid.tm_attraction_id}: {mid.name} | {shows} shows" in text
     assert f"{sparse.tm_attraction_id}: {sparse.name} | 0 shows" in text
