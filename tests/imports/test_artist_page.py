@@ -383,9 +383,14 @@ def watch_the_import_in_a_browser(
                 "shows": page.locator("#shows tbody tr").count(),
                 "songs": page.locator("#songs tbody tr").count(),
                 "badges": page.locator("#shows .badge").count(),
+                "bills": page.locator("#shows .bill").count(),
             }
             page.set_viewport_size({"width": 390, "height": 844})
             page.screenshot(path=f"{screenshot_prefix}-phone.png")
+            # The bill lines wrap inside the phone's width: nothing scrolls sideways.
+            seen["phone_overflow"] = page.evaluate(
+                "document.documentElement.scrollWidth - window.innerWidth"
+            )
             return seen
         finally:
             browser.close()
@@ -424,6 +429,11 @@ def test_the_page_follows_a_cluster_import_live_then_shows_the_lists(world, clus
     assert seen["shows"] == len(truth.expected_upcoming_event_ids(expected)) == 1350
     assert seen["shows"] == Show.objects.filter(artists=artist).count()
     assert seen["songs"] == truth.expected_studio_track_count(expected) > 0
+    # Every show with other acts on its bill names them (support acts, co-headliners).
+    bills = truth.expected_bills(world)
+    shared = [e for e in truth.expected_upcoming_event_ids(expected) if len(bills[e]) > 1]
+    assert seen["bills"] == len(shared) > 0
+    assert seen["phone_overflow"] <= 0
     assert (
         seen["badges"]
         == Show.objects.filter(artists=artist, status__in=sorted(FLAGGED_SHOW_STATUSES)).count()

@@ -17,6 +17,7 @@ from catalog.models import Artist
 from imports.models import ImportRun, ImportStatus
 from imports.pipeline import run_import
 from imports.services import import_run_create, start_import
+from sandbox import profiles, truth
 from sandbox.world import Artist as WorldArtist
 from sandbox.world import Event, Venue, World
 from shows.models import Billing, Show
@@ -24,6 +25,7 @@ from tests.support.cluster import finished_run
 
 pytestmark = pytest.mark.django_db
 
+PROLIFIC = profiles.BUILTIN_ATTRACTION_IDS["prolific"]
 HEAD = "K8vZ917LnHd"
 CO = "K8vZ917LnCo"
 OPENER = "K8vZ917LnS1"
@@ -235,3 +237,34 @@ def test_a_show_no_act_lists_any_more_is_marked_gone_not_deleted(sandbox, client
     assert fest.removed_upstream_at is not None
     assert fest.bill.count() == 20  # every place kept, marked for the two acts that listed it
     assert_every_act_lists_its_shows(client, without_festival, {HEAD, CO})
+
+
+def test_on_the_built_in_world_every_act_lists_every_show_it_is_billed_on(world, sandbox, client):
+    """Café Lumière (mid) and its two support acts: each page lists every event on whose
+    bill the sandbox puts it, co-headlined dates with The Velvet Rövers included."""
+    mid = profiles.BUILTIN_ATTRACTION_IDS["mid"]
+    bills = truth.expected_bills(world)
+    openers = sorted(
+        {act for e, acts in bills.items() if mid in acts for act in acts[1:]}
+        - {profiles.BUILTIN_ATTRACTION_IDS["prolific"]}
+    )
+    assert len(openers) == 2
+    with sandbox():
+        for tm_id in [*openers, mid]:
+            import_inline(tm_id)
+
+    for tm_id in [mid, *openers]:
+        artist = Artist.objects.get(tm_attraction_id=tm_id)
+        body = client.get(f"/api/artists/{artist.slug}/shows?limit=500").json()
+        expected = {e for e, acts in bills.items() if tm_id in acts}
+        assert {item["tm_event_id"] for item in body["items"]} == expected, artist.name
+        for item in body["items"]:
+            lineup = [act["tm_attraction_id"] for act in item["lineup"]]
+            assert lineup == bills[item["tm_event_id"]]
+    co_headlined = [e for e, acts in bills.items() if acts[:2] == [mid, PROLIFIC]]
+    assert len(co_headlined) == 10
+    assert set(
+        Billing.objects.filter(
+            show__tm_event_id__in=co_headlined, artist__tm_attraction_id__in=[mid, PROLIFIC]
+        ).values_list("headliner", flat=True)
+    ) == {True}
