@@ -101,6 +101,20 @@ def rows(results: dict[str, dict]) -> list[tuple[str, dict[str, str], str]]:
             "<= 250 MB",
         ),
     ]
+    table.append(
+        (
+            "built-in world: artist-show links",
+            per_vendor(
+                "lineups",
+                lambda f: (
+                    f"{f['links_stored']} of {f['links_expected']} "
+                    f"({f['links_one_artist_per_show']} with one artist per show) "
+                    f"{met(f['links_stored'] == f['links_expected'] and not f['links_extra'])}"
+                ),
+            ),
+            "all, none extra",
+        )
+    )
     workers = sorted(
         {int(name.split("_")[2][:-1]) for name in results if name.startswith("many_artists_")}
     )
