@@ -186,3 +186,16 @@ def test_acts_never_imported_are_found_and_imported_with_one_action(
     assert response.status_code == 302
     assert ImportRun.objects.get(artist=never).status == ImportStatus.QUEUED
     assert OrmQ.objects.count() == 1
+
+
+def test_the_scheduled_resync_leaves_acts_never_imported_alone(head):
+    from imports.services import artists_resync
+
+    Artist.objects.exclude(shows_synced_at=None).update(
+        shows_synced_at=timezone.now() - timedelta(days=30)
+    )
+    queued = {q.artist_id for q in artists_resync()}
+    never = Artist.objects.filter(shows_synced_at=None, catalog_synced_at=None)
+    assert never.count() == 1 + len(FEST_ACTS)
+    assert queued.isdisjoint(never.values_list("pk", flat=True))
+    assert queued == {head.pk, Artist.objects.get(tm_attraction_id=CO.tm_attraction_id).pk}
