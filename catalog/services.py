@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from catalog.models import Album, Artist, ArtistTrack, SpotifyMatch, Track
 from integrations.spotify.records import SpotifyAlbumSummary
+from theset.models import in_key_order
 
 BATCH_SIZE = 500
 ALBUM_UPDATE_FIELDS = [
@@ -94,8 +95,9 @@ def artists_billed_upsert(*, acts: Iterable[tuple[str, str]]) -> dict[str, int]:
 
     An act never seen before gets a row with its id, its name and the shell slug; it is
     not queued (staff import it when they want its page). A known act's row is left as
-    it is: identity names it. One insert, in key order (the deadlock rule), that locks
-    no existing row.
+    it is (identity names it), except that one still without a name takes the bill's.
+    One insert in key order (the deadlock rule) that locks no existing row; naming, when
+    there is any, locks the nameless rows in key order too.
     """
     names: dict[str, str] = {}
     for tm_attraction_id, name in acts:
@@ -110,11 +112,25 @@ def artists_billed_upsert(*, acts: Iterable[tuple[str, str]]) -> dict[str, int]:
         batch_size=BATCH_SIZE,
         ignore_conflicts=True,
     )
-    return dict(
-        Artist.objects.filter(tm_attraction_id__in=list(names)).values_list(
-            "tm_attraction_id", "pk"
-        )
+    rows = Artist.objects.filter(tm_attraction_id__in=list(names)).values_list(
+        "tm_attraction_id", "pk", "name"
     )
+    ids = {}
+    to_name = []
+    for tm_id, pk, name in rows:
+        ids[tm_id] = pk
+        if not name and names[tm_id]:
+            to_name.append(tm_id)
+    if to_name:
+        nameless = (
+            Artist.objects.select_for_update()
+            .filter(tm_attraction_id__in=to_name, name="")
+            .order_by(in_key_order("tm_attraction_id"))
+            .values_list("pk", "tm_attraction_id")
+        )
+        for pk, tm_id in list(nameless):
+            Artist.objects.filter(pk=pk).update(name=names[tm_id])
+    return ids
 
 
 def artist_identity_update(

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Func, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -51,7 +52,7 @@ class BillingInline(admin.TabularInline):
 
     @admin.display(description="imported", boolean=True)
     def imported(self, obj: Billing) -> bool:
-        return obj.artist.shows_synced_at is not None
+        return obj.artist.is_imported
 
 
 class BilledArtistFilter(admin.SimpleListFilter):
@@ -64,14 +65,12 @@ class BilledArtistFilter(admin.SimpleListFilter):
         return [("shared", "Several acts"), ("single", "One act")]
 
     def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        queryset = queryset.annotate(
-            _acts=Count("bill", filter=Q(bill__removed_upstream_at__isnull=True))
-        )
-        return (
-            queryset.filter(_acts__gt=1) if self.value() == "shared" else queryset.filter(_acts=1)
-        )
+        # `act_count` is ShowAdmin's annotation.
+        if self.value() == "shared":
+            return queryset.filter(act_count__gt=1)
+        if self.value() == "single":
+            return queryset.filter(act_count=1)
+        return queryset
 
 
 @admin.register(Show)
@@ -101,11 +100,23 @@ class ShowAdmin(admin.ModelAdmin):
     inlines = [BillingInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Show]:
+        # A subquery, not a join: the search on acts' names joins the bill too, and a
+        # joined count would multiply. Only the names shown are fetched (a sliced prefetch).
+        acts = (
+            current_bill()
+            .filter(show=OuterRef("pk"))
+            .order_by()
+            .values("show")
+            .annotate(n=Func("pk", function="COUNT"))
+            .values("n")
+        )
         return (
             super()
             .get_queryset(request)
-            .annotate(act_count=Count("bill", filter=Q(bill__removed_upstream_at__isnull=True)))
-            .prefetch_related(Prefetch("bill", queryset=current_bill(), to_attr="lineup"))
+            .annotate(act_count=Coalesce(Subquery(acts), 0))
+            .prefetch_related(
+                Prefetch("bill", queryset=current_bill()[:BILL_NAMES_LISTED], to_attr="first_acts")
+            )
         )
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
@@ -114,7 +125,6 @@ class ShowAdmin(admin.ModelAdmin):
     @admin.display(description="bill", ordering="act_count")
     def bill_summary(self, obj: Show) -> str:
         """The first acts of the current bill, and how many more."""
-        names = [str(place.artist) for place in obj.lineup]
-        shown = ", ".join(names[:BILL_NAMES_LISTED])
-        more = len(names) - BILL_NAMES_LISTED
+        shown = ", ".join(str(place.artist) for place in obj.first_acts)
+        more = obj.act_count - len(obj.first_acts)
         return f"{shown} + {more} more" if more > 0 else shown

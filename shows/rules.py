@@ -72,19 +72,32 @@ def event_bill(
     ordered = list(acts)
     if all(act.tm_attraction_id != listing.tm_attraction_id for act in ordered):
         ordered.append(listing)
-    headline = headline_part(event_name)
+    named = named_headliners([act.name for act in ordered], headline_part(event_name))
     return EventBill(
         slots=tuple(
             BillSlot(
                 tm_attraction_id=act.tm_attraction_id,
                 name=act.name,
                 position=position,
-                headliner=position == 0 or named_in(act.name, headline),
+                headliner=position == 0 or act.name in named,
             )
             for position, act in enumerate(ordered)
         ),
         complete=True,
     )
+
+
+def named_headliners(names: Sequence[str], headline: str) -> set[str]:
+    """The names that folded `headline` names, longest first, each match taken out of
+    the text: in "Head Band with Band" the act "Band" is named only inside "Head Band"."""
+    found: set[str] = set()
+    for name in sorted(set(names), key=lambda n: len(_folded(n)), reverse=True):
+        folded = _folded(name)
+        pattern = rf"(?<!\w){re.escape(folded)}(?!\w)"
+        if folded and re.search(pattern, headline):
+            found.add(name)
+            headline = re.sub(pattern, "\x00", headline)
+    return found
 
 
 def is_festival(act_count: int) -> bool:

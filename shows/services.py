@@ -15,6 +15,7 @@ from catalog.services import artists_billed_upsert
 from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, TicketmasterVenue
 from shows.models import Billing, Show, Venue
 from shows.rules import EventBill, event_bill
+from theset.models import in_key_order
 
 BATCH_SIZE = 500
 VENUE_UPDATE_FIELDS = [
@@ -45,8 +46,8 @@ SHOW_UPDATE_FIELDS = [
     "removed_upstream_at",
     "updated_at",
 ]
-# A listing that embeds the bill rewrites every act's place on it.
-BILL_UPDATE_FIELDS = ["position", "headliner", "removed_upstream_at", "updated_at"]
+# A listing that embeds the bill places every act on it.
+BILL_UPDATE_FIELDS = ["position", "headliner", "updated_at"]
 # The listing act's own row also says its own events search has the show.
 LISTED_UPDATE_FIELDS = ["listed_at", "removed_upstream_at", "updated_at"]
 
@@ -155,7 +156,12 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
             )
             for event in events
         }
-        co_billed = bills_upsert(artist_id=artist_id, show_ids=show_ids, bills=bills, listed_at=now)
+        co_billed = bills_upsert(
+            listing=Listing(artist_id, listing_act.tm_attraction_id),
+            show_ids=show_ids,
+            bills=bills,
+            listed_at=now,
+        )
     return ShowsWritten(
         shows=len(rows),
         venues=len(venue_ids),
@@ -164,14 +170,26 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The artist whose events search is being stored."""
+
+    artist_id: int
+    tm_attraction_id: str
+
+
 def bills_upsert(
-    *, artist_id: int, show_ids: dict[str, int], bills: dict[str, EventBill], listed_at: datetime
+    *, listing: Listing, show_ids: dict[str, int], bills: dict[str, EventBill], listed_at: datetime
 ) -> int:
     """Write the bills one artist's listing saw; return how many places of other acts.
 
-    Complete bills rewrite every act's place (an act no longer on the bill has its place
-    marked removed); the listing artist's own place always says it lists the show. Must
-    run inside the transaction that upserted the shows (their locks guard the bills).
+    Complete bills place every act on them (position, headliner); the listing artist's
+    own place always says its search lists the show. Whether another act is still on a
+    show is that act's own import's to say (`shows_mark_removed`): a bill only moves the
+    places no act's own search has vouched for (acts never imported). Ticketmaster's
+    `_embedded.attractions` can leave out an act whose search lists the event, so this is
+    what keeps the rows the same whatever order the acts are imported in. Must run inside
+    the transaction that upserted the shows: their locks guard their bills.
     """
     complete = {tm_event_id: bill for tm_event_id, bill in bills.items() if bill.complete}
     artist_ids = artists_billed_upsert(
@@ -183,10 +201,9 @@ def bills_upsert(
         (
             Billing(
                 show_id=show_ids[tm_event_id],
-                artist_id=artist_ids.get(slot.tm_attraction_id, artist_id),
+                artist_id=artist_ids[slot.tm_attraction_id],
                 position=slot.position,
                 headliner=slot.headliner,
-                removed_upstream_at=None,
             )
             for tm_event_id, bill in complete.items()
             for slot in bill.slots
@@ -200,24 +217,19 @@ def bills_upsert(
         unique_fields=["show", "artist"],
         update_fields=BILL_UPDATE_FIELDS,
     )
-    own_slot = {
-        tm_event_id: next(
-            (slot for slot in bill.slots if artist_ids.get(slot.tm_attraction_id) == artist_id),
-            bill.slots[-1],
-        )
-        for tm_event_id, bill in bills.items()
-    }
     own = sorted(
         (
             Billing(
                 show_id=show_ids[tm_event_id],
-                artist_id=artist_id,
+                artist_id=listing.artist_id,
                 position=slot.position,
                 headliner=slot.headliner,
                 listed_at=listed_at,
                 removed_upstream_at=None,
             )
-            for tm_event_id, slot in own_slot.items()
+            for tm_event_id, bill in bills.items()
+            for slot in bill.slots
+            if slot.tm_attraction_id == listing.tm_attraction_id
         ),
         key=lambda row: row.show_id,
     )
@@ -228,16 +240,38 @@ def bills_upsert(
         unique_fields=["show", "artist"],
         update_fields=LISTED_UPDATE_FIELDS,
     )
-    # Acts a complete bill no longer names.
-    dropped = Q()
-    for tm_event_id, bill in complete.items():
-        on_bill = [artist_ids[slot.tm_attraction_id] for slot in bill.slots]
-        dropped |= Q(show_id=show_ids[tm_event_id]) & ~Q(artist_id__in=on_bill)
-    if complete:
-        Billing.objects.filter(dropped, removed_upstream_at__isnull=True).update(
-            removed_upstream_at=listed_at
-        )
-    return sum(1 for row in placed if row.artist_id != artist_id)
+    _bill_only_places_follow(
+        {
+            show_ids[tm_event_id]: {artist_ids[slot.tm_attraction_id] for slot in bill.slots}
+            for tm_event_id, bill in complete.items()
+        },
+        at=listed_at,
+    )
+    return sum(1 for row in placed if row.artist_id != listing.artist_id)
+
+
+def _bill_only_places_follow(on_bill: dict[int, set[int]], *, at: datetime) -> None:
+    """Places no act's own search has listed follow the bills just seen: an act off its
+    show's bill has its place marked removed, an act back on it has it restored. Read and
+    written by primary key in chunks (a festival-sized batch stays a small statement)."""
+    removed: list[int] = []
+    restored: list[int] = []
+    show_ids = sorted(on_bill)
+    for start in range(0, len(show_ids), BATCH_SIZE):
+        places = Billing.objects.filter(
+            show_id__in=show_ids[start : start + BATCH_SIZE], listed_at__isnull=True
+        ).values_list("pk", "show_id", "artist_id", "removed_upstream_at")
+        for pk, show_id, artist_id, removed_upstream_at in places:
+            on = artist_id in on_bill[show_id]
+            if on and removed_upstream_at is not None:
+                restored.append(pk)
+            elif not on and removed_upstream_at is None:
+                removed.append(pk)
+    for pks, value in ((sorted(removed), at), (sorted(restored), None)):
+        for start in range(0, len(pks), BATCH_SIZE):
+            Billing.objects.filter(pk__in=pks[start : start + BATCH_SIZE]).update(
+                removed_upstream_at=value, updated_at=at
+            )
 
 
 def shows_mark_removed(
@@ -264,7 +298,7 @@ def shows_mark_removed(
         show_ids = list(
             Show.objects.select_for_update()
             .filter(pk__in=unlisted.values("show_id"))
-            .order_by("tm_event_id")
+            .order_by(in_key_order("tm_event_id"))
             .values_list("pk", flat=True)
         )
         places = unlisted.filter(show_id__in=show_ids).update(removed_upstream_at=now)

@@ -1,6 +1,16 @@
 """Building blocks shared by every app's models, and the HTTP API's keys."""
 
-from django.db import models
+from django.db import connection, models
+from django.db.models.functions import Collate
+
+
+def in_key_order(field: str) -> Collate | str:
+    """Order by `field` the way Python sorts its values (by code point), which is the
+    order bulk upserts lock rows in (they are sorted in Python, the deadlock rule). On
+    PostgreSQL the database's collation (en_US...) would put "Z7r..." and "vvG..." the
+    other way round, and row locks taken in that order could cross an upsert's: compare
+    bytes ("C") there. SQLite compares bytes already (and locks the whole database)."""
+    return Collate(field, "C") if connection.vendor == "postgresql" else field
 
 
 class TimestampedModel(models.Model):

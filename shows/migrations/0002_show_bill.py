@@ -3,7 +3,7 @@
 Every show imported the old way keeps its one artist as the first act of its bill,
 headlining, listed by that artist's own import (as of the show's last write), and
 marked removed when the show was. Reversible: going back gives each show the first
-act of its bill.
+act of its bill that listed it itself (else its first act).
 """
 
 import django.db.models.deletion
@@ -36,17 +36,34 @@ def bills_from_show_artists(apps, schema_editor):
             Billing.objects.bulk_create(rows)
             rows = []
     Billing.objects.bulk_create(rows)
+    _check_constraints_now(schema_editor)
+
+
+def _check_constraints_now(schema_editor):
+    """PostgreSQL defers foreign-key checks to the end of the transaction, and will not
+    alter a table with checks pending: run them before the schema changes that follow."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def show_artists_from_bills(apps, schema_editor):
+    """Each show's artist: the first act on its bill whose own import listed it, else the
+    first act. A show left without any act (its only artist was deleted) goes, as it
+    would have gone with its artist before bills."""
     Show = apps.get_model("shows", "Show")
     Billing = apps.get_model("shows", "Billing")
-    first_act = {}
-    bills = Billing.objects.order_by("show_id", "position", "pk").values_list("show_id", "artist_id")
-    for show_id, artist_id in bills.iterator(BATCH_SIZE):
-        first_act.setdefault(show_id, artist_id)
-    for show_id, artist_id in first_act.items():
-        Show.objects.filter(pk=show_id).update(artist_id=artist_id)
+    chosen = {}
+    places = Billing.objects.order_by("show_id", "position", "pk").values_list(
+        "show_id", "artist_id", "listed_at"
+    )
+    for show_id, artist_id, listed_at in places.iterator(BATCH_SIZE):
+        current = chosen.get(show_id)
+        if current is None or (not current[1] and listed_at is not None):
+            chosen[show_id] = (artist_id, listed_at is not None)
+    Show.objects.exclude(pk__in=Billing.objects.values("show_id")).delete()
+    shows = [Show(pk=show_id, artist_id=artist_id) for show_id, (artist_id, _) in chosen.items()]
+    Show.objects.bulk_update(shows, ["artist"], batch_size=BATCH_SIZE)
+    _check_constraints_now(schema_editor)
 
 
 class Migration(migrations.Migration):

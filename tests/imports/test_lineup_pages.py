@@ -160,6 +160,10 @@ def test_the_show_list_names_the_bill_and_finds_shows_by_act(admin_client, head)
     assert "Head &amp; &lt;Band&gt;, Co Band, Never Imported" in content
     shared = admin_client.get(url, {"bill": "shared"}).content.decode()
     assert "2 shows" in shared
+    # A search through the acts' names joins the bill: the counts must not multiply.
+    festival = admin_client.get(url, {"q": "Fest Act", "bill": "shared"}).content.decode()
+    assert "Fest Act 0, Fest Act 1, Fest Act 2 + 9 more" in festival
+    assert "1 show" in festival
 
 
 def test_the_artist_page_links_to_the_shows_it_is_billed_on(admin_client, head):

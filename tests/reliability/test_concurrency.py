@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.db import close_old_connections, connection
+from django.utils import timezone
 from django_q.models import OrmQ
 
 from catalog.models import Artist
@@ -40,7 +41,7 @@ from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, Tick
 from sandbox.scenario import parse_scenario
 from sandbox.world import World
 from shows.models import Billing, Show, Venue
-from shows.services import shows_upsert
+from shows.services import shows_mark_removed, shows_upsert
 from tests.factories import make_artist
 from tests.support.cluster import database_url, finished_run
 from theset.auth import API_KEY_HEADER
@@ -541,3 +542,74 @@ def test_parallel_phases_of_acts_sharing_every_bill_all_commit_the_same_rows(rel
             .values_list("artist__tm_attraction_id", flat=True)
         )
         assert stored == [act.tm_attraction_id for act in event.bill], n
+
+
+def test_marking_places_removed_while_another_act_lists_the_same_shows_all_commit(reliability):
+    """An act's re-sync marking the shows it no longer lists (it locks them) while a
+    co-billed act's phase upserts the same shows (it locks them too): both must lock in
+    the same order, also for ids whose order depends on case ("Z7r..." and "vvG...":
+    `theset.models.in_key_order`), or PostgreSQL deadlocks."""
+    leaving, staying = BilledAct("K8vZ917Leav", "Leaving"), BilledAct("K8vZ917Stay", "Staying")
+    artists = {
+        act: make_artist(tm_attraction_id=act.tm_attraction_id) for act in (leaving, staying)
+    }
+    prefixes = ("Z7r9j", "vvG1", "G5v", "1A", "k7", "_x", "-y")
+    events = [
+        TicketmasterEvent(
+            tm_event_id=f"{prefixes[n % len(prefixes)]}race{n:05d}",
+            name="Leaving & Staying",
+            local_date=date.today() + timedelta(days=10 + n % 30),
+            local_time=None,
+            starts_at=None,
+            date_tba=False,
+            time_tba=False,
+            status="onsale",
+            url="",
+            image_url="",
+            venue=None,
+            bill=(leaving, staying),
+        )
+        for n in range(140)
+    ]
+    errors: list[str] = []
+    rounds = 6
+    for round_ in range(rounds):
+        shows_upsert(artist_id=artists[leaving].pk, events=events)
+        not_seen_since = timezone.now()
+        barrier = threading.Barrier(2)
+
+        def mark(round_=round_, not_seen_since=not_seen_since, barrier=barrier) -> None:
+            try:
+                barrier.wait(timeout=60)
+                shows_mark_removed(artist_id=artists[leaving].pk, not_seen_since=not_seen_since)
+            except Exception as exc:
+                errors.append(f"mark, round {round_}: {type(exc).__name__}: {exc}")
+            finally:
+                connection.close()
+
+        def upsert(round_=round_, barrier=barrier) -> None:
+            try:
+                barrier.wait(timeout=60)
+                shows_upsert(artist_id=artists[staying].pk, events=events[::-1])
+            except Exception as exc:
+                errors.append(f"upsert, round {round_}: {type(exc).__name__}: {exc}")
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda work: work(), (mark, upsert)))
+        gone = Show.objects.exclude(removed_upstream_at=None).count()
+        assert gone == 0, f"round {round_}: {gone} shows marked gone while Staying lists them"
+
+    reliability.record(
+        "concurrency: removals racing a co-billed act's upsert",
+        runs=rounds * 2,
+        failures=len(errors),
+        rows_lost=0,
+        duplicates=0,
+        note=f"{len(events)} shows with ids of mixed case, {rounds} rounds",
+    )
+    assert not errors, "\n".join(error.splitlines()[0] for error in errors)
+    assert Billing.objects.filter(artist=artists[leaving]).exclude(
+        removed_upstream_at=None
+    ).count() == len(events)

@@ -103,10 +103,18 @@ def test_going_back_gives_each_show_the_first_act_of_its_bill(old_database):
     apps = migrate(AFTER)
     Show2 = apps.get_model("shows", "Show")
     Billing2 = apps.get_model("shows", "Billing")
-    show = Show2.objects.create(tm_event_id="vvG1double00001", name="Co Band & Head Band")
-    Billing2.objects.create(show=show, artist_id=head.pk, position=1, headliner=True)
-    Billing2.objects.create(show=show, artist_id=co.pk, position=0, headliner=True)
+    never = Artist.objects.create(tm_attraction_id="K8vZ917Nevr", name="Never", slug="never")
+    listed = timezone.now()
+    double = Show2.objects.create(tm_event_id="vvG1double00001", name="Co Band & Head Band")
+    Billing2.objects.create(show=double, artist_id=head.pk, position=1, headliner=True)
+    Billing2.objects.create(show=double, artist_id=co.pk, position=0, headliner=True)
+    # Imported by Head alone: the act first on the bill was never imported.
+    support = Show2.objects.create(tm_event_id="vvG1support0001", name="Never with Head")
+    Billing2.objects.create(show=support, artist_id=never.pk, position=0, headliner=True)
+    Billing2.objects.create(show=support, artist_id=head.pk, position=1, listed_at=listed)
+    Show2.objects.create(tm_event_id="vvG1orphan00001", name="Its only act was deleted")
 
     apps = migrate(BEFORE)
 
-    assert apps.get_model("shows", "Show").objects.get().artist_id == co.pk
+    artists = dict(apps.get_model("shows", "Show").objects.values_list("tm_event_id", "artist_id"))
+    assert artists == {"vvG1double00001": co.pk, "vvG1support0001": head.pk}

@@ -156,18 +156,44 @@ def test_an_act_dropped_from_a_bill_loses_its_place_and_the_show_stays():
     assert Show.objects.get().removed_upstream_at is None
 
 
-def test_a_listing_whose_bill_no_longer_names_an_act_marks_its_place():
+def test_a_bill_no_longer_naming_an_act_never_imported_marks_its_place():
+    sync(HEAD, [DOUBLE])
+    without_never = event(DOUBLE.tm_event_id, DOUBLE.name, (HEAD, CO))
+
+    sync(HEAD, [without_never])
+
+    places = dict(Billing.objects.values_list("artist__tm_attraction_id", "removed_upstream_at"))
+    assert places[NEVER.tm_attraction_id] is not None
+    assert places[HEAD.tm_attraction_id] is None and places[CO.tm_attraction_id] is None
+    # Back on the bill, its place comes back.
+    sync(HEAD, [DOUBLE])
+    assert not Billing.objects.exclude(removed_upstream_at=None).exists()
+
+
+def test_whether_an_imported_act_still_plays_is_its_own_search_to_say():
+    """Ticketmaster's embedded attractions can leave out an act whose own search lists
+    the event: another act's listing does not take the show from it."""
     sync(HEAD, [TOUR])
     sync(SUPPORT, [TOUR])
     without_support = event(TOUR.tm_event_id, "Head Band", (HEAD,))
 
     sync(HEAD, [without_support])
 
-    places = dict(Billing.objects.values_list("artist__tm_attraction_id", "removed_upstream_at"))
-    assert places[HEAD.tm_attraction_id] is None
-    assert places[SUPPORT.tm_attraction_id] is not None
-    # Support's own re-import, which no longer lists it, finds its place already marked.
-    assert sync(SUPPORT, []).places == 0
+    assert not Billing.objects.exclude(removed_upstream_at=None).exists()
+    assert sync(SUPPORT, []).places == 1  # its own search no longer lists it
+
+
+@pytest.mark.parametrize("order", [(HEAD, SUPPORT), (SUPPORT, HEAD)], ids=str)
+def test_an_act_left_out_of_the_attractions_gets_the_same_rows_in_either_order(order):
+    left_out = event("vvG1left000001", "Head Band", (HEAD,))
+    for act in order:
+        sync(act, [left_out])
+    assert bill_rows() == {
+        ("vvG1left000001", "K8vZ917Head", 0, True),
+        ("vvG1left000001", "K8vZ917Supp", 1, False),
+    }
+    assert listed_rows() == {("vvG1left000001", "K8vZ917Head"), ("vvG1left000001", "K8vZ917Supp")}
+    assert not Billing.objects.exclude(removed_upstream_at=None).exists()
 
 
 def test_a_listing_back_on_the_bill_restores_the_place():
@@ -228,3 +254,34 @@ def test_past_shows_keep_their_places():
     past = event("vvG1past000001", "Head Band", (HEAD,), days=-3)
     sync(HEAD, [past])
     assert sync(HEAD, []).places == 0
+
+
+def test_an_act_first_seen_without_a_name_takes_one_from_a_later_bill():
+    nameless = BilledAct(NEVER.tm_attraction_id, "")
+    sync(HEAD, [event(DOUBLE.tm_event_id, DOUBLE.name, (HEAD, CO, nameless))])
+    assert Artist.objects.get(tm_attraction_id=NEVER.tm_attraction_id).name == ""
+
+    sync(CO, [DOUBLE])
+
+    assert Artist.objects.get(tm_attraction_id=NEVER.tm_attraction_id).name == NEVER.name
+    # A named artist keeps its name whatever a bill calls it.
+    renamed = BilledAct(CO.tm_attraction_id, "Co Band (Renamed)")
+    sync(HEAD, [event(DOUBLE.tm_event_id, DOUBLE.name, (HEAD, renamed, NEVER))])
+    assert Artist.objects.get(tm_attraction_id=CO.tm_attraction_id).name == CO.name
+
+
+def test_rows_are_locked_in_the_order_python_sorts_their_keys():
+    """Upserts lock rows in Python's order (code points); `in_key_order` makes a query's
+    ORDER BY agree on every database, whatever its collation (en_US would put "vvG"
+    before "Z7r")."""
+    from django.db import connection
+
+    from theset.models import in_key_order
+
+    ids = ["vvG1case001", "Z7r9jcase01", "G5vcase0001", "1Acase00001", "k7case00001", "_x", "-y"]
+    for tm_event_id in ids:
+        Show.objects.create(tm_event_id=tm_event_id)
+    ordered = Show.objects.order_by(in_key_order("tm_event_id"))
+    assert list(ordered.values_list("tm_event_id", flat=True)) == sorted(ids)
+    if connection.vendor == "postgresql":
+        assert 'COLLATE "C"' in str(ordered.query)

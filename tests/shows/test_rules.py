@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from integrations.ticketmaster.records import BilledAct
-from shows.rules import BillSlot, event_bill, headline_part, is_festival, named_in
+from shows.rules import (
+    BillSlot,
+    event_bill,
+    headline_part,
+    is_festival,
+    named_headliners,
+    named_in,
+)
 
 HEAD = BilledAct("K8vZ917Head", "The Velvet Rövers")
 CO = BilledAct("K8vZ917CoHd", "Café Lumière")
@@ -132,3 +139,17 @@ def test_named_in(name, text, expected):
 @pytest.mark.parametrize(("acts", "festival"), [(1, False), (7, False), (8, True), (80, True)])
 def test_is_festival(acts, festival):
     assert is_festival(acts) is festival
+
+
+@pytest.mark.parametrize(
+    ("names", "headline", "expected"),
+    [
+        (["Head Band", "Band"], "head band", {"Head Band"}),
+        (["Band", "Head Band"], "head band & band", {"Head Band", "Band"}),
+        (["A", "B"], "a & b", {"A", "B"}),
+        (["Noémie", "Sjöberg"], "noémie", {"Noémie"}),
+        (["", "X"], "x", {"X"}),
+    ],
+)
+def test_named_headliners_take_the_longest_name_first(names, headline, expected):
+    assert named_headliners(names, headline) == expected
