@@ -1,5 +1,5 @@
-"""Write path: bulk upserts of 10,000 tracks and 2,000 shows, first insert and an
-unchanged re-run, through the services production uses.
+"""Write path: bulk upserts of 10,000 tracks and 2,000 shows (each with a bill of three
+acts), first insert and an unchanged re-run, through the services production uses.
 
     .venv/bin/python bench/write_path.py
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/theset_bench \\
@@ -26,7 +26,7 @@ def main() -> None:
 
     from catalog.services import StudioTrack, artist_shell_upsert, catalog_upsert
     from integrations.spotify.records import SpotifyAlbumSummary
-    from integrations.ticketmaster.records import TicketmasterEvent, TicketmasterVenue
+    from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, TicketmasterVenue
     from shows.services import shows_upsert
 
     def dataset(repeat: int):
@@ -58,6 +58,9 @@ def main() -> None:
             for n in range(args.shows // 5)
         ]  # fmt: skip
         start = date.today() + timedelta(days=1)
+        # Each show's bill: the artist and two of twenty support acts (rows of their own).
+        head = BilledAct(artist.tm_attraction_id, "Bench Head")
+        support = [BilledAct(f"K8vZ9BSup{repeat}{n:02d}", f"Support {n}") for n in range(20)]
         events = [
             TicketmasterEvent(
                 tm_event_id=f"vvG1bench{repeat}{n:07d}",
@@ -71,6 +74,7 @@ def main() -> None:
                 url="",
                 image_url="",
                 venue=venues[n % len(venues)],
+                bill=(head, support[n % 20], support[(n + 7) % 20]),
             )
             for n in range(args.shows)
         ]
