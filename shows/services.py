@@ -47,9 +47,10 @@ SHOW_UPDATE_FIELDS = [
     "updated_at",
 ]
 # A listing that embeds the bill places every act on it.
-BILL_UPDATE_FIELDS = ["position", "headliner", "updated_at"]
+BILL_UPDATE_FIELDS = ["position", "headliner"]
 # The listing act's own row also says its own events search has the show.
 LISTED_UPDATE_FIELDS = ["listed_at", "removed_upstream_at", "updated_at"]
+PLACED_UPDATE_FIELDS = [*BILL_UPDATE_FIELDS, "updated_at"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,7 @@ def bills_upsert(
             (slot.tm_attraction_id, slot.name) for bill in complete.values() for slot in bill.slots
         ]
     )
+    # Other acts' places: where they are on the bill.
     placed = _unique_by(
         (
             Billing(
@@ -207,6 +209,7 @@ def bills_upsert(
             )
             for tm_event_id, bill in complete.items()
             for slot in bill.slots
+            if slot.tm_attraction_id != listing.tm_attraction_id
         ),
         lambda row: (row.show_id, row.artist_id),
     )
@@ -215,31 +218,38 @@ def bills_upsert(
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["show", "artist"],
-        update_fields=BILL_UPDATE_FIELDS,
+        update_fields=PLACED_UPDATE_FIELDS,
     )
-    own = sorted(
-        (
-            Billing(
-                show_id=show_ids[tm_event_id],
-                artist_id=listing.artist_id,
-                position=slot.position,
-                headliner=slot.headliner,
-                listed_at=listed_at,
-                removed_upstream_at=None,
+    # The listing artist's own places: listed now; where it is on the bill when the bill
+    # is known (an unknown bill keeps the place it had).
+    for known in (True, False):
+        own = sorted(
+            (
+                Billing(
+                    show_id=show_ids[tm_event_id],
+                    artist_id=listing.artist_id,
+                    position=slot.position,
+                    headliner=slot.headliner,
+                    listed_at=listed_at,
+                    removed_upstream_at=None,
+                )
+                for tm_event_id, bill in bills.items()
+                if bill.complete is known
+                for slot in bill.slots
+                if slot.tm_attraction_id == listing.tm_attraction_id
+            ),
+            key=lambda row: row.show_id,
+        )
+        if own:
+            Billing.objects.bulk_create(
+                own,
+                batch_size=BATCH_SIZE,
+                update_conflicts=True,
+                unique_fields=["show", "artist"],
+                update_fields=[*BILL_UPDATE_FIELDS, *LISTED_UPDATE_FIELDS]
+                if known
+                else LISTED_UPDATE_FIELDS,
             )
-            for tm_event_id, bill in bills.items()
-            for slot in bill.slots
-            if slot.tm_attraction_id == listing.tm_attraction_id
-        ),
-        key=lambda row: row.show_id,
-    )
-    Billing.objects.bulk_create(
-        own,
-        batch_size=BATCH_SIZE,
-        update_conflicts=True,
-        unique_fields=["show", "artist"],
-        update_fields=LISTED_UPDATE_FIELDS,
-    )
     _bill_only_places_follow(
         {
             show_ids[tm_event_id]: {artist_ids[slot.tm_attraction_id] for slot in bill.slots}
@@ -247,7 +257,7 @@ def bills_upsert(
         },
         at=listed_at,
     )
-    return sum(1 for row in placed if row.artist_id != listing.artist_id)
+    return len(placed)
 
 
 def _bill_only_places_follow(on_bill: dict[int, set[int]], *, at: datetime) -> None:
