@@ -140,6 +140,7 @@ def _public_config(config: SandboxConfig) -> dict[str, Any]:
         "jitter_ms": config.jitter_ms,
         "tm_rps": config.tm_rps,
         "tm_daily_quota": config.tm_daily_quota,
+        "tm_quota_window_seconds": config.tm_quota_window_seconds,
         "spotify_rps": config.spotify_rps,
         "fault_rate": config.fault_rate,
         "seed": config.seed,

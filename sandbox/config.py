@@ -36,9 +36,11 @@ class SandboxConfig:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     # Ticketmaster: requests per second per API key (live limit 5; 0 = unlimited), and
-    # per rolling day (live 5000; raise it for load tests rather than turning it off).
+    # per quota window (live 5000 a day; raise it for load tests rather than turning it
+    # off). The window is a day live; a few seconds lets a test watch the quota reset.
     tm_rps: int = 5
     tm_daily_quota: int = 5000
+    tm_quota_window_seconds: float = 86_400.0
     # Spotify: the limit is a rolling 30 s window per app of spotify_rps * 30 requests.
     spotify_rps: float = 0.0
     fault_rate: float = 0.0
@@ -65,6 +67,10 @@ class SandboxConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < minimum:
                 problems.append(f"{name} must be an integer >= {minimum}, got {value!r}")
+        if not 0 < self.tm_quota_window_seconds < float("inf"):
+            problems.append(
+                f"tm_quota_window_seconds must be > 0, got {self.tm_quota_window_seconds}"
+            )
         if self.jitter_ms > self.latency_ms:
             # Jitter is applied as +/-, so a larger jitter would ask for negative sleeps.
             problems.append(
@@ -101,6 +107,11 @@ class SandboxConfig:
     def development_mode(self) -> bool:
         """True when the Spotify app behaves like a 2026 development-mode app."""
         return self.spotify_app == "development"
+
+    @property
+    def tm_quota_window_ms(self) -> int:
+        """Length of one Ticketmaster quota window in milliseconds (at least 1)."""
+        return max(1, round(self.tm_quota_window_seconds * 1000))
 
     @property
     def spotify_window_limit(self) -> int:

@@ -79,42 +79,120 @@ class Provider(Protocol):
         ...
 
 
+def now_ms() -> int:
+    """Wall-clock epoch milliseconds, the one clock of every limit and quota here.
+
+    Epoch time because Ticketmaster reports its quota reset in epoch milliseconds;
+    tests may replace this function to move time without sleeping.
+    """
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a limiter refused a request, and for how long the identity must wait."""
+
+    wait_ms: int  # until the identity may try again (at least 1)
+    held: bool  # refused by an earlier `hold`, not by a full window
+
+
 class WindowLimiter:
-    """Rolling-window limits per identity; rejected requests are not counted."""
+    """Rolling-window limits per identity; refused requests are not counted.
+
+    `hold` refuses an identity outright until a moment, whatever its window, so
+    an answer that told a client when to come back (Retry-After) stays true.
+    """
 
     def __init__(self, rates: list[Rate]) -> None:
         self._rates = rates
         self._buckets: dict[str, InMemoryBucket] = {}
+        self._held_until: dict[str, int] = {}
 
-    @staticmethod
-    def now_ms() -> int:
-        """Wall-clock milliseconds: Ticketmaster reports its reset as epoch milliseconds."""
-        return time.time_ns() // 1_000_000
-
-    def admit(self, identity: str) -> tuple[Rate | None, int]:
-        """Record one request; return (None, 0) if admitted, else (failing rate, wait ms)."""
+    def admit(self, identity: str) -> Refusal | None:
+        """Record one request and return None if it is admitted, else why not."""
+        now = now_ms()
+        held_until = self._held_until.get(identity)
+        if held_until is not None:
+            if now < held_until:
+                return Refusal(held_until - now, held=True)
+            del self._held_until[identity]
         if not self._rates:
-            return None, 0
+            return None
         bucket = self._buckets.get(identity)
         if bucket is None:
             bucket = self._buckets[identity] = InMemoryBucket(self._rates)
-        now = self.now_ms()
         bucket.leak(now)
         decision = bucket.put_decision(RateItem(identity, now))
         if decision.allowed:
-            return None, 0
-        return decision.failing_rate, max(1, decision.retry_after_ms or 1)
+            return None
+        return Refusal(max(1, decision.retry_after_ms or 1), held=False)
 
-    def usage(self, identity: str) -> tuple[int, int | None]:
-        """(requests inside the longest window, timestamp ms of the oldest of them)."""
-        bucket = self._buckets.get(identity)
-        if bucket is None or not bucket.count():
-            return 0, None
-        return bucket.count(), bucket.items[0].timestamp
+    def hold(self, identity: str, wait_ms: int) -> None:
+        """Refuse every request of `identity` for the next `wait_ms` milliseconds."""
+        self._held_until[identity] = now_ms() + wait_ms
+
+    def reset(self) -> None:
+        """Forget every window and hold."""
+        self._buckets.clear()
+        self._held_until.clear()
+
+
+@dataclass(slots=True)
+class _QuotaWindow:
+    start_ms: int
+    used: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaStatus:
+    """Where an identity stands in its current quota window."""
+
+    limit: int
+    available: int
+    reset_ms: int  # epoch ms when the window closes and the full quota is back
+
+
+class FixedWindowQuota:
+    """`limit` requests per identity per fixed window of `window_ms`; refusals not counted.
+
+    An identity's window opens at its first request and closes `window_ms` later,
+    all at once: the next request after that opens a new window with the full
+    quota. Unlike a rolling window, nothing is given back request by request
+    before the close, so "available 0 until the reset, full quota after" holds.
+    """
+
+    def __init__(self, limit: int, window_ms: int) -> None:
+        self.limit = limit
+        self.window_ms = window_ms
+        self._windows: dict[str, _QuotaWindow] = {}
+
+    def admit(self, identity: str) -> bool:
+        """Count one request in the identity's window; False when the window is used up."""
+        now = now_ms()
+        window = self._windows.get(identity)
+        if window is None or now >= window.start_ms + self.window_ms:
+            window = self._windows[identity] = _QuotaWindow(start_ms=now)
+        if window.used >= self.limit:
+            return False
+        window.used += 1
+        return True
+
+    def status(self, identity: str) -> QuotaStatus:
+        """The identity's window as the requests counted so far left it.
+
+        Never opens a window: an answer describes the window its request was
+        counted in, even if that window closed while the answer was being built.
+        """
+        window = self._windows.get(identity)
+        if window is None:  # e.g. the windows were reset while the request was served
+            return QuotaStatus(self.limit, self.limit, now_ms() + self.window_ms)
+        return QuotaStatus(
+            self.limit, max(0, self.limit - window.used), window.start_ms + self.window_ms
+        )
 
     def reset(self) -> None:
         """Forget every window."""
-        self._buckets.clear()
+        self._windows.clear()
 
 
 @dataclass

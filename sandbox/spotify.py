@@ -191,14 +191,15 @@ class Spotify:
 
     def throttle(self, identity: str, endpoint: str) -> Response | None:
         """429 with `Retry-After` (seconds) over the app's rolling 30 s window."""
-        failing, wait_ms = self.limiter.admit(identity)
-        if failing is None:
+        refusal = self.limiter.admit(identity)
+        if refusal is None:
             return None
+        retry_after = max(1, math.ceil(refusal.wait_ms / 1000))
         if self.dev:
             response = error(429, "Too many requests", reason="QUOTA_EXCEEDED")
         else:
             response = error(429, RATE_LIMITED)
-        response.headers["Retry-After"] = str(max(1, math.ceil(wait_ms / 1000)))
+        response.headers["Retry-After"] = str(retry_after)
         return response
 
     def reset_limits(self) -> None:

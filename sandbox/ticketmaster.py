@@ -34,7 +34,7 @@ from starlette.responses import Response
 
 from sandbox.common import TicketmasterJSON, digest, digest_int, fold, parse_int
 from sandbox.config import SandboxConfig
-from sandbox.gateway import WindowLimiter
+from sandbox.gateway import FixedWindowQuota, WindowLimiter
 from sandbox.world import Artist, Event, Venue, World
 
 BASE_PATH = "/discovery/v2"
@@ -42,7 +42,6 @@ MAX_SIZE = 200
 MAX_DEPTH = 1000  # page * size above this is refused (DIS1035)
 MAX_TOTAL_ELEMENTS = 10_000
 DEFAULT_SIZE = 20
-DAY_MS = 86_400_000
 LOCALE = "en-us"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _DATETIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -220,7 +219,9 @@ class Ticketmaster:
         # Two windows, not one bucket with two rates: the quota may be below the
         # per-second rate, which a single rate list cannot express.
         self.spike_limiter = WindowLimiter([Rate(config.tm_rps, 1000)] if config.tm_rps else [])
-        self.quota_limiter = WindowLimiter([Rate(config.tm_daily_quota, DAY_MS)])
+        # The quota is a fixed window per key opened by its first request, not a rolling
+        # day: Ticketmaster announces one moment (`Rate-Limit-Reset`) when it resets.
+        self.quota = FixedWindowQuota(config.tm_daily_quota, config.tm_quota_window_ms)
         self._index(world)
 
     # --- index --------------------------------------------------------------
@@ -365,31 +366,36 @@ class Ticketmaster:
         return key
 
     def throttle(self, identity: str, endpoint: str) -> Response | None:
-        """429 over the per-second spike limit or the daily quota."""
-        if self.spike_limiter.admit(identity)[0] is not None:
+        """429 over the per-second spike limit or the daily quota.
+
+        Neither carries `Rate-Limit*` headers: UPSTREAM.md says error answers have none.
+        """
+        if self.spike_limiter.admit(identity) is not None:
             return spike_arrest(self.config.tm_rps)
-        if self.quota_limiter.admit(identity)[0] is not None:
+        if not self.quota.admit(identity):
             return quota_violation(identity)
         return None
 
     def reset_limits(self) -> None:
         """Forget every key's windows."""
         self.spike_limiter.reset()
-        self.quota_limiter.reset()
+        self.quota.reset()
 
     def fault(self, status: int) -> Response:
         """A gateway-style 5xx."""
         return _fault(status, *_FAULTS[status])
 
     def decorate(self, response: Response, identity: str) -> None:
-        """The quota headers successful answers carry."""
-        used, oldest = self.quota_limiter.usage(identity)
-        quota = self.config.tm_daily_quota
-        reset = (oldest if oldest is not None else WindowLimiter.now_ms()) + DAY_MS
-        response.headers["Rate-Limit"] = str(quota)
-        response.headers["Rate-Limit-Available"] = str(max(0, quota - used))
-        response.headers["Rate-Limit-Over"] = "0"
-        response.headers["Rate-Limit-Reset"] = str(reset)
+        """The quota headers successful answers carry: this key's current quota window.
+
+        Available counts this request; at 0 the next request before `Rate-Limit-Reset`
+        is a QuotaViolation, the first one from it on opens a full window.
+        """
+        status = self.quota.status(identity)
+        response.headers["Rate-Limit"] = str(status.limit)
+        response.headers["Rate-Limit-Available"] = str(status.available)
+        response.headers["Rate-Limit-Over"] = "0"  # a success is never over the quota
+        response.headers["Rate-Limit-Reset"] = str(status.reset_ms)
 
     # --- handlers -------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
+from sandbox import gateway
 from sandbox.app import build_app
 from sandbox.config import SandboxConfig
 from sandbox.server import serve_in_thread
@@ -36,6 +37,27 @@ def edge_world(tmp_path_factory: pytest.TempPathFactory) -> World:
 def builtin_world() -> World:
     """The three built-in profiles (sparse, mid, prolific) at a fixed anchor date."""
     return build_world(seed=0, anchor=ANCHOR)
+
+
+class FakeClock:
+    """Epoch milliseconds the sandbox's rate limits and quotas read instead of the wall clock."""
+
+    def __init__(self, start_ms: int) -> None:
+        self.now_ms = start_ms
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+    def advance(self, ms: int) -> None:
+        self.now_ms += ms
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Time for the limits that moves only when the test says (the server thread too)."""
+    fake = FakeClock(1_800_000_000_000)
+    monkeypatch.setattr(gateway, "now_ms", fake)
+    return fake
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -31,6 +32,9 @@ PROJECT = Path(__file__).resolve().parents[2]
         ({"markets": ("US", "usa")}, "markets must be ISO 3166-1 alpha-2 codes"),
         ({"tm_api_key": ""}, "tm_api_key must be None"),
         ({"spotify_rps": 0.01}, "spotify_rps must allow at least one request per 30 s"),
+        ({"tm_quota_window_seconds": 0}, "tm_quota_window_seconds must be > 0, got 0"),
+        ({"tm_quota_window_seconds": -1.5}, "tm_quota_window_seconds must be > 0"),
+        ({"tm_quota_window_seconds": math.inf}, "tm_quota_window_seconds must be > 0"),
     ],
 )
 def test_config_rejects_bad_values_by_name(fields, message):
@@ -43,6 +47,8 @@ def test_config_defaults():
     assert (config.port, config.tm_rps, config.spotify_rps) == (8765, 5, 0)
     assert config.token_ttl_seconds == 3600 and config.spotify_window_limit == 0
     assert SandboxConfig(spotify_rps=2).spotify_window_limit == 60  # per rolling 30 s
+    assert config.tm_daily_quota == 5000 and config.tm_quota_window_seconds == 86_400
+    assert config.tm_quota_window_ms == 86_400_000
 
 
 @pytest.mark.parametrize(
@@ -51,6 +57,7 @@ def test_config_defaults():
         (["--scenario", "no-such-file.json"], "no-such-file.json: no such file"),
         (["--generate", "huge"], "--generate 'huge': expected PROFILE:COUNT"),
         (["--fault-rate", "2"], "fault_rate must be between 0 and 1"),
+        (["--tm-quota-window", "0"], "tm_quota_window_seconds must be > 0"),
     ],
 )
 def test_command_reports_bad_input_as_command_error(args, message):
@@ -70,14 +77,23 @@ def test_command_builds_world_and_config_then_serves(monkeypatch, capsys):
         "sandbox_upstream",
         "--scenario", "sparse", "--generate", "sparse:2", "--port", "9999",
         "--spotify-app", "development", "--fault-rate", "0.1", "--seed", "4",
+        "--tm-daily-quota", "50", "--tm-quota-window", "2.5",
     )  # fmt: skip
     out = capsys.readouterr().out
     assert served["port"] == 9999 and served["host"] == "127.0.0.1"
     config = served["app"].state.gateway.config
     assert config.spotify_app == "development" and config.fault_rate == 0.1 and config.seed == 4
+    assert (config.tm_daily_quota, config.tm_quota_window_seconds) == (50, 2.5)
     assert "(3 artists)" in out
     for variable in ("TICKETMASTER_BASE_URL", "SPOTIFY_API_URL", "SPOTIFY_ACCOUNTS_URL"):
         assert f"{variable}=http://127.0.0.1:9999" in out
+
+
+def test_command_help_names_the_quota_window_flag():
+    parser = sandbox_upstream.Command().create_parser("manage.py", "sandbox_upstream")
+    usage = " ".join(parser.format_help().split())  # argparse wraps lines
+    assert "--tm-quota-window SECONDS" in usage
+    assert "resets all at once" in usage
 
 
 @pytest.mark.integration

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 
 import pytest
 
@@ -39,6 +41,12 @@ INVALID_KEY = {
     "fault": {"faultstring": "Invalid ApiKey", "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}
 }
 RATE_HEADERS = ("Rate-Limit", "Rate-Limit-Available", "Rate-Limit-Over", "Rate-Limit-Reset")
+QUOTA_VIOLATION = {
+    "fault": {
+        "faultstring": "Rate limit quota violation. Quota limit exceeded. Identifier : sandbox-key",
+        "detail": {"errorcode": "policies.ratelimit.QuotaViolation"},
+    }
+}
 
 
 def event_ids(body: dict) -> list[str]:
@@ -353,3 +361,63 @@ async def test_daily_quota(open_sandbox, edge_world):
     assert statuses == [200, 200, 200, 429]
     assert refused.json()["fault"]["detail"]["errorcode"] == "policies.ratelimit.QuotaViolation"
     assert "Identifier : sandbox-key" in refused.json()["fault"]["faultstring"]
+
+
+async def test_quota_headers_count_down_to_a_quota_violation(open_sandbox, edge_world, clock):
+    config = SandboxConfig(tm_rps=0, tm_daily_quota=3, tm_quota_window_seconds=10)
+    venue = f"/discovery/v2/venues/{VENUE}.json"
+    async with open_sandbox(edge_world, config) as client:
+        opened = clock.now_ms
+        answers = []
+        for _ in range(3):
+            answers.append(await client.get(venue, params=tm()))
+            clock.advance(1_000)
+        clock.now_ms = opened + 9_999  # the last millisecond of the window
+        refused = await client.get(venue, params=tm())
+        other_key = await client.get(venue, params={"apikey": "another-key"})
+        stats = (await client.get("/_sandbox/stats")).json()
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.headers["Rate-Limit"] for a in answers] == ["3", "3", "3"]
+    assert [a.headers["Rate-Limit-Available"] for a in answers] == ["2", "1", "0"]
+    assert [a.headers["Rate-Limit-Over"] for a in answers] == ["0", "0", "0"]
+    # One fixed window opened by the key's first request: every answer names its end.
+    assert {a.headers["Rate-Limit-Reset"] for a in answers} == {str(opened + 10_000)}
+    assert refused.status_code == 429 and refused.json() == QUOTA_VIOLATION
+    assert not any(h in refused.headers for h in RATE_HEADERS)  # error answers carry none
+    assert "Retry-After" not in refused.headers
+    assert other_key.status_code == 200 and other_key.headers["Rate-Limit-Available"] == "2"
+    assert stats["rate_limited_by_endpoint"] == {"tm.venue": 1}
+
+
+async def test_quota_is_back_from_rate_limit_reset(open_sandbox, edge_world, clock):
+    config = SandboxConfig(tm_rps=0, tm_daily_quota=2, tm_quota_window_seconds=10)
+    venue = f"/discovery/v2/venues/{VENUE}.json"
+    async with open_sandbox(edge_world, config) as client:
+        used_up = [await client.get(venue, params=tm()) for _ in range(2)]
+        reset = int(used_up[-1].headers["Rate-Limit-Reset"])
+        clock.now_ms = reset - 1
+        before = await client.get(venue, params=tm())
+        clock.now_ms = reset
+        after = await client.get(venue, params=tm())
+    assert [a.headers["Rate-Limit-Available"] for a in used_up] == ["1", "0"]
+    assert before.status_code == 429 and before.json() == QUOTA_VIOLATION
+    assert after.status_code == 200
+    assert after.headers["Rate-Limit-Available"] == "1"  # a fresh window, this request counted
+    assert after.headers["Rate-Limit-Reset"] == str(reset + 10_000)
+
+
+async def test_quota_window_resets_in_real_time(open_sandbox, edge_world):
+    """The same reset on the wall clock, as a client sees it: wait past Rate-Limit-Reset."""
+    config = SandboxConfig(tm_rps=0, tm_daily_quota=1, tm_quota_window_seconds=1)
+    venue = f"/discovery/v2/venues/{VENUE}.json"
+    async with open_sandbox(edge_world, config) as client:
+        sent_ms = time.time_ns() // 1_000_000
+        first = await client.get(venue, params=tm())
+        received_ms = time.time_ns() // 1_000_000
+        reset = int(first.headers["Rate-Limit-Reset"])
+        await asyncio.sleep(max(0.0, reset / 1000 - time.time()) + 0.02)
+        again = await client.get(venue, params=tm())
+    assert first.headers["Rate-Limit-Available"] == "0"
+    assert sent_ms + 1_000 <= reset <= received_ms + 1_000  # a window opened by that request
+    assert again.status_code == 200 and again.headers["Rate-Limit-Available"] == "0"
+    assert int(again.headers["Rate-Limit-Reset"]) >= reset + 1_000

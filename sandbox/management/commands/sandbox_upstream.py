@@ -44,7 +44,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tm-rps", type=int, default=defaults.tm_rps, help="per key; 0 = unlimited"
         )
-        parser.add_argument("--tm-daily-quota", type=int, default=defaults.tm_daily_quota)
+        parser.add_argument(
+            "--tm-daily-quota",
+            type=int,
+            default=defaults.tm_daily_quota,
+            help="requests per key per quota window (live 5000 a day)",
+        )
+        parser.add_argument(
+            "--tm-quota-window",
+            type=float,
+            default=defaults.tm_quota_window_seconds,
+            metavar="SECONDS",
+            help="the quota window: opens at a key's first request and resets all at once "
+            "(default 86400, a day; a few seconds lets a test watch the reset)",
+        )
         parser.add_argument(
             "--spotify-rps",
             type=float,
@@ -70,6 +83,7 @@ class Command(BaseCommand):
                 jitter_ms=options["jitter_ms"],
                 tm_rps=options["tm_rps"],
                 tm_daily_quota=options["tm_daily_quota"],
+                tm_quota_window_seconds=options["tm_quota_window"],
                 spotify_rps=options["spotify_rps"],
                 fault_rate=options["fault_rate"],
                 seed=options["seed"],
