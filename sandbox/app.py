@@ -142,6 +142,7 @@ def _public_config(config: SandboxConfig) -> dict[str, Any]:
         "tm_daily_quota": config.tm_daily_quota,
         "tm_quota_window_seconds": config.tm_quota_window_seconds,
         "spotify_rps": config.spotify_rps,
+        "spotify_retry_after_seconds": config.spotify_retry_after_seconds,
         "fault_rate": config.fault_rate,
         "seed": config.seed,
         "audio_features": config.audio_features,

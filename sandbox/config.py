@@ -43,6 +43,8 @@ class SandboxConfig:
     tm_quota_window_seconds: float = 86_400.0
     # Spotify: the limit is a rolling 30 s window per app of spotify_rps * 30 requests.
     spotify_rps: float = 0.0
+    # The Retry-After its 429s ask for; None = the real wait until the window has room.
+    spotify_retry_after_seconds: int | None = None
     fault_rate: float = 0.0
     seed: int = 0
     audio_features: str = "on"
@@ -70,6 +72,14 @@ class SandboxConfig:
         if not 0 < self.tm_quota_window_seconds < float("inf"):
             problems.append(
                 f"tm_quota_window_seconds must be > 0, got {self.tm_quota_window_seconds}"
+            )
+        retry_after = self.spotify_retry_after_seconds
+        if retry_after is not None and (
+            not isinstance(retry_after, int) or isinstance(retry_after, bool) or retry_after < 1
+        ):
+            problems.append(
+                "spotify_retry_after_seconds must be None (the real wait) or an integer >= 1, "
+                f"got {retry_after!r}"
             )
         if self.jitter_ms > self.latency_ms:
             # Jitter is applied as +/-, so a larger jitter would ask for negative sleeps.

@@ -190,11 +190,22 @@ class Spotify:
         return client_id
 
     def throttle(self, identity: str, endpoint: str) -> Response | None:
-        """429 with `Retry-After` (seconds) over the app's rolling 30 s window."""
+        """429 with `Retry-After` (seconds) over the app's rolling 30 s window.
+
+        The Retry-After is the wait until the window has room, or the configured
+        `spotify_retry_after_seconds`. Either way the app is then held: every request
+        is refused until that many seconds have passed (later 429s ask for what is
+        left of them): a client that retries early is refused, one that waits is not.
+        A development-mode app's 429 is the quota one (`"reason": "QUOTA_EXCEEDED"`):
+        `--spotify-app development` with a `--spotify-rps` a test can exhaust.
+        """
         refusal = self.limiter.admit(identity)
         if refusal is None:
             return None
         retry_after = max(1, math.ceil(refusal.wait_ms / 1000))
+        if not refusal.held:  # a new refusal: its Retry-After holds the app until then
+            retry_after = self.config.spotify_retry_after_seconds or retry_after
+            self.limiter.hold(identity, retry_after * 1000)
         if self.dev:
             response = error(429, "Too many requests", reason="QUOTA_EXCEEDED")
         else:

@@ -35,6 +35,8 @@ PROJECT = Path(__file__).resolve().parents[2]
         ({"tm_quota_window_seconds": 0}, "tm_quota_window_seconds must be > 0, got 0"),
         ({"tm_quota_window_seconds": -1.5}, "tm_quota_window_seconds must be > 0"),
         ({"tm_quota_window_seconds": math.inf}, "tm_quota_window_seconds must be > 0"),
+        ({"spotify_retry_after_seconds": 0}, "spotify_retry_after_seconds must be None"),
+        ({"spotify_retry_after_seconds": 1.5}, "spotify_retry_after_seconds must be None"),
     ],
 )
 def test_config_rejects_bad_values_by_name(fields, message):
@@ -49,6 +51,7 @@ def test_config_defaults():
     assert SandboxConfig(spotify_rps=2).spotify_window_limit == 60  # per rolling 30 s
     assert config.tm_daily_quota == 5000 and config.tm_quota_window_seconds == 86_400
     assert config.tm_quota_window_ms == 86_400_000
+    assert config.spotify_retry_after_seconds is None  # the real wait
 
 
 @pytest.mark.parametrize(
@@ -58,6 +61,7 @@ def test_config_defaults():
         (["--generate", "huge"], "--generate 'huge': expected PROFILE:COUNT"),
         (["--fault-rate", "2"], "fault_rate must be between 0 and 1"),
         (["--tm-quota-window", "0"], "tm_quota_window_seconds must be > 0"),
+        (["--spotify-retry-after", "0"], "spotify_retry_after_seconds must be None"),
     ],
 )
 def test_command_reports_bad_input_as_command_error(args, message):
@@ -77,23 +81,25 @@ def test_command_builds_world_and_config_then_serves(monkeypatch, capsys):
         "sandbox_upstream",
         "--scenario", "sparse", "--generate", "sparse:2", "--port", "9999",
         "--spotify-app", "development", "--fault-rate", "0.1", "--seed", "4",
-        "--tm-daily-quota", "50", "--tm-quota-window", "2.5",
+        "--tm-daily-quota", "50", "--tm-quota-window", "2.5", "--spotify-retry-after", "3600",
     )  # fmt: skip
     out = capsys.readouterr().out
     assert served["port"] == 9999 and served["host"] == "127.0.0.1"
     config = served["app"].state.gateway.config
     assert config.spotify_app == "development" and config.fault_rate == 0.1 and config.seed == 4
     assert (config.tm_daily_quota, config.tm_quota_window_seconds) == (50, 2.5)
+    assert config.spotify_retry_after_seconds == 3600
     assert "(3 artists)" in out
     for variable in ("TICKETMASTER_BASE_URL", "SPOTIFY_API_URL", "SPOTIFY_ACCOUNTS_URL"):
         assert f"{variable}=http://127.0.0.1:9999" in out
 
 
-def test_command_help_names_the_quota_window_flag():
+def test_command_help_names_the_quota_and_retry_after_flags():
     parser = sandbox_upstream.Command().create_parser("manage.py", "sandbox_upstream")
     usage = " ".join(parser.format_help().split())  # argparse wraps lines
     assert "--tm-quota-window SECONDS" in usage
-    assert "resets all at once" in usage
+    assert "--spotify-retry-after SECONDS" in usage
+    assert "resets all at once" in usage and "refused until it has passed" in usage
 
 
 @pytest.mark.integration

@@ -89,6 +89,51 @@ async def test_rate_limit_is_a_rolling_30_s_window_with_retry_after(open_sandbox
     assert other_app.status_code == 200  # the window is per app
 
 
+@pytest.mark.parametrize(
+    ("app_mode", "retry_after", "expected_retry_after", "body"),
+    [
+        ("extended", None, 30, error(429, "API rate limit exceeded")),
+        ("extended", 120, 120, error(429, "API rate limit exceeded")),
+        (
+            "development",
+            3600,
+            3600,
+            {"error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}},
+        ),
+    ],
+    ids=["computed-wait", "retry-after-120", "development-quota-3600"],
+)
+async def test_429_refuses_until_its_retry_after_has_passed(
+    open_sandbox, edge_world, clock, app_mode, retry_after, expected_retry_after, body
+):
+    config = SandboxConfig(
+        tm_rps=0, spotify_rps=0.1, spotify_app=app_mode, spotify_retry_after_seconds=retry_after
+    )  # 3 requests per 30 s per app
+    path = f"/v1/artists/{BAND_SPOTIFY}"
+    async with open_sandbox(edge_world, config) as client:
+        headers = await bearer(client)
+        admitted = [await client.get(path, headers=headers) for _ in range(3)]
+        clock.advance(100)
+        refused = await client.get(path, headers=headers)
+        held_until = clock.now_ms + expected_retry_after * 1000
+        clock.advance(500)
+        still_refused = await client.get(path, headers=headers)
+        clock.now_ms = held_until - 1  # the window has long had room when the wait is long
+        last_refused = await client.get(path, headers=headers)
+        clock.now_ms = held_until
+        admitted_again = await client.get(path, headers=headers)
+        stats = (await client.get("/_sandbox/stats")).json()
+    assert [a.status_code for a in admitted] == [200, 200, 200]
+    assert refused.status_code == 429 and refused.json() == body
+    assert refused.headers["Retry-After"] == str(expected_retry_after)
+    # Later 429s ask for what is left of the same wait, rounded up to whole seconds.
+    assert still_refused.json() == body
+    assert still_refused.headers["Retry-After"] == str(expected_retry_after)
+    assert last_refused.status_code == 429 and last_refused.headers["Retry-After"] == "1"
+    assert admitted_again.status_code == 200
+    assert stats["rate_limited_by_endpoint"] == {"spotify.artist": 3}
+
+
 async def test_artist(open_sandbox, edge_world):
     async with open_sandbox(edge_world) as client:
         headers = await bearer(client)

@@ -64,6 +64,15 @@ class Command(BaseCommand):
             default=defaults.spotify_rps,
             help="per app, over a rolling 30 s window; 0 = unlimited",
         )
+        parser.add_argument(
+            "--spotify-retry-after",
+            type=int,
+            default=defaults.spotify_retry_after_seconds,
+            metavar="SECONDS",
+            help="the Retry-After of Spotify's 429s, e.g. 3600 as live sometimes asks; "
+            "the app is refused until it has passed (default: the wait until the window "
+            "has room)",
+        )
         parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
         parser.add_argument("--seed", type=int, default=defaults.seed)
         parser.add_argument(
@@ -85,6 +94,7 @@ class Command(BaseCommand):
                 tm_daily_quota=options["tm_daily_quota"],
                 tm_quota_window_seconds=options["tm_quota_window"],
                 spotify_rps=options["spotify_rps"],
+                spotify_retry_after_seconds=options["spotify_retry_after"],
                 fault_rate=options["fault_rate"],
                 seed=options["seed"],
                 audio_features=options["audio_features"],
