@@ -123,7 +123,8 @@ def artists_billed_upsert(*, acts: Iterable[tuple[str, str]]) -> dict[str, int]:
             to_name.append(tm_id)
     if to_name:
         nameless = (
-            Artist.objects.select_for_update()
+            # NO KEY: new bill rows take KEY SHARE locks on their artists as they go.
+            Artist.objects.select_for_update(no_key=True)
             .filter(tm_attraction_id__in=to_name, name="")
             .order_by(in_key_order("tm_attraction_id"))
             .values_list("pk", "tm_attraction_id")

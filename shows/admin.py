@@ -32,7 +32,7 @@ class BillingInline(admin.TabularInline):
         "removed_upstream_at",
     )
     readonly_fields = fields
-    ordering = ("position", "pk")
+    ordering = ("position", "artist__tm_attraction_id")
     extra = 0
     can_delete = False
     show_change_link = False

@@ -15,7 +15,8 @@ def current_bill() -> QuerySet[Billing]:
     return (
         Billing.objects.filter(removed_upstream_at__isnull=True)
         .select_related("artist")
-        .order_by("position", "pk")
+        # Two acts each missing from the attractions both come last: the id breaks the tie.
+        .order_by("position", "artist__tm_attraction_id")
     )
 
 

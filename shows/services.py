@@ -261,15 +261,21 @@ def bills_upsert(
 
 
 def _bill_only_places_follow(on_bill: dict[int, set[int]], *, at: datetime) -> None:
-    """Places no act's own search has listed follow the bills just seen: an act off its
-    show's bill has its place marked removed, an act back on it has it restored. Read and
+    """Places of acts never synced follow the bills just seen: an act off its show's bill
+    has its place marked removed, an act back on it has it restored. (An act that syncs
+    after a bill placed it, its search and the bill disagreeing, keeps what its sync
+    said until its next one.) Read and
     written by primary key in chunks (a festival-sized batch stays a small statement)."""
     removed: list[int] = []
     restored: list[int] = []
     show_ids = sorted(on_bill)
     for start in range(0, len(show_ids), BATCH_SIZE):
         places = Billing.objects.filter(
-            show_id__in=show_ids[start : start + BATCH_SIZE], listed_at__isnull=True
+            show_id__in=show_ids[start : start + BATCH_SIZE],
+            listed_at__isnull=True,
+            # An act whose shows were ever synced decides its places itself, also those
+            # that first came from another act's bill (its own sync may have marked them).
+            artist__shows_synced_at__isnull=True,
         ).values_list("pk", "show_id", "artist_id", "removed_upstream_at")
         for pk, show_id, artist_id, removed_upstream_at in places:
             on = artist_id in on_bill[show_id]

@@ -17,9 +17,13 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from integrations.http.errors import (
     ErrorDescriber,
     MalformedAnswer,
+    RefusalClassifier,
+    RefusalKind,
     UpstreamError,
     UpstreamMalformed,
+    UpstreamQuotaExhausted,
     UpstreamRateLimited,
+    classify_as_spike,
     describe_reason,
 )
 from integrations.http.ratelimit import RateLimiter
@@ -29,7 +33,6 @@ from integrations.http.retry import (
     WaitRetryAfterOrBackoff,
     is_rate_limited,
     is_retryable,
-    retry_after_seconds,
 )
 from integrations.http.stats import new_stats
 
@@ -45,7 +48,10 @@ class UpstreamClient:
     """An `httpx.AsyncClient` wrapped in the policy. Use as `async with`.
 
     `describe_error` reads the provider's error bodies into the reason an
-    `UpstreamError` gives; without one, the HTTP reason phrase is given."""
+    `UpstreamError` gives; without one, the HTTP reason phrase is given.
+    `classify_refusal` reads its 429s: one asking for a wait within the cap is retried
+    after it; a spent quota that says no time, or a longer one, fails at once
+    (`UpstreamQuotaExhausted`), as does any wait over the cap (`UpstreamRateLimited`)."""
 
     def __init__(
         self,
@@ -61,12 +67,14 @@ class UpstreamClient:
         transport: httpx.AsyncBaseTransport | None = None,
         secrets: tuple[str, ...] = (),
         describe_error: ErrorDescriber = describe_reason,
+        classify_refusal: RefusalClassifier = classify_as_spike,
     ) -> None:
         self.provider = provider
         # Upstream answers may quote a key back (Ticketmaster's quota error names it).
         self._secrets = tuple(secret for secret in secrets if secret)
         self.stats = new_stats(provider)
         self._describe_error = describe_error
+        self._classify_refusal = classify_refusal
         concurrency = concurrency or settings.DEFAULT_CONCURRENCY
         self._retry = retry or RetryPolicy.from_settings()
         self._rate_limiter = rate_limiter
@@ -196,8 +204,13 @@ class UpstreamClient:
             self.stats.responses[endpoint, str(response.status_code)] += 1
         if response.status_code == 429:
             self.stats.rate_limited += 1
-            retry_after = retry_after_seconds(response)
-            if retry_after is not None and retry_after > self._retry.retry_after_cap_seconds:
+            refusal = self._classify_refusal(response)
+            retry_after = refusal.retry_after
+            too_long = retry_after is not None and retry_after > self._retry.retry_after_cap_seconds
+            if refusal.kind is RefusalKind.QUOTA and (retry_after is None or too_long):
+                # Spent, and no word of when (or not soon): no retry can succeed in time.
+                raise self._quota_error(endpoint, response, retry_after)
+            if too_long:
                 raise self._error(endpoint, response, rate_limited=True)
             raise RetryableAnswer(response, retry_after)
         if response.status_code >= 500:
@@ -212,6 +225,18 @@ class UpstreamClient:
         if is_rate_limited(exc):
             wait = retry_state.upcoming_sleep
             self.stats.retry_after_wait_seconds += wait
+
+    def _quota_error(
+        self, endpoint: str, response: httpx.Response, retry_after: float | None
+    ) -> UpstreamQuotaExhausted:
+        reason = self.redact(self._describe_error(response))
+        until = f"for {retry_after:g} s" if retry_after is not None else "until it resets"
+        return UpstreamQuotaExhausted(
+            provider=self.provider,
+            endpoint=endpoint,
+            status=response.status_code,
+            detail=f"quota spent {until}, not retried ({reason})",
+        )
 
     def _error(
         self, endpoint: str, response: httpx.Response, *, rate_limited: bool = False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -37,6 +39,44 @@ class UpstreamError(Exception):
 
 class UpstreamRateLimited(UpstreamError):
     """429 with a `Retry-After` longer than we are willing to wait in this phase."""
+
+
+class UpstreamQuotaExhausted(UpstreamRateLimited):
+    """429 saying the key's quota is spent (Ticketmaster's daily quota, a development-mode
+    Spotify app's quota): no retry can succeed before the quota resets, so none is made."""
+
+
+class RefusalKind(enum.StrEnum):
+    SPIKE = "spike"  # too fast: back off briefly and try again
+    QUOTA = "quota"  # the budget is spent: nothing helps before it resets
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What a 429 means: its kind, and the wait it asks for (seconds), if it says."""
+
+    kind: RefusalKind
+    retry_after: float | None
+
+
+# Reads a provider's 429 into a `Refusal`; each provider brings its own.
+RefusalClassifier = Callable[[httpx.Response], Refusal]
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """The answer's `Retry-After` in seconds (never negative); None when absent or not a number."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def classify_as_spike(response: httpx.Response) -> Refusal:
+    """A 429 read by its `Retry-After` alone (a provider without quota refusals)."""
+    return Refusal(RefusalKind.SPIKE, retry_after_seconds(response))
 
 
 class UpstreamMalformed(UpstreamError):

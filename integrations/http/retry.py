@@ -65,14 +65,3 @@ class WaitRetryAfterOrBackoff:
         if is_rate_limited(exc):
             return exc.retry_after if exc.retry_after is not None else DEFAULT_429_WAIT_SECONDS
         return self._backoff(retry_state)
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """The answer's `Retry-After` in seconds (never negative); None when absent or not a number."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

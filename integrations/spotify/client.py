@@ -23,7 +23,11 @@ from integrations.http.errors import UpstreamError
 from integrations.http.ratelimit import RateLimiter, key_fingerprint
 from integrations.http.readers import field_path, read_list, read_object
 from integrations.http.stats import UpstreamStats
-from integrations.spotify.errors import AudioFeaturesUnavailable, describe_error
+from integrations.spotify.errors import (
+    AudioFeaturesUnavailable,
+    classify_refusal,
+    describe_error,
+)
 from integrations.spotify.parsing import (
     parse_album_summary,
     parse_artist,
@@ -154,6 +158,7 @@ class SpotifyClient:
             transport=transport,
             secrets=(client_id, client_secret),
             describe_error=describe_error,
+            classify_refusal=classify_refusal,
         )
         return cls(
             upstream,

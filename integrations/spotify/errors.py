@@ -4,7 +4,24 @@ from __future__ import annotations
 
 import httpx
 
-from integrations.http.errors import describe_reason, error_object
+from integrations.http.errors import (
+    Refusal,
+    RefusalKind,
+    describe_reason,
+    error_object,
+    retry_after_seconds,
+)
+
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+
+
+def classify_refusal(response: httpx.Response) -> Refusal:
+    """A Web API 429: `"reason": "QUOTA_EXCEEDED"` (a development-mode app's quota) is the
+    budget spent; any other is the rolling 30-second window, with its `Retry-After`."""
+    error = error_object(response).get("error")
+    reason = error.get("reason") if isinstance(error, dict) else None
+    kind = RefusalKind.QUOTA if reason == QUOTA_EXCEEDED else RefusalKind.SPIKE
+    return Refusal(kind, retry_after_seconds(response))
 
 
 class AudioFeaturesUnavailable(Exception):

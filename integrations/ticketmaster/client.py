@@ -18,7 +18,7 @@ from integrations.http.client import UpstreamClient
 from integrations.http.errors import UpstreamError
 from integrations.http.ratelimit import RateLimiter, key_fingerprint
 from integrations.http.stats import UpstreamStats
-from integrations.ticketmaster.errors import describe_error
+from integrations.ticketmaster.errors import classify_refusal, describe_error
 from integrations.ticketmaster.parsing import (
     TM_DATETIME_FORMAT,
     parse_attraction,
@@ -70,6 +70,7 @@ class TicketmasterClient:
             transport=transport,
             secrets=(api_key,),
             describe_error=describe_error,
+            classify_refusal=classify_refusal,
         )
         return cls(upstream)
 

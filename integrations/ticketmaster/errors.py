@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import httpx
 
-from integrations.http.errors import describe_reason, error_object
+from integrations.http.errors import (
+    Refusal,
+    RefusalKind,
+    describe_reason,
+    error_object,
+    retry_after_seconds,
+)
+
+QUOTA_VIOLATION = "policies.ratelimit.QuotaViolation"
+
+
+def classify_refusal(response: httpx.Response) -> Refusal:
+    """A 429 of the API gateway: `QuotaViolation` is the day's quota spent (no retry helps
+    before its reset); anything else (`SpikeArrestViolation`) is too fast for a second."""
+    fault = error_object(response).get("fault")
+    detail = fault.get("detail") if isinstance(fault, dict) else None
+    code = detail.get("errorcode") if isinstance(detail, dict) else None
+    kind = RefusalKind.QUOTA if code == QUOTA_VIOLATION else RefusalKind.SPIKE
+    return Refusal(kind, retry_after_seconds(response))
 
 
 def describe_error(response: httpx.Response) -> str:

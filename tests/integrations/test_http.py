@@ -8,7 +8,14 @@ import pytest
 import respx
 
 from integrations.http.client import UpstreamClient
-from integrations.http.errors import UpstreamError, UpstreamRateLimited
+from integrations.http.errors import (
+    Refusal,
+    RefusalKind,
+    UpstreamError,
+    UpstreamQuotaExhausted,
+    UpstreamRateLimited,
+    classify_as_spike,
+)
 from integrations.http.ratelimit import RateLimiter
 from integrations.http.retry import RetryPolicy
 from integrations.spotify import errors as spotify_errors
@@ -361,3 +368,138 @@ def test_secrets_quoted_back_by_the_upstream_never_reach_the_error():
         run(go())
     assert "s3cr3t-key" not in str(caught.value)
     assert "Identifier : [redacted]" in str(caught.value)
+
+
+# --- What a 429 means: a spike to back off from, or a spent quota no retry can help ----
+
+TM_QUOTA = {
+    "fault": {
+        "faultstring": "Rate limit quota violation. Quota limit exceeded. Identifier : k",
+        "detail": {"errorcode": "policies.ratelimit.QuotaViolation"},
+    }
+}
+TM_SPIKE = {
+    "fault": {
+        "faultstring": "Spike arrest violation. Allowed rate : 5ps",
+        "detail": {"errorcode": "policies.ratelimit.SpikeArrestViolation"},
+    }
+}
+SPOTIFY_QUOTA = {
+    "error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}
+}
+SPOTIFY_WINDOW = {"error": {"status": 429, "message": "API rate limit exceeded"}}
+
+
+@pytest.mark.parametrize(
+    ("classify", "body", "headers", "expected"),
+    [
+        (ticketmaster_errors.classify_refusal, TM_QUOTA, {}, Refusal(RefusalKind.QUOTA, None)),
+        (ticketmaster_errors.classify_refusal, TM_SPIKE, {}, Refusal(RefusalKind.SPIKE, None)),
+        (ticketmaster_errors.classify_refusal, {}, {}, Refusal(RefusalKind.SPIKE, None)),
+        (
+            ticketmaster_errors.classify_refusal,
+            {"fault": "odd"},
+            {},
+            Refusal(RefusalKind.SPIKE, None),
+        ),
+        (
+            spotify_errors.classify_refusal,
+            SPOTIFY_QUOTA,
+            {"Retry-After": "7293"},
+            Refusal(RefusalKind.QUOTA, 7293.0),
+        ),
+        (
+            spotify_errors.classify_refusal,
+            SPOTIFY_WINDOW,
+            {"Retry-After": "3"},
+            Refusal(RefusalKind.SPIKE, 3.0),
+        ),
+        (spotify_errors.classify_refusal, {"error": "x"}, {}, Refusal(RefusalKind.SPIKE, None)),
+        (classify_as_spike, TM_QUOTA, {"Retry-After": "soon"}, Refusal(RefusalKind.SPIKE, None)),
+    ],
+    ids=[
+        "tm-quota",
+        "tm-spike",
+        "tm-no-body",
+        "tm-odd-fault",
+        "spotify-quota",
+        "spotify-window",
+        "spotify-odd",
+        "default",
+    ],
+)
+def test_a_429_is_read_as_a_spike_or_a_spent_quota(classify, body, headers, expected):
+    assert classify(httpx.Response(429, json=body, headers=headers)) == expected
+
+
+def tm_client(**kwargs) -> UpstreamClient:
+    return UpstreamClient(
+        provider="Ticketmaster",
+        base_url=BASE,
+        retry=RetryPolicy(retries=3, retry_after_cap_seconds=60, sleep=kwargs.pop("sleep")),
+        describe_error=ticketmaster_errors.describe_error,
+        classify_refusal=ticketmaster_errors.classify_refusal,
+    )
+
+
+@respx.mock
+def test_a_spent_ticketmaster_quota_fails_at_once_and_is_not_retried():
+    route = respx.get(f"{BASE}/discovery/v2/events.json").mock(
+        return_value=httpx.Response(429, json=TM_QUOTA)
+    )
+    sleep = RecordedSleep()
+
+    async def go():
+        async with tm_client(sleep=sleep) as upstream:
+            await upstream.get_json("events search", "/discovery/v2/events.json")
+
+    with pytest.raises(UpstreamQuotaExhausted) as caught:
+        run(go())
+    assert route.call_count == 1 and sleep.waits == []
+    assert str(caught.value) == (
+        "Ticketmaster events search answered HTTP 429: quota spent until it resets, not "
+        "retried (Rate limit quota violation. Quota limit exceeded. Identifier : k "
+        "(policies.ratelimit.QuotaViolation))"
+    )
+    assert isinstance(caught.value, UpstreamRateLimited)
+
+
+@respx.mock
+def test_a_ticketmaster_spike_arrest_is_retried_after_a_second():
+    route = respx.get(f"{BASE}/discovery/v2/events.json").mock(
+        side_effect=[httpx.Response(429, json=TM_SPIKE), httpx.Response(200, json={"ok": 1})]
+    )
+    sleep = RecordedSleep()
+
+    async def go():
+        async with tm_client(sleep=sleep) as upstream:
+            return await upstream.get_json("events search", "/discovery/v2/events.json")
+
+    assert run(go()) == {"ok": 1}
+    assert route.call_count == 2 and sleep.waits == [1.0]
+
+
+@respx.mock
+def test_a_spent_spotify_quota_waits_what_it_asks_within_the_cap_and_fails_beyond():
+    route = respx.get(f"{BASE}/v1/thing").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "30"}, json=SPOTIFY_QUOTA),
+            httpx.Response(200, json={"ok": 1}),
+            httpx.Response(429, headers={"Retry-After": "3600"}, json=SPOTIFY_QUOTA),
+        ]
+    )
+    sleep = RecordedSleep()
+
+    async def go():
+        async with client(
+            cap=60, sleep=sleep, classify_refusal=spotify_errors.classify_refusal
+        ) as upstream:
+            first = await upstream.get_json("artist", "/v1/thing")
+            with pytest.raises(
+                UpstreamQuotaExhausted, match=r"quota spent for 3600 s, not retried"
+            ):
+                await upstream.get_json("artist", "/v1/thing")
+            return first
+
+    assert run(go()) == {"ok": 1}
+    assert route.call_count == 3 and sleep.waits == [30.0]

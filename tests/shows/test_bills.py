@@ -285,3 +285,28 @@ def test_rows_are_locked_in_the_order_python_sorts_their_keys():
     assert list(ordered.values_list("tm_event_id", flat=True)) == sorted(ids)
     if connection.vendor == "postgresql":
         assert 'COLLATE "C"' in str(ordered.query)
+
+
+def test_another_acts_bill_does_not_undo_an_acts_own_removal():
+    """Support's place came from Head's bill; Support's own sync, which no longer lists
+    the date, marks it; Head's next sync with the same bill must not bring it back."""
+    sync(HEAD, [TOUR])
+    assert sync(SUPPORT, []).places == 1
+    sync(HEAD, [TOUR])
+    place = Billing.objects.get(artist__tm_attraction_id=SUPPORT.tm_attraction_id)
+    assert place.removed_upstream_at is not None
+
+
+def test_two_acts_both_missing_from_the_attractions_are_ordered_by_id():
+    from shows.selectors import current_bill
+
+    odd = event("vvG1odd0000002", "Head Band", (HEAD,))
+    sync(CO, [odd])
+    sync(SUPPORT, [odd])
+    sync(CO, [odd])
+    lineup = current_bill().filter(show__tm_event_id=odd.tm_event_id)
+    assert [(p.artist.tm_attraction_id, p.position) for p in lineup] == [
+        ("K8vZ917Head", 0),
+        ("K8vZ917CoHd", 1),
+        ("K8vZ917Supp", 1),
+    ]
