@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
 from catalog.models import Album, Artist, Track
+from integrations.ticketmaster.records import TicketmasterEvent
 from shows.models import Billing, Show, Venue
 
 _sequence = itertools.count(1)
@@ -51,3 +53,23 @@ def make_show(*, artist: Artist | None = None, artist_id: int | None = None, **f
         listed_at=show.updated_at,
     )
     return show
+
+
+def tm_event(tm_event_id: str, *, days: int = 30, **fields) -> TicketmasterEvent:
+    """An event as the Ticketmaster client returns it, dated `days` from today; no
+    venue, no time, no bill unless given."""
+    values = {
+        "tm_event_id": tm_event_id,
+        "name": "Show",
+        "local_date": date.today() + timedelta(days=days),
+        "local_time": None,
+        "starts_at": None,
+        "date_tba": False,
+        "time_tba": False,
+        "status": "onsale",
+        "url": "",
+        "image_url": "",
+        "venue": None,
+        "bill": None,
+    }
+    return TicketmasterEvent(**(values | fields))

@@ -19,6 +19,7 @@ from integrations.ticketmaster.records import BilledAct, TicketmasterEvent
 from shows.models import Billing, Show
 from shows.selectors import upcoming_shows
 from shows.services import shows_upsert
+from tests.factories import tm_event
 
 pytestmark = pytest.mark.django_db
 
@@ -29,20 +30,7 @@ FEST_ACTS = [BilledAct(f"K8vZ917PgF{n}", f"Fest Act {n}") for n in range(10)]
 
 
 def event(tm_event_id: str, name: str, bill, days: int) -> TicketmasterEvent:
-    return TicketmasterEvent(
-        tm_event_id=tm_event_id,
-        name=name,
-        local_date=timezone.localdate() + timedelta(days=days),
-        local_time=None,
-        starts_at=None,
-        date_tba=False,
-        time_tba=False,
-        status="onsale",
-        url="",
-        image_url="",
-        venue=None,
-        bill=bill,
-    )
+    return tm_event(tm_event_id, name=name, bill=bill, days=days)
 
 
 @pytest.fixture

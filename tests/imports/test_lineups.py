@@ -6,22 +6,19 @@ event lists it, and each bill keeps Ticketmaster's order."""
 from __future__ import annotations
 
 import itertools
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
 
 from catalog.models import Artist
 from imports.models import ImportRun, ImportStatus
 from imports.pipeline import run_import
-from imports.services import import_run_create, start_import
+from imports.services import import_run_create
 from sandbox import profiles, truth
 from sandbox.world import Artist as WorldArtist
 from sandbox.world import Event, Venue, World
 from shows.models import Billing, Show
-from tests.support.cluster import finished_run
+from tests.support.cluster import finished_run, start_imports_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -173,18 +170,8 @@ def test_every_order_of_importing_the_acts_stores_the_same_bills(order, sandbox,
 def test_all_acts_at_once_through_the_cluster_store_the_same_bills(cluster, client):
     world = lineup_world()
     acts = [HEAD, CO, OPENER, SECOND_OPENER, *FESTIVAL_ACTS[:4]]
-    barrier = threading.Barrier(len(acts))
-
-    def kickoff(tm_id: str) -> int:
-        try:
-            barrier.wait(timeout=30)
-            return start_import(tm_id).import_id
-        finally:
-            connection.close()
-
     with cluster(serve=world) as (qcluster, _):
-        with ThreadPoolExecutor(max_workers=len(acts)) as pool:
-            run_ids = list(pool.map(kickoff, acts))
+        run_ids = start_imports_at_once(acts)
         runs = [finished_run(run_id, qcluster, timeout=180) for run_id in run_ids]
 
     assert [run.error for run in runs if run.status != ImportStatus.SUCCEEDED] == []

@@ -36,14 +36,13 @@ from django_q.models import OrmQ
 
 from catalog.models import Artist
 from imports.models import ImportRun, ImportStatus
-from imports.services import start_import
-from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, TicketmasterVenue
+from integrations.ticketmaster.records import BilledAct, TicketmasterVenue
 from sandbox.scenario import parse_scenario
 from sandbox.world import World
 from shows.models import Billing, Show, Venue
 from shows.services import shows_mark_removed, shows_upsert
-from tests.factories import make_artist
-from tests.support.cluster import database_url, finished_run
+from tests.factories import make_artist, tm_event
+from tests.support.cluster import database_url, finished_run, start_imports_at_once
 from theset.auth import API_KEY_HEADER
 from theset.services import api_key_create
 
@@ -332,18 +331,8 @@ def test_twenty_artists_sharing_venues_store_each_venue_once(cluster, reliabilit
     world, expected = shared_venues_world()
     expected_venue = {event: venue for event, (venue, _) in expected.items()}
     tm_ids = [artist.tm_attraction_id for artist in world.artists]
-    barrier = threading.Barrier(len(tm_ids))
-
-    def kickoff(tm_id: str) -> int:
-        try:
-            barrier.wait(timeout=30)
-            return start_import(tm_id).import_id
-        finally:
-            connection.close()
-
     with cluster(serve=world) as (qcluster, stats):
-        with ThreadPoolExecutor(max_workers=len(tm_ids)) as pool:
-            run_ids = list(pool.map(kickoff, tm_ids))
+        run_ids = start_imports_at_once(tm_ids)
         runs = [finished_run(run_id, qcluster, timeout=180) for run_id in run_ids]
         answered_429 = stats()["rate_limited"]
 
@@ -422,19 +411,7 @@ def test_parallel_show_upserts_meeting_the_same_venues_in_other_orders_all_commi
         try:
             for round_ in range(ROUNDS):
                 events = [
-                    TicketmasterEvent(
-                        tm_event_id=f"vvG1par{index}{round_:02d}{n:05d}",
-                        name="Show",
-                        local_date=date.today() + timedelta(days=30),
-                        local_time=None,
-                        starts_at=None,
-                        date_tba=False,
-                        time_tba=False,
-                        status="onsale",
-                        url="",
-                        image_url="",
-                        venue=venue,
-                    )
+                    tm_event(f"vvG1par{index}{round_:02d}{n:05d}", venue=venue)
                     for n, venue in enumerate(order)
                 ]
                 barrier.wait(timeout=60)
@@ -484,18 +461,10 @@ def test_parallel_phases_of_acts_sharing_every_bill_all_commit_the_same_rows(rel
     artists = {act: make_artist(tm_attraction_id=act.tm_attraction_id) for act in acts[::2]}
     bill = tuple(acts)
     events = [
-        TicketmasterEvent(
-            tm_event_id=f"vvG1bill{n:05d}",
+        tm_event(
+            f"vvG1bill{n:05d}",
             name="Shared Fest",
-            local_date=date.today() + timedelta(days=30 + n % 40),
-            local_time=None,
-            starts_at=None,
-            date_tba=False,
-            time_tba=False,
-            status="onsale",
-            url="",
-            image_url="",
-            venue=None,
+            days=30 + n % 40,
             bill=bill[n % BILLED_ACTS :] + bill[: n % BILLED_ACTS],
         )
         for n in range(SHARED_EVENTS)
@@ -555,18 +524,10 @@ def test_marking_places_removed_while_another_act_lists_the_same_shows_all_commi
     }
     prefixes = ("Z7r9j", "vvG1", "G5v", "1A", "k7", "_x", "-y")
     events = [
-        TicketmasterEvent(
-            tm_event_id=f"{prefixes[n % len(prefixes)]}race{n:05d}",
+        tm_event(
+            f"{prefixes[n % len(prefixes)]}race{n:05d}",
             name="Leaving & Staying",
-            local_date=date.today() + timedelta(days=10 + n % 30),
-            local_time=None,
-            starts_at=None,
-            date_tba=False,
-            time_tba=False,
-            status="onsale",
-            url="",
-            image_url="",
-            venue=None,
+            days=10 + n % 30,
             bill=(leaving, staying),
         )
         for n in range(140)

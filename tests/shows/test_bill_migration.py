@@ -10,9 +10,10 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from integrations.ticketmaster.records import BilledAct, TicketmasterEvent
+from integrations.ticketmaster.records import BilledAct
 from shows.models import Billing, Show
 from shows.services import shows_upsert
+from tests.factories import tm_event
 
 BEFORE = [("shows", "0001_initial")]
 AFTER = [("shows", "0002_show_bill")]
@@ -72,18 +73,10 @@ def test_every_show_keeps_its_artist_as_the_first_act_of_its_bill(old_database):
     }
 
     # Co's next import lists the co-headlined date: Co joins its bill, no second show.
-    double = TicketmasterEvent(
-        tm_event_id="vvG1double00001",
+    double = tm_event(
+        "vvG1double00001",
         name="Head Band & Co Band",
-        local_date=soon,
-        local_time=None,
-        starts_at=None,
-        date_tba=False,
-        time_tba=False,
-        status="onsale",
-        url="",
-        image_url="",
-        venue=None,
+        days=20,
         bill=(BilledAct("K8vZ917Head", "Head Band"), BilledAct("K8vZ917CoHd", "Co Band")),
     )
     shows_upsert(artist_id=co.pk, events=[double])

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from catalog.models import Artist
 from imports.models import ImportRun
-from integrations.ticketmaster.records import BilledAct, TicketmasterEvent
+from integrations.ticketmaster.records import BilledAct
 from shows.models import Billing, Show
 from shows.services import ShowsRemoved, shows_mark_removed, shows_upsert
-from tests.factories import make_artist
+from tests.factories import make_artist, tm_event
 
 pytestmark = pytest.mark.django_db
 
@@ -24,20 +23,7 @@ NEVER = BilledAct("K8vZ917Nevr", "Never Imported")
 
 
 def event(tm_event_id: str, name: str, bill: tuple[BilledAct, ...] | None, days: int = 30):
-    return TicketmasterEvent(
-        tm_event_id=tm_event_id,
-        name=name,
-        local_date=timezone.localdate() + timedelta(days=days),
-        local_time=None,
-        starts_at=None,
-        date_tba=False,
-        time_tba=False,
-        status="onsale",
-        url="",
-        image_url="",
-        venue=None,
-        bill=bill,
-    )
+    return tm_event(tm_event_id, name=name, bill=bill, days=days)
 
 
 TOUR = event("vvG1tour0000001", "Head Band with Support Band", (HEAD, SUPPORT))

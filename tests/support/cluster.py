@@ -12,8 +12,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from django_q.conf import Conf
 
 from imports.models import ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName
+from imports.services import start_import
 from sandbox.server import importer_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,3 +169,19 @@ def finished_run(import_id: int, qcluster: Cluster, timeout: float = 90) -> Impo
         what=f"import #{import_id} to finish",
         qcluster=qcluster,
     )
+
+
+def start_imports_at_once(tm_attraction_ids: list[str]) -> list[int]:
+    """Kick off one import per id from as many threads, released together (a barrier),
+    as people clicking at once would; the import ids, in the order given."""
+    barrier = threading.Barrier(len(tm_attraction_ids))
+
+    def kickoff(tm_attraction_id: str) -> int:
+        try:
+            barrier.wait(timeout=30)
+            return start_import(tm_attraction_id).import_id
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(tm_attraction_ids)) as pool:
+        return list(pool.map(kickoff, tm_attraction_ids))
