@@ -36,6 +36,10 @@ TM_ATTRACTION_ID = re.compile(r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$")
 TM_ATTRACTION_ID_MAX_LENGTH = TM_ID_MAX_LENGTH
 
 
+# Artists an import has stored the shows or catalog of (`Artist.is_imported`, as a filter).
+ARTIST_IMPORTED = Q(shows_synced_at__isnull=False) | Q(catalog_synced_at__isnull=False)
+
+
 class Artist(TimestampedModel):
     tm_attraction_id = models.CharField(
         "Ticketmaster attraction id", max_length=TM_ATTRACTION_ID_MAX_LENGTH

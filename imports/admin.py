@@ -26,7 +26,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from catalog import admin as catalog_admin
-from catalog.models import TRACK_DECISION_CHOICES, Artist, TrackOverride
+from catalog.models import ARTIST_IMPORTED, TRACK_DECISION_CHOICES, Artist, TrackOverride
 from catalog.rules import CuratorDecision, CuratorLookup, DropReason
 from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import (
@@ -486,11 +486,10 @@ class ImportedFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No: only on other artists' bills")]
 
     def queryset(self, request, queryset):
-        imported = Q(shows_synced_at__isnull=False) | Q(catalog_synced_at__isnull=False)
         if self.value() == "yes":
-            return queryset.filter(imported)
+            return queryset.filter(ARTIST_IMPORTED)
         if self.value() == "no":
-            return queryset.exclude(imported)
+            return queryset.exclude(ARTIST_IMPORTED)
         return queryset
 
 
