@@ -49,10 +49,10 @@ def headline_part(event_name: str) -> str:
     return _folded(SUPPORT_MARKER.split(f" {event_name} ", maxsplit=1)[0])
 
 
-def named_in(name: str, text: str) -> bool:
-    """Whether the act `name` appears in folded `text` as whole words."""
+def _as_whole_words(name: str) -> re.Pattern[str] | None:
+    """A pattern finding folded `name` as whole words in folded text; None for no name."""
     folded = _folded(name)
-    return bool(folded) and re.search(rf"(?<!\w){re.escape(folded)}(?!\w)", text) is not None
+    return re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)") if folded else None
 
 
 def event_bill(
@@ -92,11 +92,10 @@ def named_headliners(names: Sequence[str], headline: str) -> set[str]:
     the text: in "Head Band with Band" the act "Band" is named only inside "Head Band"."""
     found: set[str] = set()
     for name in sorted(set(names), key=lambda n: len(_folded(n)), reverse=True):
-        folded = _folded(name)
-        pattern = rf"(?<!\w){re.escape(folded)}(?!\w)"
-        if folded and re.search(pattern, headline):
+        pattern = _as_whole_words(name)
+        if pattern is not None and pattern.search(headline):
             found.add(name)
-            headline = re.sub(pattern, "\x00", headline)
+            headline = pattern.sub("\x00", headline)
     return found
 
 
