@@ -1,4 +1,10 @@
-"""django-q2's ORM broker, handing out the later phases of started imports first.
+"""django-q2's brokers, handing out what a person started before re-syncs, and the later
+phases of started imports before new imports.
+
+Re-syncs (`imports.tasks.task_group`: their tasks are in a `resync-<run>` group) come
+after every import a person started, so a re-sync round never delays the import
+someone is watching. On the ORM broker that is the queue order below; on the Redis
+broker, a second list the workers read only when the first is empty.
 
 With the stock broker the queue is first come, first served: when many imports
 are queued at once, every identity phase runs before any catalog phase, so the
@@ -22,6 +28,7 @@ from time import sleep
 
 from django.utils import timezone
 from django_q.brokers.orm import ORM
+from django_q.brokers.redis_broker import Redis
 from django_q.conf import Conf
 from django_q.signing import SignedPackage
 
@@ -29,26 +36,42 @@ from imports.phases import parse_phase_task_name, phase_get
 
 # How far ahead of a first phase the later phases of a started import go.
 FOLLOW_UP_HEAD_START = timedelta(days=1)
+# How far ahead of every re-sync task a person's tasks go.
+PERSON_HEAD_START = 2 * FOLLOW_UP_HEAD_START
 
 
-def queue_lock(task_name: str, now):
-    """When a task becomes available: now, or earlier for the later phase of an import."""
+def is_resync_task(group: str) -> bool:
+    """Whether a queued task belongs to a re-sync (its group, `imports.tasks.task_group`)."""
+    return group.startswith("resync-")
+
+
+def queue_lock(task_name: str, now, group: str = ""):
+    """When a task becomes available: now, earlier for the later phase of an import, and
+    earlier still for anything a person started."""
+    lock = now
     parsed = parse_phase_task_name(task_name)
     if parsed and phase_get(parsed[1]).waits_for:
-        return now - FOLLOW_UP_HEAD_START
-    return now
+        lock -= FOLLOW_UP_HEAD_START
+    if not is_resync_task(group):
+        lock -= PERSON_HEAD_START
+    return lock
+
+
+def _name_and_group(task) -> tuple[str, str]:
+    try:
+        package = SignedPackage.loads(task)
+    except Exception:
+        return "", ""
+    return str(package.get("name") or ""), str(package.get("group") or "")
 
 
 class PhaseOrderBroker(ORM):
     def enqueue(self, task):
-        try:
-            name = SignedPackage.loads(task).get("name") or ""
-        except Exception:
-            name = ""
+        name, group = _name_and_group(task)
         package = self.get_connection().create(
             key=self.list_key or Conf.CLUSTER_NAME,
             payload=task,
-            lock=queue_lock(name, timezone.now()),
+            lock=queue_lock(name, timezone.now(), group),
         )
         return package.pk
 
@@ -72,3 +95,41 @@ class PhaseOrderBroker(ORM):
             return taken
         sleep(Conf.POLL)  # an empty queue: spare the database
         return None
+
+
+class PriorityRedisBroker(Redis):
+    """django-q2's Redis broker with a second list for re-syncs: BLPOP takes from the
+    first list of those given that holds a task, so re-syncs wait while anything a
+    person started is queued."""
+
+    @property
+    def later_key(self) -> str:
+        return f"{self.list_key}:resync"
+
+    def enqueue(self, task):
+        _, group = _name_and_group(task)
+        key = self.later_key if is_resync_task(group) else self.list_key
+        return self.connection.rpush(key, task)
+
+    def dequeue(self):
+        task = self.connection.blpop([self.list_key, self.later_key], 1)
+        if task:
+            return [(None, task[1])]
+        return None
+
+    def queue_size(self):
+        return self.connection.llen(self.list_key) + self.connection.llen(self.later_key)
+
+    def delete_queue(self):
+        return self.connection.delete(self.list_key, self.later_key)
+
+    def purge_queue(self):
+        self.connection.ltrim(self.later_key, 1, 0)
+        return self.connection.ltrim(self.list_key, 1, 0)
+
+    def queued_payloads(self) -> list[bytes]:
+        """Every task waiting in either list, people's first."""
+        return [
+            *self.connection.lrange(self.list_key, 0, -1),
+            *self.connection.lrange(self.later_key, 0, -1),
+        ]

@@ -10,11 +10,21 @@ from imports.phases import PhaseName, RunStage
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
+    # Parked: an upstream will not answer before `waiting_until`; the phase resumes then.
+    WAITING = "waiting", "Waiting"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
 
 
-ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.WAITING)
+
+
+class ImportTrigger(models.TextChoices):
+    """Who started a run: a person's imports go ahead of re-syncs, which leave them a
+    reserve of the upstreams' daily quota."""
+
+    PERSON = "person", "A person (API, admin, command line)"
+    RESYNC = "resync", "Scheduled re-sync"
 
 
 class ImportRun(models.Model):
@@ -36,6 +46,11 @@ class ImportRun(models.Model):
     spotify_app_mode = models.CharField(max_length=16, blank=True)
     error = models.TextField(blank=True)
     attempt = models.PositiveSmallIntegerField(default=1)
+    trigger = models.CharField(
+        max_length=16, choices=ImportTrigger.choices, default=ImportTrigger.PERSON
+    )
+    # While waiting: when the earliest parked phase resumes.
+    waiting_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +107,9 @@ class ImportPhase(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Parked: the upstream it waits for, in words, and when its task is queued again.
+    waiting_for = models.CharField(max_length=200, blank=True)
+    waiting_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["run", "id"]

@@ -46,6 +46,11 @@ class PhaseFailed(Exception):
     """A phase failed; its error is already recorded on the run."""
 
 
+class PhaseParked(Exception):
+    """A phase stopped to wait for an upstream; it is recorded as waiting and its
+    resumption is scheduled."""
+
+
 @dataclass(frozen=True, slots=True)
 class Phase:
     name: PhaseName

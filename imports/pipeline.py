@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,18 +29,29 @@ from catalog.models import SpotifyMatch, TrackOverride
 from catalog.services import artist_identity_update
 from catalog.sync import sync_catalog
 from imports.metrics import import_phase_metrics_record
-from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStatus
-from imports.phases import PhaseFailed, PhaseName, RunStage, phase_get, phases_still_needed
-from imports.progress import PhaseReporter, fail_run
-from imports.rules import merged_phase_counters
+from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStatus, ImportTrigger
+from imports.phases import (
+    PhaseFailed,
+    PhaseName,
+    PhaseParked,
+    RunStage,
+    phase_get,
+    phases_still_needed,
+)
+from imports.progress import PhaseReporter, fail_run, park_phase
+from imports.rules import merged_phase_counters, waiting_for
 from imports.services import import_run_warning_add
-from integrations.http.errors import UpstreamError
+from integrations.http.errors import UpstreamError, UpstreamMustWait
 from integrations.http.stats import collect_stats
 from integrations.spotify.client import SpotifyClient
 from integrations.ticketmaster.client import TicketmasterClient
 from shows.sync import sync_shows
 
 log = structlog.get_logger(__name__)
+
+# A parked phase is queued again this long after the time the upstream gave: our clock
+# and theirs differ, and a request a moment early would be refused again.
+RESUME_MARGIN = timedelta(seconds=1)
 
 
 def readable_error(exc: BaseException) -> str:
@@ -65,6 +78,15 @@ async def _run_phase(
         log.info("phase started")
         try:
             message, counters = await body(reporter)
+        except UpstreamMustWait as wait:
+            # Not a failure: the task ends (the worker is free) and the phase is queued
+            # again for when the upstream said; its upserts so far stay.
+            until = datetime.fromtimestamp(wait.until, UTC) + RESUME_MARGIN
+            what = waiting_for(provider=wait.provider, reason=wait.reason)
+            log.info("phase parked", waiting_for=what, until=until.isoformat(), detail=wait.detail)
+            await sync_to_async(park_phase)(run_id, phase, what=what, until=until)
+            await record_metrics(run_id=run_id, phase=phase, upstream=upstream)
+            raise PhaseParked(what) from wait
         except Exception as exc:
             error = readable_error(exc)
             log.warning("phase failed", error=error, seconds=_since(started))
@@ -108,6 +130,12 @@ def _run_with_artist(run_id: int) -> ImportRun:
     return ImportRun.objects.select_related("artist").get(pk=run_id)
 
 
+def _reserve(run: ImportRun) -> float:
+    """The share of Ticketmaster's daily quota this run must leave: re-syncs leave
+    RESYNC_QUOTA_RESERVE to the imports people start; those may spend it all."""
+    return settings.RESYNC_QUOTA_RESERVE if run.trigger == ImportTrigger.RESYNC else 0.0
+
+
 # --- Phases ---------------------------------------------------------------------
 
 
@@ -117,7 +145,7 @@ async def identity_phase(run_id: int) -> None:
 
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
-        async with TicketmasterClient.from_settings() as tm:
+        async with TicketmasterClient.from_settings(reserve_share=_reserve(run)) as tm:
             attraction = await tm.attraction(run.artist.tm_attraction_id)
         await _report(reporter)(40, f"found {attraction.name} on Ticketmaster", None)
         spotify_id, match = attraction.spotify_id, SpotifyMatch.EXTERNAL_LINK
@@ -149,7 +177,7 @@ async def identity_phase(run_id: int) -> None:
 async def shows_phase(run_id: int) -> None:
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
-        async with TicketmasterClient.from_settings() as tm:
+        async with TicketmasterClient.from_settings(reserve_share=_reserve(run)) as tm:
             result = await sync_shows(
                 artist_id=run.artist_id,
                 tm_attraction_id=run.artist.tm_attraction_id,
@@ -257,7 +285,9 @@ async def run_import_async(run_id: int) -> None:
             *(phase_get(name).arun(run_id) for name in ready), return_exceptions=True
         )
         for outcome in outcomes:
-            if isinstance(outcome, PhaseFailed):
+            if isinstance(outcome, PhaseFailed | PhaseParked):
+                # Failed: the run says why. Parked: a cluster resumes it when the upstream
+                # said; this process does not wait for hours.
                 return
             if isinstance(outcome, BaseException):
                 raise outcome

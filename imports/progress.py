@@ -7,14 +7,16 @@ percent is the weighted sum of its phases, also only ever raised.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, Exists, F, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from imports import rules
 from imports.models import (
     ACTIVE_STATUSES,
     ImportEvent,
@@ -24,6 +26,7 @@ from imports.models import (
 )
 from imports.phases import PhaseName, phase_get
 from imports.stream import publish_import_event
+from imports.tasks import schedule_phase
 
 MESSAGE_LENGTH = 500  # ImportRun/ImportPhase/ImportEvent.message
 
@@ -53,18 +56,24 @@ class PhaseReporter:
             phase, _ = ImportPhase.objects.get_or_create(run_id=self.run_id, phase=self.phase)
             ImportPhase.objects.filter(pk=phase.pk).update(
                 status=ImportStatus.RUNNING,
-                attempt=F("attempt") + 1,
+                # A parked phase resuming is the same attempt, carried on.
+                attempt=Case(
+                    When(status=ImportStatus.WAITING, then=F("attempt")),
+                    default=F("attempt") + 1,
+                ),
                 started_at=now,
                 finished_at=None,
                 error="",
+                waiting_for="",
+                waiting_until=None,
             )
             attempt = ImportPhase.objects.values_list("attempt", flat=True).get(pk=phase.pk)
             # The run's attempt is its most retried phase's: 2 means a phase ran twice.
             ImportRun.objects.filter(pk=self.run_id).update(attempt=Greatest(F("attempt"), attempt))
             ImportRun.objects.filter(pk=self.run_id, started_at__isnull=True).update(started_at=now)
-            ImportRun.objects.filter(pk=self.run_id, status=ImportStatus.QUEUED).update(
-                status=ImportStatus.RUNNING
-            )
+            ImportRun.objects.filter(
+                pk=self.run_id, status__in=(ImportStatus.QUEUED, ImportStatus.WAITING)
+            ).update(status=ImportStatus.RUNNING, waiting_until=None)
         return self.report(0, message or f"{self.phase.label} started")
 
     def report(
@@ -114,7 +123,36 @@ class PhaseReporter:
         ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
             status=ImportStatus.SUCCEEDED, finished_at=timezone.now()
         )
+        # A phase parked beside this one: the run now only waits, and says for what.
+        waiting = (
+            ImportPhase.objects.filter(run_id=self.run_id, status=ImportStatus.WAITING)
+            .order_by("waiting_until")
+            .first()
+        )
+        if waiting is not None:
+            PhaseReporter(run_id=self.run_id, phase=PhaseName(waiting.phase)).wait(
+                what=waiting.waiting_for, until=waiting.waiting_until
+            )
         return event
+
+    def wait(self, *, what: str, until: datetime) -> ImportEvent:
+        """The phase is parked until `until`, waiting for `what` (an upstream's quota):
+        the phase says so, and the run too unless another of its phases is running."""
+        message = rules.waiting_message(what=what, until=until, now=timezone.now())
+        with transaction.atomic():
+            ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
+                status=ImportStatus.WAITING, waiting_for=what[:200], waiting_until=until
+            )
+            another_running = ImportPhase.objects.filter(
+                run_id=self.run_id, status=ImportStatus.RUNNING
+            ).exclude(phase=self.phase)
+            ImportRun.objects.filter(pk=self.run_id, status__in=ACTIVE_STATUSES).exclude(
+                Exists(another_running)
+            ).update(status=ImportStatus.WAITING, waiting_until=until)
+            percent = ImportPhase.objects.values_list("percent", flat=True).get(
+                run_id=self.run_id, phase=self.phase
+            )
+            return self.report(percent, message)
 
     def fail(self, error: str) -> None:
         ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
@@ -139,3 +177,14 @@ def fail_run(run_id: int, phase: PhaseName, error: str) -> None:
             finished_at=timezone.now(),
         )
         PhaseReporter(run_id=run_id, phase=phase).report(0, f"{phase.label} failed: {error}")
+
+
+def park_phase(run_id: int, phase: PhaseName, *, what: str, until: datetime) -> None:
+    """The phase waits for `what` until `until`: recorded as waiting, and its task queued
+    again for then (a schedule, committed with the record). A run no longer active
+    (cancelled meanwhile) is left as it is."""
+    with transaction.atomic():
+        if not ImportRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).exists():
+            return
+        PhaseReporter(run_id=run_id, phase=phase).wait(what=what, until=until)
+        schedule_phase(run_id, phase, at=until)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from imports.phases import LAST_PHASE, PHASES, PhaseName, phases_still_needed
@@ -78,3 +78,44 @@ def merged_phase_counters(
         if phase.name != PhaseName.FINALIZE and phase.name in by_phase:
             merged |= by_phase[phase.name]
     return merged
+
+
+# What a parked phase waits for, by the hold's reason (`integrations.http.quota`).
+_WAITING_FOR = {
+    "quota": "{provider}'s {quota}",
+    "reserve": "{provider}'s {quota} (what is left is kept for imports people start)",
+    "retry_after": "{provider}, which asked us to pause",
+}
+
+
+def waiting_for(*, provider: str, reason: str) -> str:
+    """What a parked phase waits for, in words: "Ticketmaster's daily quota"."""
+    quota = "daily quota" if provider == "Ticketmaster" else "quota"
+    words = _WAITING_FOR.get(reason, "{provider}")
+    return words.format(provider=provider, quota=quota)
+
+
+def waiting_message(*, what: str, until: datetime, now: datetime) -> str:
+    """ "waiting for Ticketmaster's daily quota until 14:05 UTC"; the date is added when
+    `until` is not today (UTC), and the time is rounded up to the minute."""
+    until = until.astimezone(UTC)
+    if until.second or until.microsecond:
+        until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    when = f"{until:%H:%M} UTC"
+    if until.date() != now.astimezone(UTC).date():
+        when = f"{until.day} {until:%b} {when}"
+    return f"waiting for {what} until {when}"
+
+
+# Ticketmaster requests a re-sync spends at the least: identity and one events page.
+RESYNC_MIN_REQUESTS = 2
+
+
+def resync_round_size(*, batch: int, active: int, spendable: int | None) -> int:
+    """How many artists a re-sync round queues: its batch less the runs still active
+    (backpressure), and no more than the quota the ledger says is left above the reserve
+    can pay for (`spendable`: None when it does not know, as after a reset)."""
+    room = max(0, batch - active)
+    if spendable is None:
+        return room
+    return min(room, spendable // RESYNC_MIN_REQUESTS)

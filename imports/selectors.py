@@ -86,35 +86,38 @@ def artist_latest_run(*, artist_id: int) -> ImportRun | None:
 
 
 def stale_runs(*, idle_since) -> list[ImportRun]:
-    """Queued or running runs with no progress since `idle_since`."""
+    """Active runs with no progress since `idle_since`; a waiting run only once the time
+    it waits for is as far behind (until then it is parked, not stale)."""
     return list(
-        ImportRun.objects.filter(status__in=ACTIVE_STATUSES, updated_at__lt=idle_since).order_by(
-            "pk"
-        )
+        ImportRun.objects.filter(status__in=ACTIVE_STATUSES, updated_at__lt=idle_since)
+        .exclude(status=ImportStatus.WAITING, waiting_until__gte=idle_since)
+        .order_by("pk")
     )
 
 
 def queued_import_tasks() -> dict[int, set[PhaseName]]:
     """Phases whose task the broker holds, by run id: waiting in the queue, or taken by a
-    worker and not yet acknowledged (the ORM broker keeps those rows until then)."""
+    worker and not yet acknowledged (the ORM broker keeps those rows until then), or
+    scheduled to be queued (a parked phase's resumption)."""
     from django_q.brokers import get_broker
     from django_q.conf import Conf
-    from django_q.models import OrmQ
+    from django_q.models import OrmQ, Schedule
     from django_q.signing import SignedPackage
 
     if Conf.ORM:
-        packages = [row.task for row in OrmQ.objects.filter(key=Conf.CLUSTER_NAME)]
+        names = [row.task.get("name") for row in OrmQ.objects.filter(key=Conf.CLUSTER_NAME)]
     else:
         broker = get_broker()
-        packages = []
-        for payload in broker.connection.lrange(broker.list_key, 0, -1):
+        names = []
+        for payload in broker.queued_payloads():
             try:
-                packages.append(SignedPackage.loads(payload))
+                names.append(SignedPackage.loads(payload).get("name"))
             except Exception:
                 continue
+    names += Schedule.objects.filter(name__startswith="import-").values_list("name", flat=True)
     found: dict[int, set[PhaseName]] = {}
-    for package in packages:
-        parsed = parse_phase_task_name(str(package.get("name") or ""))
+    for name in names:
+        parsed = parse_phase_task_name(str(name or ""))
         if parsed:
             run_id, phase = parsed
             found.setdefault(run_id, set()).add(phase)

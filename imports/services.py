@@ -13,7 +13,7 @@ from django.utils import timezone
 from catalog.models import TM_ATTRACTION_ID, TM_ATTRACTION_ID_MAX_LENGTH
 from catalog.services import artist_shell_upsert
 from imports import rules
-from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus
+from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus, ImportTrigger
 from imports.phases import FIRST_PHASE, PhaseName
 from imports.progress import PhaseReporter, fail_run
 from imports.selectors import (
@@ -22,7 +22,9 @@ from imports.selectors import (
     resync_candidates,
     stale_runs,
 )
-from imports.tasks import claim_and_enqueue, enqueue_phase
+from imports.tasks import claim_and_enqueue, enqueue_phase, unschedule_phases
+from integrations.http.quota import spendable
+from integrations.ticketmaster.client import quota_ledger
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +56,9 @@ def validate_tm_attraction_id(value: object) -> str:
     return value
 
 
-def import_run_create(*, tm_attraction_id: str) -> StartedImport:
+def import_run_create(
+    *, tm_attraction_id: str, trigger: ImportTrigger = ImportTrigger.PERSON
+) -> StartedImport:
     """Create a queued run for the artist, or return its active run.
 
     "One active run per artist" is the database's unique constraint: of two
@@ -66,7 +70,7 @@ def import_run_create(*, tm_attraction_id: str) -> StartedImport:
     for _ in range(3):
         try:
             with transaction.atomic():
-                run = ImportRun.objects.create(artist=artist)
+                run = ImportRun.objects.create(artist=artist, trigger=trigger)
             created = True
             break
         except IntegrityError:
@@ -79,14 +83,45 @@ def import_run_create(*, tm_attraction_id: str) -> StartedImport:
     return StartedImport(artist_id=artist.pk, slug=artist.slug, import_id=run.pk, created=created)
 
 
-def start_import(tm_attraction_id: str) -> StartedImport:
+def start_import(
+    tm_attraction_id: str, *, trigger: ImportTrigger = ImportTrigger.PERSON
+) -> StartedImport:
     """The kickoff every interface uses: a run (new, or the artist's active one) and,
-    for a new run, its first phase (identity) queued on the cluster. No upstream call."""
+    for a new run, its first phase (identity) queued on the cluster. No upstream call.
+    Interfaces people use start PERSON runs; the scheduled re-sync, RESYNC runs."""
     with transaction.atomic():
-        started = import_run_create(tm_attraction_id=tm_attraction_id)
+        started = import_run_create(tm_attraction_id=tm_attraction_id, trigger=trigger)
         if started.created:
             enqueue_phase(started.import_id, FIRST_PHASE.name)
     return started
+
+
+def import_run_cancel(*, run_id: int, by: str) -> bool:
+    """Stop an active run (typically one waiting for an upstream): it fails, saying who
+    cancelled it and while doing what, its pending resumptions are deleted, and a phase
+    still running finishes its own writes but starts nothing after it. What it wrote
+    stays. False if the run was not active."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status not in ACTIVE_STATUSES:
+            return False
+        doing = (
+            f" while {run.message}" if run.status == ImportStatus.WAITING and run.message else ""
+        )
+        error = f"cancelled by {by}{doing}"
+        unfinished = ImportPhase.objects.filter(run=run, status__in=ACTIVE_STATUSES)
+        names = list(unfinished.order_by("id").values_list("phase", flat=True))
+        if names:
+            phase = PhaseName(names[0])
+        else:  # queued, no phase started yet
+            phase = PhaseName(run.stage) if run.stage in PhaseName.values else FIRST_PHASE.name
+        unfinished.exclude(status=ImportStatus.RUNNING).update(
+            status=ImportStatus.FAILED, error=error, waiting_until=None, finished_at=timezone.now()
+        )
+        unschedule_phases(run.pk)
+        fail_run(run.pk, phase, error)
+    logger.warning("import run %s %s", run_id, error)
+    return True
 
 
 def import_run_warning_add(*, run_id: int, warning: str) -> None:
@@ -153,6 +188,14 @@ def _requeue_phases(run: ImportRun, decision: rules.SweepDecision, now: datetime
         PhaseReporter(run_id=run.pk, phase=phase).report(0, decision.reason)
 
 
+def _resync_spendable() -> int | None:
+    """Ticketmaster requests left above RESYNC_QUOTA_RESERVE, as the ledger knows."""
+    ledger = quota_ledger()
+    if ledger is None:
+        return None
+    return spendable(ledger.state(), now=ledger.now(), reserve_share=settings.RESYNC_QUOTA_RESERVE)
+
+
 @dataclass(frozen=True, slots=True)
 class Resync:
     artist_id: int
@@ -168,21 +211,28 @@ def artists_resync(
     """Re-import the artists whose shows are older than RESYNC_SHOWS_AFTER or whose
     catalog is older than RESYNC_CATALOG_AFTER, the stalest first, at most
     RESYNC_BATCH_SIZE (or `limit`) of them less the runs already active, through
-    `start_import` (so never twice at once). Artists with a run started within the
-    shorter period are left alone, so a failing re-sync is not retried every round.
-    A dry run only lists them."""
+    `start_import` (so never twice at once), and no more than the Ticketmaster quota
+    left above RESYNC_QUOTA_RESERVE pays for (at its reserve, a round queues nothing).
+    Artists with a run started within the shorter period are left alone, so a failing
+    re-sync is not retried every round. A dry run only lists them."""
     now = now or timezone.now()
     shows_before = now - settings.RESYNC_SHOWS_AFTER
     catalog_before = now - settings.RESYNC_CATALOG_AFTER
     shortest = min(settings.RESYNC_SHOWS_AFTER, settings.RESYNC_CATALOG_AFTER)
     # Backpressure: runs still queued or running (earlier rounds', or anyone's) take
     # their share of the round, so a slow queue is not buried under re-syncs.
+    # The quota: a round queues no more than what is left above the reserve pays for.
     batch = settings.RESYNC_BATCH_SIZE if limit is None else limit
+    size = rules.resync_round_size(
+        batch=batch,
+        active=0 if dry_run else active_runs_count(),
+        spendable=_resync_spendable(),
+    )
     candidates = resync_candidates(
         shows_before=shows_before,
         catalog_before=catalog_before,
         last_run_before=now - shortest,
-        limit=batch if dry_run else batch - active_runs_count(),
+        limit=size,
     )
     planned = []
     for artist in candidates:
@@ -192,6 +242,10 @@ def artists_resync(
             shows_before=shows_before,
             catalog_before=catalog_before,
         )
-        import_id = None if dry_run else start_import(artist.tm_attraction_id).import_id
+        import_id = (
+            None
+            if dry_run
+            else start_import(artist.tm_attraction_id, trigger=ImportTrigger.RESYNC).import_id
+        )
         planned.append(Resync(artist.pk, artist.tm_attraction_id, artist.name, stale, import_id))
     return planned

@@ -20,13 +20,15 @@ a deploy in the queue, so each phase keeps its own thin task.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django_q.conf import Conf
+from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from imports.models import ImportPhase, ImportRun, ImportStatus
-from imports.phases import PhaseFailed, PhaseName, is_ready, phase_get, phase_task_name
+from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus, ImportTrigger
+from imports.phases import PhaseFailed, PhaseName, PhaseParked, is_ready, phase_get, phase_task_name
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,17 @@ def phase_task_function(phase: str) -> str:
     return f"imports.tasks.{PhaseName(phase).value}_task"
 
 
+def task_group(run_id: int, trigger: str) -> str:
+    """The queue group of a run's tasks, which says who started it: the brokers
+    (`imports.broker`) hand out a person's imports before re-syncs."""
+    return f"{'resync' if trigger == ImportTrigger.RESYNC else 'import'}-{run_id}"
+
+
+def _q_options(run_id: int, phase: PhaseName) -> dict[str, str]:
+    trigger = ImportRun.objects.values_list("trigger", flat=True).get(pk=run_id)
+    return {"task_name": phase_task_name(run_id, phase), "group": task_group(run_id, trigger)}
+
+
 def enqueue_phase(run_id: int, phase: PhaseName) -> None:
     """Queue one phase of a run, atomically with the caller's transaction.
 
@@ -43,19 +56,38 @@ def enqueue_phase(run_id: int, phase: PhaseName) -> None:
     with the run or phase row that justifies it, so a crash in between loses
     nothing. Another broker gets the task once the transaction has committed.
     """
+    q_options = _q_options(run_id, phase)
 
     def send() -> None:
-        async_task(
-            phase_task_function(phase),
-            run_id,
-            task_name=phase_task_name(run_id, phase),
-            group=f"import-{run_id}",
-        )
+        async_task(phase_task_function(phase), run_id, q_options=dict(q_options))
 
     if Conf.ORM:
         send()
     else:
         transaction.on_commit(send)
+
+
+def schedule_phase(run_id: int, phase: PhaseName, *, at: datetime) -> None:
+    """Queue one phase of a run at `at` (a parked phase's resumption): a django-q2
+    schedule, run once and then deleted, named like the task it queues. It is a row,
+    so it outlives a killed cluster, and commits with the caller's transaction."""
+    Schedule.objects.create(
+        name=phase_task_name(run_id, phase),
+        func=phase_task_function(phase),
+        args=repr((run_id,)),
+        kwargs=repr({"q_options": _q_options(run_id, phase)}),
+        schedule_type=Schedule.ONCE,
+        repeats=-1,
+        next_run=at,
+        cluster=Conf.CLUSTER_NAME,
+    )
+
+
+def unschedule_phases(run_id: int) -> int:
+    """Delete the schedules that would resume phases of a run; how many there were."""
+    names = [phase_task_name(run_id, phase) for phase in PhaseName]
+    deleted, _ = Schedule.objects.filter(name__in=names).delete()
+    return deleted
 
 
 def claim_and_enqueue(run_id: int, phase: PhaseName) -> bool:
@@ -71,9 +103,7 @@ def claim_and_enqueue(run_id: int, phase: PhaseName) -> bool:
 
 
 def _run_is_active(run_id: int) -> bool:
-    return ImportRun.objects.filter(
-        pk=run_id, status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING)
-    ).exists()
+    return ImportRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).exists()
 
 
 def run_phase_task(run_id: int, phase: PhaseName) -> None:
@@ -83,7 +113,7 @@ def run_phase_task(run_id: int, phase: PhaseName) -> None:
         return
     try:
         phase_get(phase).run(run_id)
-    except PhaseFailed:
+    except (PhaseFailed, PhaseParked):
         return
     for following in phase_get(phase).next:
         enqueue_when_ready(run_id, following.name)

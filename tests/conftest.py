@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -24,6 +25,29 @@ def _private_rate_limit_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("ratelimit") / "limits.sqlite3"
     os.environ["RATE_LIMIT_FILE"] = str(path)  # for the qcluster processes tests start
     settings.RATE_LIMIT_FILE = path
+    yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_quota_ledger(tmp_path_factory):
+    """The suite's quota ledger of its own (a file, and a Redis prefix), shared with the
+    qcluster processes its tests start, and not with anything else on the machine."""
+    from django.conf import settings
+
+    path = tmp_path_factory.mktemp("quota") / "quota.sqlite3"
+    prefix = f"theset-test:quota:{uuid.uuid4().hex[:8]}"
+    os.environ["QUOTA_LEDGER_FILE"] = str(path)
+    os.environ["QUOTA_LEDGER_REDIS_PREFIX"] = prefix
+    settings.QUOTA_LEDGER_FILE = path
+    settings.QUOTA_LEDGER_REDIS_PREFIX = prefix
+
+
+@pytest.fixture(autouse=True)
+def _empty_quota_ledger(_private_quota_ledger):
+    """Each test starts with a ledger that knows no quota (its sandbox's is fresh too)."""
+    from integrations.http.quota import quota_ledger_clear
+
+    quota_ledger_clear()
     yield
 
 

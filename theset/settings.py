@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from theset.durations import parse_duration
 from theset.logs import configure_structlog
@@ -121,6 +122,13 @@ REDIS_URL = env.str("REDIS_URL", default="") or None
 # Without Redis, the upstream rate limits are shared by the processes of one machine
 # (web, workers, CLI) through this SQLite file; with Redis, by every machine.
 RATE_LIMIT_FILE = env.path("RATE_LIMIT_FILE", default=BASE_DIR / "var" / "ratelimit.sqlite3")
+# The quota ledger (integrations.http.quota), shared the same way: in Redis under this
+# prefix, otherwise in this SQLite file.
+QUOTA_LEDGER_FILE = env.path("QUOTA_LEDGER_FILE", default=BASE_DIR / "var" / "quota.sqlite3")
+QUOTA_LEDGER_REDIS_PREFIX = env.str("QUOTA_LEDGER_REDIS_PREFIX", default="theset:quota")
+# A spent quota whose reset nobody told us (a refusal before any answer with the quota
+# headers, or a quota refusal with no Retry-After) parks its phase for this long.
+QUOTA_UNKNOWN_RESET_WAIT_SECONDS = env.float("QUOTA_UNKNOWN_RESET_WAIT_SECONDS", default=900.0)
 
 # Phases are idempotent, so a phase whose worker died is simply run again.
 # `retry` must exceed `timeout`, or a slow task is handed out twice while running.
@@ -144,6 +152,14 @@ IMPORT_STALE_AFTER_SECONDS = env.int(
 RESYNC_SHOWS_AFTER = parse_duration(env.str("RESYNC_SHOWS_AFTER", default="24h"))
 RESYNC_CATALOG_AFTER = parse_duration(env.str("RESYNC_CATALOG_AFTER", default="7d"))
 RESYNC_BATCH_SIZE = env.int("RESYNC_BATCH_SIZE", default=100)
+# The share of Ticketmaster's daily quota re-syncs leave to imports people start: a round
+# queues no more than the ledger says is left above it, and a re-sync's requests park
+# once it is reached, until the quota resets.
+RESYNC_QUOTA_RESERVE = env.float("RESYNC_QUOTA_RESERVE", default=0.2)
+if not 0 <= RESYNC_QUOTA_RESERVE < 1:
+    raise ImproperlyConfigured(
+        f"RESYNC_QUOTA_RESERVE must be a share from 0 to below 1, not {RESYNC_QUOTA_RESERVE}"
+    )
 
 Q_CLUSTER = {
     # Clusters sharing a database or Redis serve only the queue of their own name.
@@ -167,6 +183,8 @@ Q_CLUSTER = {
 Q_BROKER = env.str("Q_BROKER", default="orm")
 if Q_BROKER == "redis" and REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    # A person's imports before re-syncs (imports.broker).
+    Q_CLUSTER["broker_class"] = "imports.broker.PriorityRedisBroker"
 else:
     Q_CLUSTER["orm"] = "default"
     # Later phases of started imports first, then first come first served

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,11 +22,11 @@ from integrations.http.errors import (
     RefusalKind,
     UpstreamError,
     UpstreamMalformed,
-    UpstreamQuotaExhausted,
-    UpstreamRateLimited,
+    UpstreamMustWait,
     classify_as_spike,
     describe_reason,
 )
+from integrations.http.quota import HoldReason, QuotaLedger, QuotaReader
 from integrations.http.ratelimit import RateLimiter
 from integrations.http.retry import (
     RetryableAnswer,
@@ -50,8 +51,10 @@ class UpstreamClient:
     `describe_error` reads the provider's error bodies into the reason an
     `UpstreamError` gives; without one, the HTTP reason phrase is given.
     `classify_refusal` reads its 429s: one asking for a wait within the cap is retried
-    after it; a spent quota that says no time, or a longer one, fails at once
-    (`UpstreamQuotaExhausted`), as does any wait over the cap (`UpstreamRateLimited`)."""
+    after it; a spent quota, or a wait over the cap, raises `UpstreamMustWait` at once
+    (the phase parks). With a `quota` ledger, every answer's quota headers
+    (`read_quota`) and every refusal are recorded in it, and no request is sent while it
+    says the key is spent (or, with `reserve_share`, down to its reserve)."""
 
     def __init__(
         self,
@@ -68,6 +71,9 @@ class UpstreamClient:
         secrets: tuple[str, ...] = (),
         describe_error: ErrorDescriber = describe_reason,
         classify_refusal: RefusalClassifier = classify_as_spike,
+        quota: QuotaLedger | None = None,
+        read_quota: QuotaReader | None = None,
+        reserve_share: float = 0.0,
     ) -> None:
         self.provider = provider
         # Upstream answers may quote a key back (Ticketmaster's quota error names it).
@@ -75,6 +81,9 @@ class UpstreamClient:
         self.stats = new_stats(provider)
         self._describe_error = describe_error
         self._classify_refusal = classify_refusal
+        self._quota = quota
+        self._read_quota = read_quota
+        self._reserve_share = reserve_share
         concurrency = concurrency or settings.DEFAULT_CONCURRENCY
         self._retry = retry or RetryPolicy.from_settings()
         self._rate_limiter = rate_limiter
@@ -124,7 +133,7 @@ class UpstreamClient:
         """GET `url` (relative to the base URL, or absolute) and return its JSON body.
 
         Raises `UpstreamError` naming `endpoint` and the status when the call
-        fails for good; `UpstreamRateLimited` when a 429 asks for too long a wait.
+        fails for good; `UpstreamMustWait` when the key may not be used for a while.
         """
         response = await self._send(endpoint, "GET", url, params=params, headers=headers)
         return self._json(endpoint, response)
@@ -187,6 +196,8 @@ class UpstreamClient:
         async with self._semaphore:
             if self._rate_limiter is not None:
                 self.stats.limiter_wait_seconds += await self._rate_limiter.acquire()
+            if self._quota is not None:
+                await self._wait_for_quota(endpoint)
             self.stats.requests[endpoint] += 1
             try:
                 response = await self._http.request(method, url, **kwargs)
@@ -207,17 +218,50 @@ class UpstreamClient:
             refusal = self._classify_refusal(response)
             retry_after = refusal.retry_after
             too_long = retry_after is not None and retry_after > self._retry.retry_after_cap_seconds
-            if refusal.kind is RefusalKind.QUOTA and (retry_after is None or too_long):
-                # Spent, and no word of when (or not soon): no retry can succeed in time.
-                raise self._quota_error(endpoint, response, retry_after)
-            if too_long:
-                raise self._error(endpoint, response, rate_limited=True)
+            if refusal.kind is RefusalKind.QUOTA or too_long:
+                # Spent, or not soon: no retry can succeed in time. The phase parks.
+                reason = (
+                    HoldReason.QUOTA
+                    if refusal.kind is RefusalKind.QUOTA
+                    else HoldReason.RETRY_AFTER
+                )
+                raise self._must_wait(endpoint, response, reason, retry_after)
+            if retry_after is not None and self._quota is not None:
+                # Every process using the key holds off as long, not only this request.
+                await asyncio.to_thread(
+                    self._quota.refuse, reason=HoldReason.RETRY_AFTER, retry_after=retry_after
+                )
             raise RetryableAnswer(response, retry_after)
         if response.status_code >= 500:
             raise RetryableAnswer(response, None)
         if response.status_code >= 400:
             raise self._error(endpoint, response)
+        observation = self._read_quota(response) if self._read_quota else None
+        if self._quota is not None and observation is not None:
+            await asyncio.to_thread(self._quota.observe, observation)
         return response
+
+    async def _wait_for_quota(self, endpoint: str) -> None:
+        """Return when the ledger lets this key send; raise `UpstreamMustWait` if that is
+        not within the cap (or the quota is spent, which no short wait mends)."""
+        assert self._quota is not None
+        while hold := await asyncio.to_thread(self._quota.hold, reserve_share=self._reserve_share):
+            wait = hold.until - self._quota.now()
+            if (
+                hold.reason is not HoldReason.RETRY_AFTER
+                or wait > self._retry.retry_after_cap_seconds
+            ):
+                self.stats.parked += 1
+                raise UpstreamMustWait(
+                    provider=self.provider,
+                    endpoint=endpoint,
+                    status=None,
+                    detail=f"not sent: {_HOLD_WORDS[hold.reason]}",
+                    until=hold.until,
+                    reason=hold.reason,
+                )
+            self.stats.retry_after_wait_seconds += wait
+            await self._retry.sleep(wait)
 
     def _count_retry(self, retry_state: RetryCallState) -> None:
         self.stats.retries += 1
@@ -226,33 +270,40 @@ class UpstreamClient:
             wait = retry_state.upcoming_sleep
             self.stats.retry_after_wait_seconds += wait
 
-    def _quota_error(
-        self, endpoint: str, response: httpx.Response, retry_after: float | None
-    ) -> UpstreamQuotaExhausted:
-        reason = self.redact(self._describe_error(response))
-        until = f"for {retry_after:g} s" if retry_after is not None else "until it resets"
-        return UpstreamQuotaExhausted(
+    def _must_wait(
+        self, endpoint: str, response: httpx.Response, reason: HoldReason, retry_after: float | None
+    ) -> UpstreamMustWait:
+        """The refusal recorded in the ledger (so no process sends again before it ends),
+        as the wait that parks the phase."""
+        if self._quota is not None:
+            until = self._quota.refuse(reason=reason, retry_after=retry_after).blocked_until
+        else:
+            wait = (
+                retry_after
+                if retry_after is not None
+                else settings.QUOTA_UNKNOWN_RESET_WAIT_SECONDS
+            )
+            until = time.time() + wait
+        self.stats.parked += 1
+        detail = self.redact(self._describe_error(response))
+        return UpstreamMustWait(
             provider=self.provider,
             endpoint=endpoint,
             status=response.status_code,
-            detail=f"quota spent {until}, not retried ({reason})",
+            detail=f"{_HOLD_WORDS[reason]} ({detail})",
+            until=until,
+            reason=reason,
         )
 
-    def _error(
-        self, endpoint: str, response: httpx.Response, *, rate_limited: bool = False
-    ) -> UpstreamError:
+    def _error(self, endpoint: str, response: httpx.Response) -> UpstreamError:
         detail = self.redact(self._describe_error(response))
-        if rate_limited:
-            detail = (
-                f"rate limited: Retry-After {response.headers.get('Retry-After')} s is over "
-                f"the {self._retry.retry_after_cap_seconds:g} s cap ({detail})"
-            )
-            return UpstreamRateLimited(
-                provider=self.provider,
-                endpoint=endpoint,
-                status=response.status_code,
-                detail=detail,
-            )
         return UpstreamError(
             provider=self.provider, endpoint=endpoint, status=response.status_code, detail=detail
         )
+
+
+_HOLD_WORDS = {
+    HoldReason.QUOTA: "the key's quota is spent until it resets",
+    HoldReason.RESERVE: "what is left of the key's quota is kept for imports people start",
+    HoldReason.RETRY_AFTER: "asked to wait longer than a request may",
+}

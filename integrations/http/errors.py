@@ -37,13 +37,24 @@ class UpstreamError(Exception):
         return f"{self.provider} {self.endpoint} answered HTTP {self.status}: {self.detail}"
 
 
-class UpstreamRateLimited(UpstreamError):
-    """429 with a `Retry-After` longer than we are willing to wait in this phase."""
+class UpstreamMustWait(UpstreamError):
+    """The upstream will not answer this key before `until` (epoch seconds): its quota is
+    spent, or it asked for a wait longer than a request may sleep. Not a failure: the
+    phase parks and resumes then. `reason` is a `quota.HoldReason` value."""
 
-
-class UpstreamQuotaExhausted(UpstreamRateLimited):
-    """429 saying the key's quota is spent (Ticketmaster's daily quota, a development-mode
-    Spotify app's quota): no retry can succeed before the quota resets, so none is made."""
+    def __init__(
+        self,
+        *,
+        provider: str,
+        endpoint: str,
+        status: int | None,
+        detail: str,
+        until: float,
+        reason: str,
+    ) -> None:
+        self.until = until
+        self.reason = reason
+        super().__init__(provider=provider, endpoint=endpoint, status=status, detail=detail)
 
 
 class RefusalKind(enum.StrEnum):

@@ -17,6 +17,8 @@ class UpstreamStats:
     requests: Counter[str] = field(default_factory=Counter)
     retries: int = 0
     rate_limited: int = 0
+    # Requests not sent, or refusals not retried, because the key must wait (the phase parks).
+    parked: int = 0
     retry_after_wait_seconds: float = 0.0
     limiter_wait_seconds: float = 0.0
     # Answers per (endpoint, status): "200", "429", ..., or "timeout"/"error"/"cancelled"
@@ -32,6 +34,7 @@ class UpstreamStats:
             "requests_total": sum(self.requests.values()),
             "retries": self.retries,
             "rate_limited": self.rate_limited,
+            "parked": self.parked,
             "retry_after_wait_seconds": round(self.retry_after_wait_seconds, 3),
             "limiter_wait_seconds": round(self.limiter_wait_seconds, 3),
             "responses": responses,

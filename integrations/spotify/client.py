@@ -20,6 +20,7 @@ from django.conf import settings
 
 from integrations.http.client import UpstreamClient
 from integrations.http.errors import UpstreamError
+from integrations.http.quota import QuotaLedger
 from integrations.http.ratelimit import RateLimiter, key_fingerprint
 from integrations.http.readers import field_path, read_list, read_object
 from integrations.http.stats import UpstreamStats
@@ -142,9 +143,12 @@ class SpotifyClient:
                 detail="SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET must both be set",
             )
         rps = settings.SPOTIFY_RPS
+        # Spotify counts per developer account, shared by its client ids: the client id
+        # is the nearest name we have for it.
+        name = f"spotify:{key_fingerprint(client_id)}"
         limiter = (
             RateLimiter(
-                name=f"spotify:{key_fingerprint(client_id)}",
+                name=name,
                 requests_per_second=rps,
                 redis_url=settings.REDIS_URL,
             )
@@ -159,6 +163,7 @@ class SpotifyClient:
             secrets=(client_id, client_secret),
             describe_error=describe_error,
             classify_refusal=classify_refusal,
+            quota=QuotaLedger(name),
         )
         return cls(
             upstream,

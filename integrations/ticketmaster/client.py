@@ -16,6 +16,7 @@ from django.conf import settings
 
 from integrations.http.client import UpstreamClient
 from integrations.http.errors import UpstreamError
+from integrations.http.quota import QuotaLedger, QuotaObservation
 from integrations.http.ratelimit import RateLimiter, key_fingerprint
 from integrations.http.stats import UpstreamStats
 from integrations.ticketmaster.errors import classify_refusal, describe_error
@@ -39,6 +40,32 @@ MAX_PAGING_DEPTH = 1000
 MAX_PAGE_INDEX = MAX_PAGING_DEPTH // PAGE_SIZE  # page 5 at size 200 is the last one served
 
 
+def read_quota_headers(response: httpx.Response) -> QuotaObservation | None:
+    """The key's daily quota as a successful answer states it (`Rate-Limit`,
+    `Rate-Limit-Available`, `Rate-Limit-Reset` in epoch milliseconds); None when the
+    answer has none or they are not numbers (error answers carry none)."""
+    headers = response.headers
+    try:
+        return QuotaObservation(
+            limit=int(headers["Rate-Limit"]),
+            available=int(headers["Rate-Limit-Available"]),
+            reset_at=int(headers["Rate-Limit-Reset"]) / 1000,
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+def ledger_name(api_key: str) -> str:
+    """The key's name in the rate limiter and the quota ledger (never the key itself)."""
+    return f"ticketmaster:{key_fingerprint(api_key)}"
+
+
+def quota_ledger() -> QuotaLedger | None:
+    """The quota ledger entry of the configured key; None when no key is set."""
+    api_key = settings.TICKETMASTER_API_KEY
+    return QuotaLedger(ledger_name(api_key)) if api_key else None
+
+
 class TicketmasterClient:
     """Discovery v2 calls. Use as `async with TicketmasterClient.from_settings() as tm:`."""
 
@@ -47,8 +74,10 @@ class TicketmasterClient:
 
     @classmethod
     def from_settings(
-        cls, *, transport: httpx.AsyncBaseTransport | None = None
+        cls, *, transport: httpx.AsyncBaseTransport | None = None, reserve_share: float = 0.0
     ) -> TicketmasterClient:
+        """A client on the configured key. With a `reserve_share` (a re-sync's), it sends
+        nothing once the key's quota is down to that share of its daily budget."""
         api_key = settings.TICKETMASTER_API_KEY
         if not api_key:
             raise UpstreamError(
@@ -57,8 +86,9 @@ class TicketmasterClient:
                 status=None,
                 detail="TICKETMASTER_API_KEY is not set",
             )
+        name = ledger_name(api_key)
         limiter = RateLimiter(
-            name=f"ticketmaster:{key_fingerprint(api_key)}",
+            name=name,
             requests_per_second=settings.TICKETMASTER_RPS,
             redis_url=settings.REDIS_URL,
         )
@@ -71,6 +101,9 @@ class TicketmasterClient:
             secrets=(api_key,),
             describe_error=describe_error,
             classify_refusal=classify_refusal,
+            quota=QuotaLedger(name),
+            read_quota=read_quota_headers,
+            reserve_share=reserve_share,
         )
         return cls(upstream)
 

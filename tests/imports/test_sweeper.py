@@ -168,7 +168,7 @@ def test_tasks_waiting_in_the_redis_broker_are_seen_too(
         pytest.skip("needs REDIS_URL (the PostgreSQL + Redis lane)")
     name = f"theset-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(Conf, "ORM", None)
-    monkeypatch.setattr(Conf, "BROKER_CLASS", None)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", "imports.broker.PriorityRedisBroker")
     monkeypatch.setattr(Conf, "REDIS", settings.REDIS_URL)
     monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
     broker = get_broker()

@@ -833,8 +833,8 @@ def upstream(settings, monkeypatch):
     for client in (TicketmasterClient, SpotifyClient):
         from_settings = client.from_settings  # bound to the class
 
-        def in_process(cls, *, transport=None, _from_settings=from_settings):
-            return _from_settings(transport=current["transport"])
+        def in_process(cls, *, transport=None, _from_settings=from_settings, **options):
+            return _from_settings(transport=current["transport"], **options)
 
         monkeypatch.setattr(client, "from_settings", classmethod(in_process))
 

@@ -111,7 +111,7 @@ def cluster_factory(sandbox, tmp_path: Path, monkeypatch):
         monkeypatch.setattr(Conf, "PREFIX", name)  # tasks are signed with it
         if broker == "redis":
             monkeypatch.setattr(Conf, "ORM", None)
-            monkeypatch.setattr(Conf, "BROKER_CLASS", None)
+            monkeypatch.setattr(Conf, "BROKER_CLASS", "imports.broker.PriorityRedisBroker")
             monkeypatch.setattr(Conf, "REDIS", settings.REDIS_URL)
         with sandbox(**sandbox_config) as stats:
             cluster_env = {

@@ -193,7 +193,7 @@ def redis_broker(monkeypatch):
 
     def use(url: str) -> None:
         monkeypatch.setattr(Conf, "ORM", None)
-        monkeypatch.setattr(Conf, "BROKER_CLASS", None)
+        monkeypatch.setattr(Conf, "BROKER_CLASS", "imports.broker.PriorityRedisBroker")
         monkeypatch.setattr(Conf, "REDIS", url)
 
     return use
