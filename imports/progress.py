@@ -171,6 +171,7 @@ def fail_run(run_id: int, phase: PhaseName, error: str) -> None:
     with transaction.atomic():
         ImportRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).update(
             status=ImportStatus.FAILED,
+            waiting_until=None,
             stage=phase,
             error=error,
             message=shorten(f"{phase.label} failed: {error}"),

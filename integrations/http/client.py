@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,7 +25,7 @@ from integrations.http.errors import (
     classify_as_spike,
     describe_reason,
 )
-from integrations.http.quota import HoldReason, QuotaLedger, QuotaReader
+from integrations.http.quota import HoldReason, QuotaLedger, QuotaReader, wall_clock
 from integrations.http.ratelimit import RateLimiter
 from integrations.http.retry import (
     RetryableAnswer,
@@ -213,6 +212,11 @@ class UpstreamClient:
                 self.stats.responses[endpoint, no_answer] += 1
                 raise
             self.stats.responses[endpoint, str(response.status_code)] += 1
+            # Recorded before the next request of this client may go: with concurrency 1
+            # no request is ever sent once an answer said the quota is spent.
+            observation = self._read_quota(response) if self._read_quota else None
+            if self._quota is not None and observation is not None:
+                await asyncio.to_thread(self._quota.observe, observation)
         if response.status_code == 429:
             self.stats.rate_limited += 1
             refusal = self._classify_refusal(response)
@@ -236,9 +240,6 @@ class UpstreamClient:
             raise RetryableAnswer(response, None)
         if response.status_code >= 400:
             raise self._error(endpoint, response)
-        observation = self._read_quota(response) if self._read_quota else None
-        if self._quota is not None and observation is not None:
-            await asyncio.to_thread(self._quota.observe, observation)
         return response
 
     async def _wait_for_quota(self, endpoint: str) -> None:
@@ -283,7 +284,7 @@ class UpstreamClient:
                 if retry_after is not None
                 else settings.QUOTA_UNKNOWN_RESET_WAIT_SECONDS
             )
-            until = time.time() + wait
+            until = wall_clock() + wait
         self.stats.parked += 1
         detail = self.redact(self._describe_error(response))
         return UpstreamMustWait(

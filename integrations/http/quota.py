@@ -332,15 +332,21 @@ except ImportError:  # pragma: no cover - redis is a runtime dependency
     pass
 
 
+def wall_clock() -> float:
+    """Epoch seconds, the ledger's clock (the upstreams announce resets in epoch time);
+    looked up at each call, so a test can move it."""
+    return time.time()
+
+
 class QuotaLedger:
     """The ledger entry of one upstream key (`name`, e.g. "ticketmaster:<fingerprint>")."""
 
-    def __init__(self, name: str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, name: str, *, clock: Callable[[], float] | None = None) -> None:
         self.name = name
         self._clock = clock
 
     def now(self) -> float:
-        return self._clock()
+        return self._clock() if self._clock is not None else wall_clock()
 
     def state(self) -> QuotaState:
         try:
@@ -386,7 +392,7 @@ class QuotaLedger:
 
 def quota_reports() -> list[QuotaReport]:
     """Every key the ledger knows, for /metrics and /health."""
-    now = time.time()
+    now = wall_clock()
     return [report(name, state, now=now) for name, state in _store().all().items()]
 
 

@@ -193,7 +193,16 @@ class TicketmasterClient:
                 await on_page(result, total)
             return page
 
-        pages += await asyncio.gather(*(fetch(n) for n in range(1, last_page + 1)))
+        fetches = [asyncio.ensure_future(fetch(n)) for n in range(1, last_page + 1)]
+        try:
+            pages += await asyncio.gather(*fetches)
+        except BaseException:
+            # One page failed or must wait: the others are not wanted any more, and must
+            # not report or hand over events after the phase has given up or parked.
+            for pending in fetches:
+                pending.cancel()
+            await asyncio.gather(*fetches, return_exceptions=True)
+            raise
         if total_pages - 1 <= MAX_PAGE_INDEX:
             return None
         # Parsed starts only: a malformed event was recorded and must not stop the paging.

@@ -1,35 +1,66 @@
-"""The queue hands out the later phases of started imports before new first phases."""
+"""The queue hands out what a person started before re-syncs, and the later phases of
+started imports before new first phases."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
+import redis
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
-from imports.broker import FOLLOW_UP_HEAD_START, PhaseOrderBroker, queue_lock
+from imports.broker import (
+    FOLLOW_UP_HEAD_START,
+    PERSON_HEAD_START,
+    PhaseOrderBroker,
+    PriorityRedisBroker,
+    queue_lock,
+)
 
 NOW = timezone.now()
+FOLLOW, PERSON = FOLLOW_UP_HEAD_START, PERSON_HEAD_START
 
 
 @pytest.mark.parametrize(
-    ("name", "lock"),
+    ("name", "group", "lock"),
     [
-        ("import-7-identity", NOW),
-        ("import-7-shows", NOW - FOLLOW_UP_HEAD_START),
-        ("import-7-catalog", NOW - FOLLOW_UP_HEAD_START),
-        ("import-7-finalize", NOW - FOLLOW_UP_HEAD_START),
-        ("someone-elses-task", NOW),
-        ("", NOW),
+        ("import-7-identity", "import-7", NOW - PERSON),
+        ("import-7-shows", "import-7", NOW - PERSON - FOLLOW),
+        ("import-7-catalog", "import-7", NOW - PERSON - FOLLOW),
+        ("import-7-finalize", "import-7", NOW - PERSON - FOLLOW),
+        ("import-7-identity", "resync-7", NOW),
+        ("import-7-shows", "resync-7", NOW - FOLLOW),
+        ("someone-elses-task", "", NOW - PERSON),
+        ("", "", NOW - PERSON),
+    ],
+    ids=[
+        "person-first-phase",
+        "person-shows",
+        "person-catalog",
+        "person-finalize",
+        "resync-first-phase",
+        "resync-shows",
+        "other-task",
+        "nameless",
     ],
 )
-def test_queue_lock(name, lock):
-    assert queue_lock(name, NOW) == lock
+def test_queue_lock(name, group, lock):
+    assert queue_lock(name, NOW, group) == lock
 
 
-def package(name: str) -> str:
-    return SignedPackage.dumps({"id": name, "name": name, "func": "x", "args": (), "kwargs": {}})
+def test_every_person_task_goes_before_every_resync_task():
+    person_first = queue_lock("import-1-identity", NOW, "import-1")
+    resync_follow_up = queue_lock("import-2-finalize", NOW, "resync-2")
+    assert person_first < resync_follow_up
+
+
+def package(name: str, group: str = "") -> str:
+    group = group or (f"import-{name.split('-')[1]}" if name.startswith("import-") else "")
+    return SignedPackage.dumps(
+        {"id": name, "name": name, "group": group, "func": "x", "args": (), "kwargs": {}}
+    )
 
 
 @pytest.mark.django_db
@@ -55,6 +86,50 @@ def test_later_phases_are_handed_out_first_then_first_come_first_served():
         "import-2-identity",
         "import-3-identity",
     ]
+
+
+@pytest.mark.django_db
+def test_a_persons_import_is_handed_out_before_queued_resyncs():
+    broker = PhaseOrderBroker(list_key=Conf.CLUSTER_NAME)
+    broker.enqueue(package("import-1-identity", "resync-1"))
+    broker.enqueue(package("import-1-shows", "resync-1"))
+    broker.enqueue(package("import-2-identity", "import-2"))
+    broker.enqueue(package("import-3-identity", "resync-3"))
+
+    handed_out = []
+    while batch := broker.dequeue():
+        handed_out.extend(SignedPackage.loads(payload)["name"] for _, payload in batch)
+    assert handed_out == [
+        "import-2-identity",
+        "import-1-shows",
+        "import-1-identity",
+        "import-3-identity",
+    ]
+
+
+def test_the_redis_broker_reads_resyncs_only_when_nothing_else_is_queued(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("the Redis broker runs in the PostgreSQL + Redis lane")
+    broker = PriorityRedisBroker(list_key=f"test-{uuid.uuid4().hex[:8]}")
+    broker.connection = redis.from_url(settings.REDIS_URL)
+    try:
+        broker.enqueue(package("import-1-identity", "resync-1"))
+        broker.enqueue(package("import-2-identity", "import-2"))
+        broker.enqueue(package("import-3-identity", "resync-3"))
+        broker.enqueue(package("import-4-shows", "import-4"))
+        assert broker.queue_size() == 4
+        assert len(broker.queued_payloads()) == 4
+        handed_out = []
+        while batch := broker.dequeue():
+            handed_out.extend(SignedPackage.loads(payload)["name"] for _, payload in batch)
+        assert handed_out == [
+            "import-2-identity",
+            "import-4-shows",
+            "import-1-identity",
+            "import-3-identity",
+        ]
+    finally:
+        broker.delete_queue()
 
 
 @pytest.mark.django_db

@@ -12,8 +12,7 @@ from integrations.http.errors import (
     Refusal,
     RefusalKind,
     UpstreamError,
-    UpstreamQuotaExhausted,
-    UpstreamRateLimited,
+    UpstreamMustWait,
     classify_as_spike,
 )
 from integrations.http.ratelimit import RateLimiter
@@ -191,14 +190,10 @@ def test_429_without_retry_after_waits_a_second():
 
 
 @respx.mock
-def test_429_asking_for_more_than_the_cap_fails_at_once_as_rate_limited():
+def test_429_asking_for_more_than_the_cap_is_a_wait_not_a_retry():
     route = respx.get(f"{BASE}/v1/thing").mock(
         return_value=httpx.Response(
-            429,
-            headers={"Retry-After": "3600"},
-            json={
-                "error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}
-            },
+            429, headers={"Retry-After": "3600"}, json={"error": {"status": 429}}
         )
     )
 
@@ -206,11 +201,12 @@ def test_429_asking_for_more_than_the_cap_fails_at_once_as_rate_limited():
         async with client(cap=60) as upstream:
             await upstream.get_json("artist", "/v1/thing")
 
-    with pytest.raises(
-        UpstreamRateLimited, match="rate limited: Retry-After 3600 s is over the 60 s cap"
-    ):
+    before = time.time()
+    with pytest.raises(UpstreamMustWait, match="asked to wait longer than a request may") as caught:
         run(go())
     assert route.call_count == 1
+    assert caught.value.reason == "retry_after"
+    assert before + 3600 <= caught.value.until <= time.time() + 3600
 
 
 @respx.mock
@@ -443,7 +439,8 @@ def tm_client(**kwargs) -> UpstreamClient:
 
 
 @respx.mock
-def test_a_spent_ticketmaster_quota_fails_at_once_and_is_not_retried():
+def test_a_spent_ticketmaster_quota_is_a_wait_and_is_not_retried(settings):
+    settings.QUOTA_UNKNOWN_RESET_WAIT_SECONDS = 900
     route = respx.get(f"{BASE}/discovery/v2/events.json").mock(
         return_value=httpx.Response(429, json=TM_QUOTA)
     )
@@ -453,15 +450,18 @@ def test_a_spent_ticketmaster_quota_fails_at_once_and_is_not_retried():
         async with tm_client(sleep=sleep) as upstream:
             await upstream.get_json("events search", "/discovery/v2/events.json")
 
-    with pytest.raises(UpstreamQuotaExhausted) as caught:
+    before = time.time()
+    with pytest.raises(UpstreamMustWait) as caught:
         run(go())
     assert route.call_count == 1 and sleep.waits == []
     assert str(caught.value) == (
-        "Ticketmaster events search answered HTTP 429: quota spent until it resets, not "
-        "retried (Rate limit quota violation. Quota limit exceeded. Identifier : k "
+        "Ticketmaster events search answered HTTP 429: the key's quota is spent until it "
+        "resets (Rate limit quota violation. Quota limit exceeded. Identifier : k "
         "(policies.ratelimit.QuotaViolation))"
     )
-    assert isinstance(caught.value, UpstreamRateLimited)
+    # No ledger and no word of the reset: the configured wait.
+    assert caught.value.reason == "quota"
+    assert before + 900 <= caught.value.until <= time.time() + 900
 
 
 @respx.mock
@@ -480,13 +480,10 @@ def test_a_ticketmaster_spike_arrest_is_retried_after_a_second():
 
 
 @respx.mock
-def test_a_spent_spotify_quota_waits_what_it_asks_within_the_cap_and_fails_beyond():
+@pytest.mark.parametrize("retry_after", ["30", "3600"])
+def test_a_spent_spotify_quota_is_a_wait_however_short_its_retry_after(retry_after):
     route = respx.get(f"{BASE}/v1/thing").mock(
-        side_effect=[
-            httpx.Response(429, headers={"Retry-After": "30"}, json=SPOTIFY_QUOTA),
-            httpx.Response(200, json={"ok": 1}),
-            httpx.Response(429, headers={"Retry-After": "3600"}, json=SPOTIFY_QUOTA),
-        ]
+        return_value=httpx.Response(429, headers={"Retry-After": retry_after}, json=SPOTIFY_QUOTA)
     )
     sleep = RecordedSleep()
 
@@ -494,12 +491,10 @@ def test_a_spent_spotify_quota_waits_what_it_asks_within_the_cap_and_fails_beyon
         async with client(
             cap=60, sleep=sleep, classify_refusal=spotify_errors.classify_refusal
         ) as upstream:
-            first = await upstream.get_json("artist", "/v1/thing")
-            with pytest.raises(
-                UpstreamQuotaExhausted, match=r"quota spent for 3600 s, not retried"
-            ):
-                await upstream.get_json("artist", "/v1/thing")
-            return first
+            await upstream.get_json("artist", "/v1/thing")
 
-    assert run(go()) == {"ok": 1}
-    assert route.call_count == 3 and sleep.waits == [30.0]
+    before = time.time()
+    with pytest.raises(UpstreamMustWait, match="quota is spent") as caught:
+        run(go())
+    assert route.call_count == 1 and sleep.waits == []
+    assert caught.value.until >= before + float(retry_after)

@@ -16,6 +16,7 @@ import pytest
 from imports.models import ImportRun, ImportStatus
 from imports.pipeline import run_import
 from imports.services import import_run_create
+from integrations.http.quota import quota_ledger_clear
 from sandbox import profiles
 from tests.imports.test_import_flow import (
     CATALOG_TABLES,
@@ -23,6 +24,7 @@ from tests.imports.test_import_flow import (
     row_counts,
     stored_rows,
 )
+from tests.support.queue import run_queued_work
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -177,34 +179,34 @@ def test_a_rate_limit_below_ours_forces_429s_that_are_waited_out(sandbox, settin
     assert (stored, row_counts()) == (expected_rows, expected_counts)
 
 
-def test_a_retry_after_over_the_cap_fails_readably_and_keeps_the_rows(
+def test_a_retry_after_over_the_cap_parks_the_phase_and_keeps_the_rows(
     sandbox, settings, reliability
 ):
     """Spotify allows 30 requests per rolling 30 s (1 rps) and the prolific catalog needs
     more: its 429 asks for many seconds, over RETRY_AFTER_CAP_SECONDS, so the phase does
-    not sit on it: the run fails saying so, with the shows it stored. A retry once the
+    not sit on it: it parks, saying so, with the shows stored. Its resumption once the
     window has passed (a fresh sandbox: an empty window) completes it."""
     expected_rows, expected_counts = fault_free_rows(sandbox)
     settings.RETRY_AFTER_CAP_SECONDS = 2
     with sandbox(spotify_rps=1):
         first = import_inline()
-    assert first.status == ImportStatus.FAILED
-    assert first.error.startswith("Spotify "), first.error
-    assert "answered HTTP 429: rate limited: Retry-After" in first.error
-    assert "over the 2 s cap" in first.error
+    assert first.status == ImportStatus.WAITING, first.error
+    assert first.message.startswith("waiting for Spotify, which asked us to pause until ")
     kept = stored_rows(first.artist_id)
     assert kept["shows"] == expected_rows["shows"], "the shows phase is not Spotify's"
     assert all(kept[kind] <= expected_rows[kind] for kind in kept)
     settings.RETRY_AFTER_CAP_SECONDS = 60
+    quota_ledger_clear()  # the time it asked for has passed
     with sandbox():
-        retry = import_inline()
-    assert retry.status == ImportStatus.SUCCEEDED, retry.error
-    stored = stored_rows(retry.artist_id)
+        assert run_queued_work() == [f"import-{first.pk}-catalog", f"import-{first.pk}-finalize"]
+    resumed = ImportRun.objects.get(pk=first.pk)
+    assert resumed.status == ImportStatus.SUCCEEDED, resumed.error
+    stored = stored_rows(resumed.artist_id)
     lost, extra = rows_lost(expected_rows, stored), rows_extra(expected_counts, row_counts())
     reliability.record(
-        "faults: Spotify 429 with Retry-After over the cap, then a retry",
-        runs=2,
-        failures=1,
+        "faults: Spotify 429 with Retry-After over the cap: parked, then resumed",
+        runs=1,
+        failures=0,
         recovered=1,
         rows_lost=lost,
         duplicates=extra,
