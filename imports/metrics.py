@@ -13,9 +13,18 @@ in both deployments (the embedded SQLite file, or PostgreSQL):
   bucket bound, plus the sum) with one `INSERT … ON CONFLICT DO UPDATE SET value
   = value + excluded.value` per series: atomic, the same SQL on SQLite and
   PostgreSQL, and kept across restarts, deploys and deleted runs.
-- Gauges read at scrape time: runs by status, active runs (from `ImportRun`),
-  and the broker's queue depth (`get_broker().queue_size()`, the ORM table or
-  Redis).
+- Gauges read at scrape time: runs by status (`waiting` included: parked until
+  an upstream answers again), active runs (from `ImportRun`), and the broker's
+  queue depth (`get_broker().queue_size()`, the ORM table or Redis).
+- The upstream quotas, read at scrape time from the quota ledger
+  (`integrations.http.quota`, Redis or its SQLite file, which every process using
+  a key feeds), one series per key labelled with its ledger name (provider and
+  fingerprint, never the key) and its provider: the window's limit, what is
+  available and used, when it resets, until when the key is blocked (0: not
+  blocked; /health/ says why) and the refusals recorded; a figure the ledger
+  does not know (no answer yet, or a window that is over) has no sample. Beside
+  them, the share of Ticketmaster's quota re-syncs leave to imports people start
+  (`RESYNC_QUOTA_RESERVE`).
 
 prometheus_client's multiprocess mode was the alternative: every process writes
 its samples to files in one shared directory that the web process sums at
@@ -42,6 +51,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import prometheus_client
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -56,6 +66,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import CollectorRegistry
 
 from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus
+from integrations.http.quota import QuotaReport, quota_reports
 from integrations.http.stats import UpstreamStats
 from theset.models import MetricCounter
 
@@ -233,7 +244,9 @@ class ImportMetricsCollector:
         for status in ImportStatus.values:
             runs.add_metric([status], by_status.get(status, 0))
         yield runs
-        active = GaugeMetricFamily("theset_import_runs_active", "Import runs queued or running.")
+        active = GaugeMetricFamily(
+            "theset_import_runs_active", "Import runs queued, running or waiting."
+        )
         active.add_metric([], sum(by_status.get(status, 0) for status in ACTIVE_STATUSES))
         yield active
 
@@ -274,8 +287,86 @@ class ImportMetricsCollector:
         return histogram
 
 
+def _quota_reports() -> list[QuotaReport] | None:
+    try:
+        return quota_reports()
+    except Exception:
+        logger.warning("metrics: the quota ledger could not be read", exc_info=True)
+        return None
+
+
+def quota_provider(name: str) -> str:
+    """The provider of a ledger key name ("ticketmaster:<fingerprint>")."""
+    return name.partition(":")[0]
+
+
+class UpstreamQuotaCollector:
+    """Where each upstream key stands against its quota, read from the quota ledger at
+    each scrape; a ledger that cannot be read leaves its families out (logged)."""
+
+    GAUGES: tuple[tuple[str, str, str], ...] = (
+        # (metric name, QuotaReport field, help)
+        (
+            "theset_upstream_quota_limit",
+            "limit",
+            "Requests an upstream key may send in its quota window (the upstream's figure).",
+        ),
+        (
+            "theset_upstream_quota_available",
+            "available",
+            "Requests left in an upstream key's quota window, as its answers said.",
+        ),
+        (
+            "theset_upstream_quota_used",
+            "used",
+            "Requests spent in an upstream key's quota window (limit minus available).",
+        ),
+        (
+            "theset_upstream_quota_reset_timestamp_seconds",
+            "reset_at",
+            "When an upstream key's quota window resets (Unix time).",
+        ),
+    )
+
+    def collect(self) -> Iterator[Metric]:
+        reserve = GaugeMetricFamily(
+            "theset_resync_quota_reserve_ratio",
+            "Share of Ticketmaster's quota window re-syncs leave to imports people start.",
+        )
+        reserve.add_metric([], settings.RESYNC_QUOTA_RESERVE)
+        yield reserve
+        reports = _quota_reports()
+        if reports is None:
+            return
+        labels = ["key", "provider"]
+        for name, field, documentation in self.GAUGES:
+            family = GaugeMetricFamily(name, documentation, labels=labels)
+            for report in reports:
+                value = getattr(report, field)
+                if value is not None:
+                    family.add_metric([report.name, quota_provider(report.name)], value)
+            yield family
+        blocked_until = GaugeMetricFamily(
+            "theset_upstream_quota_blocked_until_timestamp_seconds",
+            "Until when an upstream key may not be used (Unix time; 0: not blocked).",
+            labels=labels,
+        )
+        refusals = CounterMetricFamily(
+            "theset_upstream_quota_refusals",
+            "Refusals recorded for an upstream key: a spent quota, or a wait asked for.",
+            labels=labels,
+        )
+        for report in reports:
+            key = [report.name, quota_provider(report.name)]
+            blocked_until.add_metric(key, report.blocked_until or 0)
+            refusals.add_metric(key, report.refusals)
+        yield blocked_until
+        yield refusals
+
+
 IMPORT_REGISTRY = CollectorRegistry()
 IMPORT_REGISTRY.register(ImportMetricsCollector())
+IMPORT_REGISTRY.register(UpstreamQuotaCollector())
 
 
 def _process_registry() -> CollectorRegistry:

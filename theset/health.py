@@ -6,7 +6,9 @@ probe. Failures name the exception class only: no hosts, URLs, keys or traceback
 
 The cluster check looks for signs of life from the schedules apps register as
 heartbeats (`register_cluster_heartbeat`, from their `AppConfig.ready()`): this module
-knows no app.
+knows no app. Apps add informational checks the same way (`register_informational_check`):
+what they report (where the upstream quotas stand) is shown under `checks`, and their
+failure (the state they read cannot be reached) is reported, never a 503.
 """
 
 from __future__ import annotations
@@ -40,14 +42,17 @@ UPSTREAM_TIMEOUT_SECONDS = 1.5
 # Reported, never failing: a load balancer cannot route around a Ticketmaster or Spotify
 # outage, and failing every web node for one would turn "imports fail" into "all down".
 UPSTREAM_CHECKS = ("upstream_ticketmaster", "upstream_spotify")
+# The project's own checks: an app's informational check may not take one of these names.
+PROJECT_CHECKS = ("database", "broker", "cluster", "redis", *UPSTREAM_CHECKS)
 TRUTHY = frozenset({"1", "true", "yes", "on"})
 
 # Bounded, so checks stuck on a dead host cannot pile up threads: later checks queue
 # behind them and time out, which is the right answer while a dependency hangs.
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
-# The optional upstream checks wait on other people's servers: a pool of their own,
-# so they can never hold up the checks a load balancer depends on.
-_upstream_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health-upstream")
+# The checks that never fail the answer (the upstream checks wait on other people's
+# servers, the apps' informational ones on what the apps read): a pool of their own, so
+# they can never hold up the checks a load balancer depends on.
+_informational_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health-info")
 
 
 class HealthCheckFailed(Exception):
@@ -91,12 +96,35 @@ def cluster_heartbeats() -> tuple[ClusterHeartbeat, ...]:
     return tuple(_cluster_heartbeats.values())
 
 
+# Filled by the apps' AppConfig.ready(), keyed by check name (ready() may run twice).
+_informational_checks: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def register_informational_check(name: str, check: Callable[[], dict[str, Any]]) -> None:
+    """Run `check` on every call and show what it returns under `checks[name]`; when it
+    raises, it is reported like a failed check, with `"required": false`: never a 503.
+    Like any check it must name no host, URL or secret."""
+    if name in PROJECT_CHECKS:
+        raise ValueError(f"{name!r} is one of the project's own health checks")
+    _informational_checks[name] = check
+
+
+def informational_checks() -> dict[str, Callable[[], dict[str, Any]]]:
+    """The registered informational checks, in registration order."""
+    return dict(_informational_checks)
+
+
 # --- Pure decisions ------------------------------------------------------------------
+
+
+def is_informational(name: str) -> bool:
+    """Whether `name` is a check that is reported only: an upstream's, or an app's."""
+    return name in UPSTREAM_CHECKS or name in _informational_checks
 
 
 def is_required(name: str, *, require_cluster: bool) -> bool:
     """Whether a failing `name` check makes the whole answer unhealthy."""
-    if name in UPSTREAM_CHECKS:
+    if is_informational(name):
         return False
     return require_cluster or name != "cluster"
 
@@ -235,6 +263,7 @@ def checks_to_run(*, with_upstream: bool) -> dict[str, Callable[[], dict[str, An
     if with_upstream:
         checks["upstream_ticketmaster"] = check_ticketmaster
         checks["upstream_spotify"] = check_spotify
+    checks.update(_informational_checks)
     return checks
 
 
@@ -262,7 +291,9 @@ def run_checks(
 ) -> dict[str, CheckResult]:
     """Runs every check in parallel; one still running after `timeout_seconds` fails."""
     futures: dict[str, Future[CheckResult]] = {
-        name: (_upstream_pool if name in UPSTREAM_CHECKS else _pool).submit(_run_one, name, check)
+        name: (_informational_pool if is_informational(name) else _pool).submit(
+            _run_one, name, check
+        )
         for name, check in checks.items()
     }
     wait(futures.values(), timeout=timeout_seconds)

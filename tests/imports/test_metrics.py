@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from imports.phases import PhaseName
 from imports.pipeline import run_import
 from imports.services import import_run_create, start_import
 from integrations.http.client import UpstreamClient
+from integrations.http.quota import HoldReason, QuotaLedger, QuotaObservation
 from integrations.http.retry import RetryPolicy
 from integrations.http.stats import collect_stats
 from integrations.spotify import client as spotify
@@ -58,7 +60,20 @@ OUR_METRICS = (
     "theset_upstream_retry_after_wait_seconds_total",
     "theset_upstream_limiter_wait_seconds_total",
     "theset_import_rows_written_total",
+    "theset_resync_quota_reserve_ratio",
 )
+# The quota ledger's families, one series per key.
+QUOTA_METRICS = (
+    "theset_upstream_quota_limit",
+    "theset_upstream_quota_available",
+    "theset_upstream_quota_used",
+    "theset_upstream_quota_reset_timestamp_seconds",
+    "theset_upstream_quota_blocked_until_timestamp_seconds",
+    "theset_upstream_quota_refusals_total",
+)
+
+# 2100-01-01T00:00:00Z: a quota window no test outlives.
+QUOTA_RESET = 4_102_444_800.0
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +164,7 @@ def test_metrics_answer_text_with_ours_and_django_prometheus_metrics(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain; version=0.0.4")
     body = response.content.decode()
-    for name in OUR_METRICS:
+    for name in (*OUR_METRICS, *QUOTA_METRICS):
         assert f"# TYPE {name} " in body, name
     assert "django_http_requests_before_middlewares_total" in body
     assert client.post("/metrics").status_code == 405
@@ -238,6 +253,112 @@ def test_queue_depth_counts_the_task_a_kickoff_leaves_without_a_cluster(client):
     assert moved(before, after, "theset_task_queue_depth") == 1
     assert moved(before, after, "theset_import_runs", status="queued") == 1
     assert moved(before, after, "theset_import_runs_active") == 1
+
+
+@pytest.mark.django_db
+def test_waiting_runs_are_counted_by_status_and_as_active(client):
+    artist = artist_shell_upsert(tm_attraction_id=profiles.BUILTIN_ATTRACTION_IDS["sparse"])
+    _, before = scrape(client)
+    ImportRun.objects.create(
+        artist=artist,
+        status=ImportStatus.WAITING,
+        waiting_until=timezone.now() + timedelta(hours=1),
+    )
+    _, after = scrape(client)
+    assert moved(before, after, "theset_import_runs", status="waiting") == 1
+    assert moved(before, after, "theset_import_runs_active") == 1
+
+
+# --- The upstream quotas ---------------------------------------------------------------
+
+
+def quota_lines(body: str) -> list[str]:
+    """The samples of the quota ledger's families, as the text shows them."""
+    return [line for line in body.splitlines() if line.startswith("theset_upstream_quota_")]
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_each_upstream_key_shows_where_it_stands_against_its_quota(client):
+    ticketmaster = QuotaLedger("ticketmaster:test")
+    ticketmaster.observe(QuotaObservation(limit=5000, available=120, reset_at=QUOTA_RESET))
+    tm = 'key="ticketmaster:test",provider="ticketmaster"'
+
+    body, _ = scrape(client)
+
+    assert quota_lines(body) == [
+        f"theset_upstream_quota_limit{{{tm}}} 5000.0",
+        f"theset_upstream_quota_available{{{tm}}} 120.0",
+        f"theset_upstream_quota_used{{{tm}}} 4880.0",
+        f"theset_upstream_quota_reset_timestamp_seconds{{{tm}}} 4.1024448e+09",
+        f"theset_upstream_quota_blocked_until_timestamp_seconds{{{tm}}} 0.0",
+        f"theset_upstream_quota_refusals_total{{{tm}}} 0.0",
+    ]
+    for name in QUOTA_METRICS:
+        kind = "counter" if name.endswith("_total") else "gauge"
+        assert f"# TYPE {name} {kind}" in body
+        assert f"# HELP {name} " in body
+
+    # The quota is spent: blocked until the window resets, which the ledger knows.
+    ticketmaster.refuse(reason=HoldReason.QUOTA, retry_after=None)
+    # Spotify asked for a wait; it sends no quota figures, so they have no samples.
+    QuotaLedger("spotify:test", clock=lambda: QUOTA_RESET - 100).refuse(
+        reason=HoldReason.RETRY_AFTER, retry_after=30
+    )
+    # A window that is over has its budget back, and no reset time is known.
+    QuotaLedger("ticketmaster:old").observe(
+        QuotaObservation(limit=5000, available=3, reset_at=1_000_000.0)
+    )
+    old = 'key="ticketmaster:old",provider="ticketmaster"'
+    sp = 'key="spotify:test",provider="spotify"'
+
+    body, _ = scrape(client)
+
+    assert quota_lines(body) == [
+        f"theset_upstream_quota_limit{{{old}}} 5000.0",
+        f"theset_upstream_quota_limit{{{tm}}} 5000.0",
+        f"theset_upstream_quota_available{{{old}}} 5000.0",
+        f"theset_upstream_quota_available{{{tm}}} 0.0",
+        f"theset_upstream_quota_used{{{old}}} 0.0",
+        f"theset_upstream_quota_used{{{tm}}} 5000.0",
+        f"theset_upstream_quota_reset_timestamp_seconds{{{tm}}} 4.1024448e+09",
+        f"theset_upstream_quota_blocked_until_timestamp_seconds{{{sp}}} 4.10244473e+09",
+        f"theset_upstream_quota_blocked_until_timestamp_seconds{{{old}}} 0.0",
+        f"theset_upstream_quota_blocked_until_timestamp_seconds{{{tm}}} 4.1024448e+09",
+        f"theset_upstream_quota_refusals_total{{{sp}}} 1.0",
+        f"theset_upstream_quota_refusals_total{{{old}}} 0.0",
+        f"theset_upstream_quota_refusals_total{{{tm}}} 1.0",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_resync_reserve_is_a_gauge(client, settings):
+    settings.RESYNC_QUOTA_RESERVE = 0.35
+
+    body, _ = scrape(client)
+
+    assert "# TYPE theset_resync_quota_reserve_ratio gauge" in body
+    assert "\ntheset_resync_quota_reserve_ratio 0.35\n" in body
+
+
+@pytest.mark.django_db
+def test_a_ledger_that_cannot_be_read_leaves_its_families_out(client, settings):
+    QuotaLedger("ticketmaster:test").observe(
+        QuotaObservation(limit=5000, available=120, reset_at=QUOTA_RESET)
+    )
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"  # the ledger's Redis is down
+
+    body, samples = scrape(client)
+
+    assert "theset_upstream_quota_" not in body
+    assert samples["theset_resync_quota_reserve_ratio", frozenset()] == 0.2
+    assert "# TYPE theset_import_runs gauge" in body
 
 
 # --- The cumulative counters -------------------------------------------------------------

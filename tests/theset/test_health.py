@@ -26,12 +26,21 @@ from django_q.models import Schedule, Task
 from django_q.scheduler import scheduler
 from django_q.tasks import async_task
 
-from imports.health import SWEEP_FUNC, SWEEP_HEARTBEAT, SWEEP_SCHEDULE_NAME
+from imports.health import (
+    QUOTA_CHECK,
+    SWEEP_FUNC,
+    SWEEP_HEARTBEAT,
+    SWEEP_SCHEDULE_NAME,
+    check_quotas,
+)
+from integrations.http.quota import HoldReason, QuotaLedger, QuotaObservation
 from theset import health
 from theset.health import cluster_heartbeats, cluster_silence_seconds, overall_status
 
 SECRETS = ("tm-key-do-not-leak", "spotify-secret-do-not-leak", "redis-pass-do-not-leak")
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+# 2100-01-01T00:00:00Z: a quota window no test outlives.
+QUOTA_RESET = 4_102_444_800.0
 
 
 # --- Pure decisions ------------------------------------------------------------------
@@ -49,6 +58,7 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
         ({"database": False, "broker": True, "cluster": True}, False, "unhealthy"),
         ({"database": True, "upstream_ticketmaster": False}, True, "ok"),
         ({"database": True, "upstream_spotify": False}, True, "ok"),
+        ({"database": True, "quotas": False}, True, "ok"),
         ({}, True, "ok"),
     ],
     ids=[
@@ -61,6 +71,7 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
         "database-down-web-only",
         "ticketmaster-down-is-reported-only",
         "spotify-down-is-reported-only",
+        "quota-ledger-unreadable-is-reported-only",
         "nothing-to-check",
     ],
 )
@@ -98,6 +109,21 @@ def test_the_imports_app_registers_the_sweeper_as_the_cluster_heartbeat():
     source = Path(health.__file__).read_text()
     assert SWEEP_FUNC not in source
     assert SWEEP_SCHEDULE_NAME not in source
+
+
+def test_the_imports_app_registers_the_quota_report_as_an_informational_check():
+    """theset.health names no app: the quota report comes from ImportsConfig.ready()."""
+    assert health.informational_checks()[QUOTA_CHECK] is check_quotas
+    assert not health.is_required(QUOTA_CHECK, require_cluster=True)
+    source = Path(health.__file__).read_text()
+    assert "integrations" not in source
+    assert check_quotas.__name__ not in source
+
+
+@pytest.mark.parametrize("name", ["database", "redis", "cluster", "upstream_spotify"])
+def test_an_informational_check_cannot_take_a_project_checks_name(name):
+    with pytest.raises(ValueError, match="project's own health checks"):
+        health.register_informational_check(name, dict)
 
 
 def test_without_a_heartbeat_the_cluster_check_fails_readably(monkeypatch):
@@ -225,13 +251,14 @@ def test_healthy_when_a_cluster_swept_recently(client, settings):
 
     assert status == 200
     assert body["status"] == "ok"
-    expected = {"database", "broker", "cluster"} | ({"redis"} if settings.REDIS_URL else set())
-    assert set(body["checks"]) == expected
+    expected = {"database", "broker", "cluster", "quotas"}
+    assert set(body["checks"]) == expected | ({"redis"} if settings.REDIS_URL else set())
     for check in body["checks"].values():
         assert check["ok"] is True
         assert check["ms"] >= 0
         assert "error" not in check
     assert 29 <= body["checks"]["cluster"]["last_seen_seconds_ago"] <= 60
+    assert body["checks"]["quotas"]["keys"] == {}  # no upstream answered yet
 
 
 @view
@@ -350,6 +377,14 @@ def test_redis_down_is_unhealthy_and_the_body_leaks_no_secrets(
     assert response.status_code == 503
     body = response.json()
     assert body["checks"]["redis"]["error"] == "ConnectionError"
+    # The quota ledger lives in that Redis: unreadable, reported like the upstreams.
+    quotas = body["checks"]["quotas"]
+    assert quotas == {
+        "ok": False,
+        "ms": quotas["ms"],
+        "error": "ConnectionError",
+        "required": False,
+    }
     text = response.content.decode()
     for secret in (*SECRETS, settings.SECRET_KEY, "Traceback", "127.0.0.1", "nonexistent"):
         assert secret not in text
@@ -433,3 +468,77 @@ def test_only_staff_can_ask_for_the_upstream_checks(client, settings, upstream_s
     assert status == 200
     assert not set(body["checks"]) & {"upstream_ticketmaster", "upstream_spotify"}
     assert received == []
+
+
+@view
+def test_the_quota_ledger_is_reported_and_a_spent_quota_is_healthy(client, settings):
+    settings.RESYNC_QUOTA_RESERVE = 0.25
+    sweep_schedule()
+    sweeper_ran(ago=timedelta(seconds=5))
+    ticketmaster = QuotaLedger("ticketmaster:test")
+    ticketmaster.observe(QuotaObservation(limit=5000, available=120, reset_at=QUOTA_RESET))
+    ticketmaster.refuse(reason=HoldReason.QUOTA, retry_after=None)
+    # Spotify asked for a wait and sends no quota figures: those are not known.
+    QuotaLedger("spotify:test", clock=lambda: QUOTA_RESET - 100).refuse(
+        reason=HoldReason.RETRY_AFTER, retry_after=29.5
+    )
+    # A window that is over has its budget back; no block, no reset time known.
+    QuotaLedger("ticketmaster:old").observe(
+        QuotaObservation(limit=5000, available=3, reset_at=1_000_000.0)
+    )
+
+    status, body = get_health(client)
+
+    assert (status, body["status"]) == (200, "ok")
+    quotas = body["checks"]["quotas"]
+    assert quotas == {
+        "ok": True,
+        "ms": quotas["ms"],
+        "required": False,
+        "resync_reserve": 0.25,
+        "keys": {
+            "spotify:test": {
+                "limit": None,
+                "available": None,
+                "used": None,
+                "reset_at": None,
+                # 70.5 s before the reset, reported to the next whole second.
+                "blocked_until": "2099-12-31T23:58:50Z",
+                "blocked_by": "retry_after",
+                "refusals": 1,
+            },
+            "ticketmaster:old": {
+                "limit": 5000,
+                "available": 5000,
+                "used": 0,
+                "reset_at": None,
+                "blocked_until": None,
+                "blocked_by": None,
+                "refusals": 0,
+            },
+            "ticketmaster:test": {
+                "limit": 5000,
+                "available": 0,
+                "used": 5000,
+                "reset_at": "2100-01-01T00:00:00Z",
+                "blocked_until": "2100-01-01T00:00:00Z",
+                "blocked_by": "quota",
+                "refusals": 1,
+            },
+        },
+    }
+
+
+@view
+def test_an_unreadable_quota_ledger_is_reported_without_a_503(client, settings, tmp_path):
+    settings.HEALTH_REQUIRE_CLUSTER = False
+    settings.REDIS_URL = None  # the ledger in its file, whatever the lane
+    settings.QUOTA_LEDGER_FILE = tmp_path / "quota.sqlite3"
+    settings.QUOTA_LEDGER_FILE.write_text("not a database")
+
+    status, body = get_health(client)
+
+    assert (status, body["status"]) == (200, "ok")
+    quotas = body["checks"]["quotas"]
+    assert quotas == {"ok": False, "ms": quotas["ms"], "error": "DatabaseError", "required": False}
+    assert body["checks"]["database"]["ok"] is True
