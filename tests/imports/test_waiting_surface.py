@@ -4,11 +4,16 @@ the public artist page and the progress stream."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -16,7 +21,7 @@ from imports.models import ImportPhase, ImportRun, ImportStatus, ImportTrigger
 from imports.phases import PhaseName
 from imports.progress import PhaseReporter, park_phase
 from imports.rules import waiting_message
-from imports.services import import_run_create
+from imports.services import import_run_cancel, import_run_create
 from theset.services import api_key_create
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +233,194 @@ def test_until_is_shown_with_its_date_when_not_today():
     until = datetime(2031, 5, 2, 14, 5, tzinfo=UTC)
 
     assert waiting_run(until=until).message == (f"waiting for {TM_QUOTA} until 2 May 14:05 UTC")
+
+
+# --- Admin -----------------------------------------------------------------------------
+
+RUN_LIST = "admin:imports_importrun_changelist"
+
+
+def run_page(run: ImportRun) -> str:
+    return reverse("admin:imports_importrun_change", args=[run.pk])
+
+
+def admin_messages(response) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", str(m)) for m in get_messages(response.wsgi_request)]
+
+
+def cancel_action(client: Client, runs) -> object:
+    return client.post(
+        reverse(RUN_LIST),
+        {"action": "cancel_runs", "_selected_action": [run.pk for run in runs]},
+    )
+
+
+def test_run_list_shows_a_waiting_run_with_its_message_until_and_trigger(admin_client):
+    until = resumes_at()
+    run = waiting_run(until=until, trigger=ImportTrigger.RESYNC)
+
+    content = admin_client.get(reverse(RUN_LIST)).content.decode()
+
+    assert f'Waiting<br><span class="quiet">until {until:%Y-%m-%d %H:%M} UTC</span>' in content
+    assert html.escape(expected_message(until)) in content
+    assert "Scheduled re-sync" in content
+    assert "?status__exact=waiting" in content  # the status filter offers Waiting
+    assert "?trigger__exact=resync" in content
+    assert run_page(run) in content
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ({"status__exact": "waiting"}, {"waiting"}),
+        ({"status__exact": "queued"}, {"queued"}),
+        ({"trigger__exact": "resync"}, {"waiting"}),
+        ({"trigger__exact": "person"}, {"queued"}),
+    ],
+)
+def test_run_list_filters_by_status_and_trigger(admin_client, query, listed):
+    waiting_run(trigger=ImportTrigger.RESYNC)
+    import_run_create(tm_attraction_id="K8vZ917Queued")
+
+    response = admin_client.get(reverse(RUN_LIST), query)
+
+    assert {run.status for run in response.context["cl"].result_list} == listed
+
+
+def test_run_page_of_a_waiting_run_says_what_it_waits_for_and_until_when(admin_client):
+    until = resumes_at()
+    run = waiting_run(until=until)
+
+    content = admin_client.get(run_page(run)).content.decode()
+
+    assert '<span class="badge waiting" data-field="status">Waiting</span>' in content
+    assert 'class="bar waiting"' in content
+    assert html.escape(expected_message(until)) in content
+    assert f"Parked until <strong>{until:%Y-%m-%d %H:%M} UTC</strong>" in content
+    shows = content[content.index('<tr data-phase="shows">') :]
+    shows = shows[: shows.index("</tr>")]
+    assert '<span class="badge waiting">Waiting</span>' in shows
+    assert (
+        f"waiting for <strong>{html.escape(TM_QUOTA)}</strong> until {until:%Y-%m-%d %H:%M} UTC"
+        in shows
+    )
+    # Still followed live: waiting is not the end.
+    assert "new EventSource(config.stream_url)" in content
+    assert reverse("admin:imports_importrun_cancel", args=[run.pk]) in content
+    assert "Cancel this run" in content
+
+
+def test_the_waiting_badge_is_neither_red_nor_green():
+    template = (
+        Path(__file__).resolve().parents[2] / "templates/admin/imports/importrun/change_form.html"
+    ).read_text()
+    style = template[template.index("<style>") : template.index("</style>")].splitlines()
+
+    waiting = [line for line in style if ".waiting " in line or ".waiting {" in line]
+    assert [line.split("{")[0].strip() for line in waiting] == [
+        ".import-run-progress .bar.waiting .fill",
+        ".import-run .badge.waiting",
+    ]
+    assert all("--selected-bg" in line or "--border-color" in line for line in waiting)
+
+
+def test_admin_action_cancels_active_runs_and_counts_those_not_active(admin_client, admin_user):
+    waiting = waiting_run()
+    queued = ImportRun.objects.get(pk=import_run_create(tm_attraction_id="K8vZ917Queued").import_id)
+    done = ImportRun.objects.get(pk=import_run_create(tm_attraction_id="K8vZ917Done").import_id)
+    ImportRun.objects.filter(pk=done.pk).update(status=ImportStatus.SUCCEEDED)
+
+    response = cancel_action(admin_client, [waiting, queued, done])
+
+    assert response.status_code == 302
+    assert admin_messages(response) == [
+        f"Cancelled 2 runs: #{waiting.pk}, #{queued.pk}.",
+        f"Not cancelled, 1 run was not active: #{done.pk} (succeeded).",
+    ]
+    waiting.refresh_from_db()
+    queued.refresh_from_db()
+    assert (waiting.status, queued.status) == (ImportStatus.FAILED, ImportStatus.FAILED)
+    assert waiting.error.startswith(f"cancelled by staff {admin_user.username} while waiting for")
+    assert queued.error == f"cancelled by staff {admin_user.username}"
+    assert resumptions(waiting) == []
+    assert ImportRun.objects.get(pk=done.pk).status == ImportStatus.SUCCEEDED
+
+
+def test_admin_action_on_runs_already_over_cancels_none(admin_client):
+    run = waiting_run()
+    import_run_cancel(run_id=run.pk, by="staff someone")
+
+    response = cancel_action(admin_client, [run])
+
+    assert admin_messages(response) == [f"Not cancelled, 1 run was not active: #{run.pk} (failed)."]
+
+
+def test_the_run_page_button_cancels_the_run(admin_client, admin_user):
+    run = waiting_run()
+
+    response = admin_client.post(reverse("admin:imports_importrun_cancel", args=[run.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == run_page(run)
+    assert admin_messages(response) == [f"Cancelled 1 run: #{run.pk}."]
+    run.refresh_from_db()
+    assert run.status == ImportStatus.FAILED
+    assert resumptions(run) == []
+    page = admin_client.get(run_page(run)).content.decode()
+    assert "Cancel this run" not in page  # nothing left to cancel
+    assert f"cancelled by staff {admin_user.username} while waiting for" in page
+
+
+def test_the_run_page_button_only_posts(admin_client):
+    run = waiting_run()
+
+    assert admin_client.get(
+        reverse("admin:imports_importrun_cancel", args=[run.pk])
+    ).status_code == (405)
+    run.refresh_from_db()
+    assert run.status == ImportStatus.WAITING
+
+
+@pytest.fixture
+def reader_client(django_user_model):
+    """Staff who may read runs and start imports, but not change (cancel) them."""
+    client = Client()
+    client.force_login(
+        importing_staff(django_user_model, "reader", codenames=("view_importrun", "add_importrun"))
+    )
+    return client
+
+
+@pytest.fixture
+def operator_client(django_user_model):
+    client = Client()
+    client.force_login(
+        importing_staff(
+            django_user_model, "operator", codenames=("view_importrun", "change_importrun")
+        )
+    )
+    return client
+
+
+def test_cancelling_needs_the_change_permission(reader_client, operator_client):
+    run = waiting_run()
+
+    listed = reader_client.get(reverse(RUN_LIST))
+    page = reader_client.get(run_page(run)).content.decode()
+    action = cancel_action(reader_client, [run])
+    button = reader_client.post(reverse("admin:imports_importrun_cancel", args=[run.pk]))
+
+    assert "cancel_runs" not in dict(listed.context["action_form"].fields["action"].choices)
+    assert "Cancel this run" not in page
+    assert action.status_code == 302  # refused as "no action selected"
+    assert button.status_code == 403
+    run.refresh_from_db()
+    assert run.status == ImportStatus.WAITING
+
+    offered = operator_client.get(reverse(RUN_LIST)).context["action_form"]
+    assert "cancel_runs" in dict(offered.fields["action"].choices)
+    assert "Cancel this run" in operator_client.get(run_page(run)).content.decode()
+    response = cancel_action(operator_client, [run])
+    assert admin_messages(response) == [f"Cancelled 1 run: #{run.pk}."]
+    run.refresh_from_db()
+    assert run.error.startswith("cancelled by staff operator while waiting for")
