@@ -5,23 +5,30 @@ the public artist page and the progress stream."""
 from __future__ import annotations
 
 import html
+import io
+import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
+from imports.management.commands import import_artist
 from imports.models import ImportPhase, ImportRun, ImportStatus, ImportTrigger
 from imports.phases import PhaseName
 from imports.progress import PhaseReporter, park_phase
 from imports.rules import waiting_message
 from imports.services import import_run_cancel, import_run_create
+from sandbox import profiles
 from theset.services import api_key_create
 
 pytestmark = pytest.mark.django_db
@@ -424,3 +431,125 @@ def test_cancelling_needs_the_change_permission(reader_client, operator_client):
     assert admin_messages(response) == [f"Cancelled 1 run: #{run.pk}."]
     run.refresh_from_db()
     assert run.error.startswith("cancelled by staff operator while waiting for")
+
+
+# --- Command line ----------------------------------------------------------------------
+
+PROLIFIC = profiles.BUILTIN_ATTRACTION_IDS["prolific"]
+# Prolific's shows need eight Ticketmaster requests: four spend the day's quota.
+SPENT_QUOTA = {"tm_daily_quota": 4}
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class PollClock:
+    """Stands in for the command's `time`: each poll's sleep returns at once, and the
+    `on_poll` callback is called with the number of polls so far."""
+
+    def __init__(self, on_poll) -> None:
+        self.polls = 0
+        self.on_poll = on_poll
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self.polls += 1
+        self.on_poll(self.polls)
+
+
+def test_following_a_waiting_run_says_so_once_and_goes_on_until_it_ends(monkeypatch):
+    until = resumes_at()
+    run = waiting_run(until=until)
+
+    def on_poll(polls: int) -> None:
+        if polls == 3:  # a phase finishing beside the parked one says it again
+            PhaseReporter(run_id=run.pk, phase=PhaseName.SHOWS).wait(what=TM_QUOTA, until=until)
+        if polls == 6:
+            import_run_cancel(run_id=run.pk, by="staff someone")
+
+    clock = PollClock(on_poll)
+    monkeypatch.setattr(import_artist, "time", clock)
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(CommandError, match="1 of 1 imports failed"):
+        call_command("import_artist", run.artist.tm_attraction_id, stdout=out, stderr=err)
+
+    text = out.getvalue()
+    tm_id = run.artist.tm_attraction_id
+    assert f"{tm_id}: import #{run.pk} is already waiting; following it" in text
+    assert text.count(f"] {expected_message(until)}\n") == 1
+    assert clock.polls == 6  # waiting did not end the following; the cancel did
+    assert f"{tm_id}: failed: cancelled by staff someone while {expected_message(until)}" in (
+        err.getvalue()
+    )
+
+
+def test_a_run_waiting_past_the_timeout_is_named_with_what_it_waits_for():
+    run = waiting_run()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_artist", run.artist.tm_attraction_id, "--timeout", "0")
+
+    assert str(raised.value) == (
+        f"not finished after 0 s (the imports go on): "
+        f"{run.artist.tm_attraction_id} (import #{run.pk} {run.message})"
+    )
+
+
+def test_no_wait_counts_a_waiting_run_as_fine():
+    run = waiting_run()
+    out = io.StringIO()
+
+    call_command("import_artist", run.artist.tm_attraction_id, "--no-wait", "--json", stdout=out)
+
+    [report] = json.loads(out.getvalue())["imports"]
+    assert (report["status"], report["message"]) == ("waiting", run.message)
+    assert datetime.fromisoformat(report["waiting_until"]) == run.waiting_until
+    assert report["phases"]["shows"]["waiting_for"] == TM_QUOTA
+
+
+def test_inline_import_left_waiting_says_a_cluster_resumes_it_and_exits_0(sandbox, capsys):
+    with sandbox(**SPENT_QUOTA):
+        call_command("import_artist", PROLIFIC, "--inline")
+    out, err = capsys.readouterr()
+
+    run = ImportRun.objects.get(artist__tm_attraction_id=PROLIFIC)
+    assert run.status == ImportStatus.WAITING, run.error
+    assert run.message.startswith(f"waiting for {TM_QUOTA} until ")
+    assert (
+        f"{PROLIFIC}: import #{run.pk} is {run.message}; "
+        "a running qcluster (manage.py qcluster) resumes it then"
+    ) in out
+    assert f"] {run.message}\n" in out  # as it happened
+    assert err == ""
+    assert resumptions(run) == [f"import-{run.pk}-shows"]
+
+
+def test_inline_json_report_of_a_waiting_run_says_until_when(sandbox, capsys):
+    with sandbox(**SPENT_QUOTA):
+        call_command("import_artist", PROLIFIC, "--inline", "--json")
+    [report] = json.loads(capsys.readouterr().out)["imports"]
+
+    run = ImportRun.objects.get(artist__tm_attraction_id=PROLIFIC)
+    assert report["status"] == "waiting"
+    assert datetime.fromisoformat(report["waiting_until"]) == run.waiting_until
+    assert report["phases"]["shows"]["status"] == "waiting"
+    assert report["phases"]["shows"]["waiting_for"] == TM_QUOTA
+    assert report["phases"]["catalog"]["status"] == "succeeded"
+    assert report["phases"]["catalog"]["waiting_until"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_import_left_waiting_on_a_terminal_returns_too(sandbox):
+    out = Terminal()
+    with sandbox(**SPENT_QUOTA):
+        call_command("import_artist", PROLIFIC, "--inline", stdout=out)
+
+    run = ImportRun.objects.get(artist__tm_attraction_id=PROLIFIC)
+    assert run.status == ImportStatus.WAITING
+    assert f"{PROLIFIC}: {run.message}" in out.getvalue()  # above the bar, in full
+    assert "a running qcluster (manage.py qcluster) resumes it then" in out.getvalue()
