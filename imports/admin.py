@@ -42,6 +42,7 @@ from imports.models import (
     ImportPhase,
     ImportRun,
     ImportStatus,
+    ImportTrigger,
 )
 from imports.phases import RunStage
 from imports.rules import merged_phase_counters
@@ -81,8 +82,12 @@ def staff_name(request: HttpRequest) -> str:
 
 
 def until_text(when) -> str:
-    """When a waiting run or phase resumes, to the minute, in the admin's time zone."""
-    return date_format(timezone.localtime(when), "Y-m-d H:i T")
+    """When a waiting run resumes, short, to the minute, in the admin's time zone."""
+    return date_format(timezone.localtime(when), "j M H:i T")
+
+
+# The run list's trigger column, in a word (the filter keeps the choices' labels).
+TRIGGER_WORDS = {ImportTrigger.PERSON: "person", ImportTrigger.RESYNC: "re-sync"}
 
 
 def run_link(run_id: int) -> str:
@@ -210,7 +215,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         "stage",
         "percent",
         "message",
-        "trigger",
+        "trigger_column",
         "attempt",
         "created_at",
         "finished_at",
@@ -265,6 +270,10 @@ class ImportRunAdmin(admin.ModelAdmin):
                 until_text(run.waiting_until),
             )
         return run.get_status_display()
+
+    @admin.display(description="Trigger", ordering="trigger")
+    def trigger_column(self, run: ImportRun) -> str:
+        return TRIGGER_WORDS.get(run.trigger, run.trigger)
 
     def has_add_permission(self, request) -> bool:
         return False  # runs come from start_import: the "Import artists" page

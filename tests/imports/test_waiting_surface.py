@@ -17,6 +17,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -25,10 +26,14 @@ from django_q.models import Schedule
 from imports.management.commands import import_artist
 from imports.models import ImportPhase, ImportRun, ImportStatus, ImportTrigger
 from imports.phases import PhaseName
+from imports.pipeline import finalize_phase
 from imports.progress import PhaseReporter, park_phase
 from imports.rules import waiting_message
 from imports.services import import_run_cancel, import_run_create
 from sandbox import profiles
+from sandbox.server import serve_in_thread
+from tests.browser import ARTIFACTS, in_a_thread, launch, needs_chromium, only_local
+from tests.imports.test_stream import Message, assert_ends, in_thread, read_stream, stream_url
 from theset.services import api_key_create
 
 pytestmark = pytest.mark.django_db
@@ -268,9 +273,9 @@ def test_run_list_shows_a_waiting_run_with_its_message_until_and_trigger(admin_c
 
     content = admin_client.get(reverse(RUN_LIST)).content.decode()
 
-    assert f'Waiting<br><span class="quiet">until {until:%Y-%m-%d %H:%M} UTC</span>' in content
+    assert f'Waiting<br><span class="quiet">until {until:%-d %b %H:%M} UTC</span>' in content
     assert html.escape(expected_message(until)) in content
-    assert "Scheduled re-sync" in content
+    assert '<td class="field-trigger_column">re-sync</td>' in content
     assert "?status__exact=waiting" in content  # the status filter offers Waiting
     assert "?trigger__exact=resync" in content
     assert run_page(run) in content
@@ -553,3 +558,209 @@ def test_inline_import_left_waiting_on_a_terminal_returns_too(sandbox):
     assert run.status == ImportStatus.WAITING
     assert f"{PROLIFIC}: {run.message}" in out.getvalue()  # above the bar, in full
     assert "a running qcluster (manage.py qcluster) resumes it then" in out.getvalue()
+
+
+# --- The public artist page -----------------------------------------------------------
+
+
+def progress_section(page: str) -> str:
+    start = page.index('<section id="import-progress"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_artist_page_draws_a_waiting_run_as_paused_with_its_message(client):
+    until = resumes_at()
+    run = waiting_run(until=until)
+
+    page = client.get(f"/artists/{run.artist.slug}/").content.decode()
+
+    section = progress_section(page)
+    assert 'class="card notice waiting"' in section
+    assert 'data-status="waiting"' in section
+    assert '<span data-field="state">Waiting</span>' in section
+    assert html.escape(expected_message(until)) in section
+    assert "The latest import of this artist failed" not in page
+
+
+def test_the_artist_page_says_what_it_waits_for_even_after_a_stray_report(client):
+    """A page fetch still in flight when the phase parked may report once more (its
+    progress words); the page still says what the run waits for."""
+    until = resumes_at()
+    run = waiting_run(until=until)
+    PhaseReporter(run_id=run.pk, phase=PhaseName.SHOWS).report(38, "596 of ~1377 events fetched")
+
+    section = progress_section(client.get(f"/artists/{run.artist.slug}/").content.decode())
+
+    assert html.escape(expected_message(until)) in section
+    assert "596 of" not in section
+
+
+@pytest.mark.parametrize(
+    ("then", "state", "notice"),
+    [
+        ("resumed", "Importing", False),
+        ("cancelled", None, True),
+    ],
+)
+def test_the_artist_page_after_the_wait(client, then, state, notice):
+    run = waiting_run()
+    if then == "resumed":
+        PhaseReporter(run_id=run.pk, phase=PhaseName.SHOWS).start()
+    else:
+        import_run_cancel(run_id=run.pk, by="staff someone")
+
+    page = client.get(f"/artists/{run.artist.slug}/").content.decode()
+
+    if state is None:
+        assert 'id="import-progress"' not in page
+    else:
+        section = progress_section(page)
+        assert f'<span data-field="state">{state}</span>' in section
+        assert 'class="card notice"' in section and 'data-status="running"' in section
+    assert ("The latest import of this artist failed" in page) is notice
+
+
+# --- The progress stream --------------------------------------------------------------
+
+
+def resume_and_finish(run_id: int) -> None:
+    """The cluster resumes the parked shows phase; the run goes on to its end."""
+    shows = PhaseReporter(run_id=run_id, phase=PhaseName.SHOWS)
+    catalog = PhaseReporter(run_id=run_id, phase=PhaseName.CATALOG)
+    shows.start()
+    shows.finish("512 shows at 130 venues", {"shows": 512})
+    catalog.start()
+    catalog.finish("80 studio songs of 140 tracks", {"tracks_kept": 80})
+    finalize_phase(run_id)
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("then", "end"),
+    [
+        (resume_and_finish, "succeeded"),
+        (lambda run_id: import_run_cancel(run_id=run_id, by="staff someone"), "failed"),
+    ],
+    ids=["resumed", "cancelled"],
+)
+def test_the_stream_stays_open_while_the_run_waits(settings, then, end):
+    from theset.asgi import application
+
+    settings.IMPORT_STREAM_KEEPALIVE_SECONDS = 0.2
+    settings.IMPORT_STREAM_REDIS_POLL_SECONDS = 0.25
+    run = waiting_run()
+    writers: list = []
+
+    def after_a_while() -> None:
+        time.sleep(1.0)  # long enough for keep-alives: the stream did not end
+        then(run.pk)
+
+    def on_message(message: Message) -> None:
+        if message.event == "message" and message.json["status"] == "waiting" and not writers:
+            writers.append(in_thread(after_a_while))
+
+    with serve_in_thread(application) as base_url:
+        result = read_stream(stream_url(base_url, run.artist_id), on_message=on_message)
+    writers[0]()
+
+    statuses = [payload["status"] for payload in result.progress]
+    assert statuses.index("waiting") < len(statuses) - 1  # more came after the wait
+    assert ": keep-alive" in result.comments
+    assert_ends(result, run.pk, end)
+
+
+# --- In a browser: the artist page's script ---------------------------------------------
+
+# Before the page's own script: every EventSource the page opens, to check their state.
+RECORD_STREAMS = """
+window.eventSources = [];
+const NativeEventSource = window.EventSource;
+window.EventSource = class extends NativeEventSource {
+  constructor(...args) { super(...args); window.eventSources.push(this); }
+};
+"""
+SECTION = "#import-progress"
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@needs_chromium
+def test_the_artist_page_shows_a_wait_live_neither_failed_nor_done():
+    from playwright.sync_api import sync_playwright
+
+    from theset.asgi import application
+
+    until = resumes_at()
+    run = waiting_run(until=until)
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / f"artist-page-waiting-{connection.vendor}"
+
+    def drawn(page) -> dict:
+        return page.evaluate(
+            """(selector) => {
+              const section = document.querySelector(selector);
+              if (!section) return null;
+              const fill = getComputedStyle(section.querySelector(".progress-fill"));
+              return {
+                waiting: section.classList.contains("waiting"),
+                status: section.dataset.status,
+                state: section.querySelector("[data-field=state]").textContent,
+                message: section.querySelector("[data-field=message]").textContent,
+                fill: `${fill.backgroundImage} ${fill.backgroundColor}`,
+                streams: window.eventSources.map((s) => s.readyState),
+              };
+            }""",
+            SECTION,
+        )
+
+    with serve_in_thread(application) as web, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.route("**/*", only_local)
+            page.add_init_script(RECORD_STREAMS)
+            page.goto(f"{web}/artists/{run.artist.slug}/")
+            page.wait_for_function("() => window.eventSources.length === 1")
+            page.wait_for_timeout(700)  # a few polls of the stream: nothing ends it
+            at_first = drawn(page)
+            page.screenshot(path=f"{screenshot}.png")
+
+            in_a_thread(lambda: PhaseReporter(run_id=run.pk, phase=PhaseName.SHOWS).start())
+            page.wait_for_function(
+                "(s) => document.querySelector(s).dataset.status === 'running'", arg=SECTION
+            )
+            resumed = drawn(page)
+
+            again = until + timedelta(hours=1)
+            in_a_thread(lambda: park_phase(run.pk, PhaseName.SHOWS, what=TM_QUOTA, until=again))
+            page.wait_for_function(
+                "(s) => document.querySelector(s).dataset.status === 'waiting'", arg=SECTION
+            )
+            parked_again = drawn(page)
+
+            in_a_thread(lambda: import_run_cancel(run_id=run.pk, by="staff someone"))
+            page.wait_for_function(
+                "() => document.querySelector('.notice.failed') !== null", timeout=30_000
+            )
+            cancelled = page.evaluate("window.eventSources.map((s) => s.readyState)")
+        finally:
+            browser.close()
+
+    assert at_first["waiting"] and at_first["status"] == "waiting"
+    assert (at_first["state"], at_first["message"]) == ("Waiting", expected_message(until))
+    assert at_first["streams"] == [EventSourceState.OPEN]
+    assert "rgb(152, 162, 179)" in at_first["fill"]  # neutral grey, no gradient
+    assert not resumed["waiting"]
+    assert (resumed["state"], resumed["message"]) == ("Importing", "Shows & venues started")
+    assert "linear-gradient" in resumed["fill"]
+    assert parked_again["waiting"] and parked_again["state"] == "Waiting"
+    assert parked_again["message"] == expected_message(again)
+    assert parked_again["streams"] == [EventSourceState.OPEN]
+    # The end (failed) closed the stream; the page was fetched again, with the notice.
+    assert cancelled and all(state == EventSourceState.CLOSED for state in cancelled)
+
+
+class EventSourceState:
+    OPEN = 1
+    CLOSED = 2
