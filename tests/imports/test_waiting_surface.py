@@ -670,7 +670,7 @@ def test_the_stream_stays_open_while_the_run_waits(settings, then, end):
     assert_ends(result, run.pk, end)
 
 
-# --- In a browser: the artist page's script ---------------------------------------------
+# --- In a browser: the artist page's and the admin run page's scripts -----------------
 
 # Before the page's own script: every EventSource the page opens, to check their state.
 RECORD_STREAMS = """
@@ -681,6 +681,11 @@ window.EventSource = class extends NativeEventSource {
 };
 """
 SECTION = "#import-progress"
+
+
+class EventSourceState:
+    OPEN = 1
+    CLOSED = 2
 
 
 @pytest.mark.integration
@@ -761,6 +766,67 @@ def test_the_artist_page_shows_a_wait_live_neither_failed_nor_done():
     assert cancelled and all(state == EventSourceState.CLOSED for state in cancelled)
 
 
-class EventSourceState:
-    OPEN = 1
-    CLOSED = 2
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@needs_chromium
+def test_the_admin_run_page_follows_a_run_into_a_wait_and_out_by_cancel(admin_user):
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from playwright.sync_api import sync_playwright
+
+    from theset.asgi import application
+
+    run_id = import_run_create(tm_attraction_id="K8vZ917Admin").import_id
+    PhaseReporter(run_id=run_id, phase=PhaseName.IDENTITY).start()
+    until = resumes_at()
+    screenshot = ARTIFACTS / f"admin-run-page-waiting-{connection.vendor}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    badge = "#import-run-progress [data-field=status]"
+    with (
+        serve_in_thread(ASGIStaticFilesHandler(application)) as web,
+        sync_playwright() as playwright,
+    ):
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(f"{web}{reverse('admin:login')}?next={run_page(ImportRun(pk=run_id))}")
+            page.fill("#id_username", admin_user.username)
+            page.fill("#id_password", "password")
+            page.click("input[type=submit]")
+            page.wait_for_selector("#import-run-progress [data-field=live]")
+
+            in_a_thread(lambda: park_phase(run_id, PhaseName.IDENTITY, what=TM_QUOTA, until=until))
+            page.wait_for_function(
+                f"() => document.querySelector('{badge}').textContent === 'Waiting'"
+            )
+            page.wait_for_timeout(700)  # a few polls: the wait does not end the stream
+            waiting = {
+                "badge": page.get_attribute(badge, "class"),
+                "bar": page.get_attribute("[data-field=bar]", "class"),
+                "message": page.inner_text("[data-field=message]"),
+                "live": page.locator("[data-field=live]").count(),
+            }
+            page.screenshot(path=f"{screenshot}.png", full_page=True)
+
+            page.click("#cancel-run button")
+            page.wait_for_selector(".errornote")
+            cancelled = {
+                "messages": page.locator("ul.messagelist li").all_inner_texts(),
+                "error": page.inner_text(".errornote"),
+                "badge": page.inner_text(badge),
+                "cancel_button": page.locator("#cancel-run").count(),
+            }
+        finally:
+            browser.close()
+
+    assert waiting == {
+        "badge": "badge waiting",
+        "bar": "bar waiting",
+        "message": expected_message(until),
+        "live": 1,
+    }
+    assert cancelled == {
+        "messages": [f"Cancelled 1 run: #{run_id}."],
+        "error": f"cancelled by staff {admin_user.username} while {expected_message(until)}",
+        "badge": "Failed",
+        "cancel_button": 0,
+    }
