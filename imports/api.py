@@ -1,4 +1,4 @@
-"""HTTP API of imports: start an import, watch it, read what it built.
+"""HTTP API of imports: start an import, watch it, cancel it, read what it built.
 
 Routes stay thin: they validate input with schemas, call `imports.services` to
 write and the apps' selectors to read, and shape the answer. Mounted under
