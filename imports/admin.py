@@ -3,8 +3,9 @@ failed runs, watch a run live and read its drop report, turn dropped tracks into
 curator overrides.
 
 Every kickoff goes through `imports.services.start_import`, like the API and the CLI.
-Starting imports needs the "add import run" permission; runs themselves are never
-added or edited by hand.
+Starting imports needs the "add import run" permission; cancelling runs (typically one
+waiting for an upstream's quota), the "change import run" permission. Runs themselves
+are never added or edited by hand.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -35,10 +42,11 @@ from imports.models import (
     ImportPhase,
     ImportRun,
     ImportStatus,
+    ImportTrigger,
 )
 from imports.phases import RunStage
 from imports.rules import merged_phase_counters
-from imports.services import InvalidAttractionId, start_import
+from imports.services import InvalidAttractionId, import_run_cancel, start_import
 
 # Line breaks, commas, semicolons and tabs separate ids; a space inside one is an error
 # worth reporting rather than two ids.
@@ -46,6 +54,9 @@ ID_SEPARATORS = re.compile(r"[,;\t\r\n]+")
 MAX_IDS_PER_SUBMISSION = 200
 # The run page lists dropped tracks up to this many per reason; the rest are a link away.
 DROPPED_ROWS_PER_REASON = 200
+
+# Cancelling a run stops it for good: staff who may change runs may.
+CANCEL_RUNS_PERMISSION = "imports.change_importrun"
 
 DROP_REASON_LABELS = {
     DropReason.LIVE_ALBUM: "Live album",
@@ -59,6 +70,24 @@ DROP_REASON_LABELS = {
 
 def can_start_imports(request: HttpRequest) -> bool:
     return request.user.has_perm(START_IMPORTS_PERMISSION)
+
+
+def can_cancel_runs(request: HttpRequest) -> bool:
+    return request.user.has_perm(CANCEL_RUNS_PERMISSION)
+
+
+def staff_name(request: HttpRequest) -> str:
+    """Who cancelled, as the run's error says it."""
+    return f"staff {request.user.get_username()}"
+
+
+def until_text(when) -> str:
+    """When a waiting run resumes, short, to the minute, in the admin's time zone."""
+    return date_format(timezone.localtime(when), "j M H:i T")
+
+
+# The run list's trigger column, in a word (the filter keeps the choices' labels).
+TRIGGER_WORDS = {ImportTrigger.PERSON: "person", ImportTrigger.RESYNC: "re-sync"}
 
 
 def run_link(run_id: int) -> str:
@@ -91,6 +120,43 @@ def start_imports_and_report(request: HttpRequest, targets: Iterable[tuple[str, 
                 ),
             )
     return run_ids
+
+
+def cancel_runs_and_report(request: HttpRequest, runs: QuerySet[ImportRun]) -> None:
+    """`import_run_cancel` for each run, then one message for those cancelled and one
+    for those that were not active (nothing to cancel), each listing the runs."""
+    cancelled, inactive = [], []
+    for run in runs.order_by("pk"):
+        if import_run_cancel(run_id=run.pk, by=staff_name(request)):
+            cancelled.append(run)
+        else:
+            inactive.append(run)
+    if cancelled:
+        messages.success(
+            request,
+            format_html(
+                "Cancelled {}: {}.",
+                "1 run" if len(cancelled) == 1 else f"{len(cancelled)} runs",
+                format_html_join(", ", "{}", ((run_link(run.pk),) for run in cancelled)),
+            ),
+        )
+    if inactive:
+        fresh = ImportRun.objects.in_bulk([run.pk for run in inactive])
+        messages.warning(
+            request,
+            format_html(
+                "Not cancelled, {} not active: {}.",
+                "1 run was" if len(inactive) == 1 else f"{len(inactive)} runs were",
+                format_html_join(
+                    ", ",
+                    "{} ({})",
+                    (
+                        (run_link(run.pk), fresh.get(run.pk, run).get_status_display().lower())
+                        for run in inactive
+                    ),
+                ),
+            ),
+        )
 
 
 class ImportArtistsForm(forms.Form):
@@ -145,25 +211,26 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_display = (
         "id",
         "artist",
-        "status",
+        "status_column",
         "stage",
         "percent",
         "message",
+        "trigger_column",
         "attempt",
         "created_at",
         "finished_at",
     )
     list_display_links = ("id", "artist")
-    list_filter = ("status", "stage", "spotify_app_mode", "created_at")
+    list_filter = ("status", "trigger", "stage", "spotify_app_mode", "created_at")
     search_fields = ("artist__name", "artist__tm_attraction_id", "error", "message")
     list_select_related = ("artist",)
     date_hierarchy = "created_at"
-    actions = ["retry_failed_runs"]
+    actions = ["retry_failed_runs", "cancel_runs"]
     change_form_template = "admin/imports/importrun/change_form.html"
     change_list_template = "admin/imports/importrun/change_list.html"
     fieldsets = (
         # Status, stage, percent and message are in the progress panel above, live.
-        (None, {"fields": ("artist", "attempt", "spotify_app_mode")}),
+        (None, {"fields": ("artist", "trigger", "attempt", "spotify_app_mode")}),
         ("Timing", {"fields": ("created_at", "started_at", "finished_at", "updated_at")}),
         (
             "Raw figures",
@@ -185,12 +252,28 @@ class ImportRunAdmin(admin.ModelAdmin):
         "spotify_app_mode",
         "error",
         "attempt",
+        "trigger",
         "created_at",
         "started_at",
         "finished_at",
         "updated_at",
     )
     inlines = [ImportEventInline]
+
+    @admin.display(description="Status", ordering="status")
+    def status_column(self, run: ImportRun) -> str:
+        """The status; a waiting run also says until when (its message says for what)."""
+        if run.status == ImportStatus.WAITING and run.waiting_until:
+            return format_html(
+                '{}<br><span class="quiet">until {}</span>',
+                run.get_status_display(),
+                until_text(run.waiting_until),
+            )
+        return run.get_status_display()
+
+    @admin.display(description="Trigger", ordering="trigger")
+    def trigger_column(self, run: ImportRun) -> str:
+        return TRIGGER_WORDS.get(run.trigger, run.trigger)
 
     def has_add_permission(self, request) -> bool:
         return False  # runs come from start_import: the "Import artists" page
@@ -201,6 +284,9 @@ class ImportRunAdmin(admin.ModelAdmin):
     def has_start_import_permission(self, request) -> bool:
         return can_start_imports(request)
 
+    def has_cancel_permission(self, request) -> bool:
+        return can_cancel_runs(request)
+
     # --- The import page ----------------------------------------------------------
 
     def get_urls(self):
@@ -209,6 +295,11 @@ class ImportRunAdmin(admin.ModelAdmin):
                 "import/",
                 self.admin_site.admin_view(self.import_artists_view),
                 name="imports_importrun_import",
+            ),
+            path(
+                "<int:run_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_run_view),
+                name="imports_importrun_cancel",
             ),
             *super().get_urls(),
         ]
@@ -236,11 +327,30 @@ class ImportRunAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/imports/importrun/import_artists.html", context)
 
+    def cancel_run_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        """The run page's "Cancel this run" button (a POST): cancel, say so, back to it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_cancel_runs(request):
+            raise PermissionDenied
+        runs = ImportRun.objects.filter(pk=run_id)
+        if not runs.exists():
+            raise Http404(f"No import run #{run_id}")
+        cancel_runs_and_report(request, runs)
+        return HttpResponseRedirect(reverse("admin:imports_importrun_change", args=[run_id]))
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         extra_context = {"can_start_imports": can_start_imports(request), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
     # --- Actions ------------------------------------------------------------------
+
+    @admin.action(
+        description="Cancel selected runs (those queued, running or waiting)",
+        permissions=["cancel"],
+    )
+    def cancel_runs(self, request: HttpRequest, queryset: QuerySet[ImportRun]) -> None:
+        cancel_runs_and_report(request, queryset)
 
     @admin.action(description="Retry failed runs", permissions=["start_import"])
     def retry_failed_runs(self, request: HttpRequest, queryset: QuerySet[ImportRun]) -> None:
@@ -282,7 +392,12 @@ class ImportRunAdmin(admin.ModelAdmin):
     ):
         run = self.get_object(request, object_id)
         if run is not None:
-            extra_context = {**run_page_context(run), **(extra_context or {})}
+            extra_context = {
+                **run_page_context(run),
+                "can_cancel": run.is_active and can_cancel_runs(request),
+                "cancel_url": reverse("admin:imports_importrun_cancel", args=[run.pk]),
+                **(extra_context or {}),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -356,6 +471,7 @@ def run_page_context(run: ImportRun) -> dict[str, Any]:
     stream_url = reverse("artist-import-stream", args=[run.artist_id]) if run.is_active else None
     return {
         "run": run,
+        "waiting": run.status == ImportStatus.WAITING,
         "phases": phases,
         "figures": figures,
         "drop_groups": drop_groups,

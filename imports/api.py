@@ -1,4 +1,4 @@
-"""HTTP API of imports: start an import, watch it, read what it built.
+"""HTTP API of imports: start an import, watch it, cancel it, read what it built.
 
 Routes stay thin: they validate input with schemas, call `imports.services` to
 write and the apps' selectors to read, and shape the answer. Mounted under
@@ -27,12 +27,18 @@ from catalog.models import (
 )
 from catalog.selectors import artist_get, studio_tracks
 from imports.auth import ImportKickoffThrottle, write_auth
-from imports.models import ImportRun, ImportStatus
+from imports.models import ImportPhase, ImportRun, ImportStatus, ImportTrigger
 from imports.phases import PhaseName, RunStage
 from imports.selectors import artist_latest_run, import_run_get
-from imports.services import InvalidAttractionId, start_import, validate_tm_attraction_id
+from imports.services import (
+    InvalidAttractionId,
+    import_run_cancel,
+    start_import,
+    validate_tm_attraction_id,
+)
 from shows.models import Billing, ShowStatus
 from shows.selectors import upcoming_shows
+from theset.models import ApiKey
 from theset.schemas import ErrorOut, LimitOffset, ValidationErrorOut
 
 router = Router(tags=["artists"])
@@ -108,6 +114,9 @@ class ArtistImportStatusOut(Schema):
     message: str
     error: str
     is_active: bool
+    waiting_until: datetime | None = Field(
+        ..., description="While waiting for an upstream: when the run resumes"
+    )
     created_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -122,11 +131,27 @@ class ImportPhaseOut(Schema):
     attempt: int
     percent: int
     message: str
+    waiting_for: str = Field(
+        ...,
+        description="While waiting: the upstream it waits for, in words; empty otherwise",
+        examples=["Ticketmaster's daily quota"],
+    )
+    waiting_until: datetime | None = Field(
+        ..., description="While waiting: when the phase is queued again"
+    )
     started_at: datetime | None
     finished_at: datetime | None
     seconds: float | None
     counters: dict[str, Any]
     error: str
+
+    @staticmethod
+    def resolve_waiting_for(phase: ImportPhase) -> str:
+        return phase.waiting_for if phase.status == ImportStatus.WAITING else ""
+
+    @staticmethod
+    def resolve_waiting_until(phase: ImportPhase) -> datetime | None:
+        return waiting_until(phase)
 
 
 class ImportRunOut(Schema):
@@ -140,6 +165,11 @@ class ImportRunOut(Schema):
     message: str
     error: str
     attempt: int
+    trigger: ImportTrigger = Field(..., description="Who started it: a person, or the re-sync")
+    waiting_until: datetime | None = Field(
+        ...,
+        description="While waiting for an upstream (status waiting): when the run resumes",
+    )
     counters: dict[str, Any]
     drop_counts: dict[str, int]
     warnings: list[str]
@@ -158,6 +188,10 @@ class ImportRunOut(Schema):
     @staticmethod
     def resolve_artist_name(run: ImportRun) -> str:
         return run.artist.name
+
+    @staticmethod
+    def resolve_waiting_until(run: ImportRun) -> datetime | None:
+        return waiting_until(run)
 
     @staticmethod
     def resolve_seconds(run: ImportRun) -> float | None:
@@ -283,6 +317,12 @@ def artist_route_words() -> set[str]:
     }
 
 
+def waiting_until(row: ImportRun | ImportPhase) -> datetime | None:
+    """When a waiting run or phase resumes; None unless it is waiting now (a run
+    cancelled while waiting keeps the time it would have resumed at)."""
+    return row.waiting_until if row.status == ImportStatus.WAITING else None
+
+
 def _api_url(request: HttpRequest, name: str, **kwargs: Any) -> str:
     """The path of a named route of this API (whatever namespace it is mounted under)."""
     return reverse(f"{request.resolver_match.namespace}:{name}", kwargs=kwargs)
@@ -290,6 +330,15 @@ def _api_url(request: HttpRequest, name: str, **kwargs: Any) -> str:
 
 def _stream_url(artist_id: int) -> str:
     return reverse("artist-import-stream", kwargs={"artist_id": artist_id})
+
+
+def _caller(request: HttpRequest) -> str:
+    """Who made a write request, for the record: the API key's name (never the key)
+    or the staff user's username."""
+    caller: Any = request.auth
+    if isinstance(caller, ApiKey):
+        return f"API key {caller.name}"
+    return f"staff {caller.get_username()}"
 
 
 def _artist_or_404(id_or_slug: str | int) -> Artist:
@@ -362,6 +411,7 @@ def artist_import_status(request: HttpRequest, artist_id: DatabaseId) -> ArtistI
             message="Never imported: POST /api/artists/import to start an import.",
             error="",
             is_active=False,
+            waiting_until=None,
             created_at=None,
             started_at=None,
             finished_at=None,
@@ -378,6 +428,7 @@ def artist_import_status(request: HttpRequest, artist_id: DatabaseId) -> ArtistI
         message=run.message,
         error=run.error,
         is_active=run.is_active,
+        waiting_until=waiting_until(run),
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
@@ -401,6 +452,37 @@ def import_run_detail(request: HttpRequest, import_id: DatabaseId) -> ImportRun:
         return import_run_get(import_id)
     except ImportRun.DoesNotExist:
         raise HttpError(404, f"No import with id {import_id}") from None
+
+
+@router.post(
+    "/imports/{import_id}/cancel",
+    auth=write_auth,
+    response={
+        200: ImportRunOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ValidationErrorOut,
+    },
+    url_name="import-run-cancel",
+    tags=["imports"],
+    summary="Cancel an import run",
+)
+def import_run_cancel_route(request: HttpRequest, import_id: DatabaseId) -> ImportRun:
+    """Stop a queued, running or waiting run (typically one waiting for an upstream's
+    quota): it fails, its error saying who cancelled it, and its scheduled resumption
+    is dropped; what it stored stays. 200 with the run; 409 if it had already
+    finished. Same credentials as the kickoff."""
+    if not import_run_cancel(run_id=import_id, by=_caller(request)):
+        try:
+            run = import_run_get(import_id)
+        except ImportRun.DoesNotExist:
+            raise HttpError(404, f"No import with id {import_id}") from None
+        raise HttpError(
+            409, f"Import {import_id} is not active (status {run.status}): nothing to cancel"
+        )
+    return import_run_get(import_id)
 
 
 @router.get(

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from catalog.models import Artist
 from catalog.selectors import studio_tracks
 from catalog.services import artist_shell_slug
-from imports.models import ImportEvent, ImportRun, ImportStatus
+from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.phases import RunStage
+from imports.rules import waiting_message
 from imports.selectors import artist_latest_run
 from shows.models import Billing, ShowStatus
 from shows.rules import is_festival
@@ -40,6 +42,12 @@ class ImportProgress:
     stage: str
     percent: int
     message: str
+    # The run's status: "waiting" is drawn as paused (neither failed nor done).
+    status: str = ImportStatus.RUNNING
+
+    @property
+    def waiting(self) -> bool:
+        return self.status == ImportStatus.WAITING
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +130,8 @@ def web_url(url: str) -> str:
 
 
 def import_progress(run: ImportRun) -> ImportProgress:
-    """The run's latest progress event (or its queued state), to draw before streaming."""
+    """The run's latest progress event (or its queued state), to draw before streaming.
+    A waiting run says what it waits for and until when."""
     event = ImportEvent.objects.filter(run_id=run.pk).order_by("-pk").first()
     if event is None:
         return ImportProgress(
@@ -131,14 +140,32 @@ def import_progress(run: ImportRun) -> ImportProgress:
             stage=RunStage(run.stage).label,
             percent=run.percent,
             message=run.message or "Waiting for a worker",
+            status=run.status,
         )
     return ImportProgress(
         artist_id=run.artist_id,
         last_event_id=event.pk,
         stage=RunStage(event.stage).label,
         percent=event.overall_percent,
-        message=event.message,
+        message=_waiting_words(run) or event.message,
+        status=run.status,
     )
+
+
+def _waiting_words(run: ImportRun) -> str:
+    """ "waiting for Ticketmaster's daily quota until 14:05 UTC" for a waiting run, from
+    its parked phase (the one resuming first); "" for a run that is not waiting."""
+    if run.status != ImportStatus.WAITING:
+        return ""
+    parked = (
+        ImportPhase.objects.filter(run=run, status=ImportStatus.WAITING)
+        .exclude(waiting_until=None)
+        .order_by("waiting_until")
+        .first()
+    )
+    if parked is None:
+        return run.message
+    return waiting_message(what=parked.waiting_for, until=parked.waiting_until, now=timezone.now())
 
 
 @require_GET

@@ -64,6 +64,9 @@ def import_run_report(run: ImportRun) -> dict:
         "slug": run.artist.slug,
         "name": run.artist.name,
         "status": run.status,
+        "message": run.message,
+        # While waiting for an upstream: when it resumes (ISO 8601), else null.
+        "waiting_until": _waiting_until(run),
         "error": run.error,
         "spotify_app_mode": run.spotify_app_mode,
         "counters": run.counters,
@@ -74,10 +77,20 @@ def import_run_report(run: ImportRun) -> dict:
                 "status": phase.status,
                 "attempt": phase.attempt,
                 "seconds": phase.seconds,
+                "waiting_for": phase.waiting_for if phase.status == ImportStatus.WAITING else "",
+                "waiting_until": _waiting_until(phase),
             }
             for phase in phases
         },
     }
+
+
+def _waiting_until(row: ImportRun | ImportPhase) -> str | None:
+    """When a waiting run or phase resumes, ISO 8601; None unless it waits now (a run
+    cancelled while waiting keeps the time it would have resumed at)."""
+    if row.status != ImportStatus.WAITING or row.waiting_until is None:
+        return None
+    return row.waiting_until.isoformat()
 
 
 def artist_latest_run(*, artist_id: int) -> ImportRun | None:

@@ -30,6 +30,9 @@ What a client sees (`GET /api/artists/{artist_id}/stream`, ASGI only):
   "deleted" if the run is deleted while watched. The server then closes the
   response; the client must call `close()` on `end`, or EventSource reconnects.
 - `: keep-alive` comment lines every ~15 s while waiting.
+- A run waiting for an upstream (status `waiting`, parked until its quota resets) has
+  not finished: its stream stays open, with keep-alives, until the run resumes and
+  ends, or is cancelled (then it fails, and the stream ends with status failed).
 """
 
 from __future__ import annotations

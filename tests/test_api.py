@@ -662,6 +662,7 @@ def test_openapi_lists_every_route_and_the_docs_render(client, openapi):
         "/api/artists/import",
         "/api/artists/{artist_id}/status",
         "/api/imports/{import_id}",
+        "/api/imports/{import_id}/cancel",
         "/api/artists/{id_or_slug}",
         "/api/artists/{id_or_slug}/shows",
         "/api/artists/{id_or_slug}/tracks",
@@ -669,6 +670,9 @@ def test_openapi_lists_every_route_and_the_docs_render(client, openapi):
     kickoff_op = openapi["paths"]["/api/artists/import"]["post"]
     assert {"200", "202", "401", "403", "422", "429"} <= set(kickoff_op["responses"])
     assert kickoff_op["security"] == [{"ApiKeyAuth": []}, {"StaffSessionAuth": []}]
+    cancel_op = openapi["paths"]["/api/imports/{import_id}/cancel"]["post"]
+    assert {"200", "401", "403", "404", "409", "422"} <= set(cancel_op["responses"])
+    assert cancel_op["security"] == kickoff_op["security"]
     assert openapi["components"]["securitySchemes"]["ApiKeyAuth"] == {
         "type": "apiKey",
         "in": "header",

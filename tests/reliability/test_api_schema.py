@@ -167,17 +167,21 @@ schema.config.generation.update(
 # The data fixture is read-only for the generated calls; kickoffs only add runs.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_route_answers_without_server_error_and_as_published(case, stored):
-    """With a valid API key: reads and kickoffs, valid and invalid input. A kickoff that
-    is accepted has only queued its run and the run's first task."""
+    """With a valid API key: reads, kickoffs and cancels, valid and invalid input. A
+    kickoff that is accepted has only queued its run and the run's first task; a cancel
+    that is accepted has failed the run."""
     _aim_at_stored_records(case)
     response = case.call_and_validate(
         headers={"X-API-Key": stored}, excluded_checks=_documented_refusals(case)
     )
     _count(response.status_code)
-    if case.method == "POST" and response.status_code in (200, 202):
+    if case.path == "/api/artists/import" and response.status_code in (200, 202):
         run = ImportRun.objects.get(pk=response.json()["import_id"])
         assert run.status == ImportStatus.QUEUED, "a kickoff ran more than the kickoff"
         assert OrmQ.objects.filter(key=settings_module.Q_CLUSTER["name"]).exists()
+    if case.path == "/api/imports/{import_id}/cancel" and response.status_code == 200:
+        run = ImportRun.objects.get(pk=response.json()["id"])
+        assert run.status == ImportStatus.FAILED, "a cancel left the run active"
 
 
 @schema.include(method="POST").parametrize()
