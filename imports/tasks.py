@@ -23,12 +23,21 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus, ImportTrigger
-from imports.phases import PhaseFailed, PhaseName, PhaseParked, is_ready, phase_get, phase_task_name
+from imports.phases import (
+    LAST_PHASE,
+    PhaseFailed,
+    PhaseName,
+    PhaseParked,
+    is_ready,
+    phase_get,
+    phase_task_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +120,22 @@ def run_phase_task(run_id: int, phase: PhaseName) -> None:
     prerequisites have now all succeeded."""
     if not _run_is_active(run_id):
         return
-    try:
-        phase_get(phase).run(run_id)
-    except (PhaseFailed, PhaseParked):
+    status, waiting_until = (
+        ImportPhase.objects.filter(run_id=run_id, phase=phase)
+        .values_list("status", "waiting_until")
+        .first()
+    ) or (None, None)
+    if status == ImportStatus.WAITING and waiting_until and waiting_until > timezone.now():
+        # A task handed out again (its worker died before acknowledging it) while the
+        # phase waits: the schedule runs it when the upstream said, not this.
         return
+    # Handed out again after it succeeded: its requests are not spent twice (the last
+    # phase, which spends none and settles the run, runs again).
+    if status != ImportStatus.SUCCEEDED or phase == LAST_PHASE.name:
+        try:
+            phase_get(phase).run(run_id)
+        except (PhaseFailed, PhaseParked):
+            return
     for following in phase_get(phase).next:
         enqueue_when_ready(run_id, following.name)
 

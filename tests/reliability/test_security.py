@@ -217,6 +217,7 @@ def sample_value(name: str, pattern: str, samples: Samples) -> str:
         "url": lambda: "no-such-page/",
         "artist_id": lambda: artist.pk,
         "import_id": lambda: samples.of(ImportRun).pk,
+        "run_id": lambda: samples.of(ImportRun).pk,  # admin/imports/importrun/<id>/cancel/
         "id_or_slug": lambda: artist.slug,
         "slug": lambda: artist.slug,
     }
@@ -438,10 +439,12 @@ def test_each_api_write_operation_needs_a_valid_key_or_a_permitted_staff_session
             assert "detail" in response.json()
         assert state_of_database() == before, f"{where}: a refused request wrote"
 
+        writable(samples)
         with_key = send(client_for(samples, "anonymous", key=samples.key), method, url, body)
         assert 200 <= with_key.status_code < 300, f"{where} with a valid key: {with_key.content}"
         staff = client_for(samples, "starter", enforce_csrf_checks=True)
         token = csrf_token(staff)
+        writable(samples)
         with_session = staff.generic(
             method.upper(),
             url,
@@ -451,6 +454,11 @@ def test_each_api_write_operation_needs_a_valid_key_or_a_permitted_staff_session
         )
         assert 200 <= with_session.status_code < 300, f"{where}, staff: {with_session.content}"
         assert state_of_database() != before, f"{where}: the accepted requests wrote nothing"
+
+
+def writable(samples: Samples) -> None:
+    """The sample run active (waiting), so a write that stops runs has one to stop."""
+    ImportRun.objects.filter(pk=samples.of(ImportRun).pk).update(status=ImportStatus.WAITING)
 
 
 @pytest.mark.django_db
