@@ -23,7 +23,6 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -120,14 +119,18 @@ def run_phase_task(run_id: int, phase: PhaseName) -> None:
     prerequisites have now all succeeded."""
     if not _run_is_active(run_id):
         return
-    status, waiting_until = (
+    status = (
         ImportPhase.objects.filter(run_id=run_id, phase=phase)
-        .values_list("status", "waiting_until")
+        .values_list("status", flat=True)
         .first()
-    ) or (None, None)
-    if status == ImportStatus.WAITING and waiting_until and waiting_until > timezone.now():
+    )
+    if (
+        status == ImportStatus.WAITING
+        and Schedule.objects.filter(name=phase_task_name(run_id, phase)).exists()
+    ):
         # A task handed out again (its worker died before acknowledging it) while the
-        # phase waits: the schedule runs it when the upstream said, not this.
+        # phase waits: its schedule runs it when the upstream said, not this. (The
+        # scheduler deletes the schedule as it queues the task that resumes it.)
         return
     # Handed out again after it succeeded: its requests are not spent twice (the last
     # phase, which spends none and settles the run, runs again).

@@ -45,6 +45,10 @@ QUOTA, WINDOW_SECONDS = 7, 10
 # Each answer is in the ledger before the next request asks it (one request at a time):
 # then not one request goes out once the ledger knows the quota is spent.
 ONE_AT_A_TIME = {"DEFAULT_CONCURRENCY": "1"}
+# No per-second spike arrests from the sandbox (the importer still keeps to 5 a second):
+# on a loaded machine a request can reach it closer to the last than our margin, and
+# then every 429 counted here is a quota refusal.
+NO_SPIKE_ARREST = {"tm_rps": 0}
 
 
 def waiting_run(import_id: int, phase: PhaseName, qcluster) -> ImportRun:
@@ -81,7 +85,10 @@ def tm_figures(stats: dict) -> tuple[int, int]:
 def test_a_spent_quota_parks_the_import_which_completes_by_itself_after_the_reset(cluster, sandbox):
     started_at = time.monotonic()
     with cluster(
-        tm_daily_quota=QUOTA, tm_quota_window_seconds=WINDOW_SECONDS, env=ONE_AT_A_TIME
+        tm_daily_quota=QUOTA,
+        tm_quota_window_seconds=WINDOW_SECONDS,
+        env=ONE_AT_A_TIME,
+        **NO_SPIKE_ARREST,
     ) as (qcluster, stats):
         started = start_import(PROLIFIC)
         parked = waiting_run(started.import_id, PhaseName.SHOWS, qcluster)
@@ -90,7 +97,8 @@ def test_a_spent_quota_parks_the_import_which_completes_by_itself_after_the_rese
         assert shows.waiting_for == "Ticketmaster's daily quota"
         assert Schedule.objects.filter(name=f"import-{parked.pk}-shows").exists()
         # The first window's whole quota, and not one request more.
-        assert tm_figures(stats()) == (QUOTA, 0)
+        seen = stats()
+        assert tm_figures(seen) == (QUOTA, 0), (seen["endpoints"], seen["rate_limited_by_endpoint"])
 
         run = finished_run(started.import_id, qcluster, timeout=120)
         wall = time.monotonic() - started_at
@@ -116,7 +124,10 @@ def test_a_spent_quota_parks_the_import_which_completes_by_itself_after_the_rese
 
 def test_a_parked_run_survives_a_killed_cluster(cluster, sandbox):
     with cluster(
-        tm_daily_quota=QUOTA, tm_quota_window_seconds=WINDOW_SECONDS, env=ONE_AT_A_TIME
+        tm_daily_quota=QUOTA,
+        tm_quota_window_seconds=WINDOW_SECONDS,
+        env=ONE_AT_A_TIME,
+        **NO_SPIKE_ARREST,
     ) as (qcluster, stats):
         started = start_import(PROLIFIC)
         waiting_run(started.import_id, PhaseName.SHOWS, qcluster)
@@ -199,7 +210,9 @@ def test_a_resync_round_leaves_the_reserve_to_people(cluster, settings):
     queues nothing, and a person's import still runs on the reserve."""
     settings.RESYNC_QUOTA_RESERVE = 0.2
     long_ago = timezone.now() - timedelta(days=30)
-    with cluster(tm_daily_quota=14, tm_quota_window_seconds=600, env=ONE_AT_A_TIME) as (
+    with cluster(
+        tm_daily_quota=14, tm_quota_window_seconds=600, env=ONE_AT_A_TIME, **NO_SPIKE_ARREST
+    ) as (
         qcluster,
         stats,
     ):

@@ -72,7 +72,7 @@ def test_a_spent_ticketmaster_quota_parks_the_shows_phase_until_the_reset(
     settings.DEFAULT_CONCURRENCY = 1
     # The import needs 8 requests (identity, 7 event pages): identity and 6 pages fit in
     # the first window, the phase's 7 in the next (it starts its listing over).
-    with sandbox(tm_daily_quota=7, tm_quota_window_seconds=3600) as stats:
+    with sandbox(tm_daily_quota=7, tm_quota_window_seconds=3600, tm_rps=0) as stats:
         run = run_import(import_run_create(tm_attraction_id=PROLIFIC).import_id)
         shows = ImportPhase.objects.get(run=run, phase=PhaseName.SHOWS)
         reset = (
@@ -146,7 +146,7 @@ def test_a_resync_leaves_the_reserve_and_waits_for_the_reset(sandbox, settings, 
     """A re-sync's requests stop at RESYNC_QUOTA_RESERVE (here 40 % of 10); a person's
     import then still has that share to spend."""
     settings.RESYNC_QUOTA_RESERVE = 0.4
-    with sandbox(tm_daily_quota=10, tm_quota_window_seconds=3600) as stats:
+    with sandbox(tm_daily_quota=10, tm_quota_window_seconds=3600, tm_rps=0) as stats:
         resync = run_import(
             import_run_create(tm_attraction_id=PROLIFIC, trigger=ImportTrigger.RESYNC).import_id
         )

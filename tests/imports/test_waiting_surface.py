@@ -808,6 +808,9 @@ def test_the_admin_run_page_follows_a_run_into_a_wait_and_out_by_cancel(admin_us
             page.screenshot(path=f"{screenshot}.png", full_page=True)
 
             page.click("#cancel-run button")
+            # The page the cancel redirects to (its message), not the live script's
+            # news of the failure on the page before it.
+            page.wait_for_selector("ul.messagelist li")
             page.wait_for_selector(".errornote")
             cancelled = {
                 "messages": page.locator("ul.messagelist li").all_inner_texts(),
