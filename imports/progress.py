@@ -26,7 +26,7 @@ from imports.models import (
 )
 from imports.phases import PhaseName, phase_get
 from imports.stream import publish_import_event
-from imports.tasks import schedule_phase
+from imports.tasks import schedule_phase, unschedule_phases
 
 MESSAGE_LENGTH = 500  # ImportRun/ImportPhase/ImportEvent.message
 
@@ -124,35 +124,69 @@ class PhaseReporter:
             status=ImportStatus.SUCCEEDED, finished_at=timezone.now()
         )
         # A phase parked beside this one: the run now only waits, and says for what.
-        waiting = (
-            ImportPhase.objects.filter(run_id=self.run_id, status=ImportStatus.WAITING)
-            .order_by("waiting_until")
-            .first()
-        )
-        if waiting is not None:
-            PhaseReporter(run_id=self.run_id, phase=PhaseName(waiting.phase)).wait(
-                what=waiting.waiting_for, until=waiting.waiting_until
-            )
+        with transaction.atomic():
+            list(ImportRun.objects.select_for_update().filter(pk=self.run_id).values("pk"))
+            if self._run_waits_if_nothing_runs():
+                waiting = (
+                    ImportPhase.objects.filter(run_id=self.run_id, status=ImportStatus.WAITING)
+                    .order_by("waiting_until")
+                    .first()
+                )
+                message = rules.waiting_message(
+                    what=waiting.waiting_for, until=waiting.waiting_until, now=timezone.now()
+                )
+                event = PhaseReporter(run_id=self.run_id, phase=PhaseName(waiting.phase)).report(
+                    waiting.percent, message
+                )
         return event
 
     def wait(self, *, what: str, until: datetime) -> ImportEvent:
         """The phase is parked until `until`, waiting for `what` (an upstream's quota):
-        the phase says so, and the run too unless another of its phases is running."""
+        the phase says so, and the run too unless another of its phases is running (the
+        run's `waiting_until` is then its earliest waiting phase's)."""
         message = rules.waiting_message(what=what, until=until, now=timezone.now())
         with transaction.atomic():
+            # Parallel phases parking or finishing at once decide the run one at a time.
+            list(ImportRun.objects.select_for_update().filter(pk=self.run_id).values("pk"))
             ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
                 status=ImportStatus.WAITING, waiting_for=what[:200], waiting_until=until
             )
-            another_running = ImportPhase.objects.filter(
-                run_id=self.run_id, status=ImportStatus.RUNNING
-            ).exclude(phase=self.phase)
-            ImportRun.objects.filter(pk=self.run_id, status__in=ACTIVE_STATUSES).exclude(
-                Exists(another_running)
-            ).update(status=ImportStatus.WAITING, waiting_until=until)
+            waits = self._run_waits_if_nothing_runs()
             percent = ImportPhase.objects.values_list("percent", flat=True).get(
                 run_id=self.run_id, phase=self.phase
             )
-            return self.report(percent, message)
+            event = self.report(percent, message)
+            if waits:  # the run says what it waits for first
+                earliest = (
+                    ImportPhase.objects.filter(run_id=self.run_id, status=ImportStatus.WAITING)
+                    .order_by("waiting_until")
+                    .first()
+                )
+                ImportRun.objects.filter(pk=self.run_id).update(
+                    message=rules.waiting_message(
+                        what=earliest.waiting_for,
+                        until=earliest.waiting_until,
+                        now=timezone.now(),
+                    )
+                )
+            return event
+
+    def _run_waits_if_nothing_runs(self) -> bool:
+        """The run is waiting when none of its phases runs and one waits; whether it is."""
+        phases = ImportPhase.objects.filter(run_id=self.run_id)
+        earliest = (
+            phases.filter(status=ImportStatus.WAITING)
+            .order_by("waiting_until")
+            .values_list("waiting_until", flat=True)
+            .first()
+        )
+        if earliest is None:
+            return False
+        return bool(
+            ImportRun.objects.filter(pk=self.run_id, status__in=ACTIVE_STATUSES)
+            .exclude(Exists(phases.filter(status=ImportStatus.RUNNING)))
+            .update(status=ImportStatus.WAITING, waiting_until=earliest)
+        )
 
     def fail(self, error: str) -> None:
         ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
@@ -169,6 +203,13 @@ def fail_run(run_id: int, phase: PhaseName, error: str) -> None:
     that failed only marks itself (its failure is often a consequence of the first)."""
     PhaseReporter(run_id=run_id, phase=phase).fail(error)
     with transaction.atomic():
+        # A phase parked beside it will not resume: it ends with the run.
+        ImportPhase.objects.filter(run_id=run_id, status=ImportStatus.WAITING).update(
+            status=ImportStatus.FAILED,
+            finished_at=timezone.now(),
+            error=f"not resumed: {phase.label} failed",
+        )
+        unschedule_phases(run_id)
         ImportRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).update(
             status=ImportStatus.FAILED,
             waiting_until=None,

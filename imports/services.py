@@ -80,7 +80,29 @@ def import_run_create(
                 break
     else:
         raise RuntimeError(f"could not start or find an import of {tm_attraction_id}")
+    if not created and trigger == ImportTrigger.PERSON and run.trigger == ImportTrigger.RESYNC:
+        _resync_taken_over(run.pk)
     return StartedImport(artist_id=artist.pk, slug=artist.slug, import_id=run.pk, created=created)
+
+
+def _resync_taken_over(run_id: int) -> None:
+    """A person asked for an artist whose re-sync is active: the run becomes theirs. It
+    goes ahead of re-syncs from now on and may spend the reserve, so a phase parked
+    (perhaps only on the reserve) is queued again at once: if the quota is really
+    spent it parks again without sending anything."""
+    with transaction.atomic():
+        if not ImportRun.objects.filter(pk=run_id, trigger=ImportTrigger.RESYNC).update(
+            trigger=ImportTrigger.PERSON
+        ):
+            return  # taken over by another kickoff meanwhile
+        unschedule_phases(run_id)
+        for name in ImportPhase.objects.filter(
+            run_id=run_id, status=ImportStatus.WAITING
+        ).values_list("phase", flat=True):
+            ImportPhase.objects.filter(run_id=run_id, phase=name).update(
+                status=ImportStatus.QUEUED, waiting_until=None
+            )
+            enqueue_phase(run_id, PhaseName(name))
 
 
 def start_import(

@@ -83,7 +83,8 @@ def schedule_phase(run_id: int, phase: PhaseName, *, at: datetime) -> None:
         name=phase_task_name(run_id, phase),
         func=phase_task_function(phase),
         args=repr((run_id,)),
-        kwargs=repr({"q_options": _q_options(run_id, phase)}),
+        # The wait it ends: the one task allowed to resume the phase (run_phase_task).
+        kwargs=repr({"resume": at.isoformat(), "q_options": _q_options(run_id, phase)}),
         schedule_type=Schedule.ONCE,
         repeats=-1,
         next_run=at,
@@ -114,23 +115,21 @@ def _run_is_active(run_id: int) -> bool:
     return ImportRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).exists()
 
 
-def run_phase_task(run_id: int, phase: PhaseName) -> None:
+def run_phase_task(run_id: int, phase: PhaseName, *, resume: str | None = None) -> None:
     """Run one phase of an active run, then queue each phase waiting for it whose
-    prerequisites have now all succeeded."""
+    prerequisites have now all succeeded. A waiting phase runs only from the task its
+    schedule queued (`resume`: the end of the wait it was queued for)."""
     if not _run_is_active(run_id):
         return
-    status = (
+    status, waiting_until = (
         ImportPhase.objects.filter(run_id=run_id, phase=phase)
-        .values_list("status", flat=True)
+        .values_list("status", "waiting_until")
         .first()
-    )
-    if (
-        status == ImportStatus.WAITING
-        and Schedule.objects.filter(name=phase_task_name(run_id, phase)).exists()
-    ):
+    ) or (None, None)
+    if status == ImportStatus.WAITING and not _resumes(resume, waiting_until):
         # A task handed out again (its worker died before acknowledging it) while the
-        # phase waits: its schedule runs it when the upstream said, not this. (The
-        # scheduler deletes the schedule as it queues the task that resumes it.)
+        # phase waits, or the schedule of an earlier wait: the phase's own schedule
+        # resumes it when the upstream said.
         return
     # Handed out again after it succeeded: its requests are not spent twice (the last
     # phase, which spends none and settles the run, runs again).
@@ -141,6 +140,16 @@ def run_phase_task(run_id: int, phase: PhaseName) -> None:
             return
     for following in phase_get(phase).next:
         enqueue_when_ready(run_id, following.name)
+
+
+def _resumes(resume: str | None, waiting_until: datetime | None) -> bool:
+    """Whether a task queued to end the wait `resume` ends the phase's current wait."""
+    if resume is None or waiting_until is None:
+        return False
+    try:
+        return datetime.fromisoformat(resume) == waiting_until
+    except ValueError:
+        return False
 
 
 def enqueue_when_ready(run_id: int, phase: PhaseName) -> None:
@@ -157,17 +166,17 @@ def enqueue_when_ready(run_id: int, phase: PhaseName) -> None:
         claim_and_enqueue(run_id, phase)
 
 
-def identity_task(run_id: int) -> None:
-    run_phase_task(run_id, PhaseName.IDENTITY)
+def identity_task(run_id: int, resume: str | None = None) -> None:
+    run_phase_task(run_id, PhaseName.IDENTITY, resume=resume)
 
 
-def shows_task(run_id: int) -> None:
-    run_phase_task(run_id, PhaseName.SHOWS)
+def shows_task(run_id: int, resume: str | None = None) -> None:
+    run_phase_task(run_id, PhaseName.SHOWS, resume=resume)
 
 
-def catalog_task(run_id: int) -> None:
-    run_phase_task(run_id, PhaseName.CATALOG)
+def catalog_task(run_id: int, resume: str | None = None) -> None:
+    run_phase_task(run_id, PhaseName.CATALOG, resume=resume)
 
 
-def finalize_task(run_id: int) -> None:
-    run_phase_task(run_id, PhaseName.FINALIZE)
+def finalize_task(run_id: int, resume: str | None = None) -> None:
+    run_phase_task(run_id, PhaseName.FINALIZE, resume=resume)

@@ -183,8 +183,10 @@ Q_CLUSTER = {
 Q_BROKER = env.str("Q_BROKER", default="orm")
 if Q_BROKER == "redis" and REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
-    # A person's imports before re-syncs (imports.broker).
+    # A person's imports before re-syncs (imports.broker); prefetch little, so that
+    # order holds (a full local queue of re-syncs would wait ahead of a person's).
     Q_CLUSTER["broker_class"] = "imports.broker.PriorityRedisBroker"
+    Q_CLUSTER["queue_limit"] = Q_CLUSTER["workers"]
 else:
     Q_CLUSTER["orm"] = "default"
     # Later phases of started imports first, then first come first served

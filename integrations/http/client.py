@@ -25,7 +25,12 @@ from integrations.http.errors import (
     classify_as_spike,
     describe_reason,
 )
-from integrations.http.quota import HoldReason, QuotaLedger, QuotaReader, wall_clock
+from integrations.http.quota import (
+    HoldReason,
+    QuotaLedger,
+    QuotaReader,
+    wall_clock,
+)
 from integrations.http.ratelimit import RateLimiter
 from integrations.http.retry import (
     RetryableAnswer,
@@ -53,7 +58,9 @@ class UpstreamClient:
     after it; a spent quota, or a wait over the cap, raises `UpstreamMustWait` at once
     (the phase parks). With a `quota` ledger, every answer's quota headers
     (`read_quota`) and every refusal are recorded in it, and no request is sent while it
-    says the key is spent (or, with `reserve_share`, down to its reserve)."""
+    says the key is spent (or, with `reserve_share`, down to its reserve): each request
+    takes one from the window's known count as it goes, so requests in flight at once,
+    here or in other processes, never outrun the quota."""
 
     def __init__(
         self,
@@ -212,41 +219,46 @@ class UpstreamClient:
                 self.stats.responses[endpoint, no_answer] += 1
                 raise
             self.stats.responses[endpoint, str(response.status_code)] += 1
-            # Recorded before the next request of this client may go: with concurrency 1
-            # no request is ever sent once an answer said the quota is spent.
+            # Recorded before this request's slot is free: what the answer says of the
+            # quota is in the ledger before the client's next request asks it.
             observation = self._read_quota(response) if self._read_quota else None
             if self._quota is not None and observation is not None:
                 await asyncio.to_thread(self._quota.observe, observation)
-        if response.status_code == 429:
-            self.stats.rate_limited += 1
-            refusal = self._classify_refusal(response)
-            retry_after = refusal.retry_after
-            too_long = retry_after is not None and retry_after > self._retry.retry_after_cap_seconds
-            if refusal.kind is RefusalKind.QUOTA or too_long:
-                # Spent, or not soon: no retry can succeed in time. The phase parks.
-                reason = (
-                    HoldReason.QUOTA
-                    if refusal.kind is RefusalKind.QUOTA
-                    else HoldReason.RETRY_AFTER
-                )
-                raise self._must_wait(endpoint, response, reason, retry_after)
-            if retry_after is not None and self._quota is not None:
-                # Every process using the key holds off as long, not only this request.
-                await asyncio.to_thread(
-                    self._quota.refuse, reason=HoldReason.RETRY_AFTER, retry_after=retry_after
-                )
-            raise RetryableAnswer(response, retry_after)
+            if response.status_code == 429:
+                # Recorded before the slot is free too: no request of this client goes
+                # out between a refusal and the ledger knowing of it.
+                await self._refused(endpoint, response)
         if response.status_code >= 500:
             raise RetryableAnswer(response, None)
         if response.status_code >= 400:
             raise self._error(endpoint, response)
         return response
 
+    async def _refused(self, endpoint: str, response: httpx.Response) -> None:
+        """Raise what a 429 means: `UpstreamMustWait` for a spent quota or a wait over
+        the cap (recorded in the ledger), else a retryable answer (a `Retry-After`
+        within the cap recorded too: every process using the key holds off as long)."""
+        self.stats.rate_limited += 1
+        refusal = self._classify_refusal(response)
+        retry_after = refusal.retry_after
+        too_long = retry_after is not None and retry_after > self._retry.retry_after_cap_seconds
+        if refusal.kind is RefusalKind.QUOTA or too_long:
+            # Spent, or not soon: no retry can succeed in time. The phase parks.
+            reason = (
+                HoldReason.QUOTA if refusal.kind is RefusalKind.QUOTA else HoldReason.RETRY_AFTER
+            )
+            raise await self._must_wait(endpoint, response, reason, retry_after)
+        if retry_after is not None and self._quota is not None:
+            await asyncio.to_thread(
+                self._quota.refuse, reason=HoldReason.RETRY_AFTER, retry_after=retry_after
+            )
+        raise RetryableAnswer(response, retry_after)
+
     async def _wait_for_quota(self, endpoint: str) -> None:
         """Return when the ledger lets this key send; raise `UpstreamMustWait` if that is
         not within the cap (or the quota is spent, which no short wait mends)."""
         assert self._quota is not None
-        while hold := await asyncio.to_thread(self._quota.hold, reserve_share=self._reserve_share):
+        while hold := await asyncio.to_thread(self._quota.take, reserve_share=self._reserve_share):
             wait = hold.until - self._quota.now()
             if (
                 hold.reason is not HoldReason.RETRY_AFTER
@@ -271,13 +283,16 @@ class UpstreamClient:
             wait = retry_state.upcoming_sleep
             self.stats.retry_after_wait_seconds += wait
 
-    def _must_wait(
+    async def _must_wait(
         self, endpoint: str, response: httpx.Response, reason: HoldReason, retry_after: float | None
     ) -> UpstreamMustWait:
         """The refusal recorded in the ledger (so no process sends again before it ends),
         as the wait that parks the phase."""
         if self._quota is not None:
-            until = self._quota.refuse(reason=reason, retry_after=retry_after).blocked_until
+            state = await asyncio.to_thread(
+                self._quota.refuse, reason=reason, retry_after=retry_after
+            )
+            until = state.blocked_until
         else:
             wait = (
                 retry_after

@@ -29,6 +29,10 @@ log = structlog.get_logger(__name__)
 # Two answers of one quota window give the same reset time; a later answer whose reset
 # is later than this by more than this is a new window.
 SAME_WINDOW_SECONDS = 1.0
+# The longest wait the ledger believes: a reset or a Retry-After further ahead (a day's
+# quota resets within one; Spotify has asked for about 20 hours) is taken as this, so
+# a garbled header cannot block a key for years.
+LONGEST_WAIT_SECONDS = 2 * 86_400.0
 
 
 class HoldReason(enum.StrEnum):
@@ -91,7 +95,10 @@ def observed(
 
     Answers arrive out of order: within one window the lowest `available` wins; an
     answer of an earlier window changes nothing; a later window replaces the count and
-    lifts a quota block that ended with the old window."""
+    lifts a quota block that ended with the old window. A reset that is not a time
+    within LONGEST_WAIT_SECONDS is not believed: the answer changes nothing."""
+    if not math.isfinite(reset_at) or reset_at > now + LONGEST_WAIT_SECONDS:
+        return state
     if state.reset_at is not None and reset_at < state.reset_at - SAME_WINDOW_SECONDS:
         return state  # a late answer of a window already over
     if state.reset_at is None or reset_at > state.reset_at + SAME_WINDOW_SECONDS:
@@ -114,7 +121,9 @@ def refused(
 ) -> QuotaState:
     """The state after a refusal: a spent quota blocks until the window's known reset
     (else `retry_after`, else `default_wait`); a `Retry-After` blocks for its length.
-    A block never shortens one already recorded."""
+    A block never shortens one already recorded, and lasts LONGEST_WAIT_SECONDS at most."""
+    if retry_after is not None and not math.isfinite(retry_after):
+        retry_after = None
     if reason == HoldReason.QUOTA:
         if state.reset_at is not None and state.reset_at > now:
             until = state.reset_at
@@ -123,6 +132,7 @@ def refused(
         state = replace(state, available=0)
     else:
         until = now + (retry_after if retry_after is not None else default_wait)
+    until = min(until, now + LONGEST_WAIT_SECONDS)
     if state.blocked_until is not None and state.blocked_until > until:
         until, reason = state.blocked_until, HoldReason(state.blocked_by or reason)
     return replace(
@@ -132,6 +142,15 @@ def refused(
         observed_at=now,
         refusals=state.refusals + 1,
     )
+
+
+def taken(state: QuotaState, *, now: float) -> QuotaState:
+    """The state after one request is let go: the window's known count less one (its
+    answer will say the same, or less if others spent too). Unchanged when the count is
+    not known (no answer yet, a window over): nothing to count down."""
+    if state.available is None or state.reset_at is None or state.reset_at <= now:
+        return state
+    return replace(state, available=max(0, state.available - 1))
 
 
 def reserve_floor(limit: int | None, share: float) -> int:
@@ -364,6 +383,25 @@ class QuotaLedger:
 
     def hold(self, *, reserve_share: float = 0.0) -> Hold | None:
         return hold_for(self.state(), now=self.now(), reserve_share=reserve_share)
+
+    def take(self, *, reserve_share: float = 0.0) -> Hold | None:
+        """Let one request go, or say until when it must not: when the window's count is
+        known it is taken down by one in the same transaction as the check, so requests
+        of several clients and processes in flight at once never outrun it."""
+        now = self.now()
+        state = self.state()
+        hold = hold_for(state, now=now, reserve_share=reserve_share)
+        if hold is not None or taken(state, now=now) == state:
+            return hold  # held, or nothing counted: no write
+        decided: list[Hold | None] = []
+
+        def take_one(current: QuotaState) -> QuotaState:
+            decided.clear()  # a retried transaction decides again
+            decided.append(hold_for(current, now=now, reserve_share=reserve_share))
+            return current if decided[0] else taken(current, now=now)
+
+        self._update(take_one)
+        return decided[0] if decided else None
 
     def observe(self, observation: QuotaObservation) -> QuotaState:
         now = self.now()

@@ -42,9 +42,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # date windows). A quota of 7 per window fits identity and 6 pages; the shows phase,
 # which starts its listing over when it resumes, fits in the next window.
 QUOTA, WINDOW_SECONDS = 7, 10
-# Each answer is in the ledger before the next request asks it (one request at a time):
-# then not one request goes out once the ledger knows the quota is spent.
-ONE_AT_A_TIME = {"DEFAULT_CONCURRENCY": "1"}
 # No per-second spike arrests from the sandbox (the importer still keeps to 5 a second):
 # on a loaded machine a request can reach it closer to the last than our margin, and
 # then every 429 counted here is a quota refusal.
@@ -87,7 +84,6 @@ def test_a_spent_quota_parks_the_import_which_completes_by_itself_after_the_rese
     with cluster(
         tm_daily_quota=QUOTA,
         tm_quota_window_seconds=WINDOW_SECONDS,
-        env=ONE_AT_A_TIME,
         **NO_SPIKE_ARREST,
     ) as (qcluster, stats):
         started = start_import(PROLIFIC)
@@ -126,7 +122,6 @@ def test_a_parked_run_survives_a_killed_cluster(cluster, sandbox):
     with cluster(
         tm_daily_quota=QUOTA,
         tm_quota_window_seconds=WINDOW_SECONDS,
-        env=ONE_AT_A_TIME,
         **NO_SPIKE_ARREST,
     ) as (qcluster, stats):
         started = start_import(PROLIFIC)
@@ -210,9 +205,7 @@ def test_a_resync_round_leaves_the_reserve_to_people(cluster, settings):
     queues nothing, and a person's import still runs on the reserve."""
     settings.RESYNC_QUOTA_RESERVE = 0.2
     long_ago = timezone.now() - timedelta(days=30)
-    with cluster(
-        tm_daily_quota=14, tm_quota_window_seconds=600, env=ONE_AT_A_TIME, **NO_SPIKE_ARREST
-    ) as (
+    with cluster(tm_daily_quota=14, tm_quota_window_seconds=600, **NO_SPIKE_ARREST) as (
         qcluster,
         stats,
     ):

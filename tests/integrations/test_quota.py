@@ -222,21 +222,58 @@ def test_the_ledger_is_shared_through_its_store(store):
     assert quota_reports()[0].used == 10
 
 
-def test_concurrent_answers_lose_no_update(store):
-    """Every writer's answer counts (the lowest wins), whatever the interleaving."""
+def test_concurrent_writers_lose_no_update(store):
+    """Every refusal recorded and every request taken counts, whatever the interleaving:
+    the store's transaction, not luck."""
     from concurrent.futures import ThreadPoolExecutor
 
-    reset = time.time() + 60
-    ledger = QuotaLedger("ticketmaster:busy")
-    counts = list(range(100, 0, -1))
+    ledger = QuotaLedger("spotify:busy")
     with ThreadPoolExecutor(8) as pool:
         list(
             pool.map(
-                lambda n: ledger.observe(QuotaObservation(limit=100, available=n, reset_at=reset)),
-                counts,
+                lambda _: ledger.refuse(reason=HoldReason.RETRY_AFTER, retry_after=1), range(40)
             )
         )
-    assert ledger.state().available == 1
+    assert ledger.state().refusals == 40
+
+
+def test_requests_let_go_at_once_never_outrun_the_quota(store):
+    """30 requests of 8 threads (several workers) against 5 left: exactly 5 go."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ledger = QuotaLedger("ticketmaster:race")
+    reset = time.time() + 60
+    ledger.observe(QuotaObservation(limit=10, available=5, reset_at=reset))
+    with ThreadPoolExecutor(8) as pool:
+        holds = list(pool.map(lambda _: ledger.take(), range(30)))
+    assert holds.count(None) == 5
+    assert set(holds) - {None} == {Hold(reset, HoldReason.QUOTA)}
+    assert ledger.state().available == 0
+
+
+def test_a_request_is_let_go_without_a_write_when_nothing_is_counted(store):
+    ledger = QuotaLedger("spotify:uncounted")
+    assert ledger.take() is None
+    assert quota_reports() == []  # nothing stored: no write per request where none counts
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "reset_at", "expected_until"),
+    [
+        (float("inf"), None, NOW + 900),
+        (1e12, None, NOW + 2 * 86400),
+        (None, NOW + 1e12, NOW + 900),  # a reset decades away is not believed
+    ],
+    ids=["infinite-retry-after", "huge-retry-after", "far-reset"],
+)
+def test_a_garbled_wait_cannot_block_a_key_for_years(retry_after, reset_at, expected_until):
+    state = QuotaState()
+    if reset_at is not None:
+        state = observed(state, limit=5000, available=0, reset_at=reset_at, now=NOW)
+        assert state == QuotaState()
+    reason = HoldReason.RETRY_AFTER if retry_after else HoldReason.QUOTA
+    after = refused(state, reason=reason, retry_after=retry_after, now=NOW, default_wait=900)
+    assert after.blocked_until == expected_until
 
 
 # --- The client ----------------------------------------------------------------------

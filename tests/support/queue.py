@@ -17,12 +17,15 @@ def run_queued_work() -> list[str]:
         task = OrmQ.objects.order_by("lock", "pk").first()
         if schedule is not None:
             func, args, name = schedule.func, ast.literal_eval(schedule.args), schedule.name
+            kwargs = ast.literal_eval(schedule.kwargs or "{}")
+            kwargs.pop("q_options", None)
             schedule.delete()
         elif task is not None:
             func, args, name = task.task["func"], task.task["args"], task.task["name"]
+            kwargs = task.task["kwargs"]
             task.delete()
         else:
             return ran
         ran.append(name)
-        import_string(func)(*args)
+        import_string(func)(*args, **kwargs)
     raise AssertionError(f"still queued after {ran}")
