@@ -4,9 +4,11 @@ and a person's kickoff taking over a parked re-sync."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.models import OrmQ, Schedule
@@ -162,3 +164,14 @@ def test_a_persons_kickoff_takes_over_a_parked_resync():
     start_import(PROLIFIC)
     assert OrmQ.objects.count() == 1
     assert import_string(task.task["func"]) is not None
+
+
+def test_following_a_run_that_only_waits_ends_at_the_timeout_without_failing():
+    run_id, _ = parked_run()
+    out = io.StringIO()
+    call_command("import_artist", "K8vZ917Park", "--timeout", "0.3", stdout=out)
+    assert f"K8vZ917Park: import #{run_id} is waiting for {TM_QUOTA} until " in out.getvalue()
+    # A run still running at the timeout is another matter.
+    ImportRun.objects.filter(pk=run_id).update(status=ImportStatus.RUNNING)
+    with pytest.raises(CommandError, match=r"not finished after 0\.3 s"):
+        call_command("import_artist", "K8vZ917Park", "--timeout", "0.3", stdout=io.StringIO())

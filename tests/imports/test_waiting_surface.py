@@ -493,18 +493,6 @@ def test_following_a_waiting_run_says_so_once_and_goes_on_until_it_ends(monkeypa
     )
 
 
-def test_a_run_waiting_past_the_timeout_is_named_with_what_it_waits_for():
-    run = waiting_run()
-
-    with pytest.raises(CommandError) as raised:
-        call_command("import_artist", run.artist.tm_attraction_id, "--timeout", "0")
-
-    assert str(raised.value) == (
-        f"not finished after 0 s (the imports go on): "
-        f"{run.artist.tm_attraction_id} (import #{run.pk} {run.message})"
-    )
-
-
 def test_no_wait_counts_a_waiting_run_as_fine():
     run = waiting_run()
     out = io.StringIO()
