@@ -248,10 +248,13 @@ class UpstreamClient:
                 HoldReason.QUOTA if refusal.kind is RefusalKind.QUOTA else HoldReason.RETRY_AFTER
             )
             raise await self._must_wait(endpoint, response, reason, retry_after)
-        if retry_after is not None and self._quota is not None:
-            await asyncio.to_thread(
-                self._quota.refuse, reason=HoldReason.RETRY_AFTER, retry_after=retry_after
-            )
+        if self._quota is not None:
+            # Too fast is not served: the request taken from the count is given back.
+            await asyncio.to_thread(self._quota.give_back)
+            if retry_after is not None:
+                await asyncio.to_thread(
+                    self._quota.refuse, reason=HoldReason.RETRY_AFTER, retry_after=retry_after
+                )
         raise RetryableAnswer(response, retry_after)
 
     async def _wait_for_quota(self, endpoint: str) -> None:

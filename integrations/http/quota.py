@@ -153,6 +153,15 @@ def taken(state: QuotaState, *, now: float) -> QuotaState:
     return replace(state, available=max(0, state.available - 1))
 
 
+def returned(state: QuotaState, *, now: float) -> QuotaState:
+    """The state after a request taken was refused as too fast: the upstream did not
+    count it (a spike arrest is not a request served), so neither does the ledger."""
+    if state.available is None or state.reset_at is None or state.reset_at <= now:
+        return state
+    top = state.limit if state.limit is not None else state.available + 1
+    return replace(state, available=min(top, state.available + 1))
+
+
 def reserve_floor(limit: int | None, share: float) -> int:
     """How many of a window's `limit` requests a reserve of `share` (0 to 1) keeps."""
     if not limit or share <= 0:
@@ -402,6 +411,11 @@ class QuotaLedger:
 
         self._update(take_one)
         return decided[0] if decided else None
+
+    def give_back(self) -> QuotaState:
+        """A request taken was refused as too fast: not counted upstream, nor here."""
+        now = self.now()
+        return self._update(lambda state: returned(state, now=now))
 
     def observe(self, observation: QuotaObservation) -> QuotaState:
         now = self.now()

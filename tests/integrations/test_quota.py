@@ -24,6 +24,7 @@ from integrations.http.quota import (
     refused,
     report,
     reserve_floor,
+    returned,
     spendable,
 )
 from integrations.http.retry import RetryPolicy
@@ -155,6 +156,20 @@ def test_a_refusal_blocks_the_key_until(state, reason, retry_after, until):
 )
 def test_whether_a_request_may_go(state, reserve_share, expected):
     assert hold_for(state, now=NOW, reserve_share=reserve_share) == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (KNOWN, 121),
+        (QuotaState(limit=10, available=10, reset_at=RESET), 10),  # never above the limit
+        (QuotaState(limit=10, available=3, reset_at=NOW - 1), 3),  # a window over
+        (QuotaState(), None),
+    ],
+    ids=["counted", "full", "window-over", "unknown"],
+)
+def test_a_request_refused_as_too_fast_is_given_back(state, expected):
+    assert returned(state, now=NOW).available == expected
 
 
 @pytest.mark.parametrize(
@@ -491,3 +506,30 @@ def test_a_long_retry_after_recorded_by_one_client_parks_the_next(store):
     assert route.call_count == 1 and fake.waits == []
     assert refused_now.until == not_sent.until == pytest.approx(fake.now + 120)
     assert (refused_now.status, not_sent.status) == (429, None)
+
+
+@respx.mock
+def test_a_spike_arrest_costs_the_count_nothing(store):
+    """A request refused as too fast was not served: the ledger counts only what was."""
+    reset = int(time.time()) + 3600.0
+    spike = {
+        "fault": {
+            "faultstring": "Spike arrest violation. Allowed rate : 5ps",
+            "detail": {"errorcode": "policies.ratelimit.SpikeArrestViolation"},
+        }
+    }
+    respx.get(f"{BASE}/events").mock(
+        side_effect=[
+            httpx.Response(429, json=spike),
+            httpx.Response(200, json={}, headers=quota_headers(2, reset, limit=10)),
+        ]
+    )
+    ledger = QuotaLedger("ticketmaster:spike")
+    ledger.observe(QuotaObservation(limit=10, available=3, reset_at=reset))
+
+    async def go():
+        async with tm_client(ledger) as upstream:
+            await upstream.get_json("events", "/events")
+
+    asyncio.run(go())
+    assert ledger.state().available == 2  # 3, less the one request served
