@@ -76,6 +76,12 @@ QUOTA_METRICS = (
 QUOTA_RESET = 4_102_444_800.0
 
 
+def an_hour_before_the_reset() -> float:
+    """The ledger's clock when it learns of the window: a reset further away than two
+    days is not believed (integrations.http.quota.LONGEST_WAIT_SECONDS)."""
+    return QUOTA_RESET - 3600
+
+
 @pytest.fixture(scope="module")
 def world() -> World:
     return build_world(seed=0)
@@ -286,7 +292,7 @@ def closed_port() -> int:
 
 @pytest.mark.django_db
 def test_each_upstream_key_shows_where_it_stands_against_its_quota(client):
-    ticketmaster = QuotaLedger("ticketmaster:test")
+    ticketmaster = QuotaLedger("ticketmaster:test", clock=an_hour_before_the_reset)
     ticketmaster.observe(QuotaObservation(limit=5000, available=120, reset_at=QUOTA_RESET))
     tm = 'key="ticketmaster:test",provider="ticketmaster"'
 
@@ -349,7 +355,7 @@ def test_the_resync_reserve_is_a_gauge(client, settings):
 
 @pytest.mark.django_db
 def test_a_ledger_that_cannot_be_read_leaves_its_families_out(client, settings):
-    QuotaLedger("ticketmaster:test").observe(
+    QuotaLedger("ticketmaster:test", clock=an_hour_before_the_reset).observe(
         QuotaObservation(limit=5000, available=120, reset_at=QUOTA_RESET)
     )
     settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"  # the ledger's Redis is down

@@ -43,6 +43,12 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 QUOTA_RESET = 4_102_444_800.0
 
 
+def an_hour_before_the_reset() -> float:
+    """The ledger's clock when it learns of the window: a reset further away than two
+    days is not believed (integrations.http.quota.LONGEST_WAIT_SECONDS)."""
+    return QUOTA_RESET - 3600
+
+
 # --- Pure decisions ------------------------------------------------------------------
 
 
@@ -475,7 +481,7 @@ def test_the_quota_ledger_is_reported_and_a_spent_quota_is_healthy(client, setti
     settings.RESYNC_QUOTA_RESERVE = 0.25
     sweep_schedule()
     sweeper_ran(ago=timedelta(seconds=5))
-    ticketmaster = QuotaLedger("ticketmaster:test")
+    ticketmaster = QuotaLedger("ticketmaster:test", clock=an_hour_before_the_reset)
     ticketmaster.observe(QuotaObservation(limit=5000, available=120, reset_at=QUOTA_RESET))
     ticketmaster.refuse(reason=HoldReason.QUOTA, retry_after=None)
     # Spotify asked for a wait and sends no quota figures: those are not known.
