@@ -59,3 +59,17 @@ def in_a_thread(function: Callable[[], T]) -> T:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(call).result()
+
+
+def logged_in_admin_run_page(browser, web: str, username: str, run_page_url: str):
+    """A desktop-sized page of the admin's run page, logged in as `username` (password
+    "password", pytest-django's admin_user), once its live progress has started."""
+    from django.urls import reverse
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{web}{reverse('admin:login')}?next={run_page_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#import-run-progress [data-field=live]")
+    return page

@@ -31,7 +31,13 @@ from imports.progress import PhaseReporter
 from imports.services import import_run_create
 from sandbox import profiles
 from sandbox.server import serve_in_thread
-from tests.browser import ARTIFACTS, in_a_thread, launch, needs_chromium
+from tests.browser import (
+    ARTIFACTS,
+    in_a_thread,
+    launch,
+    logged_in_admin_run_page,
+    needs_chromium,
+)
 from tests.factories import make_artist, make_track
 
 pytestmark = pytest.mark.django_db
@@ -700,12 +706,7 @@ def test_run_page_follows_the_run_live_and_reloads_when_it_ends(admin_user):
     ):
         browser = launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(f"{web}{reverse('admin:login')}?next={run_page(run)}")
-            page.fill("#id_username", admin_user.username)
-            page.fill("#id_password", "password")
-            page.click("input[type=submit]")
-            page.wait_for_selector("#import-run-progress [data-field=live]")
+            page = logged_in_admin_run_page(browser, web, admin_user.username, run_page(run))
 
             in_a_thread(identity.start)
             in_a_thread(lambda: identity.report(60, "found Live Watchers on Ticketmaster"))

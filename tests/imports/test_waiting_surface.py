@@ -32,7 +32,14 @@ from imports.rules import waiting_message
 from imports.services import import_run_cancel, import_run_create
 from sandbox import profiles
 from sandbox.server import serve_in_thread
-from tests.browser import ARTIFACTS, in_a_thread, launch, needs_chromium, only_local
+from tests.browser import (
+    ARTIFACTS,
+    in_a_thread,
+    launch,
+    logged_in_admin_run_page,
+    needs_chromium,
+    only_local,
+)
 from tests.imports.test_stream import Message, assert_ends, in_thread, read_stream, stream_url
 from theset.services import api_key_create
 
@@ -775,12 +782,9 @@ def test_the_admin_run_page_follows_a_run_into_a_wait_and_out_by_cancel(admin_us
     ):
         browser = launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(f"{web}{reverse('admin:login')}?next={run_page(ImportRun(pk=run_id))}")
-            page.fill("#id_username", admin_user.username)
-            page.fill("#id_password", "password")
-            page.click("input[type=submit]")
-            page.wait_for_selector("#import-run-progress [data-field=live]")
+            page = logged_in_admin_run_page(
+                browser, web, admin_user.username, run_page(ImportRun(pk=run_id))
+            )
 
             in_a_thread(lambda: park_phase(run_id, PhaseName.IDENTITY, what=TM_QUOTA, until=until))
             page.wait_for_function(
