@@ -55,6 +55,9 @@ class Artist(TimestampedModel):
     genres = models.JSONField(default=list, blank=True)
     shows_synced_at = models.DateTimeField(null=True, blank=True)
     catalog_synced_at = models.DateTimeField(null=True, blank=True)
+    # When identity (name, images, genres, Spotify id) was last fetched: re-syncs fetch
+    # it again only once it is older than RESYNC_IDENTITY_AFTER.
+    identity_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -155,7 +155,16 @@ def artist_identity_update(
         # Two attractions for one Spotify artist: the id stays with the first one.
         spotify_id = None
     artist.spotify_id = spotify_id
-    fields = ["name", "image_url", "genres", "spotify_id", "spotify_match", "updated_at"]
+    artist.identity_synced_at = timezone.now()
+    fields = [
+        "name",
+        "image_url",
+        "genres",
+        "spotify_id",
+        "spotify_match",
+        "identity_synced_at",
+        "updated_at",
+    ]
     if artist.slug == artist_shell_slug(artist.tm_attraction_id) and slugify(name):
         preferred = slugify(name)[:100]
         suffixed = f"{preferred}-{slugify(artist.tm_attraction_id).lower()}"

@@ -175,3 +175,91 @@ class ImportEvent(models.Model):
         if not self._state.adding:
             raise AppendOnlyError("import events are append-only")
         super().save(*args, **kwargs)
+
+
+class ShowsBatch(models.Model):
+    """A shows re-sync of several artists at once: one Ticketmaster events query over
+    their attraction ids (`attractionId` takes a comma-separated list), run by one task.
+    Each event is handed to every artist of the batch on its bill (`ShowsSync`)."""
+
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    # The attraction ids queried, in key order.
+    attraction_ids = models.JSONField(default=list)
+    # The artists' last known upcoming events, summed: what the batch was packed by.
+    expected_events = models.PositiveIntegerField(default=0)
+    # Distinct events listed, and what the query cost.
+    events = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
+    pages = models.PositiveSmallIntegerField(default=0)
+    windows = models.PositiveSmallIntegerField(default=0)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    waiting_for = models.CharField(max_length=200, blank=True)
+    waiting_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "shows re-sync batch"
+        verbose_name_plural = "shows re-sync batches"
+        indexes = [models.Index(fields=["status", "updated_at"], name="shows_batch_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Shows batch #{self.pk} of {len(self.attraction_ids)} artists ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class ShowsSync(models.Model):
+    """One artist's shows sync and what it changed: by a re-sync batch, or by the
+    shows phase of the artist's own import run."""
+
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="shows_syncs")
+    batch = models.ForeignKey(
+        ShowsBatch, on_delete=models.CASCADE, related_name="syncs", null=True, blank=True
+    )
+    run = models.ForeignKey(
+        ImportRun, on_delete=models.CASCADE, related_name="shows_syncs", null=True, blank=True
+    )
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    # The artist's upcoming events known when the batch was packed.
+    expected_events = models.PositiveIntegerField(default=0)
+    shows = models.PositiveIntegerField(default=0, help_text="events its search lists")
+    added = models.PositiveIntegerField(default=0, help_text="shows new to the artist")
+    changed = models.PositiveIntegerField(
+        default=0, help_text="shows whose date, time, status, venue or name changed"
+    )
+    removed = models.PositiveIntegerField(
+        default=0, help_text="places on bills it no longer lists, marked removed"
+    )
+    gone = models.PositiveIntegerField(default=0, help_text="shows no act lists any more")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "artist"], name="shows_sync_unique_in_batch"),
+            # An artist is in at most one batch at a time: rounds racing cannot both
+            # take it.
+            models.UniqueConstraint(
+                fields=["artist"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="shows_sync_one_active_per_artist",
+            ),
+        ]
+        indexes = [models.Index(fields=["artist", "-id"], name="shows_sync_artist_idx")]
+
+    def __str__(self) -> str:
+        return f"Shows sync of {self.artist} ({self.status})"

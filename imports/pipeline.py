@@ -29,7 +29,14 @@ from catalog.models import SpotifyMatch, TrackOverride
 from catalog.services import artist_identity_update
 from catalog.sync import sync_catalog
 from imports.metrics import import_phase_metrics_record
-from imports.models import DroppedTrack, ImportPhase, ImportRun, ImportStatus, ImportTrigger
+from imports.models import (
+    DroppedTrack,
+    ImportPhase,
+    ImportRun,
+    ImportStatus,
+    ImportTrigger,
+    ShowsSync,
+)
 from imports.phases import (
     PhaseFailed,
     PhaseName,
@@ -39,7 +46,7 @@ from imports.phases import (
     phases_still_needed,
 )
 from imports.progress import PhaseReporter, fail_run, park_phase
-from imports.rules import merged_phase_counters, waiting_for
+from imports.rules import merged_phase_counters, stale_identity, waiting_for
 from imports.services import import_run_warning_add
 from integrations.http.errors import UpstreamError, UpstreamMustWait
 from integrations.http.stats import collect_stats
@@ -130,6 +137,10 @@ def _run_with_artist(run_id: int) -> ImportRun:
     return ImportRun.objects.select_related("artist").get(pk=run_id)
 
 
+def _is_resync(run: ImportRun) -> bool:
+    return run.trigger == ImportTrigger.RESYNC
+
+
 def _reserve(run: ImportRun) -> float:
     """The share of Ticketmaster's daily quota this run must leave: re-syncs leave
     RESYNC_QUOTA_RESERVE to the imports people start; those may spend it all."""
@@ -145,6 +156,16 @@ async def identity_phase(run_id: int) -> None:
 
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
+        artist = run.artist
+        if _is_resync(run) and not stale_identity(
+            identity_synced_at=artist.identity_synced_at,
+            identity_before=timezone.now() - settings.RESYNC_IDENTITY_AFTER,
+        ):
+            # A re-sync fetches identity only once it is older than RESYNC_IDENTITY_AFTER.
+            return (
+                f"{artist.name}: identity fetched {artist.identity_synced_at:%Y-%m-%d}, kept",
+                {"spotify_match": artist.spotify_match, "slug": artist.slug, "identity_kept": 1},
+            )
         async with TicketmasterClient.from_settings(reserve_share=_reserve(run)) as tm:
             attraction = await tm.attraction(run.artist.tm_attraction_id)
         await _report(reporter)(40, f"found {attraction.name} on Ticketmaster", None)
@@ -177,6 +198,9 @@ async def identity_phase(run_id: int) -> None:
 async def shows_phase(run_id: int) -> None:
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
+        if _is_resync(run):
+            # Re-syncs' shows are fetched in batches of artists (`imports.resync`).
+            return "shows re-synced in batches", {"shows_batched": 1}
         async with TicketmasterClient.from_settings(reserve_share=_reserve(run)) as tm:
             result = await sync_shows(
                 artist_id=run.artist_id,
@@ -188,6 +212,17 @@ async def shows_phase(run_id: int) -> None:
         counters = result.counters() | {"ticketmaster_requests": requests}
         if result.malformed_events:
             counters["malformed_events"] = result.malformed_events[:50]
+        await sync_to_async(ShowsSync.objects.create)(
+            artist_id=run.artist_id,
+            run_id=run_id,
+            status=ImportStatus.SUCCEEDED,
+            shows=result.shows,
+            added=result.added,
+            changed=result.changed,
+            removed=result.removed_upstream,
+            gone=result.gone_upstream,
+            finished_at=timezone.now(),
+        )
         return f"{result.shows} shows at {result.venues} venues", counters
 
     await _run_phase(run_id, PhaseName.SHOWS, body)
@@ -196,6 +231,14 @@ async def shows_phase(run_id: int) -> None:
 async def catalog_phase(run_id: int) -> None:
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
+        catalog_synced_at = run.artist.catalog_synced_at
+        if (
+            _is_resync(run)
+            and catalog_synced_at is not None
+            and catalog_synced_at >= timezone.now() - settings.RESYNC_CATALOG_AFTER
+        ):
+            # A re-sync started for a stale identity leaves a fresh catalog as it is.
+            return f"catalog synced {catalog_synced_at:%Y-%m-%d}, kept", {"catalog_kept": 1}
         if not run.artist.spotify_id:
             await sync_to_async(import_run_warning_add)(
                 run_id=run_id, warning="no Spotify artist: catalog not imported"

@@ -52,16 +52,17 @@ def stale_run_decision(
 
 def stale_parts(
     *,
-    shows_synced_at: datetime | None,
     catalog_synced_at: datetime | None,
-    shows_before: datetime,
+    identity_synced_at: datetime | None,
     catalog_before: datetime,
+    identity_before: datetime,
 ) -> tuple[str, ...]:
-    """Which parts of an imported artist are due for a re-sync. A part never synced
-    is not "stale" (its import failed or found nothing: a re-sync would not help)."""
+    """Which parts of an imported artist a re-sync run is due for (its shows are
+    re-synced in batches). A catalog never synced is not "stale" (its import failed or
+    found nothing: a re-sync would not help)."""
     due = []
-    if shows_synced_at is not None and shows_synced_at < shows_before:
-        due.append(PhaseName.SHOWS)
+    if identity_synced_at is not None and identity_synced_at < identity_before:
+        due.append(PhaseName.IDENTITY)
     if catalog_synced_at is not None and catalog_synced_at < catalog_before:
         due.append(PhaseName.CATALOG)
     return tuple(due)
@@ -107,8 +108,9 @@ def waiting_message(*, what: str, until: datetime, now: datetime) -> str:
     return f"waiting for {what} until {when}"
 
 
-# Ticketmaster requests a re-sync spends at the least: identity and one events page.
-RESYNC_MIN_REQUESTS = 2
+# Ticketmaster requests a re-sync run spends at the most: identity, when it is stale
+# (its shows are fetched in batches of artists, `imports.resync`).
+RESYNC_MIN_REQUESTS = 1
 
 
 def resync_round_size(*, batch: int, active: int, spendable: int | None) -> int:
@@ -119,3 +121,79 @@ def resync_round_size(*, batch: int, active: int, spendable: int | None) -> int:
     if spendable is None:
         return room
     return min(room, spendable // RESYNC_MIN_REQUESTS)
+
+
+def stale_identity(*, identity_synced_at: datetime | None, identity_before: datetime) -> bool:
+    """Whether a re-sync fetches the artist's identity again (never fetched, or older
+    than the cut-off). An import a person starts always fetches it."""
+    return identity_synced_at is None or identity_synced_at < identity_before
+
+
+# --- Shows re-sync batches ------------------------------------------------------------
+
+# Ticketmaster's events page size, and the paging depth a query may reach (DIS1035).
+EVENTS_PAGE_SIZE = 200
+EVENTS_PAGING_DEPTH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMember:
+    """An artist due for a shows re-sync, with its last known upcoming events."""
+
+    tm_attraction_id: str
+    expected_events: int
+
+
+def pack_shows_batches(
+    members: Iterable[BatchMember], *, max_events: int, max_artists: int
+) -> list[tuple[BatchMember, ...]]:
+    """Group artists into events queries over several attraction ids at once.
+
+    First fit, largest first: each artist goes to the first batch whose expected events
+    stay within `max_events` (kept below Ticketmaster's 1,000-result paging depth, so a
+    batch is paged in one window) and that holds fewer than `max_artists` ids. An artist
+    expecting more than `max_events` gets a batch of its own (paged through date
+    windows). Events two artists share are counted for both: the sum is an upper bound.
+    Deterministic: ties go by attraction id; each batch lists its members in key order,
+    and batches come in the order they were opened.
+    """
+    ordered = sorted(members, key=lambda m: (-m.expected_events, m.tm_attraction_id))
+    batches: list[list[BatchMember]] = []
+    totals: list[int] = []
+    for member in ordered:
+        for index, batch in enumerate(batches):
+            if len(batch) < max_artists and totals[index] + member.expected_events <= max_events:
+                batch.append(member)
+                totals[index] += member.expected_events
+                break
+        else:
+            batches.append([member])
+            totals.append(member.expected_events)
+    return [tuple(sorted(batch, key=lambda m: m.tm_attraction_id)) for batch in batches]
+
+
+def shows_batch_requests(expected_events: int) -> int:
+    """The Ticketmaster requests a batch expecting this many events should cost: one per
+    page of 200, and one more per further date window past the paging depth."""
+    pages = max(1, -(-expected_events // EVENTS_PAGE_SIZE))
+    windows = max(1, -(-expected_events // EVENTS_PAGING_DEPTH))
+    return pages + windows - 1
+
+
+def batches_within(
+    batches: Iterable[tuple[BatchMember, ...]], *, spendable: int | None, artists: int
+) -> list[tuple[BatchMember, ...]]:
+    """The batches a round queues, in order: no more than `artists` artists, and no more
+    requests than `spendable` (the quota left above the reserve; None: not known)."""
+    chosen = []
+    requests = members = 0
+    for batch in batches:
+        cost = shows_batch_requests(sum(m.expected_events for m in batch))
+        if members + len(batch) > artists:
+            continue
+        if spendable is not None and requests + cost > spendable:
+            continue
+        chosen.append(batch)
+        requests += cost
+        members += len(batch)
+    return chosen

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
+from django.conf import settings
+from django.utils import timezone
+
+from imports.resync import shows_batches_sweep, shows_resync_round
 from imports.services import artists_resync, stale_runs_sweep
 
 
@@ -12,10 +17,21 @@ def sweep_stale_runs() -> str:
     which django-q2 keeps as the task's result."""
     swept = stale_runs_sweep()
     counts = Counter(str(run.action) for run in swept)
+    idle_since = timezone.now() - timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
+    if batches := shows_batches_sweep(idle_since=idle_since):
+        counts["failed shows batch"] = batches
     return ", ".join(f"{action} {n}" for action, n in sorted(counts.items())) or "nothing stale"
 
 
 def resync_stale_artists() -> str:
-    """Every 10 minutes: re-import the artists whose shows or catalog are stale."""
+    """Every 10 minutes: queue the stale artists' shows in batches, and re-import those
+    whose catalog or identity is stale."""
+    batches = shows_resync_round()
     queued = artists_resync()
-    return f"{len(queued)} artists re-queued" if queued else "nothing stale"
+    parts = []
+    if batches:
+        artists = sum(len(batch.attraction_ids) for batch in batches)
+        parts.append(f"{artists} artists' shows in {len(batches)} batches")
+    if queued:
+        parts.append(f"{len(queued)} artists re-queued")
+    return ", ".join(parts) or "nothing stale"

@@ -108,10 +108,10 @@ def stale_runs(*, idle_since) -> list[ImportRun]:
     )
 
 
-def queued_import_tasks() -> dict[int, set[PhaseName]]:
-    """Phases whose task the broker holds, by run id: waiting in the queue, or taken by a
+def queued_task_names() -> list[str]:
+    """The names of the tasks the broker holds: waiting in the queue, or taken by a
     worker and not yet acknowledged (the ORM broker keeps those rows until then), or
-    scheduled to be queued (a parked phase's resumption)."""
+    scheduled to be queued (a parked phase's or batch's resumption)."""
     from django_q.brokers import get_broker
     from django_q.conf import Conf
     from django_q.models import OrmQ, Schedule
@@ -127,10 +127,17 @@ def queued_import_tasks() -> dict[int, set[PhaseName]]:
                 names.append(SignedPackage.loads(payload).get("name"))
             except Exception:
                 continue
-    names += Schedule.objects.filter(name__startswith="import-").values_list("name", flat=True)
+    names += Schedule.objects.filter(
+        Q(name__startswith="import-") | Q(name__startswith="shows-batch-")
+    ).values_list("name", flat=True)
+    return [str(name or "") for name in names]
+
+
+def queued_import_tasks() -> dict[int, set[PhaseName]]:
+    """Phases whose task the broker holds, by run id (see `queued_task_names`)."""
     found: dict[int, set[PhaseName]] = {}
-    for name in names:
-        parsed = parse_phase_task_name(str(name or ""))
+    for name in queued_task_names():
+        parsed = parse_phase_task_name(name)
         if parsed:
             run_id, phase = parsed
             found.setdefault(run_id, set()).add(phase)
@@ -141,27 +148,31 @@ def active_runs_count() -> int:
     return ImportRun.objects.filter(status__in=ACTIVE_STATUSES).count()
 
 
-def resync_candidates(*, shows_before, catalog_before, last_run_before, limit: int) -> list[Artist]:
-    """Imported artists whose shows or catalog are older than the cut-offs, with no
-    active run and no run started since `last_run_before`, the most overdue first
-    (the part that fell due earliest decides)."""
+def resync_candidates(
+    *, catalog_before, identity_before, last_run_before, limit: int
+) -> list[Artist]:
+    """Imported artists whose catalog or identity is older than the cut-offs (their
+    shows are re-synced in batches, `imports.resync`), with no active run and no run
+    started since `last_run_before`, the most overdue first (the part that fell due
+    earliest decides)."""
     if limit <= 0:
         return []
-    never = Value(timezone.now() + timedelta(days=36500))
-    shows_due = ExpressionWrapper(
-        F("shows_synced_at") + Value(timezone.now() - shows_before),
-        output_field=DateTimeField(),
-    )
+    now = timezone.now()
+    never = Value(now + timedelta(days=36500))
     catalog_due = ExpressionWrapper(
-        F("catalog_synced_at") + Value(timezone.now() - catalog_before),
-        output_field=DateTimeField(),
+        F("catalog_synced_at") + Value(now - catalog_before), output_field=DateTimeField()
     )
+    identity_due = ExpressionWrapper(
+        F("identity_synced_at") + Value(now - identity_before), output_field=DateTimeField()
+    )
+    imported = Q(shows_synced_at__isnull=False) | Q(catalog_synced_at__isnull=False)
     return list(
         Artist.objects.filter(
-            Q(shows_synced_at__lt=shows_before) | Q(catalog_synced_at__lt=catalog_before)
+            Q(catalog_synced_at__lt=catalog_before)
+            | (imported & (Q(identity_synced_at__lt=identity_before)))
         )
         .exclude(import_runs__status__in=ACTIVE_STATUSES)
         .exclude(import_runs__created_at__gte=last_run_before)
-        .annotate(due=Least(Coalesce(shows_due, never), Coalesce(catalog_due, never)))
+        .annotate(due=Least(Coalesce(catalog_due, never), Coalesce(identity_due, never)))
         .order_by("due", "pk")[:limit]
     )

@@ -230,17 +230,19 @@ class Resync:
 def artists_resync(
     *, now: datetime | None = None, dry_run: bool = False, limit: int | None = None
 ) -> list[Resync]:
-    """Re-import the artists whose shows are older than RESYNC_SHOWS_AFTER or whose
-    catalog is older than RESYNC_CATALOG_AFTER, the stalest first, at most
+    """Re-import the artists whose catalog is older than RESYNC_CATALOG_AFTER or whose
+    identity is older than RESYNC_IDENTITY_AFTER, the stalest first, at most
     RESYNC_BATCH_SIZE (or `limit`) of them less the runs already active, through
     `start_import` (so never twice at once), and no more than the Ticketmaster quota
     left above RESYNC_QUOTA_RESERVE pays for (at its reserve, a round queues nothing).
-    Artists with a run started within the shorter period are left alone, so a failing
-    re-sync is not retried every round. A dry run only lists them."""
+    Such a run fetches only what is stale: its shows are re-synced in batches of
+    artists (`imports.resync.shows_resync_round`). Artists with a run started within the
+    shorter period are left alone, so a failing re-sync is not retried every round.
+    A dry run only lists them."""
     now = now or timezone.now()
-    shows_before = now - settings.RESYNC_SHOWS_AFTER
     catalog_before = now - settings.RESYNC_CATALOG_AFTER
-    shortest = min(settings.RESYNC_SHOWS_AFTER, settings.RESYNC_CATALOG_AFTER)
+    identity_before = now - settings.RESYNC_IDENTITY_AFTER
+    shortest = min(settings.RESYNC_CATALOG_AFTER, settings.RESYNC_IDENTITY_AFTER)
     # Backpressure: runs still queued or running (earlier rounds', or anyone's) take
     # their share of the round, so a slow queue is not buried under re-syncs.
     # The quota: a round queues no more than what is left above the reserve pays for.
@@ -251,18 +253,18 @@ def artists_resync(
         spendable=_resync_spendable(),
     )
     candidates = resync_candidates(
-        shows_before=shows_before,
         catalog_before=catalog_before,
+        identity_before=identity_before,
         last_run_before=now - shortest,
         limit=size,
     )
     planned = []
     for artist in candidates:
         stale = rules.stale_parts(
-            shows_synced_at=artist.shows_synced_at,
             catalog_synced_at=artist.catalog_synced_at,
-            shows_before=shows_before,
+            identity_synced_at=artist.identity_synced_at,
             catalog_before=catalog_before,
+            identity_before=identity_before,
         )
         import_id = (
             None

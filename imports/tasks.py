@@ -180,3 +180,10 @@ def catalog_task(run_id: int, resume: str | None = None) -> None:
 
 def finalize_task(run_id: int, resume: str | None = None) -> None:
     run_phase_task(run_id, PhaseName.FINALIZE, resume=resume)
+
+
+def shows_batch_task(batch_id: int, resume: str | None = None) -> None:
+    """A shows re-sync batch (`imports.resync`)."""
+    from imports.resync import shows_batch_run
+
+    shows_batch_run(batch_id, resume=resume)

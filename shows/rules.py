@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from integrations.ticketmaster.records import BilledAct
+from integrations.ticketmaster.records import BilledAct, TicketmasterEvent
 
 # Where an event's title stops naming its headliners: "A with B", "A w/ B", "A feat. B",
 # "A + special guests B", "A, support: B". Acts named after it support.
@@ -101,3 +101,53 @@ def named_headliners(names: Sequence[str], headline: str) -> set[str]:
 
 def is_festival(act_count: int) -> bool:
     return act_count >= FESTIVAL_MIN_ACTS
+
+
+def events_by_listing(
+    events: Sequence[TicketmasterEvent], attraction_ids: Sequence[str]
+) -> tuple[dict[str, list[TicketmasterEvent]], list[TicketmasterEvent]]:
+    """Hand each event of a query over several attraction ids to every one of them on its
+    bill (`_embedded.attractions`): {attraction id: its events}, and the events that
+    name none of them. A query over one id lists only its events, so nothing is left
+    over then; over several, an event whose bill is unknown or names none of them
+    cannot be placed from the answer alone."""
+    by_id: dict[str, list[TicketmasterEvent]] = {tm_id: [] for tm_id in attraction_ids}
+    unplaced = []
+    for event in events:
+        if len(attraction_ids) == 1:
+            by_id[attraction_ids[0]].append(event)
+            continue
+        on_bill = {act.tm_attraction_id for act in event.bill or ()}
+        listing = [tm_id for tm_id in attraction_ids if tm_id in on_bill]
+        if not listing:
+            unplaced.append(event)
+        for tm_id in listing:
+            by_id[tm_id].append(event)
+    return by_id, unplaced
+
+
+@dataclass(frozen=True, slots=True)
+class StoredShow:
+    """What a show looked like before a sync wrote it, to tell what changed."""
+
+    name: str
+    local_date: object
+    local_time: object
+    status: str
+    tm_venue_id: str | None
+    date_tba: bool
+    time_tba: bool
+
+
+def show_changed(stored: StoredShow, event: TicketmasterEvent) -> bool:
+    """Whether a listed event differs from the stored show in what people see: its
+    name, date, time, status or venue."""
+    return stored != StoredShow(
+        name=event.name,
+        local_date=event.local_date,
+        local_time=event.local_time,
+        status=event.status,
+        tm_venue_id=event.venue.tm_venue_id if event.venue else None,
+        date_tba=event.date_tba,
+        time_tba=event.time_tba,
+    )

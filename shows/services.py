@@ -14,7 +14,7 @@ from catalog.models import Artist
 from catalog.services import artists_billed_upsert
 from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, TicketmasterVenue
 from shows.models import Billing, Show, Venue
-from shows.rules import EventBill, event_bill
+from shows.rules import EventBill, StoredShow, event_bill, show_changed
 from theset.models import in_key_order
 
 BATCH_SIZE = 500
@@ -65,6 +65,8 @@ class ShowsWritten:
     venues: int
     without_venue: int
     co_billed: int  # places of other acts on these shows' bills, written too
+    added: int = 0  # shows the artist's search lists that it was not listed on before
+    changed: int = 0  # shows whose name, date, time, status or venue changed
 
 
 def _unique_by(items: Iterable, key) -> list:
@@ -120,6 +122,7 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
     with transaction.atomic():
         listing = Artist.objects.values_list("tm_attraction_id", "name").get(pk=artist_id)
         listing_act = BilledAct(*listing)
+        added, changed = _changes(artist_id=artist_id, events=events)
         venue_ids = venues_upsert(venues=[e.venue for e in events if e.venue is not None])
         rows = [
             Show(
@@ -168,7 +171,43 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
         venues=len(venue_ids),
         without_venue=sum(1 for e in events if e.venue is None),
         co_billed=co_billed,
+        added=added,
+        changed=changed,
     )
+
+
+def _changes(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> tuple[int, int]:
+    """How many of `events` are new to the artist (its search did not list them, or its
+    place was marked removed), and how many stored shows they change."""
+    ids = [event.tm_event_id for event in events]
+    stored = {
+        tm_event_id: StoredShow(*values)
+        for tm_event_id, *values in Show.objects.filter(tm_event_id__in=ids).values_list(
+            "tm_event_id",
+            "name",
+            "local_date",
+            "local_time",
+            "status",
+            "venue__tm_venue_id",
+            "date_tba",
+            "time_tba",
+        )
+    }
+    listed = set(
+        Billing.objects.filter(
+            artist_id=artist_id,
+            show__tm_event_id__in=ids,
+            listed_at__isnull=False,
+            removed_upstream_at__isnull=True,
+        ).values_list("show__tm_event_id", flat=True)
+    )
+    added = sum(1 for tm_event_id in ids if tm_event_id not in listed)
+    changed = sum(
+        1
+        for event in events
+        if event.tm_event_id in stored and show_changed(stored[event.tm_event_id], event)
+    )
+    return added, changed
 
 
 @dataclass(frozen=True, slots=True)

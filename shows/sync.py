@@ -27,6 +27,8 @@ class ShowsSyncResult:
     duplicates_listed: int
     pages: int
     windows: int
+    added: int = 0
+    changed: int = 0
     malformed_events: list[str] = field(default_factory=list)
 
     def counters(self) -> dict[str, Any]:
@@ -37,6 +39,8 @@ class ShowsSyncResult:
             "co_billed_places": self.co_billed,
             "shows_removed_upstream": self.removed_upstream,
             "shows_gone_upstream": self.gone_upstream,
+            "shows_added": self.added,
+            "shows_changed": self.changed,
             "events_malformed": self.malformed,
             "events_listed_twice": self.duplicates_listed,
             "events_pages": self.pages,
@@ -107,5 +111,7 @@ async def sync_shows(
         duplicates_listed=upcoming.duplicates,
         pages=upcoming.pages,
         windows=upcoming.windows,
+        added=sum(w.added for w in written),
+        changed=sum(w.changed for w in written),
         malformed_events=[str(error) for error in upcoming.malformed],
     )

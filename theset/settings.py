@@ -152,6 +152,23 @@ IMPORT_STALE_AFTER_SECONDS = env.int(
 RESYNC_SHOWS_AFTER = parse_duration(env.str("RESYNC_SHOWS_AFTER", default="24h"))
 RESYNC_CATALOG_AFTER = parse_duration(env.str("RESYNC_CATALOG_AFTER", default="7d"))
 RESYNC_BATCH_SIZE = env.int("RESYNC_BATCH_SIZE", default=100)
+# Re-syncs fetch identity again only once it is older than this (an import a person
+# starts always fetches it).
+RESYNC_IDENTITY_AFTER = parse_duration(env.str("RESYNC_IDENTITY_AFTER", default="7d"))
+# Shows re-syncs are batched: one events query over several attraction ids, packed by the
+# artists' last known upcoming events to stay under Ticketmaster's 1,000-result paging
+# depth (an artist with more gets a query of its own, paged through date windows).
+RESYNC_SHOWS_BATCH_EVENTS = env.int("RESYNC_SHOWS_BATCH_EVENTS", default=800)
+RESYNC_SHOWS_BATCH_ARTISTS = env.int("RESYNC_SHOWS_BATCH_ARTISTS", default=100)
+# At most this many artists' shows are queued for re-sync per round.
+RESYNC_SHOWS_ROUND_ARTISTS = env.int("RESYNC_SHOWS_ROUND_ARTISTS", default=5000)
+for _name, _value, _top in (
+    ("RESYNC_SHOWS_BATCH_EVENTS", RESYNC_SHOWS_BATCH_EVENTS, 1000),
+    ("RESYNC_SHOWS_BATCH_ARTISTS", RESYNC_SHOWS_BATCH_ARTISTS, 500),
+    ("RESYNC_SHOWS_ROUND_ARTISTS", RESYNC_SHOWS_ROUND_ARTISTS, 1_000_000),
+):
+    if not 1 <= _value <= _top:
+        raise ImproperlyConfigured(f"{_name} must be from 1 to {_top}, not {_value}")
 # The share of Ticketmaster's daily quota re-syncs leave to imports people start: a round
 # queues no more than the ledger says is left above it, and a re-sync's requests park
 # once it is reached, until the quota resets.

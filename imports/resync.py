@@ -1,0 +1,434 @@
+"""Fleet freshness: artists' shows re-synced in batches.
+
+A round (`shows_resync_round`, from the every-10-minutes re-sync schedule) takes the
+artists whose shows are older than RESYNC_SHOWS_AFTER and packs them into events
+queries over several attraction ids at once (`rules.pack_shows_batches`), by their last
+known upcoming events, so that most artists cost a fraction of one request. Each batch
+is a `ShowsBatch` row with one `ShowsSync` row per artist and one task
+(`imports.tasks.shows_batch_task`). The task fetches the query's events, hands each to
+every artist of the batch on its bill, and stores each artist's listing exactly as the
+shows phase of its own import would (the same upserts, the same "removed upstream"
+marks). A batch that fails fails its own artists only; one that must wait for the
+quota parks and resumes by itself, like an import's phase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import Schedule
+from django_q.tasks import async_task
+
+from catalog.models import Artist
+from imports import rules
+from imports.models import (
+    ACTIVE_STATUSES,
+    ImportRun,
+    ImportStatus,
+    ImportTrigger,
+    ShowsBatch,
+    ShowsSync,
+)
+from imports.rules import BatchMember, waiting_for
+from integrations.http.errors import UpstreamError, UpstreamMustWait
+from integrations.http.quota import spendable
+from integrations.ticketmaster.client import TicketmasterClient, quota_ledger
+from integrations.ticketmaster.records import UpcomingEvents
+from shows import services as show_services
+from shows.rules import events_by_listing
+
+log = structlog.get_logger(__name__)
+
+SHOWS_BATCH_TASK = "imports.tasks.shows_batch_task"
+# A parked batch is queued again this long after the time the upstream gave.
+RESUME_MARGIN = timedelta(seconds=1)
+
+
+def shows_batch_task_name(batch_id: int) -> str:
+    return f"shows-batch-{batch_id}"
+
+
+def _q_options(batch_id: int) -> dict[str, str]:
+    # A re-sync's group: the brokers hand out what people started first.
+    return {"task_name": shows_batch_task_name(batch_id), "group": f"resync-batch-{batch_id}"}
+
+
+# --- Planning a round -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedBatch:
+    batch_id: int | None  # None in a dry run
+    attraction_ids: tuple[str, ...]
+    expected_events: int
+
+
+def _due_members(*, now: datetime, limit: int) -> dict[str, tuple[int, int]]:
+    """{attraction id: (artist id, upcoming events it listed)} of the artists whose shows
+    are older than RESYNC_SHOWS_AFTER, the stalest first: not in a shows sync already
+    (active, or failed since the cut-off, so a failing one is not retried every round),
+    not being imported by a person (that import syncs its shows)."""
+    before = now - settings.RESYNC_SHOWS_AFTER
+    today = timezone.localdate(now)
+    upcoming = Q(
+        billings__listed_at__isnull=False,
+        billings__removed_upstream_at__isnull=True,
+    ) & (Q(billings__show__local_date__gte=today) | Q(billings__show__local_date__isnull=True))
+    rows = (
+        Artist.objects.filter(shows_synced_at__lt=before)
+        .exclude(
+            pk__in=ImportRun.objects.filter(
+                status__in=ACTIVE_STATUSES, trigger=ImportTrigger.PERSON
+            ).values("artist_id")
+        )
+        .exclude(
+            pk__in=ShowsSync.objects.filter(
+                Q(status__in=ACTIVE_STATUSES)
+                | Q(status=ImportStatus.FAILED, created_at__gte=before)
+            ).values("artist_id")
+        )
+        .order_by("shows_synced_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    ids = list(rows)
+    counted = (
+        Artist.objects.filter(pk__in=ids)
+        .annotate(expected=Count("billings", filter=upcoming))
+        .values_list("tm_attraction_id", "pk", "expected")
+    )
+    return {tm_id: (pk, expected) for tm_id, pk, expected in counted}
+
+
+def _spendable_requests() -> int | None:
+    """Ticketmaster requests left above RESYNC_QUOTA_RESERVE, as the ledger knows."""
+    ledger = quota_ledger()
+    if ledger is None:
+        return None
+    return spendable(ledger.state(), now=ledger.now(), reserve_share=settings.RESYNC_QUOTA_RESERVE)
+
+
+def shows_resync_round(*, now: datetime | None = None, dry_run: bool = False) -> list[PlannedBatch]:
+    """Queue the shows re-syncs due now, in batches; a dry run only plans them."""
+    now = now or timezone.now()
+    due = _due_members(now=now, limit=settings.RESYNC_SHOWS_ROUND_ARTISTS)
+    packed = rules.pack_shows_batches(
+        [BatchMember(tm_id, expected) for tm_id, (_, expected) in due.items()],
+        max_events=settings.RESYNC_SHOWS_BATCH_EVENTS,
+        max_artists=settings.RESYNC_SHOWS_BATCH_ARTISTS,
+    )
+    chosen = rules.batches_within(
+        packed, spendable=_spendable_requests(), artists=settings.RESYNC_SHOWS_ROUND_ARTISTS
+    )
+    planned = []
+    for members in chosen:
+        ids = tuple(m.tm_attraction_id for m in members)
+        expected = sum(m.expected_events for m in members)
+        batch_id = None
+        if not dry_run:
+            batch_id = shows_batch_create(
+                {
+                    m.tm_attraction_id: (due[m.tm_attraction_id][0], m.expected_events)
+                    for m in members
+                }
+            )
+            if batch_id is None:
+                continue
+        planned.append(PlannedBatch(batch_id, ids, expected))
+    return planned
+
+
+def shows_batch_create(members: dict[str, tuple[int, int]]) -> int | None:
+    """A queued batch of these artists ({attraction id: (artist id, expected events)})
+    and its task; None when every one of them is in another active shows sync already
+    (the database allows one active sync per artist, so two rounds racing cannot both
+    take an artist)."""
+    with transaction.atomic():
+        batch = ShowsBatch.objects.create(
+            attraction_ids=sorted(members),
+            expected_events=sum(expected for _, expected in members.values()),
+        )
+        ShowsSync.objects.bulk_create(
+            [
+                ShowsSync(batch=batch, artist_id=artist_id, expected_events=expected)
+                for _, (artist_id, expected) in sorted(members.items())
+            ],
+            ignore_conflicts=True,
+        )
+        taken = sorted(
+            ShowsSync.objects.filter(batch=batch).values_list("artist__tm_attraction_id", flat=True)
+        )
+        if not taken:
+            batch.delete()
+            return None
+        if len(taken) != len(members):
+            batch.attraction_ids = taken
+            batch.expected_events = sum(members[tm_id][1] for tm_id in taken)
+            batch.save(update_fields=["attraction_ids", "expected_events", "updated_at"])
+        _enqueue(batch.pk)
+    return batch.pk
+
+
+def _enqueue(batch_id: int) -> None:
+    q_options = _q_options(batch_id)
+
+    def send() -> None:
+        async_task(SHOWS_BATCH_TASK, batch_id, q_options=dict(q_options))
+
+    if Conf.ORM:
+        send()  # the queue is a table: the task commits with the batch
+    else:
+        transaction.on_commit(send)
+
+
+# --- Running a batch ------------------------------------------------------------------
+
+
+def _claim(batch_id: int, resume: str | None) -> ShowsBatch | None:
+    """Mark the batch running; None when it must not run now: finished, or waiting and
+    this task is not the one its schedule queued for the end of the wait."""
+    with transaction.atomic():
+        batch = ShowsBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None or batch.status not in ACTIVE_STATUSES:
+            return None
+        if batch.status == ImportStatus.WAITING and not _resumes(resume, batch.waiting_until):
+            return None
+        now = timezone.now()
+        batch.status = ImportStatus.RUNNING
+        batch.attempt += 1
+        batch.started_at = batch.started_at or now
+        batch.waiting_for = ""
+        batch.waiting_until = None
+        batch.message = "fetching events"
+        batch.save()
+        batch.syncs.update(status=ImportStatus.RUNNING)
+    return batch
+
+
+def _resumes(resume: str | None, waiting_until: datetime | None) -> bool:
+    if resume is None or waiting_until is None:
+        return False
+    try:
+        return datetime.fromisoformat(resume) == waiting_until
+    except ValueError:
+        return False
+
+
+def shows_batch_run(batch_id: int, *, resume: str | None = None) -> ShowsBatch | None:
+    """Run one batch here (the task's body, also used inline): fetch, hand out, store."""
+    return async_to_sync(_run)(batch_id, resume)
+
+
+async def _run(batch_id: int, resume: str | None) -> ShowsBatch | None:
+    batch = await sync_to_async(_claim)(batch_id, resume)
+    if batch is None:
+        return None
+    members = await sync_to_async(_members)(batch_id)
+    ids = sorted(members)
+    started = timezone.now()
+    # From the start of the day, as the shows phase does.
+    since = started.replace(hour=0, minute=0, second=0, microsecond=0)
+    with structlog.contextvars.bound_contextvars(shows_batch=batch_id, artists=len(ids)):
+        try:
+            async with TicketmasterClient.from_settings(
+                reserve_share=settings.RESYNC_QUOTA_RESERVE
+            ) as tm:
+                try:
+                    listings, malformed, fetched = await _fetch(tm, ids, since)
+                finally:
+                    requests = tm.stats.as_dict()["requests_total"]
+        except UpstreamMustWait as wait:
+            until = datetime.fromtimestamp(wait.until, UTC) + RESUME_MARGIN
+            what = waiting_for(provider=wait.provider, reason=wait.reason)
+            log.info("shows batch parked", waiting_for=what, until=until.isoformat())
+            await sync_to_async(_park)(batch_id, what=what, until=until)
+            return await sync_to_async(ShowsBatch.objects.get)(pk=batch_id)
+        except Exception as exc:
+            error = str(exc) if isinstance(exc, UpstreamError) else f"{type(exc).__name__}: {exc}"
+            log.warning("shows batch failed", error=error)
+            await sync_to_async(_fail)(batch_id, error)
+            return await sync_to_async(ShowsBatch.objects.get)(pk=batch_id)
+        await sync_to_async(_store)(
+            batch_id,
+            members=members,
+            listings=listings,
+            malformed=malformed,
+            started=started,
+            figures={
+                "events": fetched.events,
+                "requests": requests,
+                "pages": fetched.pages,
+                "windows": fetched.windows,
+            },
+        )
+        log.info("shows batch finished", requests=requests, events=fetched.events)
+    return await sync_to_async(ShowsBatch.objects.get)(pk=batch_id)
+
+
+def _members(batch_id: int) -> dict[str, int]:
+    """{attraction id: artist id} of the batch's artists."""
+    return dict(
+        ShowsSync.objects.filter(batch_id=batch_id).values_list(
+            "artist__tm_attraction_id", "artist_id"
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    events: int
+    pages: int
+    windows: int
+
+
+async def _fetch(tm: TicketmasterClient, ids: list[str], since: datetime):
+    """Each artist's listed events and the ids of the malformed events listed, and the
+    query's figures. When the answer lists events whose bill names none of the batch's
+    artists (Ticketmaster left the attractions out), they cannot be handed out from it:
+    each artist is then queried on its own, as its own import would."""
+    upcoming = await tm.upcoming_events(",".join(ids), since=since)
+    listings, unplaced = events_by_listing(upcoming.events, ids)
+    malformed = {e.tm_event_id for e in upcoming.malformed if e.tm_event_id}
+    pages, windows = upcoming.pages, upcoming.windows
+    if unplaced:
+        log.info("events without their bill: querying each artist", events=len(unplaced))
+        listings = {}
+        for tm_id in ids:
+            own: UpcomingEvents = await tm.upcoming_events(tm_id, since=since)
+            listings[tm_id] = own.events
+            malformed |= {e.tm_event_id for e in own.malformed if e.tm_event_id}
+            pages += own.pages
+            windows += own.windows
+    return listings, malformed, _Fetched(len(upcoming.events), pages, windows)
+
+
+def _store(
+    batch_id: int,
+    *,
+    members: dict[str, int],
+    listings: dict,
+    malformed: set[str],
+    started: datetime,
+    figures: dict[str, int],
+) -> None:
+    """Store each artist's listing, in key order, as its own import's shows phase would:
+    upsert the shows with their venues and bills, then mark its places on upcoming
+    shows it no longer lists. Each artist is its own transactions; an error storing one
+    fails that artist's sync, not the others'."""
+    failed = 0
+    for tm_id in sorted(members):
+        artist_id = members[tm_id]
+        try:
+            events = listings.get(tm_id, [])
+            written = show_services.shows_upsert(artist_id=artist_id, events=events)
+            removed = show_services.shows_mark_removed(
+                artist_id=artist_id,
+                not_seen_since=started,
+                # Listed but malformed: still upstream for whoever lists it, so not marked.
+                still_listed=malformed,
+            )
+            show_services.artist_shows_synced(artist_id=artist_id)
+        except Exception as exc:
+            failed += 1
+            log.warning("shows batch: storing an artist failed", artist=tm_id, error=str(exc))
+            ShowsSync.objects.filter(batch_id=batch_id, artist_id=artist_id).update(
+                status=ImportStatus.FAILED,
+                error=f"{type(exc).__name__}: {exc}",
+                finished_at=timezone.now(),
+            )
+            continue
+        ShowsSync.objects.filter(batch_id=batch_id, artist_id=artist_id).update(
+            status=ImportStatus.SUCCEEDED,
+            shows=written.shows,
+            added=written.added,
+            changed=written.changed,
+            removed=removed.places,
+            gone=removed.shows,
+            finished_at=timezone.now(),
+        )
+    stored = len(members) - failed
+    ShowsBatch.objects.filter(pk=batch_id).update(
+        status=ImportStatus.FAILED
+        if failed == len(members) and members
+        else ImportStatus.SUCCEEDED,
+        message=f"{figures['events']} events for {stored} of {len(members)} artists",
+        error=f"{failed} artists could not be stored" if failed else "",
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+        **figures,
+    )
+
+
+def _park(batch_id: int, *, what: str, until: datetime) -> None:
+    with transaction.atomic():
+        if not ShowsBatch.objects.filter(pk=batch_id, status__in=ACTIVE_STATUSES).update(
+            status=ImportStatus.WAITING,
+            waiting_for=what,
+            waiting_until=until,
+            message=f"waiting for {what}",
+            updated_at=timezone.now(),
+        ):
+            return
+        ShowsSync.objects.filter(batch_id=batch_id).update(status=ImportStatus.WAITING)
+        Schedule.objects.filter(name=shows_batch_task_name(batch_id)).delete()
+        Schedule.objects.create(
+            name=shows_batch_task_name(batch_id),
+            func=SHOWS_BATCH_TASK,
+            args=repr((batch_id,)),
+            kwargs=repr({"resume": until.isoformat(), "q_options": _q_options(batch_id)}),
+            schedule_type=Schedule.ONCE,
+            repeats=-1,
+            next_run=until,
+            cluster=Conf.CLUSTER_NAME,
+        )
+
+
+def _fail(batch_id: int, error: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        ShowsBatch.objects.filter(pk=batch_id).update(
+            status=ImportStatus.FAILED, error=error, finished_at=now, updated_at=now
+        )
+        ShowsSync.objects.filter(batch_id=batch_id).update(
+            status=ImportStatus.FAILED, error=error, finished_at=now
+        )
+
+
+def shows_batches_sweep(*, idle_since: datetime) -> int:
+    """Fail batches that made no progress since `idle_since` and whose task the broker
+    no longer holds (lost with its worker); their artists are due again next period.
+    A waiting batch is left alone while its resumption is scheduled. How many failed."""
+    from imports.selectors import queued_task_names
+
+    stale = list(
+        ShowsBatch.objects.filter(status__in=ACTIVE_STATUSES, updated_at__lt=idle_since)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not stale:
+        return 0
+    held = set(queued_task_names())
+    lost = [batch_id for batch_id in stale if shows_batch_task_name(batch_id) not in held]
+    for batch_id in lost:
+        _fail(batch_id, "stalled: its task was lost (its worker died?)")
+    return len(lost)
+
+
+# --- Reads ----------------------------------------------------------------------------
+
+
+def artist_last_shows_sync(*, artist_id: int) -> ShowsSync | None:
+    """The artist's latest shows sync (by a batch or by its own import), or None."""
+    return (
+        ShowsSync.objects.filter(artist_id=artist_id)
+        .select_related("batch", "run")
+        .order_by("-id")
+        .first()
+    )
