@@ -21,7 +21,7 @@ import structlog
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
@@ -43,6 +43,7 @@ from integrations.http.quota import spendable
 from integrations.ticketmaster.client import TicketmasterClient, quota_ledger
 from integrations.ticketmaster.records import UpcomingEvents
 from shows import services as show_services
+from shows.models import Billing
 from shows.rules import events_by_listing
 
 log = structlog.get_logger(__name__)
@@ -71,18 +72,14 @@ class PlannedBatch:
     expected_events: int
 
 
-def _due_members(*, now: datetime, limit: int) -> dict[str, tuple[int, int]]:
-    """{attraction id: (artist id, upcoming events it listed)} of the artists whose shows
-    are older than RESYNC_SHOWS_AFTER, the stalest first: not in a shows sync already
-    (active, or failed since the cut-off, so a failing one is not retried every round),
-    not being imported by a person (that import syncs its shows)."""
+def _due_members(*, now: datetime, limit: int) -> dict[str, tuple[int, frozenset]]:
+    """{attraction id: (artist id, ids of the upcoming shows it listed)} of the artists
+    whose shows are older than RESYNC_SHOWS_AFTER, the stalest first: not in a shows
+    sync already (active, or failed since the cut-off, so a failing one is not retried
+    every round), not being imported by a person (that import syncs its shows)."""
     before = now - settings.RESYNC_SHOWS_AFTER
     today = timezone.localdate(now)
-    upcoming = Q(
-        billings__listed_at__isnull=False,
-        billings__removed_upstream_at__isnull=True,
-    ) & (Q(billings__show__local_date__gte=today) | Q(billings__show__local_date__isnull=True))
-    rows = (
+    due = dict(
         Artist.objects.filter(shows_synced_at__lt=before)
         .exclude(
             pk__in=ImportRun.objects.filter(
@@ -96,15 +93,20 @@ def _due_members(*, now: datetime, limit: int) -> dict[str, tuple[int, int]]:
             ).values("artist_id")
         )
         .order_by("shows_synced_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "tm_attraction_id")[:limit]
     )
-    ids = list(rows)
-    counted = (
-        Artist.objects.filter(pk__in=ids)
-        .annotate(expected=Count("billings", filter=upcoming))
-        .values_list("tm_attraction_id", "pk", "expected")
-    )
-    return {tm_id: (pk, expected) for tm_id, pk, expected in counted}
+    shows: dict[int, set[int]] = {pk: set() for pk in due}
+    pks = sorted(due)
+    for start in range(0, len(pks), 500):
+        listed = Billing.objects.filter(
+            Q(show__local_date__gte=today) | Q(show__local_date__isnull=True),
+            artist_id__in=pks[start : start + 500],
+            listed_at__isnull=False,
+            removed_upstream_at__isnull=True,
+        ).values_list("artist_id", "show_id")
+        for artist_id, show_id in listed.iterator():
+            shows[artist_id].add(show_id)
+    return {tm_id: (pk, frozenset(shows[pk])) for pk, tm_id in due.items()}
 
 
 def _spendable_requests() -> int | None:
@@ -120,7 +122,7 @@ def shows_resync_round(*, now: datetime | None = None, dry_run: bool = False) ->
     now = now or timezone.now()
     due = _due_members(now=now, limit=settings.RESYNC_SHOWS_ROUND_ARTISTS)
     packed = rules.pack_shows_batches(
-        [BatchMember(tm_id, expected) for tm_id, (_, expected) in due.items()],
+        [BatchMember(tm_id, len(events), events) for tm_id, (_, events) in due.items()],
         max_events=settings.RESYNC_SHOWS_BATCH_EVENTS,
         max_artists=settings.RESYNC_SHOWS_BATCH_ARTISTS,
     )
@@ -145,7 +147,9 @@ def shows_resync_round(*, now: datetime | None = None, dry_run: bool = False) ->
     return planned
 
 
-def shows_batch_create(members: dict[str, tuple[int, int]]) -> int | None:
+def shows_batch_create(
+    members: dict[str, tuple[int, int]], *, expected_events: int | None = None
+) -> int | None:
     """A queued batch of these artists ({attraction id: (artist id, expected events)})
     and its task; None when every one of them is in another active shows sync already
     (the database allows one active sync per artist, so two rounds racing cannot both
@@ -153,7 +157,11 @@ def shows_batch_create(members: dict[str, tuple[int, int]]) -> int | None:
     with transaction.atomic():
         batch = ShowsBatch.objects.create(
             attraction_ids=sorted(members),
-            expected_events=sum(expected for _, expected in members.values()),
+            expected_events=(
+                sum(expected for _, expected in members.values())
+                if expected_events is None
+                else expected_events
+            ),
         )
         ShowsSync.objects.bulk_create(
             [
@@ -170,7 +178,9 @@ def shows_batch_create(members: dict[str, tuple[int, int]]) -> int | None:
             return None
         if len(taken) != len(members):
             batch.attraction_ids = taken
-            batch.expected_events = sum(members[tm_id][1] for tm_id in taken)
+            batch.expected_events = min(
+                batch.expected_events, sum(members[tm_id][1] for tm_id in taken)
+            )
             batch.save(update_fields=["attraction_ids", "expected_events", "updated_at"])
         _enqueue(batch.pk)
     return batch.pk

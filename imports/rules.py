@@ -138,10 +138,18 @@ EVENTS_PAGING_DEPTH = 1000
 
 @dataclass(frozen=True, slots=True)
 class BatchMember:
-    """An artist due for a shows re-sync, with its last known upcoming events."""
+    """An artist due for a shows re-sync, with its last known upcoming events: how
+    many, and which (their ids, when known: bill-mates share them)."""
 
     tm_attraction_id: str
     expected_events: int
+    events: frozenset = frozenset()
+
+    def known_events(self) -> frozenset:
+        """Its events as a set: the ids when given, else as many placeholders."""
+        if self.events or not self.expected_events:
+            return self.events
+        return frozenset((self.tm_attraction_id, n) for n in range(self.expected_events))
 
 
 def pack_shows_batches(
@@ -149,27 +157,44 @@ def pack_shows_batches(
 ) -> list[tuple[BatchMember, ...]]:
     """Group artists into events queries over several attraction ids at once.
 
-    First fit, largest first: each artist goes to the first batch whose expected events
-    stay within `max_events` (kept below Ticketmaster's 1,000-result paging depth, so a
-    batch is paged in one window) and that holds fewer than `max_artists` ids. An artist
-    expecting more than `max_events` gets a batch of its own (paged through date
-    windows). Events two artists share are counted for both: the sum is an upper bound.
-    Deterministic: ties go by attraction id; each batch lists its members in key order,
-    and batches come in the order they were opened.
+    Largest first, each artist joins the batch it shares the most events with (its
+    bill-mates': a show several of them play is listed once) among those where the
+    batch's distinct expected events stay within `max_events` (kept below
+    Ticketmaster's 1,000-result paging depth, so a batch is paged in one window) and
+    that hold fewer than `max_artists` ids; sharing none, the first such batch. An
+    artist expecting more than `max_events` gets a batch of its own (paged through date
+    windows). Deterministic: ties go by attraction id and to the earlier batch; each
+    batch lists its members in key order, batches in the order they were opened.
     """
     ordered = sorted(members, key=lambda m: (-m.expected_events, m.tm_attraction_id))
     batches: list[list[BatchMember]] = []
-    totals: list[int] = []
+    unions: list[set] = []
     for member in ordered:
+        events = member.known_events()
+        best, best_shared = None, -1
         for index, batch in enumerate(batches):
-            if len(batch) < max_artists and totals[index] + member.expected_events <= max_events:
-                batch.append(member)
-                totals[index] += member.expected_events
-                break
-        else:
+            if len(batch) >= max_artists:
+                continue
+            shared = len(events & unions[index])
+            if len(unions[index]) + len(events) - shared > max_events:
+                continue
+            if shared > best_shared:
+                best, best_shared = index, shared
+        if best is None:
             batches.append([member])
-            totals.append(member.expected_events)
+            unions.append(set(events))
+        else:
+            batches[best].append(member)
+            unions[best] |= events
     return [tuple(sorted(batch, key=lambda m: m.tm_attraction_id)) for batch in batches]
+
+
+def batch_expected_events(batch: Iterable[BatchMember]) -> int:
+    """The distinct events a batch expects (a show its artists share counts once)."""
+    union: set = set()
+    for member in batch:
+        union |= member.known_events()
+    return len(union)
 
 
 def shows_batch_requests(expected_events: int) -> int:
@@ -188,7 +213,7 @@ def batches_within(
     chosen = []
     requests = members = 0
     for batch in batches:
-        cost = shows_batch_requests(sum(m.expected_events for m in batch))
+        cost = shows_batch_requests(batch_expected_events(batch))
         if members + len(batch) > artists:
             continue
         if spendable is not None and requests + cost > spendable:
