@@ -108,8 +108,8 @@ def stale_runs(*, idle_since) -> list[ImportRun]:
     )
 
 
-def queued_task_names() -> list[str]:
-    """The names of the tasks the broker holds: waiting in the queue, or taken by a
+def queued_tasks() -> list[tuple[str, tuple]]:
+    """(name, args) of the tasks the broker holds: waiting in the queue, or taken by a
     worker and not yet acknowledged (the ORM broker keeps those rows until then), or
     scheduled to be queued (a parked phase's or batch's resumption)."""
     from django_q.brokers import get_broker
@@ -118,29 +118,40 @@ def queued_task_names() -> list[str]:
     from django_q.signing import SignedPackage
 
     if Conf.ORM:
-        names = [row.task.get("name") for row in OrmQ.objects.filter(key=Conf.CLUSTER_NAME)]
+        packages = [row.task for row in OrmQ.objects.filter(key=Conf.CLUSTER_NAME)]
     else:
-        broker = get_broker()
-        names = []
-        for payload in broker.queued_payloads():
+        packages = []
+        for payload in get_broker().queued_payloads():
             try:
-                names.append(SignedPackage.loads(payload).get("name"))
+                packages.append(SignedPackage.loads(payload))
             except Exception:
                 continue
-    names += Schedule.objects.filter(
-        Q(name__startswith="import-") | Q(name__startswith="shows-batch-")
-    ).values_list("name", flat=True)
-    return [str(name or "") for name in names]
+    found = [(str(p.get("name") or ""), tuple(p.get("args") or ())) for p in packages]
+    found += [
+        (name, ())
+        for name in Schedule.objects.filter(
+            Q(name__startswith="import-") | Q(name__startswith="shows-batch-")
+        ).values_list("name", flat=True)
+    ]
+    return found
+
+
+def queued_task_names() -> list[str]:
+    return [name for name, _ in queued_tasks()]
 
 
 def queued_import_tasks() -> dict[int, set[PhaseName]]:
-    """Phases whose task the broker holds, by run id (see `queued_task_names`)."""
+    """Phases whose task the broker holds, by run id (see `queued_tasks`). A group task
+    of re-sync runs (`imports.tasks.resync_runs_task`) holds every phase of its runs."""
     found: dict[int, set[PhaseName]] = {}
-    for name in queued_task_names():
+    for name, args in queued_tasks():
         parsed = parse_phase_task_name(name)
         if parsed:
             run_id, phase = parsed
             found.setdefault(run_id, set()).add(phase)
+        elif name.startswith("resync-runs-") and args and isinstance(args[0], list | tuple):
+            for run_id in args[0]:
+                found.setdefault(int(run_id), set()).update(PhaseName)
     return found
 
 

@@ -22,7 +22,12 @@ from imports.selectors import (
     resync_candidates,
     stale_runs,
 )
-from imports.tasks import claim_and_enqueue, enqueue_phase, unschedule_phases
+from imports.tasks import (
+    claim_and_enqueue,
+    enqueue_phase,
+    enqueue_resync_runs,
+    unschedule_phases,
+)
 from integrations.http.quota import spendable
 from integrations.ticketmaster.client import quota_ledger
 
@@ -91,10 +96,19 @@ def _resync_taken_over(run_id: int) -> None:
     (perhaps only on the reserve) is queued again at once: if the quota is really
     spent it parks again without sending anything."""
     with transaction.atomic():
-        if not ImportRun.objects.filter(pk=run_id, trigger=ImportTrigger.RESYNC).update(
-            trigger=ImportTrigger.PERSON
-        ):
+        # Locked: a group task starting the run waits for this, or this for it.
+        run = ImportRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or not ImportRun.objects.filter(
+            pk=run_id, trigger=ImportTrigger.RESYNC
+        ).update(trigger=ImportTrigger.PERSON):
             return  # taken over by another kickoff meanwhile
+        if (
+            run.status == ImportStatus.QUEUED
+            and not ImportPhase.objects.filter(run_id=run_id).exists()
+        ):
+            # Not started by its re-sync group yet (which now leaves it): queued on its own.
+            enqueue_phase(run_id, FIRST_PHASE.name)
+            return
         unschedule_phases(run_id)
         for name in ImportPhase.objects.filter(
             run_id=run_id, status=ImportStatus.WAITING
@@ -259,6 +273,7 @@ def artists_resync(
         limit=size,
     )
     planned = []
+    created: list[int] = []
     for artist in candidates:
         stale = rules.stale_parts(
             catalog_synced_at=artist.catalog_synced_at,
@@ -266,10 +281,18 @@ def artists_resync(
             catalog_before=catalog_before,
             identity_before=identity_before,
         )
-        import_id = (
-            None
-            if dry_run
-            else start_import(artist.tm_attraction_id, trigger=ImportTrigger.RESYNC).import_id
-        )
+        import_id = None
+        if not dry_run:
+            started = import_run_create(
+                tm_attraction_id=artist.tm_attraction_id, trigger=ImportTrigger.RESYNC
+            )
+            import_id = started.import_id
+            if started.created:
+                created.append(import_id)
         planned.append(Resync(artist.pk, artist.tm_attraction_id, artist.name, stale, import_id))
+    # Re-sync runs go in groups, one task each (the runs run one after another in it,
+    # a few side by side): thousands of small runs do not cost four queued tasks each.
+    size = settings.RESYNC_RUNS_PER_TASK
+    for start in range(0, len(created), size):
+        enqueue_resync_runs(created[start : start + size])
     return planned

@@ -19,6 +19,7 @@ a deploy in the queue, so each phase keeps its own thin task.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -180,6 +181,70 @@ def catalog_task(run_id: int, resume: str | None = None) -> None:
 
 def finalize_task(run_id: int, resume: str | None = None) -> None:
     run_phase_task(run_id, PhaseName.FINALIZE, resume=resume)
+
+
+# --- Re-sync runs in groups -------------------------------------------------------
+
+RESYNC_RUNS_TASK = "imports.tasks.resync_runs_task"
+
+
+def resync_runs_task_name(run_ids: list[int]) -> str:
+    return f"resync-runs-{run_ids[0]}"
+
+
+def enqueue_resync_runs(run_ids: list[int]) -> None:
+    """Queue one task running these re-sync runs whole (`resync_runs_task`): its args
+    name them, so the stale-run sweeper sees they are held (`queued_import_tasks`)."""
+    if not run_ids:
+        return
+    name = resync_runs_task_name(run_ids)
+    q_options = {"task_name": name, "group": name}  # a re-sync's group: handed out last
+
+    def send() -> None:
+        async_task(RESYNC_RUNS_TASK, list(run_ids), q_options=dict(q_options))
+
+    if Conf.ORM:
+        send()
+    else:
+        transaction.on_commit(send)
+
+
+def _claim_resync_run(run_id: int) -> bool:
+    """Whether this group task runs the run: still a queued re-sync nobody started (a
+    person who asked for the artist meanwhile took it over and queued it on its own)."""
+    with transaction.atomic():
+        run = (
+            ImportRun.objects.select_for_update()
+            .filter(pk=run_id, status=ImportStatus.QUEUED, trigger=ImportTrigger.RESYNC)
+            .first()
+        )
+        return run is not None and not ImportPhase.objects.filter(run_id=run_id).exists()
+
+
+def resync_runs_task(run_ids: list[int]) -> None:
+    """Run a group of re-sync runs here, each whole (`pipeline.run_import_async`), at
+    most RESYNC_RUNS_CONCURRENCY side by side. A run that fails or parks does so on its
+    own (a parked phase resumes through its own schedule); the others go on."""
+    from asgiref.sync import async_to_sync, sync_to_async
+    from django.conf import settings
+
+    from imports.pipeline import run_import_async
+
+    async def run_all() -> None:
+        gate = asyncio.Semaphore(settings.RESYNC_RUNS_CONCURRENCY)
+
+        async def one(run_id: int) -> None:
+            async with gate:
+                if not await sync_to_async(_claim_resync_run)(run_id):
+                    return
+                try:
+                    await run_import_async(run_id)
+                except Exception:
+                    logger.exception("re-sync run %s failed outside its phases", run_id)
+
+        await asyncio.gather(*(one(run_id) for run_id in run_ids))
+
+    async_to_sync(run_all)()
 
 
 def shows_batch_task(batch_id: int, resume: str | None = None) -> None:

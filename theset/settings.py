@@ -160,12 +160,18 @@ RESYNC_IDENTITY_AFTER = parse_duration(env.str("RESYNC_IDENTITY_AFTER", default=
 # depth (an artist with more gets a query of its own, paged through date windows).
 RESYNC_SHOWS_BATCH_EVENTS = env.int("RESYNC_SHOWS_BATCH_EVENTS", default=800)
 RESYNC_SHOWS_BATCH_ARTISTS = env.int("RESYNC_SHOWS_BATCH_ARTISTS", default=100)
+# Re-sync runs (catalog, identity) are queued in groups: one task runs this many runs,
+# RESYNC_RUNS_CONCURRENCY of them side by side.
+RESYNC_RUNS_PER_TASK = env.int("RESYNC_RUNS_PER_TASK", default=25)
+RESYNC_RUNS_CONCURRENCY = env.int("RESYNC_RUNS_CONCURRENCY", default=4)
 # At most this many artists' shows are queued for re-sync per round.
 RESYNC_SHOWS_ROUND_ARTISTS = env.int("RESYNC_SHOWS_ROUND_ARTISTS", default=5000)
 for _name, _value, _top in (
     ("RESYNC_SHOWS_BATCH_EVENTS", RESYNC_SHOWS_BATCH_EVENTS, 1000),
     ("RESYNC_SHOWS_BATCH_ARTISTS", RESYNC_SHOWS_BATCH_ARTISTS, 500),
     ("RESYNC_SHOWS_ROUND_ARTISTS", RESYNC_SHOWS_ROUND_ARTISTS, 1_000_000),
+    ("RESYNC_RUNS_PER_TASK", RESYNC_RUNS_PER_TASK, 1000),
+    ("RESYNC_RUNS_CONCURRENCY", RESYNC_RUNS_CONCURRENCY, 100),
 ):
     if not 1 <= _value <= _top:
         raise ImproperlyConfigured(f"{_name} must be from 1 to {_top}, not {_value}")

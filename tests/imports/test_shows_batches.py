@@ -99,3 +99,41 @@ def test_a_batched_round_stores_what_each_artists_own_reimport_would(sandbox, se
         for tm_id in acts:
             import_inline(tm_id)
     assert batched == stored()
+
+
+def test_resync_runs_go_in_groups_one_task_each(sandbox, settings):
+    from django_q.models import OrmQ
+
+    from imports.models import ImportPhase, ImportRun, ImportTrigger
+    from imports.selectors import queued_import_tasks
+    from imports.services import artists_resync
+    from imports.tasks import resync_runs_task
+
+    settings.RESYNC_RUNS_PER_TASK = 3
+    world = lineup_world()
+    acts = sorted(NAMES)[:5]
+    with sandbox(serve=world, tm_rps=0) as stats:
+        for tm_id in acts:
+            import_inline(tm_id)
+        Artist.objects.filter(tm_attraction_id__in=acts).update(
+            catalog_synced_at=timezone.now() - timedelta(days=8)
+        )
+        ImportRun.objects.update(created_at=timezone.now() - timedelta(days=8))
+        OrmQ.objects.all().delete()
+        queued = artists_resync()
+        assert len(queued) == len(acts)
+        tasks = [row.task for row in OrmQ.objects.all()]
+        assert sorted(len(task["args"][0]) for task in tasks) == [2, 3]
+        held = queued_import_tasks()
+        assert set(held) == {item.import_id for item in queued}
+        before = stats()["requests"]
+        for task in tasks:
+            resync_runs_task(*task["args"])
+        spent = {k: v - before.get(k, 0) for k, v in stats()["requests"].items()}
+    runs = ImportRun.objects.filter(pk__in=[item.import_id for item in queued])
+    assert {run.status for run in runs} == {ImportStatus.SUCCEEDED}
+    assert {run.trigger for run in runs} == {ImportTrigger.RESYNC}
+    # Identity is fresh and shows go in batches: not one Ticketmaster request.
+    assert not {k: v for k, v in spent.items() if k.startswith("tm.") and v}
+    kept = ImportPhase.objects.filter(run__in=runs, phase="identity")
+    assert all(phase.counters.get("identity_kept") for phase in kept)
