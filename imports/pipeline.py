@@ -45,7 +45,7 @@ from imports.phases import (
     phase_get,
     phases_still_needed,
 )
-from imports.progress import PhaseReporter, fail_run, park_phase
+from imports.progress import PhaseReporter, fail_run, park_phase, skip_phase
 from imports.rules import merged_phase_counters, stale_identity, waiting_for
 from imports.services import import_run_warning_add
 from integrations.http.errors import UpstreamError, UpstreamMustWait
@@ -129,8 +129,25 @@ def log_figures(counters: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
+# A phase's progress is written at most this often (its start and end always are): a
+# quick phase, such as an unchanged catalog's re-sync, writes only those two.
+REPORT_INTERVAL_SECONDS = 0.25
+
+
 def _report(reporter: PhaseReporter) -> Callable[..., Awaitable[Any]]:
-    return sync_to_async(reporter.report)
+    """The phase's `report(percent, message, counters)`, throttled."""
+    report = sync_to_async(reporter.report)
+    last = time.monotonic()
+
+    async def throttled(percent: int, message: str, counters: dict[str, Any] | None) -> Any:
+        nonlocal last
+        now = time.monotonic()
+        if counters is None and now - last < REPORT_INTERVAL_SECONDS:
+            return None
+        last = now
+        return await report(percent, message, counters)
+
+    return throttled
 
 
 def _run_with_artist(run_id: int) -> ImportRun:
@@ -156,16 +173,6 @@ async def identity_phase(run_id: int) -> None:
 
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
-        artist = run.artist
-        if _is_resync(run) and not stale_identity(
-            identity_synced_at=artist.identity_synced_at,
-            identity_before=timezone.now() - settings.RESYNC_IDENTITY_AFTER,
-        ):
-            # A re-sync fetches identity only once it is older than RESYNC_IDENTITY_AFTER.
-            return (
-                f"{artist.name}: identity fetched {artist.identity_synced_at:%Y-%m-%d}, kept",
-                {"spotify_match": artist.spotify_match, "slug": artist.slug, "identity_kept": 1},
-            )
         async with TicketmasterClient.from_settings(reserve_share=_reserve(run)) as tm:
             attraction = await tm.attraction(run.artist.tm_attraction_id)
         await _report(reporter)(40, f"found {attraction.name} on Ticketmaster", None)
@@ -192,15 +199,33 @@ async def identity_phase(run_id: int) -> None:
             {"spotify_match": match.value, "slug": artist.slug},
         )
 
+    if kept := await sync_to_async(_identity_kept)(run_id):
+        await sync_to_async(skip_phase)(
+            run_id, PhaseName.IDENTITY, message=kept[0], counters=kept[1]
+        )
+        return
     await _run_phase(run_id, PhaseName.IDENTITY, body)
+
+
+def _identity_kept(run_id: int) -> tuple[str, dict[str, Any]] | None:
+    """A re-sync fetches identity only once it is older than RESYNC_IDENTITY_AFTER:
+    what the phase says when it keeps it; None when it must fetch."""
+    run = _run_with_artist(run_id)
+    artist = run.artist
+    if not _is_resync(run) or stale_identity(
+        identity_synced_at=artist.identity_synced_at,
+        identity_before=timezone.now() - settings.RESYNC_IDENTITY_AFTER,
+    ):
+        return None
+    return (
+        f"{artist.name}: identity fetched {artist.identity_synced_at:%Y-%m-%d}, kept",
+        {"spotify_match": artist.spotify_match, "slug": artist.slug, "identity_kept": 1},
+    )
 
 
 async def shows_phase(run_id: int) -> None:
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
-        if _is_resync(run):
-            # Re-syncs' shows are fetched in batches of artists (`imports.resync`).
-            return "shows re-synced in batches", {"shows_batched": 1}
         async with TicketmasterClient.from_settings(reserve_share=_reserve(run)) as tm:
             result = await sync_shows(
                 artist_id=run.artist_id,
@@ -225,20 +250,19 @@ async def shows_phase(run_id: int) -> None:
         )
         return f"{result.shows} shows at {result.venues} venues", counters
 
+    run = await sync_to_async(_run_with_artist)(run_id)
+    if _is_resync(run):
+        # Re-syncs' shows are fetched in batches of artists (`imports.resync`).
+        await sync_to_async(skip_phase)(
+            run_id, PhaseName.SHOWS, message="shows re-synced in batches", counters={}
+        )
+        return
     await _run_phase(run_id, PhaseName.SHOWS, body)
 
 
 async def catalog_phase(run_id: int) -> None:
     async def body(reporter: PhaseReporter) -> tuple[str, dict[str, Any]]:
         run = await sync_to_async(_run_with_artist)(run_id)
-        catalog_synced_at = run.artist.catalog_synced_at
-        if (
-            _is_resync(run)
-            and catalog_synced_at is not None
-            and catalog_synced_at >= timezone.now() - settings.RESYNC_CATALOG_AFTER
-        ):
-            # A re-sync started for a stale identity leaves a fresh catalog as it is.
-            return f"catalog synced {catalog_synced_at:%Y-%m-%d}, kept", {"catalog_kept": 1}
         if not run.artist.spotify_id:
             await sync_to_async(import_run_warning_add)(
                 run_id=run_id, warning="no Spotify artist: catalog not imported"
@@ -259,6 +283,21 @@ async def catalog_phase(run_id: int) -> None:
         counters = result.counters() | {"spotify_requests": requests}
         return f"{result.tracks_kept} studio songs of {result.raw_tracks} tracks", counters
 
+    run = await sync_to_async(_run_with_artist)(run_id)
+    synced_at = run.artist.catalog_synced_at
+    if (
+        _is_resync(run)
+        and synced_at is not None
+        and synced_at >= timezone.now() - settings.RESYNC_CATALOG_AFTER
+    ):
+        # A re-sync started for a stale identity leaves a fresh catalog as it is.
+        await sync_to_async(skip_phase)(
+            run_id,
+            PhaseName.CATALOG,
+            message=f"catalog synced {synced_at:%Y-%m-%d}, kept",
+            counters={"catalog_kept": 1},
+        )
+        return
     await _run_phase(run_id, PhaseName.CATALOG, body)
 
 

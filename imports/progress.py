@@ -221,6 +221,31 @@ def fail_run(run_id: int, phase: PhaseName, error: str) -> None:
         PhaseReporter(run_id=run_id, phase=phase).report(0, f"{phase.label} failed: {error}")
 
 
+def skip_phase(run_id: int, phase: PhaseName, *, message: str, counters: dict[str, Any]) -> None:
+    """Record a phase a re-sync did not need (what it would fetch is fresh) as succeeded,
+    quietly: its row says why, and no progress event is written (thousands of re-syncs
+    a day would fill the log with "skipped")."""
+    now = timezone.now()
+    with transaction.atomic():
+        ImportPhase.objects.update_or_create(
+            run_id=run_id,
+            phase=phase,
+            defaults={
+                "status": ImportStatus.SUCCEEDED,
+                "percent": 100,
+                "message": shorten(message),
+                "counters": counters,
+                "started_at": now,
+                "finished_at": now,
+                "attempt": 1,
+            },
+        )
+        ImportRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
+        ImportRun.objects.filter(pk=run_id, status=ImportStatus.QUEUED).update(
+            status=ImportStatus.RUNNING, updated_at=now
+        )
+
+
 def park_phase(run_id: int, phase: PhaseName, *, what: str, until: datetime) -> None:
     """The phase waits for `what` until `until`: recorded as waiting, and its task queued
     again for then (a schedule, committed with the record). A run no longer active
