@@ -31,6 +31,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
 from catalog import admin as catalog_admin
 from catalog.models import ARTIST_IMPORTED, TRACK_DECISION_CHOICES, Artist, TrackOverride
@@ -43,8 +44,11 @@ from imports.models import (
     ImportRun,
     ImportStatus,
     ImportTrigger,
+    ShowsBatch,
+    ShowsSync,
 )
 from imports.phases import RunStage
+from imports.resync import artist_last_shows_sync, artist_shows_syncs, shows_batch_retry
 from imports.rules import merged_phase_counters
 from imports.services import InvalidAttractionId, import_run_cancel, start_import
 
@@ -585,6 +589,289 @@ class ImportEventAdmin(admin.ModelAdmin):
         return False
 
 
+# --- Shows re-sync batches and each artist's shows syncs -------------------------------
+
+# The artist page lists this many of its latest shows syncs; the rest are a link away.
+RECENT_SHOWS_SYNCS = 10
+# List columns show an error's start; its page shows the whole of it.
+ERROR_EXCERPT_CHARS = 80
+
+
+def shows_batch_link(batch_id: int) -> str:
+    url = reverse("admin:imports_showsbatch_change", args=[batch_id])
+    return format_html('<a href="{}">batch #{}</a>', url, batch_id)
+
+
+def artist_link(artist: Artist) -> str:
+    url = reverse("admin:catalog_artist_change", args=[artist.pk])
+    return format_html('<a href="{}">{}</a>', url, artist)
+
+
+def shows_sync_source(sync: ShowsSync) -> str:
+    """What ran the sync, linked: a re-sync batch, or the artist's own import run."""
+    if sync.batch_id is not None:
+        return format_html("by {}", shows_batch_link(sync.batch_id))
+    if sync.run_id is not None:
+        return format_html("by import {}", run_link(sync.run_id))
+    return "—"
+
+
+def shows_sync_changes(sync: ShowsSync) -> str:
+    """What the sync changed, in a line."""
+    return (
+        f"{sync.shows} listed: {sync.added} added, {sync.changed} changed, "
+        f"{sync.removed} removed, {sync.gone} gone"
+    )
+
+
+def error_excerpt(error: str) -> str:
+    return Truncator(error).chars(ERROR_EXCERPT_CHARS)
+
+
+def status_with_wait(row: ImportRun | ShowsBatch) -> str:
+    """The status; a waiting row also says until when (its message says for what)."""
+    if row.status == ImportStatus.WAITING and row.waiting_until:
+        return format_html(
+            '{}<br><span class="quiet">until {}</span>',
+            row.get_status_display(),
+            until_text(row.waiting_until),
+        )
+    return row.get_status_display()
+
+
+class ShowsSyncInline(admin.TabularInline):
+    """A batch's artists, each with what its sync changed."""
+
+    model = ShowsSync
+    fk_name = "batch"
+    verbose_name_plural = "Artists (their shows syncs)"
+    fields = ("artist_column", "status", "shows", "added", "changed", "removed", "gone", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("artist__tm_attraction_id",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("artist")
+
+    @admin.display(description="Artist")
+    def artist_column(self, sync: ShowsSync) -> str:
+        return artist_link(sync.artist)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ShowsBatch)
+class ShowsBatchAdmin(admin.ModelAdmin):
+    """Batches are made by re-sync rounds (`imports.resync`) and written by their task:
+    staff read them, and may queue a failed batch's artists again."""
+
+    list_display = (
+        "id",
+        "status_column",
+        "artists_count",
+        "expected_events",
+        "events",
+        "requests",
+        "pages",
+        "created_at",
+        "finished_at",
+        "error_column",
+    )
+    list_filter = ("status", "created_at")
+    search_fields = ("error", "message", "syncs__artist__name", "syncs__artist__tm_attraction_id")
+    date_hierarchy = "created_at"
+    actions = ["retry_failed_batches"]
+    fieldsets = (
+        (None, {"fields": ("status", "message", "error", "waiting_for", "waiting_until")}),
+        (
+            "Query",
+            {
+                "fields": (
+                    "attraction_ids_text",
+                    "expected_events",
+                    "events",
+                    "requests",
+                    "pages",
+                    "windows",
+                    "attempt",
+                )
+            },
+        ),
+        ("Timing", {"fields": ("created_at", "started_at", "finished_at", "updated_at")}),
+    )
+    readonly_fields = (
+        "status",
+        "message",
+        "error",
+        "waiting_for",
+        "waiting_until",
+        "attraction_ids_text",
+        "expected_events",
+        "events",
+        "requests",
+        "pages",
+        "windows",
+        "attempt",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "updated_at",
+    )
+    inlines = [ShowsSyncInline]
+
+    @admin.display(description="Status", ordering="status")
+    def status_column(self, batch: ShowsBatch) -> str:
+        return status_with_wait(batch)
+
+    @admin.display(description="Artists")
+    def artists_count(self, batch: ShowsBatch) -> int:
+        return len(batch.attraction_ids)
+
+    @admin.display(description="Error", ordering="error")
+    def error_column(self, batch: ShowsBatch) -> str:
+        return error_excerpt(batch.error)
+
+    @admin.display(description="Attraction ids")
+    def attraction_ids_text(self, batch: ShowsBatch) -> str:
+        return ", ".join(batch.attraction_ids)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # batches come from re-sync rounds
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # an artist's shows syncs are its history
+
+    def has_start_import_permission(self, request) -> bool:
+        return can_start_imports(request)
+
+    @admin.action(
+        description="Retry failed batches (queue their failed artists again)",
+        permissions=["start_import"],
+    )
+    def retry_failed_batches(self, request: HttpRequest, queryset: QuerySet[ShowsBatch]) -> None:
+        queued, skipped = [], []
+        for batch in queryset.order_by("pk"):
+            new_batch_id = shows_batch_retry(batch_id=batch.pk)
+            if new_batch_id is None:
+                skipped.append(batch.pk)
+            else:
+                queued.append((batch.pk, new_batch_id))
+        for old_id, new_id in queued:
+            messages.success(
+                request,
+                format_html(
+                    "Failed artists of {} queued as {}.",
+                    shows_batch_link(old_id),
+                    shows_batch_link(new_id),
+                ),
+            )
+        if skipped:
+            messages.info(
+                request,
+                format_html(
+                    "Nothing to retry (no failed artist, or all in another sync now): {}.",
+                    format_html_join(", ", "{}", ((shows_batch_link(pk),) for pk in skipped)),
+                ),
+            )
+
+
+@admin.register(ShowsSync)
+class ShowsSyncAdmin(admin.ModelAdmin):
+    """Every artist's shows syncs, by re-sync batches and by its own imports: history,
+    read only."""
+
+    list_display = (
+        "id",
+        "artist",
+        "source_column",
+        "status",
+        "shows",
+        "added",
+        "changed",
+        "removed",
+        "gone",
+        "created_at",
+        "finished_at",
+        "error_column",
+    )
+    list_filter = ("status", "created_at")
+    search_fields = ("artist__name", "artist__tm_attraction_id", "error")
+    list_select_related = ("artist",)
+
+    @admin.display(description="By")
+    def source_column(self, sync: ShowsSync) -> str:
+        return shows_sync_source(sync)
+
+    @admin.display(description="Error", ordering="error")
+    def error_column(self, sync: ShowsSync) -> str:
+        return error_excerpt(sync.error)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def last_shows_sync_text(sync: ShowsSync | None) -> str:
+    """The artist page's line: when, by what, the status and what changed."""
+    if sync is None:
+        return "never"
+    return format_html(
+        "{} {}: {}; {}{}",
+        date_format(timezone.localtime(sync.at), "Y-m-d H:i"),
+        shows_sync_source(sync),
+        sync.get_status_display().lower(),
+        shows_sync_changes(sync),
+        format_html(" — {}", sync.error) if sync.error else "",
+    )
+
+
+def recent_shows_syncs_table(artist: Artist) -> str:
+    """The artist's latest shows syncs as a table, with a link to all of them."""
+    syncs = artist_shows_syncs(artist_id=artist.pk, limit=RECENT_SHOWS_SYNCS)
+    if not syncs:
+        return "none"
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                date_format(timezone.localtime(sync.at), "Y-m-d H:i"),
+                shows_sync_source(sync),
+                sync.get_status_display(),
+                sync.shows,
+                sync.added,
+                sync.changed,
+                sync.removed,
+                sync.gone,
+                error_excerpt(sync.error),
+            )
+            for sync in syncs
+        ),
+    )
+    url = reverse("admin:imports_showssync_changelist") + f"?artist__id__exact={artist.pk}"
+    return format_html(
+        "<table><thead><tr><th>At</th><th>By</th><th>Status</th><th>Listed</th>"
+        "<th>Added</th><th>Changed</th><th>Removed</th><th>Gone</th><th>Error</th>"
+        '</tr></thead><tbody>{}</tbody></table><a href="{}">All its shows syncs</a>',
+        rows,
+        url,
+    )
+
+
 # --- Artists: re-import from the artist list -------------------------------------------
 
 # The artist admin is catalog's; its import actions are added here, since catalog must
@@ -613,7 +900,12 @@ class ImportedFilter(admin.SimpleListFilter):
 class ArtistAdmin(catalog_admin.ArtistAdmin):
     actions = [*catalog_admin.ArtistAdmin.actions, "reimport_selected"]
     list_filter = (ImportedFilter, *catalog_admin.ArtistAdmin.list_filter)
-    readonly_fields = ("shows_billed_on", *catalog_admin.ArtistAdmin.readonly_fields)
+    readonly_fields = (
+        "shows_billed_on",
+        "last_shows_sync",
+        "recent_shows_syncs",
+        *catalog_admin.ArtistAdmin.readonly_fields,
+    )
 
     def has_start_import_permission(self, request) -> bool:
         return can_start_imports(request)
@@ -626,6 +918,18 @@ class ArtistAdmin(catalog_admin.ArtistAdmin):
         count = artist.billings.count()
         url = reverse("admin:shows_show_changelist") + f"?bill__artist__id__exact={artist.pk}"
         return format_html('<a href="{}">{} show{}</a>', url, count, pluralize(count))
+
+    @admin.display(description="last shows sync")
+    def last_shows_sync(self, artist: Artist) -> str:
+        if artist.pk is None:
+            return "—"
+        return last_shows_sync_text(artist_last_shows_sync(artist_id=artist.pk))
+
+    @admin.display(description="recent shows syncs")
+    def recent_shows_syncs(self, artist: Artist) -> str:
+        if artist.pk is None:
+            return "—"
+        return recent_shows_syncs_table(artist)
 
     @admin.action(description="Import selected artists", permissions=["start_import"])
     def reimport_selected(self, request: HttpRequest, queryset: QuerySet[Artist]) -> None:

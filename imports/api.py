@@ -27,8 +27,16 @@ from catalog.models import (
 )
 from catalog.selectors import artist_get, studio_tracks
 from imports.auth import ImportKickoffThrottle, write_auth
-from imports.models import ImportPhase, ImportRun, ImportStatus, ImportTrigger
+from imports.models import (
+    ImportPhase,
+    ImportRun,
+    ImportStatus,
+    ImportTrigger,
+    ShowsBatch,
+    ShowsSync,
+)
 from imports.phases import PhaseName, RunStage
+from imports.resync import artist_last_shows_sync, shows_batch_get
 from imports.selectors import artist_latest_run, import_run_get
 from imports.services import (
     InvalidAttractionId,
@@ -200,6 +208,97 @@ class ImportRunOut(Schema):
         return None
 
 
+class ShowsSyncChanges(Schema):
+    """What one shows sync of an artist found and changed."""
+
+    status: ImportStatus
+    shows: int = Field(..., description="Events its search lists")
+    added: int = Field(..., description="Shows new to the artist")
+    changed: int = Field(..., description="Shows whose date, time, status, venue or name changed")
+    removed: int = Field(..., description="Places on bills it no longer lists, marked removed")
+    gone: int = Field(..., description="Shows no act lists any more")
+    error: str
+
+
+class LastShowsSyncOut(ShowsSyncChanges):
+    """The artist's latest shows sync: by a re-sync batch or by its own import."""
+
+    at: datetime = Field(..., description="When it finished; until then, when it was queued")
+    batch_id: int | None = Field(
+        ..., description="The re-sync batch that ran it (GET /api/shows-batches/{id}); or null"
+    )
+    import_id: int | None = Field(..., description="The artist's import that ran it; or null")
+
+    @staticmethod
+    def resolve_import_id(sync: ShowsSync) -> int | None:
+        return sync.run_id
+
+
+class ShowsBatchSyncOut(ShowsSyncChanges):
+    """One artist of a batch and its sync."""
+
+    artist_id: int
+    tm_attraction_id: str
+    name: str
+    slug: str
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_tm_attraction_id(sync: ShowsSync) -> str:
+        return sync.artist.tm_attraction_id
+
+    @staticmethod
+    def resolve_name(sync: ShowsSync) -> str:
+        return sync.artist.name
+
+    @staticmethod
+    def resolve_slug(sync: ShowsSync) -> str:
+        return sync.artist.slug
+
+
+class ShowsBatchOut(Schema):
+    """A shows re-sync batch: one events query over several artists' attraction ids."""
+
+    id: int
+    status: ImportStatus
+    attraction_ids: list[str] = Field(..., description="The attraction ids queried, in order")
+    expected_events: int = Field(
+        ..., description="The artists' last known upcoming events, summed (what it was packed by)"
+    )
+    events: int = Field(..., description="Distinct events the query listed")
+    requests: int = Field(..., description="Ticketmaster requests it spent")
+    pages: int
+    windows: int = Field(..., description="Date windows paged through (1 unless very large)")
+    attempt: int
+    message: str
+    error: str
+    waiting_for: str = Field(
+        ..., description="While waiting: the upstream it waits for, in words; empty otherwise"
+    )
+    waiting_until: datetime | None = Field(
+        ..., description="While waiting for an upstream: when the batch runs again"
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+    syncs: list[ShowsBatchSyncOut] = Field(
+        ..., description="Each artist of the batch and what its sync changed"
+    )
+
+    @staticmethod
+    def resolve_waiting_for(batch: ShowsBatch) -> str:
+        return batch.waiting_for if batch.status == ImportStatus.WAITING else ""
+
+    @staticmethod
+    def resolve_waiting_until(batch: ShowsBatch) -> datetime | None:
+        return waiting_until(batch)
+
+    @staticmethod
+    def resolve_syncs(batch: ShowsBatch) -> list[ShowsSync]:
+        return list(batch.syncs.all())
+
+
 class ArtistOut(Schema):
     id: int
     tm_attraction_id: str
@@ -215,6 +314,9 @@ class ArtistOut(Schema):
     catalog_synced_at: datetime | None
     upcoming_show_count: int
     studio_track_count: int
+    last_shows_sync: LastShowsSyncOut | None = Field(
+        ..., description="The artist's latest shows sync (re-sync batch or import); null if none"
+    )
 
     @staticmethod
     def resolve_spotify_match(artist: Artist) -> str | None:
@@ -317,8 +419,8 @@ def artist_route_words() -> set[str]:
     }
 
 
-def waiting_until(row: ImportRun | ImportPhase) -> datetime | None:
-    """When a waiting run or phase resumes; None unless it is waiting now (a run
+def waiting_until(row: ImportRun | ImportPhase | ShowsBatch) -> datetime | None:
+    """When a waiting run, phase or batch resumes; None unless it is waiting now (a run
     cancelled while waiting keeps the time it would have resumed at)."""
     return row.waiting_until if row.status == ImportStatus.WAITING else None
 
@@ -493,10 +595,12 @@ def import_run_cancel_route(request: HttpRequest, import_id: DatabaseId) -> Impo
 )
 def artist_detail(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> Artist:
     """The artist's identity, when its shows and catalog were last synced, and how many
-    upcoming shows and studio songs it has. All digits means an id, else a slug."""
+    upcoming shows and studio songs it has, and its last shows sync (which batch or
+    import ran it, what it changed). All digits means an id, else a slug."""
     artist = _artist_or_404(id_or_slug)
     artist.upcoming_show_count = upcoming_shows(artist_id=artist.pk).count()
     artist.studio_track_count = studio_tracks(artist_id=artist.pk).count()
+    artist.last_shows_sync = artist_last_shows_sync(artist_id=artist.pk)
     return artist
 
 
@@ -527,3 +631,20 @@ def artist_tracks(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> Any:
     """The artist's studio catalog (live versions and duplicates dropped), by name."""
     artist = _artist_or_404(id_or_slug)
     return studio_tracks(artist_id=artist.pk)
+
+
+@router.get(
+    "/shows-batches/{batch_id}",
+    response={200: ShowsBatchOut, **NOT_FOUND},
+    url_name="shows-batch-detail",
+    tags=["imports"],
+    summary="A shows re-sync batch with its artists' syncs",
+)
+def shows_batch_detail(request: HttpRequest, batch_id: DatabaseId) -> ShowsBatch:
+    """The batch: status, the attraction ids queried, what the query listed and cost,
+    while waiting what for and until when, the error, and each artist's sync (what it
+    added, changed, removed). Public, like an import run."""
+    try:
+        return shows_batch_get(batch_id)
+    except ShowsBatch.DoesNotExist:
+        raise HttpError(404, f"No shows batch with id {batch_id}") from None

@@ -1,5 +1,7 @@
 """Import runs and their append-only progress log."""
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 
@@ -263,3 +265,8 @@ class ShowsSync(models.Model):
 
     def __str__(self) -> str:
         return f"Shows sync of {self.artist} ({self.status})"
+
+    @property
+    def at(self) -> datetime:
+        """When it finished, or, until then, when it was queued."""
+        return self.finished_at or self.created_at

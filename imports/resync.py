@@ -21,7 +21,7 @@ import structlog
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
@@ -184,6 +184,22 @@ def shows_batch_create(
             batch.save(update_fields=["attraction_ids", "expected_events", "updated_at"])
         _enqueue(batch.pk)
     return batch.pk
+
+
+def shows_batch_retry(*, batch_id: int) -> int | None:
+    """A new queued batch of the artists whose sync failed in this batch (all of them
+    when the batch itself failed), as `shows_batch_create` makes it; None when none
+    failed, or when every one of them is in another active shows sync already."""
+    failed = ShowsSync.objects.filter(batch_id=batch_id, status=ImportStatus.FAILED)
+    members = {
+        tm_id: (artist_id, expected)
+        for tm_id, artist_id, expected in failed.values_list(
+            "artist__tm_attraction_id", "artist_id", "expected_events"
+        )
+    }
+    if not members:
+        return None
+    return shows_batch_create(members)
 
 
 def _enqueue(batch_id: int) -> None:
@@ -442,3 +458,19 @@ def artist_last_shows_sync(*, artist_id: int) -> ShowsSync | None:
         .order_by("-id")
         .first()
     )
+
+
+def artist_shows_syncs(*, artist_id: int, limit: int) -> list[ShowsSync]:
+    """The artist's latest shows syncs, newest first, with their batch or run."""
+    return list(
+        ShowsSync.objects.filter(artist_id=artist_id)
+        .select_related("batch", "run")
+        .order_by("-id")[:limit]
+    )
+
+
+def shows_batch_get(batch_id: int) -> ShowsBatch:
+    """The batch with its artists' syncs loaded (`batch.syncs.all()`, by attraction id,
+    each with its artist); ShowsBatch.DoesNotExist when there is none."""
+    syncs = ShowsSync.objects.select_related("artist").order_by("artist__tm_attraction_id")
+    return ShowsBatch.objects.prefetch_related(Prefetch("syncs", queryset=syncs)).get(pk=batch_id)

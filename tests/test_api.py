@@ -666,6 +666,7 @@ def test_openapi_lists_every_route_and_the_docs_render(client, openapi):
         "/api/artists/{id_or_slug}",
         "/api/artists/{id_or_slug}/shows",
         "/api/artists/{id_or_slug}/tracks",
+        "/api/shows-batches/{batch_id}",
     }
     kickoff_op = openapi["paths"]["/api/artists/import"]["post"]
     assert {"200", "202", "401", "403", "422", "429"} <= set(kickoff_op["responses"])
@@ -678,7 +679,11 @@ def test_openapi_lists_every_route_and_the_docs_render(client, openapi):
         "in": "header",
         "name": "X-API-Key",
     }
-    for path in ("/api/artists/{id_or_slug}", "/api/imports/{import_id}"):
+    for path in (
+        "/api/artists/{id_or_slug}",
+        "/api/imports/{import_id}",
+        "/api/shows-batches/{batch_id}",
+    ):
         assert "security" not in openapi["paths"][path]["get"]
     docs = client.get("/api/docs")
     assert docs.status_code == 200

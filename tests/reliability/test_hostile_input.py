@@ -227,6 +227,7 @@ HOSTILE_PATH_SEGMENTS = [
         "/api/artists/{}/tracks",
         "/api/artists/{}/status",
         "/api/imports/{}",
+        "/api/shows-batches/{}",
         "/api/artists/{}/stream",
     ],
 )
