@@ -234,6 +234,8 @@ class Ticketmaster:
         # The quota is a fixed window per key opened by its first request, not a rolling
         # day: Ticketmaster announces one moment (`Rate-Limit-Reset`) when it resets.
         self.quota = FixedWindowQuota(config.tm_daily_quota, config.tm_quota_window_ms)
+        # Venues stay once served: one whose last event went away has none upcoming.
+        self._venues: dict[str, Venue] = {}
         self.reindex(world)
 
     # --- index --------------------------------------------------------------
@@ -247,7 +249,7 @@ class Ticketmaster:
         """
         artists: dict[str, Artist] = {}
         events: dict[str, tuple[Event, list[Artist]]] = {}
-        venues: dict[str, Venue] = {}  # by id, the first description met
+        venues = dict(self._venues)  # by id, the first description met
         events_by_attraction: dict[str, list[str]] = defaultdict(list)
         venue_events: dict[str, set[str]] = defaultdict(set)
         for artist in world.artists:
@@ -269,6 +271,7 @@ class Ticketmaster:
             instant = _start_instant(event)
             body = self._event(event, bill, instant, venue_bodies, attraction_bodies)
             listed[event_id] = _Listed(event, position, instant, body)
+        self._venues = venues
         # One assignment: a request is answered from all old or all new lookups.
         self.index = _Index(
             artists=artists,

@@ -314,6 +314,7 @@ def regional_release(
         album_type=album.album_type,
         release_date=release_date or catalog.release_date(year),
         tracks=tracks,
+        album_group=album.album_group,
         available_markets=list(region),
         label=album.label,
         popularity=max(0, album.popularity - rng.randint(5, 30)),
