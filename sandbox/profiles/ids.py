@@ -84,9 +84,8 @@ class Ids:
         # id the world uses, and every id handed out here is added to it.
         self._taken = taken
 
-    def _unused(self, make: Callable[[], str]) -> str:
-        """`make()`, again until its value is not taken (always the first without `taken`)."""
-        value = make()
+    def _unused(self, value: str, make: Callable[[], str]) -> str:
+        """`value`, else `make()` again until it is not taken (always `value` without `taken`)."""
         if self._taken is None:
             return value
         while value in self._taken:
@@ -96,29 +95,26 @@ class Ids:
 
     def spotify(self) -> str:
         """A 22-character base-62 Spotify id never handed out before."""
+        return self._unused(self._spotify(), self._spotify)
 
-        def make() -> str:
-            self._spotify_counter += 1
-            return random_chars(self._rng, 13) + self._tag + base62(self._spotify_counter, 4)
-
-        return self._unused(make)
+    def _spotify(self) -> str:
+        self._spotify_counter += 1
+        return random_chars(self._rng, 13) + self._tag + base62(self._spotify_counter, 4)
 
     def event(self) -> str:
         """A Ticketmaster event id, 13 to 18 characters of [A-Za-z0-9_-]."""
+        return self._unused(self._event(), self._event)
 
-        def make() -> str:
-            self._event_counter += 1
-            head = self._rng.choice(("vvG1", "G5v", "Z7r9j", "1A", "k7"))
-            tail = random_chars(self._rng, self._rng.randint(3, 5), BASE62 + "_-")
-            return head + self._tag + base62(self._event_counter, 3) + tail
-
-        return self._unused(make)
+    def _event(self) -> str:
+        self._event_counter += 1
+        head = self._rng.choice(("vvG1", "G5v", "Z7r9j", "1A", "k7"))
+        tail = random_chars(self._rng, self._rng.randint(3, 5), BASE62 + "_-")
+        return head + self._tag + base62(self._event_counter, 3) + tail
 
     def isrc(self, year: int) -> str:
         """A 12-character ISRC (country, registrant, year, designation) unique to the artist."""
+        return self._unused(self._isrc(year), lambda: self._isrc(year))
 
-        def make() -> str:
-            self._isrc_counter += 1
-            return f"{self._isrc_prefix}{year % 100:02d}{self._isrc_counter:05d}"
-
-        return self._unused(make)
+    def _isrc(self, year: int) -> str:
+        self._isrc_counter += 1
+        return f"{self._isrc_prefix}{year % 100:02d}{self._isrc_counter:05d}"
