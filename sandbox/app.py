@@ -1,8 +1,9 @@
 """The sandbox upstream as one ASGI app: Ticketmaster, Spotify and `/_sandbox/*`.
 
-`build_app(world, config)` indexes the world once and returns a Starlette app
+`build_app(world, config)` indexes the world and returns a Starlette app
 that serves it over real HTTP (uvicorn, see the `sandbox_upstream` command)
-or in-process (`sandbox.transport`). Endpoint names used in the
+or in-process (`sandbox.transport`); `POST /_sandbox/advance` changes the
+world (`sandbox.advance`) and indexes it again. Endpoint names used in the
 statistics:
 
 - `tm.events`, `tm.event`, `tm.attraction`, `tm.attractions_search`, `tm.venue`
@@ -17,6 +18,7 @@ for how dates and TBA events are filtered.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.applications import Starlette
@@ -26,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox import truth
+from sandbox.advance import AdvanceError, advance_world
 from sandbox.config import SandboxConfig
 from sandbox.gateway import Endpoint, Gateway, Handler
 from sandbox.spotify import Spotify
@@ -93,30 +96,49 @@ def build_app(world: World, config: SandboxConfig) -> Starlette:
         return JSONResponse(gateway.stats.snapshot())
 
     async def reset(request: Request) -> Response:
-        """`POST /_sandbox/reset`: clear stats, rate-limit windows and fault sequences."""
+        """`POST /_sandbox/reset`: clear stats, rate-limit windows and fault sequences
+        (not the world: an advance stays)."""
         gateway.reset()
         return JSONResponse({"reset": True})
 
-    artists_body = [
-        {
-            "tm_attraction_id": artist.tm_attraction_id,
-            "spotify_id": artist.spotify_id,
-            "name": artist.name,
-            "profile": artist.profile,
-            "spotify_linked": artist.spotify_linked,
-            "sizes": truth.artist_sizes(artist),
-        }
-        for artist in world.artists
-    ]
+    # Rebuilt after each advance: replaced whole, never changed in place.
+    artists_body = _artists_body(world)
+    advances = 0
 
     async def artists(request: Request) -> Response:
         """`GET /_sandbox/artists`: the loaded artists, their ids and sizes."""
-        return JSONResponse({"artists": artists_body, "config": _public_config(config)})
+        return JSONResponse(
+            {"artists": artists_body, "advances": advances, "config": _public_config(config)}
+        )
+
+    async def advance(request: Request) -> Response:
+        """`POST /_sandbox/advance`: change the world as time does, then index it again.
+
+        Nothing awaits between the change and the new indexes, so no request is
+        answered from a changed world with old indexes.
+        """
+        nonlocal artists_body, advances
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except (ValueError, RecursionError) as exc:
+            problem = AdvanceError("(body)", f"invalid JSON ({exc})")
+            return JSONResponse(problem.body(), status_code=400)
+        try:
+            changes = advance_world(world, body)
+        except AdvanceError as problem:
+            return JSONResponse(problem.body(), status_code=400)
+        tm.reindex(world)
+        sp.reindex(world)
+        artists_body = _artists_body(world)
+        advances += 1
+        return JSONResponse(changes)
 
     routes += [
         Route("/_sandbox/stats", stats, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/artists", artists, methods=["GET"]),
+        Route("/_sandbox/advance", advance, methods=["POST"]),
     ]
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -131,6 +153,21 @@ def build_app(world: World, config: SandboxConfig) -> Starlette:
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
     app.state.gateway = gateway  # for tests that want to look inside
     return app
+
+
+def _artists_body(world: World) -> list[dict[str, Any]]:
+    """The artists of `world` with their ids and sizes, as `/_sandbox/artists` lists them."""
+    return [
+        {
+            "tm_attraction_id": artist.tm_attraction_id,
+            "spotify_id": artist.spotify_id,
+            "name": artist.name,
+            "profile": artist.profile,
+            "spotify_linked": artist.spotify_linked,
+            "sizes": truth.artist_sizes(artist),
+        }
+        for artist in world.artists
+    ]
 
 
 def _public_config(config: SandboxConfig) -> dict[str, Any]:

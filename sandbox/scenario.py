@@ -28,7 +28,13 @@ from jsonschema.exceptions import ValidationError
 
 from sandbox.world import Album, Artist, Event, ScenarioError, Track, TrackTruth, Venue
 
-__all__ = ["SCENARIO_SCHEMA", "ScenarioError", "load_scenario_file", "parse_scenario"]
+__all__ = [
+    "SCENARIO_SCHEMA",
+    "ScenarioError",
+    "load_scenario_file",
+    "parse_scenario",
+    "schema_problems",
+]
 
 # Ticketmaster spells it "cancelled" live and "canceled" in its spec; both occur.
 EVENT_STATUSES = ("onsale", "offsale", "cancelled", "canceled", "postponed", "rescheduled")
@@ -230,9 +236,7 @@ def parse_scenario(data: object, *, source: str) -> list[Artist]:
     Raises ScenarioError listing every problem, one per line, each as
     `<source>: <JSON path>: <what is wrong>`.
     """
-    errors = sorted(_VALIDATOR.iter_errors(data), key=_error_order)
-    messages = list(dict.fromkeys(m for error in errors for m in _describe(error)))
-    messages += _unservable_values(data, [])
+    messages = schema_problems(_VALIDATOR, data)
     if not messages:
         messages = _cross_record_problems(data)  # type: ignore[arg-type]
     if messages:
@@ -244,6 +248,14 @@ def parse_scenario(data: object, *, source: str) -> list[Artist]:
 
 
 # --- messages ---------------------------------------------------------------
+
+
+def schema_problems(validator: jsonschema.protocols.Validator, data: object) -> list[str]:
+    """What `validator`'s schema and JSON serving find wrong in decoded JSON `data`: one
+    message per problem, in document order, each `<JSON path>: <what is wrong>`."""
+    errors = sorted(validator.iter_errors(data), key=_error_order)
+    messages = list(dict.fromkeys(m for error in errors for m in _describe(error)))
+    return messages + _unservable_values(data, [])
 
 
 def _path(parts: Iterable[str | int]) -> str:

@@ -85,16 +85,18 @@ def _oauth_error(code: str, description: str) -> Response:
 
 @dataclass(slots=True)
 class _Catalog:
-    """Lookups by Spotify id, built once."""
+    """Lookups by Spotify id and the markets known, built from one state of the world."""
 
     artists: dict[str, Artist] = field(default_factory=dict)
     albums: dict[str, Album] = field(default_factory=dict)
     album_owners: dict[str, list[Artist]] = field(default_factory=dict)
     artist_albums: dict[str, list[Album]] = field(default_factory=dict)
     tracks: dict[str, tuple[Track, Album]] = field(default_factory=dict)
+    # Valid `market` values: the configured ones and every market an album is sold in.
+    markets: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, world: World) -> _Catalog:
+    def of(cls, world: World, markets: Iterable[str]) -> _Catalog:
         catalog = cls()
         for artist in [*world.artists, *world.decoy_spotify_artists]:
             if not artist.spotify_id or artist.spotify_id in catalog.artists:
@@ -108,6 +110,9 @@ class _Catalog:
                     owners.append(artist)
                 for track in album.tracks:
                     catalog.tracks.setdefault(track.spotify_id, (track, album))
+        catalog.markets = frozenset(markets).union(
+            m for album in catalog.albums.values() for m in album.available_markets
+        )
         return catalog
 
 
@@ -128,10 +133,13 @@ class Spotify:
         limit = config.spotify_window_limit
         self.limiter = WindowLimiter([Rate(limit, WINDOW_MS)] if limit else [])
         self.tokens: dict[str, tuple[str, float]] = {}  # token -> (client id, monotonic expiry)
-        self.catalog = _Catalog.of(world)
-        self.markets = frozenset(config.markets).union(
-            m for a in self.catalog.albums.values() for m in a.available_markets
-        )
+        self.reindex(world)
+
+    def reindex(self, world: World) -> None:
+        """Build the lookups from `world`: at start, and again after it changed
+        (`sandbox.advance`). One assignment swaps them, so a request never sees
+        lookups half rebuilt."""
+        self.catalog = _Catalog.of(world, self.config.markets)
 
     # --- accounts ------------------------------------------------------------
 
@@ -235,7 +243,7 @@ class Spotify:
         market = request.query_params.get("market")
         if market is None:
             return None, None
-        if market not in self.markets:
+        if market not in self.catalog.markets:
             return None, error(400, INVALID_MARKET)
         return market, None
 

@@ -209,6 +209,18 @@ class _Listed:
         return self.instant is None
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """What the handlers look up, built from one state of the world."""
+
+    artists: dict[str, Artist]
+    events_by_attraction: dict[str, list[str]]
+    attraction_bodies: dict[str, dict[str, Any]]
+    venue_bodies: dict[str, dict[str, Any]]
+    events: dict[str, _Listed]  # in world order
+    all_event_ids: list[str]
+
+
 class Ticketmaster:
     """Discovery v2 handlers plus the gateway hooks (key check, limits, headers)."""
 
@@ -222,20 +234,27 @@ class Ticketmaster:
         # The quota is a fixed window per key opened by its first request, not a rolling
         # day: Ticketmaster announces one moment (`Rate-Limit-Reset`) when it resets.
         self.quota = FixedWindowQuota(config.tm_daily_quota, config.tm_quota_window_ms)
-        self._index(world)
+        # Venues stay once served: one whose last event went away has none upcoming.
+        self._venues: dict[str, Venue] = {}
+        self.reindex(world)
 
     # --- index --------------------------------------------------------------
 
-    def _index(self, world: World) -> None:
-        """Build every lookup and every body that does not depend on the request."""
-        self.artists: dict[str, Artist] = {}
+    def reindex(self, world: World) -> None:
+        """Build every lookup and every body that does not depend on the request.
+
+        Called once at start and again after the world changed (`sandbox.advance`).
+        Everything is built into new dicts first and then assigned, so a handler
+        never sees a lookup half rebuilt or one built from another world.
+        """
+        artists: dict[str, Artist] = {}
         events: dict[str, tuple[Event, list[Artist]]] = {}
-        self.venues: dict[str, Venue] = {}
-        self.events_by_attraction: dict[str, list[str]] = defaultdict(list)
+        venues = dict(self._venues)  # by id, the first description met
+        events_by_attraction: dict[str, list[str]] = defaultdict(list)
         venue_events: dict[str, set[str]] = defaultdict(set)
         for artist in world.artists:
-            self.artists.setdefault(artist.tm_attraction_id, artist)
-            own = self.events_by_attraction[artist.tm_attraction_id]
+            artists.setdefault(artist.tm_attraction_id, artist)
+            own = events_by_attraction[artist.tm_attraction_id]
             for event in artist.events:
                 entry = events.setdefault(event.tm_event_id, (event, []))
                 # Identity, not ==: dataclass equality would compare whole catalogs.
@@ -243,18 +262,25 @@ class Ticketmaster:
                     entry[1].append(artist)
                     own.append(event.tm_event_id)
                 if event.venue is not None:
-                    self.venues.setdefault(event.venue.tm_venue_id, event.venue)
+                    venues.setdefault(event.venue.tm_venue_id, event.venue)
                     venue_events[event.venue.tm_venue_id].add(event.tm_event_id)
-        self.attraction_bodies = {aid: self._attraction(a) for aid, a in self.artists.items()}
-        self.venue_bodies = {
-            vid: self._venue(v, len(venue_events[vid])) for vid, v in self.venues.items()
-        }
-        self.events: dict[str, _Listed] = {}
-        for position, (event_id, (event, artists)) in enumerate(events.items()):
+        attraction_bodies = {aid: self._attraction(a) for aid, a in artists.items()}
+        venue_bodies = {vid: self._venue(v, len(venue_events[vid])) for vid, v in venues.items()}
+        listed: dict[str, _Listed] = {}
+        for position, (event_id, (event, bill)) in enumerate(events.items()):
             instant = _start_instant(event)
-            body = self._event(event, artists, instant)
-            self.events[event_id] = _Listed(event, position, instant, body)
-        self.all_event_ids = list(self.events)
+            body = self._event(event, bill, instant, venue_bodies, attraction_bodies)
+            listed[event_id] = _Listed(event, position, instant, body)
+        self._venues = venues
+        # One assignment: a request is answered from all old or all new lookups.
+        self.index = _Index(
+            artists=artists,
+            events_by_attraction=dict(events_by_attraction),
+            attraction_bodies=attraction_bodies,
+            venue_bodies=venue_bodies,
+            events=listed,
+            all_event_ids=list(listed),
+        )
 
     def _attraction(self, artist: Artist) -> dict[str, Any]:
         aid = artist.tm_attraction_id
@@ -312,7 +338,12 @@ class Ticketmaster:
         return body
 
     def _event(
-        self, event: Event, artists: list[Artist], instant: datetime | None
+        self,
+        event: Event,
+        artists: list[Artist],
+        instant: datetime | None,
+        venue_bodies: dict[str, dict[str, Any]],
+        attraction_bodies: dict[str, dict[str, Any]],
     ) -> dict[str, Any]:
         eid = event.tm_event_id
         dates: dict[str, Any] = {"start": _start(event, instant)}
@@ -325,13 +356,13 @@ class Ticketmaster:
         if event.venue is not None:
             vid = event.venue.tm_venue_id
             links["venues"] = [{"href": f"{BASE_PATH}/venues/{vid}?locale={LOCALE}"}]
-            embedded["venues"] = [self.venue_bodies[vid]]
+            embedded["venues"] = [venue_bodies[vid]]
         if artists:
             links["attractions"] = [
                 {"href": f"{BASE_PATH}/attractions/{a.tm_attraction_id}?locale={LOCALE}"}
                 for a in artists
             ]
-            embedded["attractions"] = [self.attraction_bodies[a.tm_attraction_id] for a in artists]
+            embedded["attractions"] = [attraction_bodies[a.tm_attraction_id] for a in artists]
         body: dict[str, Any] = {
             "name": event.name,
             "type": "event",
@@ -402,19 +433,19 @@ class Ticketmaster:
     def event_detail(self, request: Request) -> Response:
         """`GET /events/{id}.json`."""
         event_id = request.path_params["id"]
-        listed = self.events.get(event_id)
+        listed = self.index.events.get(event_id)
         return TicketmasterJSON(listed.body) if listed else not_found(event_id)
 
     def attraction_detail(self, request: Request) -> Response:
         """`GET /attractions/{id}.json`."""
         attraction_id = request.path_params["id"]
-        body = self.attraction_bodies.get(attraction_id)
+        body = self.index.attraction_bodies.get(attraction_id)
         return TicketmasterJSON(body) if body else not_found(attraction_id)
 
     def venue_detail(self, request: Request) -> Response:
         """`GET /venues/{id}.json`."""
         venue_id = request.path_params["id"]
-        body = self.venue_bodies.get(venue_id)
+        body = self.index.venue_bodies.get(venue_id)
         return TicketmasterJSON(body) if body else not_found(venue_id)
 
     def attraction_search(self, request: Request) -> Response:
@@ -424,14 +455,15 @@ class Ticketmaster:
             return paging
         size, page = paging
         keyword = fold(request.query_params.get("keyword", "").strip())
+        index = self.index
         matches = []
-        for position, (aid, artist) in enumerate(self.artists.items()):
+        for position, (aid, artist) in enumerate(index.artists.items()):
             name = fold(artist.name)
             if keyword in name:
                 rank = 0 if name == keyword else 1 if name.startswith(keyword) else 2
                 matches.append((rank, position, aid))
         matches.sort()
-        bodies = [self.attraction_bodies[aid] for _, _, aid in matches]
+        bodies = [index.attraction_bodies[aid] for _, _, aid in matches]
         return _page(request, "attractions", bodies, size, page)
 
     def events_search(self, request: Request) -> Response:
@@ -463,14 +495,15 @@ class Ticketmaster:
         if not _SORT_SHAPE.fullmatch(sort):
             return invalid_param("sort", sort)
 
+        index = self.index
         if "attractionId" in params:
             wanted = [a.strip() for a in params["attractionId"].split(",") if a.strip()]
             ids = list(
-                dict.fromkeys(e for a in wanted for e in self.events_by_attraction.get(a, ()))
+                dict.fromkeys(e for a in wanted for e in index.events_by_attraction.get(a, ()))
             )
         else:
-            ids = self.all_event_ids
-        candidates = [self.events[i] for i in ids]
+            ids = index.all_event_ids
+        candidates = [index.events[i] for i in ids]
         if venue_id := params.get("venueId"):
             candidates = [
                 c for c in candidates if c.event.venue and c.event.venue.tm_venue_id == venue_id

@@ -31,9 +31,11 @@ def duration_seconds(duration_ms: int) -> int:
     return (duration_ms + 500) // 1000
 
 
-def _imported_tracks(artist: Artist, include_groups: Collection[str]) -> Iterator[Track]:
+def _imported_tracks(
+    artist: Artist, include_groups: Collection[str], market: str | None
+) -> Iterator[Track]:
     for album in artist.albums:
-        if album.group in include_groups:
+        if album.group in include_groups and (market is None or market in album.available_markets):
             yield from album.tracks
 
 
@@ -48,11 +50,11 @@ def _is_kept(track: Track, *, audio_features: bool) -> bool:
 
 
 def _kept_tracks(
-    artist: Artist, *, audio_features: bool, include_groups: Collection[str]
+    artist: Artist, *, audio_features: bool, include_groups: Collection[str], market: str | None
 ) -> list[Track]:
     return [
         track
-        for track in _imported_tracks(artist, include_groups)
+        for track in _imported_tracks(artist, include_groups, market)
         if _is_kept(track, audio_features=audio_features)
     ]
 
@@ -62,14 +64,18 @@ def expected_studio_isrcs(
     *,
     audio_features: bool = True,
     include_groups: Collection[str] = IMPORTED_GROUPS,
+    market: str | None = None,
 ) -> set[str]:
     """ISRCs of the tracks a correct importer keeps for `artist`.
 
     `audio_features=False` (features refused) keeps unmarked live versions,
-    which nothing else can detect. Only releases in `include_groups` count.
+    which nothing else can detect. Only releases in `include_groups` count, and with
+    `market` only those sold there (as artist albums lists them when asked with it).
     Raises ValueError when a counted track has no truth label.
     """
-    kept = _kept_tracks(artist, audio_features=audio_features, include_groups=include_groups)
+    kept = _kept_tracks(
+        artist, audio_features=audio_features, include_groups=include_groups, market=market
+    )
     return {track.isrc for track in kept if track.isrc is not None}
 
 
@@ -78,13 +84,16 @@ def expected_studio_track_count(
     *,
     audio_features: bool = True,
     include_groups: Collection[str] = IMPORTED_GROUPS,
+    market: str | None = None,
 ) -> int:
     """How many distinct songs a correct importer stores for `artist`.
 
     Distinct ISRCs, plus distinct (normalised title, duration in seconds)
     among kept tracks without ISRC. Arguments as for `expected_studio_isrcs`.
     """
-    kept = _kept_tracks(artist, audio_features=audio_features, include_groups=include_groups)
+    kept = _kept_tracks(
+        artist, audio_features=audio_features, include_groups=include_groups, market=market
+    )
     with_isrc = {track.isrc for track in kept if track.isrc is not None}
     without_isrc = {
         (normalise_title(track.name), duration_seconds(track.duration_ms))

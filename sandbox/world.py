@@ -112,12 +112,16 @@ class Artist:
 
 @dataclass(slots=True)
 class World:
-    """Everything the sandbox serves; the HTTP app builds its lookup indexes from it once."""
+    """Everything the sandbox serves; the HTTP app builds its lookup indexes from it, and
+    again after `sandbox.advance` changed it."""
 
     artists: list[Artist] = field(default_factory=list)
     # Spotify artists that exist only to be found (or not) by search, e.g. tribute bands.
     # They have no attraction id (empty string), no releases and no events.
     decoy_spotify_artists: list[Artist] = field(default_factory=list)
+    # The world's today: generated event dates count from it, and so do the dates an
+    # advance gives new events. None for a world put together by hand.
+    anchor: datetime.date | None = None
 
 
 _GENERATE_PATTERN = re.compile(r"(?P<profile>[a-z]+):(?P<count>[0-9]+)")
@@ -213,7 +217,7 @@ def build_world(
         for decoy in decoy_spotify_artists(artist, seed=seed)
         if decoy.name.casefold() not in real_names - {artist.name.casefold()}
     ]
-    return World(artists=artists, decoy_spotify_artists=decoys)
+    return World(artists=artists, decoy_spotify_artists=decoys, anchor=anchor)
 
 
 def _check_unique_ids(sources: Sequence[tuple[str, Sequence[Artist]]]) -> None:
@@ -251,3 +255,32 @@ def _check_unique_ids(sources: Sequence[tuple[str, Sequence[Artist]]]) -> None:
                         f"duplicate tm_event_id {event.tm_event_id!r} "
                         f"in {sources[first][0]} and in {sources[position][0]}"
                     )
+
+
+def check_ids_unique(world: World) -> None:
+    """Raise ScenarioError naming the id when two records of `world` carry one id.
+
+    The whole-world form of the check `build_world` makes per source, for a world
+    that changed after it was built (`sandbox.advance`): an attraction id, Spotify
+    artist, album or track id, or event id belongs to one record. A shared event
+    is one `Event` object listed by several artists, so it is one record.
+    """
+    owners: dict[tuple[str, str], object] = {}
+
+    def claim(kind: str, value: str | None, record: object) -> None:
+        if not value:
+            return
+        owner = owners.setdefault((kind, value), record)
+        if owner is not record:
+            raise ScenarioError(f"duplicate {kind} {value!r} in the world")
+
+    for artist in world.artists:
+        claim("tm_attraction_id", artist.tm_attraction_id, artist)
+    for artist in [*world.artists, *world.decoy_spotify_artists]:
+        claim("artist spotify_id", artist.spotify_id, artist)
+        for album in artist.albums:
+            claim("album spotify_id", album.spotify_id, album)
+            for track in album.tracks:
+                claim("track spotify_id", track.spotify_id, track)
+        for event in artist.events:
+            claim("tm_event_id", event.tm_event_id, event)

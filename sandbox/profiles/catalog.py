@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sandbox.profiles.forms import (
@@ -57,6 +58,10 @@ class Catalog:
         self._variant_turn = rng.randrange(len(STUDIO_VARIANT_FORMS))
 
     # songs and titles
+
+    def reserve_titles(self, titles: Iterable[str]) -> None:
+        """Keep new songs and phrases off `titles` (an existing catalog's names)."""
+        self._titles.update(title.casefold() for title in titles)
 
     def _fresh_title(self) -> str:
         rng = self.rng

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from sandbox.profiles.specs import MAX_GENERATED_PER_PROFILE, PROFILES
 
@@ -65,21 +65,47 @@ def isrc_registrant(profile: str, index: int | None) -> str:
 class Ids:
     """Ids for one artist: unique by construction (artist tag + counter), random-looking."""
 
-    def __init__(self, rng: random.Random, tag: str, isrc_country: str, registrant: str) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        tag: str,
+        isrc_country: str,
+        registrant: str,
+        *,
+        taken: set[str] | None = None,
+    ) -> None:
         self._rng = rng
         self._tag = tag  # five characters unique to the artist
         self._spotify_counter = 0
         self._event_counter = 0
         self._isrc_counter = 0
         self._isrc_prefix = isrc_country + registrant
+        # For an artist that already has ids (an advance adds to a built world): every
+        # id the world uses, and every id handed out here is added to it.
+        self._taken = taken
+
+    def _unused(self, value: str, make: Callable[[], str]) -> str:
+        """`value`, else `make()` again until it is not taken (always `value` without `taken`)."""
+        if self._taken is None:
+            return value
+        while value in self._taken:
+            value = make()
+        self._taken.add(value)
+        return value
 
     def spotify(self) -> str:
         """A 22-character base-62 Spotify id never handed out before."""
+        return self._unused(self._spotify(), self._spotify)
+
+    def _spotify(self) -> str:
         self._spotify_counter += 1
         return random_chars(self._rng, 13) + self._tag + base62(self._spotify_counter, 4)
 
     def event(self) -> str:
         """A Ticketmaster event id, 13 to 18 characters of [A-Za-z0-9_-]."""
+        return self._unused(self._event(), self._event)
+
+    def _event(self) -> str:
         self._event_counter += 1
         head = self._rng.choice(("vvG1", "G5v", "Z7r9j", "1A", "k7"))
         tail = random_chars(self._rng, self._rng.randint(3, 5), BASE62 + "_-")
@@ -87,5 +113,8 @@ class Ids:
 
     def isrc(self, year: int) -> str:
         """A 12-character ISRC (country, registrant, year, designation) unique to the artist."""
+        return self._unused(self._isrc(year), lambda: self._isrc(year))
+
+    def _isrc(self, year: int) -> str:
         self._isrc_counter += 1
         return f"{self._isrc_prefix}{year % 100:02d}{self._isrc_counter:05d}"

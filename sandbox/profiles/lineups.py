@@ -17,7 +17,7 @@
   per 30 such artists, a bill of 20 to 80 of them, one to three days.
 
 One `Event` object is put in the `events` of every act on its bill. The bill's
-order is world order (`Ticketmaster._index`), so support acts are appended to
+order is world order (`Ticketmaster.reindex`), so support acts are appended to
 the world after every other artist and a headliner always comes first; titles
 keep to the convention an importer reads: co-headliners are named before any
 " with ", support acts only after it ("A with S1 & S2") or not at all.

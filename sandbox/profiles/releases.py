@@ -5,6 +5,7 @@ carrying its traps."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from sandbox.profiles.catalog import Catalog, Song
 from sandbox.profiles.forms import STUDIO_WORD_TITLES
@@ -53,7 +54,7 @@ def build_catalog(catalog: Catalog) -> list[Album]:
     count = quota(spec.studio_albums, REGIONAL_SHARE, 1)
     # Not the newest album: a regional release comes out a year or two later.
     for number, (album, _) in enumerate(rng.sample(studio[:-1], count)):
-        _regional_release(catalog, album, REGIONS[number % len(REGIONS)])
+        regional_release(catalog, album, REGIONS[number % len(REGIONS)])
     return catalog.albums
 
 
@@ -285,13 +286,16 @@ def _singles(catalog: Catalog) -> None:
         catalog.add_album(song.title, "single", year, tracks)
 
 
-def _regional_release(catalog: Catalog, album: Album, region: tuple[str, ...]) -> None:
+def regional_release(
+    catalog: Catalog, album: Album, region: Sequence[str], *, release_date: str | None = None
+) -> Album:
     """A separate release of `album` for `region`: own ids and markets, same recordings.
 
     Its tracks keep the ISRCs, names, durations and truth of the original's, with
     less popularity. The original is no longer sold in the region, as on Spotify,
     where the regional release stands in for it there. Released a year or two
-    later, so the original stays the earliest copy of its songs.
+    later (or on `release_date`), so the original stays the earliest copy of its
+    songs. The release is appended to the catalog's albums and returned.
     """
     rng = catalog.rng
     album.available_markets = [m for m in album.available_markets if m not in region]
@@ -308,10 +312,12 @@ def _regional_release(catalog: Catalog, album: Album, region: tuple[str, ...]) -
         spotify_id=catalog.ids.spotify(),
         name=album.name,
         album_type=album.album_type,
-        release_date=catalog.release_date(year),
+        release_date=release_date or catalog.release_date(year),
         tracks=tracks,
+        album_group=album.album_group,
         available_markets=list(region),
         label=album.label,
         popularity=max(0, album.popularity - rng.randint(5, 30)),
     )
     catalog.albums.append(regional)
+    return regional

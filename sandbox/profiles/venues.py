@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sandbox.profiles.ids import pick_indexes, quota, random_chars
@@ -48,6 +49,15 @@ class VenuePool:
             venues.append(_venue(rng, venue_id, position in whitespace, position in no_location))
         non_ascii = tuple(i for i, venue in enumerate(venues) if not venue.name.isascii())
         return cls(tuple(venues), tuple(sorted(whitespace)), tuple(sorted(no_location)), non_ascii)
+
+
+def new_venue(rng: random.Random, taken_ids: Collection[str]) -> Venue:
+    """A venue in the pool's style (ids, names, places) whose id is none of `taken_ids`:
+    one that opened after the world was built."""
+    venue_id = _venue_id(rng)
+    while venue_id in taken_ids:
+        venue_id = _venue_id(rng)
+    return _venue(rng, venue_id, stray_whitespace=False, no_location=False)
 
 
 def _venue_id(rng: random.Random) -> str:
