@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -284,6 +286,25 @@ def test_the_pruner_is_scheduled_every_five_minutes_and_reports(settings):
     settings.RUN_HISTORY_KEEP = 1
     artist_with_runs(2)
     assert prune_run_history() == "pruned 1 runs (3 events, 2 dropped tracks)"
+
+
+@pytest.mark.django_db
+def test_the_command_drains_and_the_dry_run_only_counts(capsys, settings):
+    settings.RUN_HISTORY_PRUNE_BUDGET_ROWS = 4
+    _, runs = artist_with_runs(3)
+    call_command("prune_history", "--keep", "1", "--dry-run")
+    assert capsys.readouterr().out == "would prune 2 runs (6 events, 4 dropped tracks)\n"
+    assert ImportEvent.objects.count() == 9
+    call_command("prune_history", "--keep", "1")
+    # Four rows a round: both runs' events, then their dropped tracks, then they are marked.
+    assert capsys.readouterr().out.splitlines() == [
+        "pruned 0 runs (4 events, 0 dropped tracks); more left",
+        "pruned 0 runs (2 events, 2 dropped tracks); more left",
+        "pruned 2 runs (0 events, 2 dropped tracks)",
+    ]
+    assert [history_of(run) for run in runs] == [(0, 0), (0, 0), (3, 2)]
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("prune_history", "--keep", "0")
 
 
 @pytest.mark.parametrize("value", ["0", "-1"])
