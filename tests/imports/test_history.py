@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -327,3 +328,36 @@ def test_run_history_keep_below_one_is_refused(value, tmp_path):
         f"RUN_HISTORY_KEEP must be at least 1 (the latest run keeps its history), not {value}"
         in (result.stderr)
     )
+
+
+# --- What staff and clients see ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_run_page_says_the_history_was_pruned(admin_client, settings):
+    settings.RUN_HISTORY_KEEP = 1
+    _, (old, new) = artist_with_runs(2)
+    runs_history_prune()
+    page = admin_client.get(reverse("admin:imports_importrun_change", args=[old.pk]))
+    content = page.content.decode()
+    assert 'id="import-run-history-pruned"' in content
+    assert "only each artist's\n    last 1 runs keep their progress log" in content
+    assert "list pruned" in content  # drop counts stay, the list is gone
+    assert 'id="import-run-dropped-tracks"' not in content
+    kept = admin_client.get(reverse("admin:imports_importrun_change", args=[new.pk]))
+    kept_content = kept.content.decode()
+    assert 'id="import-run-history-pruned"' not in kept_content
+    assert 'id="import-run-dropped-tracks"' in kept_content
+
+
+@pytest.mark.django_db
+def test_the_api_says_when_a_run_was_pruned(client):
+    _, (old, new) = artist_with_runs(2)
+    runs_history_prune(keep=1)
+    pruned_at = ImportRun.objects.get(pk=old.pk).history_pruned_at
+    body = client.get(f"/api/imports/{old.pk}").json()
+    # The API writes times to the millisecond.
+    assert abs(datetime.fromisoformat(body["history_pruned_at"]) - pruned_at) < timedelta(
+        milliseconds=1
+    )
+    assert client.get(f"/api/imports/{new.pk}").json()["history_pruned_at"] is None
