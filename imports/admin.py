@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -235,7 +236,18 @@ class ImportRunAdmin(admin.ModelAdmin):
     fieldsets = (
         # Status, stage, percent and message are in the progress panel above, live.
         (None, {"fields": ("artist", "trigger", "attempt", "spotify_app_mode")}),
-        ("Timing", {"fields": ("created_at", "started_at", "finished_at", "updated_at")}),
+        (
+            "Timing",
+            {
+                "fields": (
+                    "created_at",
+                    "started_at",
+                    "finished_at",
+                    "updated_at",
+                    "history_pruned_at",
+                )
+            },
+        ),
         (
             "Raw figures",
             {
@@ -261,6 +273,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
         "updated_at",
+        "history_pruned_at",
     )
     inlines = [ImportEventInline]
 
@@ -493,6 +506,9 @@ def run_page_context(run: ImportRun) -> dict[str, Any]:
             "status_labels": dict(ImportStatus.choices),
         },
         "always_keep": CuratorDecision.ALWAYS_KEEP.value,
+        # Older runs lose their event log and dropped-track rows (imports.history).
+        "history_pruned": run.history_pruned_at is not None,
+        "run_history_keep": settings.RUN_HISTORY_KEEP,
     }
 
 

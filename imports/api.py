@@ -187,6 +187,11 @@ class ImportRunOut(Schema):
     finished_at: datetime | None
     updated_at: datetime
     seconds: float | None = Field(..., description="From start to finish, when finished")
+    history_pruned_at: datetime | None = Field(
+        ...,
+        description="When its progress events and dropped-track list were deleted (only "
+        "each artist's last RUN_HISTORY_KEEP runs keep them); null while it has them",
+    )
     phases: list[ImportPhaseOut]
 
     @staticmethod

@@ -58,6 +58,9 @@ class ImportRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # When the stale-run sweeper re-queued phases whose tasks were lost (it does so once).
     requeued_at = models.DateTimeField(null=True, blank=True)
+    # When its progress events and dropped-track rows were deleted (imports.history): set,
+    # an empty log means "pruned", not "nothing happened".
+    history_pruned_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -76,6 +79,12 @@ class ImportRun(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "updated_at"], name="import_run_status_idx"),
+            # The history pruner counts each artist's runs not pruned yet.
+            models.Index(
+                fields=["artist"],
+                condition=Q(history_pruned_at__isnull=True),
+                name="import_run_history_kept_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from imports.history import runs_history_prune
 from imports.resync import shows_batches_sweep, shows_resync_round
 from imports.services import artists_resync, stale_runs_sweep
 
@@ -35,3 +36,9 @@ def resync_stale_artists() -> str:
     if queued:
         parts.append(f"{len(queued)} artists re-queued")
     return ", ".join(parts) or "nothing stale"
+
+
+def prune_run_history() -> str:
+    """Every 5 minutes: runs older than each artist's last RUN_HISTORY_KEEP lose their
+    progress events and dropped-track rows, within a row and time budget per round."""
+    return runs_history_prune().summary()

@@ -184,6 +184,21 @@ if not 0 <= RESYNC_QUOTA_RESERVE < 1:
         f"RESYNC_QUOTA_RESERVE must be a share from 0 to below 1, not {RESYNC_QUOTA_RESERVE}"
     )
 
+# Run history (a schedule, every 5 minutes): each artist's last RUN_HISTORY_KEEP runs
+# keep their progress events and dropped-track rows; older runs keep only their row and
+# phases. A round deletes at most RUN_HISTORY_PRUNE_BUDGET_ROWS rows, in short batches.
+RUN_HISTORY_KEEP = env.int("RUN_HISTORY_KEEP", default=5)
+if RUN_HISTORY_KEEP < 1:
+    raise ImproperlyConfigured(
+        f"RUN_HISTORY_KEEP must be at least 1 (the latest run keeps its history), "
+        f"not {RUN_HISTORY_KEEP}"
+    )
+RUN_HISTORY_PRUNE_BUDGET_ROWS = env.int("RUN_HISTORY_PRUNE_BUDGET_ROWS", default=100_000)
+if RUN_HISTORY_PRUNE_BUDGET_ROWS < 1:
+    raise ImproperlyConfigured(
+        f"RUN_HISTORY_PRUNE_BUDGET_ROWS must be at least 1, not {RUN_HISTORY_PRUNE_BUDGET_ROWS}"
+    )
+
 Q_CLUSTER = {
     # Clusters sharing a database or Redis serve only the queue of their own name.
     "name": env.str("Q_NAME", default="theset"),

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0004_artist_identity_synced_at'),
-        ('imports', '0006_run_waiting'),
+        ('imports', '0008_history_prune_schedule'),
     ]
 
     operations = [
