@@ -230,8 +230,11 @@ def make_all_due() -> None:
     from django.utils import timezone
 
     from catalog.models import Artist
+    from imports.models import ImportRun
 
     now = timezone.now()
+    # Re-syncs leave alone an artist whose last run started within the period.
+    ImportRun.objects.update(created_at=now - timedelta(days=8))
     Artist.objects.filter(shows_synced_at__isnull=False).update(
         shows_synced_at=now - timedelta(days=2)
     )
