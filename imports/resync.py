@@ -70,6 +70,11 @@ class PlannedBatch:
     attraction_ids: tuple[str, ...]
     expected_events: int
 
+    @property
+    def requests(self) -> int:
+        """The Ticketmaster requests it should cost."""
+        return rules.shows_batch_requests(self.expected_events)
+
 
 def _due_members(*, now: datetime, limit: int) -> dict[str, tuple[int, int]]:
     """{attraction id: (artist id, upcoming events it listed)} of the artists whose shows

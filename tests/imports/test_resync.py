@@ -305,3 +305,20 @@ def test_shows_batches_spend_no_more_than_is_left_above_the_reserve(settings, av
         synced(shows_age=30 * HOUR)
     assert len(shows_resync_round()) == batches
     assert ShowsBatch.objects.count() == batches
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", [False, True], ids=["schedule", "command"])
+def test_a_round_pays_for_its_batches_before_its_reimports(settings, command):
+    """2 requests above the reserve: the shows batch takes 1, so 1 re-import is left."""
+    settings.RESYNC_QUOTA_RESERVE = 0.2
+    ledger_knows(settings, limit=100, available=22)
+    synced(shows_age=30 * HOUR)
+    for age in (9, 10):
+        synced(shows_age=HOUR, identity_age=age * DAY)
+    if command:
+        call_command("resync")
+    else:
+        assert resync_stale_artists() == "1 artists' shows in 1 batches, 1 artists re-queued"
+    assert ShowsBatch.objects.count() == 1
+    assert ImportRun.objects.count() == 1
