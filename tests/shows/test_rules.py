@@ -1,4 +1,5 @@
-"""The bill rules, table-driven: order, headliners, the listing act, festivals; and a\nshows batch's events handed to its artists, and what counts as a changed show."""
+"""The bill rules, table-driven: order, headliners, the listing act, festivals; and a
+shows batch's events handed to its artists, and what counts as a changed show."""
 
 from __future__ import annotations
 
