@@ -396,12 +396,14 @@ def _park(batch_id: int, *, what: str, until: datetime) -> None:
 
 
 def _fail(batch_id: int, error: str) -> None:
+    """Fail the batch and its artists' syncs still active; those already stored (its
+    worker died while storing) keep what they say."""
     now = timezone.now()
     with transaction.atomic():
-        ShowsBatch.objects.filter(pk=batch_id).update(
+        ShowsBatch.objects.filter(pk=batch_id, status__in=ACTIVE_STATUSES).update(
             status=ImportStatus.FAILED, error=error, finished_at=now, updated_at=now
         )
-        ShowsSync.objects.filter(batch_id=batch_id).update(
+        ShowsSync.objects.filter(batch_id=batch_id, status__in=ACTIVE_STATUSES).update(
             status=ImportStatus.FAILED, error=error, finished_at=now
         )
 

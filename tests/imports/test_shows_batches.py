@@ -425,6 +425,9 @@ def test_the_sweeper_fails_a_batch_whose_task_is_gone_and_leaves_the_others(sett
     lost_id, queued_id, waiting_id = (
         shows_batch_create({a.tm_attraction_id: (a.pk, 0)}) for a in (lost, queued, waiting)
     )
+    # The lost batch's worker died while storing: one artist was stored already.
+    stored_artist = due()
+    ShowsSync.objects.create(batch_id=lost_id, artist=stored_artist, status=ImportStatus.SUCCEEDED)
     ShowsBatch.objects.filter(pk=lost_id).update(status=ImportStatus.RUNNING)
     OrmQ.objects.filter(
         pk__in=[t.pk for t in OrmQ.objects.all() if t.task["name"] == f"shows-batch-{lost_id}"]
@@ -449,5 +452,6 @@ def test_the_sweeper_fails_a_batch_whose_task_is_gone_and_leaves_the_others(sett
     failed = ShowsBatch.objects.get(pk=lost_id)
     assert failed.error == "stalled: its task was lost (its worker died?)"
     assert ShowsSync.objects.get(artist=lost).status == ImportStatus.FAILED
+    assert ShowsSync.objects.get(artist=stored_artist).status == ImportStatus.SUCCEEDED
     # Nothing else is stale now.
     assert shows_batches_sweep(idle_since=timezone.now() - timedelta(seconds=1)) == 0
