@@ -71,6 +71,11 @@ class PlannedBatch:
     attraction_ids: tuple[str, ...]
     expected_events: int
 
+    @property
+    def requests(self) -> int:
+        """The Ticketmaster requests it should cost."""
+        return rules.shows_batch_requests(self.expected_events)
+
 
 def _due_members(*, now: datetime, limit: int) -> dict[str, tuple[int, frozenset]]:
     """{attraction id: (artist id, ids of the upcoming shows it listed)} of the artists
@@ -417,12 +422,14 @@ def _park(batch_id: int, *, what: str, until: datetime) -> None:
 
 
 def _fail(batch_id: int, error: str) -> None:
+    """Fail the batch and its artists' syncs still active; those already stored (its
+    worker died while storing) keep what they say."""
     now = timezone.now()
     with transaction.atomic():
-        ShowsBatch.objects.filter(pk=batch_id).update(
+        ShowsBatch.objects.filter(pk=batch_id, status__in=ACTIVE_STATUSES).update(
             status=ImportStatus.FAILED, error=error, finished_at=now, updated_at=now
         )
-        ShowsSync.objects.filter(batch_id=batch_id).update(
+        ShowsSync.objects.filter(batch_id=batch_id, status__in=ACTIVE_STATUSES).update(
             status=ImportStatus.FAILED, error=error, finished_at=now
         )
 

@@ -28,7 +28,7 @@ def resync_stale_artists() -> str:
     """Every 10 minutes: queue the stale artists' shows in batches, and re-import those
     whose catalog or identity is stale."""
     batches = shows_resync_round()
-    queued = artists_resync()
+    queued = artists_resync(requests_planned=sum(batch.requests for batch in batches))
     parts = []
     if batches:
         artists = sum(len(batch.attraction_ids) for batch in batches)

@@ -242,7 +242,11 @@ class Resync:
 
 
 def artists_resync(
-    *, now: datetime | None = None, dry_run: bool = False, limit: int | None = None
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    limit: int | None = None,
+    requests_planned: int = 0,
 ) -> list[Resync]:
     """Re-import the artists whose catalog is older than RESYNC_CATALOG_AFTER or whose
     identity is older than RESYNC_IDENTITY_AFTER, the stalest first, at most
@@ -252,7 +256,8 @@ def artists_resync(
     Such a run fetches only what is stale: its shows are re-synced in batches of
     artists (`imports.resync.shows_resync_round`). Artists with a run started within the
     shorter period are left alone, so a failing re-sync is not retried every round.
-    A dry run only lists them."""
+    `requests_planned`: what this round's shows batches will spend of that quota, not
+    yet spent (the ledger does not know it). A dry run only lists them."""
     now = now or timezone.now()
     catalog_before = now - settings.RESYNC_CATALOG_AFTER
     identity_before = now - settings.RESYNC_IDENTITY_AFTER
@@ -261,10 +266,11 @@ def artists_resync(
     # their share of the round, so a slow queue is not buried under re-syncs.
     # The quota: a round queues no more than what is left above the reserve pays for.
     batch = settings.RESYNC_BATCH_SIZE if limit is None else limit
+    spendable = _resync_spendable()
     size = rules.resync_round_size(
         batch=batch,
         active=0 if dry_run else active_runs_count(),
-        spendable=_resync_spendable(),
+        spendable=None if spendable is None else max(0, spendable - requests_planned),
     )
     candidates = resync_candidates(
         catalog_before=catalog_before,

@@ -21,9 +21,17 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from catalog.models import Album, Artist, ArtistTrack, Track
-from imports.models import ImportPhase, ImportRun, ImportStatus, ImportTrigger
+from imports.models import (
+    ACTIVE_STATUSES,
+    ImportPhase,
+    ImportRun,
+    ImportStatus,
+    ImportTrigger,
+    ShowsBatch,
+)
 from imports.phases import PhaseName
-from imports.services import artists_resync, start_import
+from imports.schedules import resync_stale_artists
+from imports.services import start_import
 from integrations.http.quota import quota_ledger_clear, quota_reports
 from sandbox import profiles
 from sandbox.server import SANDBOX_CREDENTIALS
@@ -205,9 +213,10 @@ def test_a_long_spotify_retry_after_parks_the_catalog_and_frees_the_worker(clust
 
 def test_a_resync_round_leaves_the_reserve_to_people(cluster, settings):
     """14 requests a window, 20 % (3) kept for people. After a person's prolific import
-    (8), 6 are left: 3 above the reserve pay for one re-sync (2 at the least), so a round
-    of two due artists queues one. After it, 1 is left above the reserve: the next round
-    queues nothing, and a person's import still runs on the reserve."""
+    (8), 6 are left: 3 above the reserve. A round of two artists due everywhere queues
+    one shows batch over both (1 request) and the re-imports of both for their stale
+    identity (1 each): 3. After them the quota is at its reserve: the next round queues
+    nothing, and a person's import still runs on the reserve."""
     settings.RESYNC_QUOTA_RESERVE = 0.2
     long_ago = timezone.now() - timedelta(days=30)
     with cluster(tm_daily_quota=14, tm_quota_window_seconds=600, **NO_SPIKE_ARREST) as (
@@ -226,18 +235,34 @@ def test_a_resync_round_leaves_the_reserve_to_people(cluster, settings):
                     "slug": tm_id.lower(),
                     "shows_synced_at": long_ago,
                     "catalog_synced_at": long_ago,
+                    "identity_synced_at": long_ago,
                 },
             )
 
-        [queued] = artists_resync()  # one of the two
-        resync = finished_run(queued.import_id, qcluster, timeout=120)
-        assert (resync.status, resync.trigger) == (ImportStatus.SUCCEEDED, ImportTrigger.RESYNC)
+        assert resync_stale_artists() == "2 artists' shows in 1 batches, 2 artists re-queued"
+        batch = wait_for(
+            lambda: ShowsBatch.objects.exclude(status__in=ACTIVE_STATUSES).first(),
+            timeout=120,
+            what="the shows batch to finish",
+            qcluster=qcluster,
+        )
+        assert batch.status == ImportStatus.SUCCEEDED, batch.error
+        assert batch.requests == 1
+        for run in ImportRun.objects.filter(trigger=ImportTrigger.RESYNC):
+            resync = finished_run(run.pk, qcluster, timeout=120)
+            assert resync.status == ImportStatus.SUCCEEDED, resync.error
+        [ticketmaster] = [r for r in quota_reports() if r.name.startswith("ticketmaster:")]
+        assert ticketmaster.available == 3  # the reserve, untouched
 
-        assert artists_resync() == []  # 4 left: 1 above the reserve
-        assert ImportRun.objects.filter(trigger=ImportTrigger.RESYNC).count() == 1
+        Artist.objects.filter(tm_attraction_id__in=[SPARSE, MID]).update(
+            shows_synced_at=long_ago, identity_synced_at=long_ago
+        )
+        assert resync_stale_artists() == "nothing stale"  # none spendable above the reserve
+        assert ShowsBatch.objects.count() == 1
+        assert ImportRun.objects.filter(trigger=ImportTrigger.RESYNC).count() == 2
 
         second = finished_run(start_import(MID).import_id, qcluster, timeout=120)
         assert second.status == ImportStatus.SUCCEEDED, second.error
         [ticketmaster] = [r for r in quota_reports() if r.name.startswith("ticketmaster:")]
-        assert ticketmaster.available == 2  # the person's import spent into the reserve
+        assert ticketmaster.available == 1  # the person's import spent into the reserve
         assert tm_figures(stats())[1] == 0

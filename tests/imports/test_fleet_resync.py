@@ -29,9 +29,7 @@ ADVANCE = {"seed": 5, "random": {"share": 0.5}}
 
 
 def small_world():
-    return build_world(
-        scenario_sources=["sparse"], generate=[("sparse", 4), ("mid", 3)], seed=3
-    )
+    return build_world(scenario_sources=["sparse"], generate=[("sparse", 4), ("mid", 3)], seed=3)
 
 
 def import_all(ids, **options) -> None:

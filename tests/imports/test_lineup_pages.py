@@ -181,13 +181,15 @@ def test_acts_never_imported_are_found_and_imported_with_one_action(
 
 
 def test_the_scheduled_resync_leaves_acts_never_imported_alone(head):
+    from imports.resync import shows_resync_round
     from imports.services import artists_resync
 
+    long_ago = timezone.now() - timedelta(days=30)
     Artist.objects.exclude(shows_synced_at=None).update(
-        shows_synced_at=timezone.now() - timedelta(days=30)
+        shows_synced_at=long_ago, identity_synced_at=long_ago
     )
-    queued = {q.artist_id for q in artists_resync()}
+    batched = {tm_id for batch in shows_resync_round() for tm_id in batch.attraction_ids}
+    queued = {q.tm_attraction_id for q in artists_resync()}
     never = Artist.objects.filter(shows_synced_at=None, catalog_synced_at=None)
     assert never.count() == 1 + len(FEST_ACTS)
-    assert queued.isdisjoint(never.values_list("pk", flat=True))
-    assert queued == {head.pk, Artist.objects.get(tm_attraction_id=CO.tm_attraction_id).pk}
+    assert batched == queued == {head.tm_attraction_id, CO.tm_attraction_id}

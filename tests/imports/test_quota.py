@@ -5,16 +5,18 @@ by the test (the sandbox's clock and the ledger's), never slept."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
-from catalog.models import Album, ArtistTrack, Track
+from catalog.models import Album, Artist, ArtistTrack, Track
 from imports.models import ImportPhase, ImportRun, ImportStatus, ImportTrigger
 from imports.phases import PhaseName
 from imports.pipeline import RESUME_MARGIN, run_import
+from imports.resync import shows_batch_run, shows_resync_round
 from imports.services import import_run_cancel, import_run_create
 from integrations.http import quota
 from sandbox import gateway, profiles
@@ -144,18 +146,26 @@ def test_a_long_spotify_retry_after_parks_the_catalog_phase(sandbox, settings, m
 
 
 def test_a_resync_leaves_the_reserve_and_waits_for_the_reset(sandbox, settings, movable_time):
-    """A re-sync's requests stop at RESYNC_QUOTA_RESERVE (here 40 % of 10); a person's
-    import then still has that share to spend."""
+    """A re-sync's requests stop at RESYNC_QUOTA_RESERVE (here 40 % of 10): its shows
+    batch parks there; a person's import then still has that share to spend."""
     settings.RESYNC_QUOTA_RESERVE = 0.4
     with sandbox(tm_daily_quota=10, tm_quota_window_seconds=3600, tm_rps=0) as stats:
+        # A re-sync run fetches identity (1 request); its shows are batched.
         resync = run_import(
             import_run_create(tm_attraction_id=PROLIFIC, trigger=ImportTrigger.RESYNC).import_id
         )
-        assert resync.status == ImportStatus.WAITING
-        assert resync.message.startswith(
-            "waiting for Ticketmaster's daily quota (what is left is kept for imports people "
-            "start) until "
+        assert resync.status == ImportStatus.SUCCEEDED, resync.error
+        Artist.objects.filter(pk=resync.artist_id).update(
+            shows_synced_at=timezone.now() - timedelta(days=2)
         )
+        # The batch needs 7 pages: 5 are sent, then it parks at the reserve.
+        [planned] = shows_resync_round()
+        batch = shows_batch_run(planned.batch_id)
+        assert batch.status == ImportStatus.WAITING
+        assert batch.waiting_for == (
+            "Ticketmaster's daily quota (what is left is kept for imports people start)"
+        )
+        assert Schedule.objects.filter(name=f"shows-batch-{batch.pk}").exists()
         assert stats()["rate_limited"] == 0
         person = run_import(import_run_create(tm_attraction_id=MID).import_id)
         assert person.status == ImportStatus.SUCCEEDED, person.error

@@ -1,17 +1,25 @@
-"""The bill rules, table-driven: order, headliners, the listing act, festivals."""
+"""The bill rules, table-driven: order, headliners, the listing act, festivals; and a
+shows batch's events handed to its artists, and what counts as a changed show."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import time, timedelta
+
 import pytest
 
-from integrations.ticketmaster.records import BilledAct
+from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, TicketmasterVenue
 from shows.rules import (
     BillSlot,
+    StoredShow,
     event_bill,
+    events_by_listing,
     headline_part,
     is_festival,
     named_headliners,
+    show_changed,
 )
+from tests.factories import tm_event
 
 HEAD = BilledAct("K8vZ917Head", "The Velvet Rövers")
 CO = BilledAct("K8vZ917CoHd", "Café Lumière")
@@ -152,3 +160,96 @@ def test_is_festival(acts, festival):
 )
 def test_named_headliners_take_the_longest_name_first(names, headline, expected):
     assert named_headliners(names, headline) == expected
+
+
+# --- Handing a batch's events to its artists -----------------------------------------
+
+A, B, C = "K8vZ917BtcA", "K8vZ917BtcB", "K8vZ917BtcC"
+OUTSIDER = BilledAct("K8vZ917Outs", "Not In The Batch")
+
+
+def billed(tm_event_id: str, *acts: str | BilledAct | None) -> TicketmasterEvent:
+    """An event billing these acts (ids of the batch, or acts); `None` alone: its bill is
+    unknown (Ticketmaster did not embed its attractions)."""
+    if acts == (None,):
+        return tm_event(tm_event_id, bill=None)
+    bill = tuple(act if isinstance(act, BilledAct) else BilledAct(act, act) for act in acts)
+    return tm_event(tm_event_id, bill=bill)
+
+
+@pytest.mark.parametrize(
+    ("events", "ids", "listings", "unplaced"),
+    [
+        pytest.param(
+            [billed("e1", A), billed("e2", OUTSIDER), billed("e3", None)],
+            [A],
+            {A: ["e1", "e2", "e3"]},
+            [],
+            id="a single id gets everything, whatever the bill",
+        ),
+        pytest.param(
+            [billed("e1", A), billed("e2", B, A), billed("e3", C)],
+            [A, B, C],
+            {A: ["e1", "e2"], B: ["e2"], C: ["e3"]},
+            [],
+            id="several ids: by bill, shared events to each",
+        ),
+        pytest.param(
+            [billed("e1", A, OUTSIDER), billed("e2", OUTSIDER)],
+            [A, B],
+            {A: ["e1"], B: []},
+            ["e2"],
+            id="nobody of the batch on the bill: unplaced",
+        ),
+        pytest.param(
+            [billed("e1", A), billed("e2", None), billed("e3")],
+            [A, B],
+            {A: ["e1"], B: []},
+            ["e2", "e3"],
+            id="unknown or empty bill: unplaced",
+        ),
+        pytest.param([], [A, B], {A: [], B: []}, [], id="no events"),
+    ],
+)
+def test_events_by_listing(events, ids, listings, unplaced):
+    by_id, left = events_by_listing(events, ids)
+    assert {tm_id: [e.tm_event_id for e in listed] for tm_id, listed in by_id.items()} == (listings)
+    assert [e.tm_event_id for e in left] == unplaced
+
+
+VENUE = TicketmasterVenue("KovZbatch01", "Hall", "", "Austin", "", "", "", "", "", "", None, None)
+STORED_EVENT = tm_event("e1", name="Tour", local_time=time(20), venue=VENUE)
+
+
+def stored_as(event: TicketmasterEvent) -> StoredShow:
+    return StoredShow(
+        name=event.name,
+        local_date=event.local_date,
+        local_time=event.local_time,
+        status=event.status,
+        tm_venue_id=event.venue.tm_venue_id if event.venue else None,
+        date_tba=event.date_tba,
+        time_tba=event.time_tba,
+    )
+
+
+@pytest.mark.parametrize(
+    ("listed", "changed"),
+    [
+        pytest.param({}, False, id="the same"),
+        pytest.param({"url": "https://x.example/e1", "image_url": "i"}, False, id="links only"),
+        pytest.param({"name": "Tour (new date)"}, True, id="name"),
+        pytest.param({"local_date": STORED_EVENT.local_date + timedelta(days=1)}, True, id="date"),
+        pytest.param({"local_time": time(21)}, True, id="time"),
+        pytest.param({"status": "cancelled"}, True, id="status"),
+        pytest.param({"venue": None}, True, id="venue dropped"),
+        pytest.param(
+            {"venue": replace(VENUE, tm_venue_id="KovZbatch02")}, True, id="another venue"
+        ),
+        pytest.param({"venue": replace(VENUE, name="Hall B")}, False, id="venue renamed"),
+        pytest.param({"date_tba": True}, True, id="date to be announced"),
+        pytest.param({"time_tba": True}, True, id="time to be announced"),
+    ],
+)
+def test_show_changed(listed, changed):
+    assert show_changed(stored_as(STORED_EVENT), replace(STORED_EVENT, **listed)) is changed

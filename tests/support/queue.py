@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import ast
 
+from django.db.models import Q
 from django.utils.module_loading import import_string
 from django_q.models import OrmQ, Schedule
+
+# The schedules that resume parked work: an import's phase, a shows re-sync batch.
+RESUMPTIONS = Q(name__startswith="import-") | Q(name__startswith="shows-batch-")
 
 
 def run_queued_work() -> list[str]:
@@ -13,7 +17,7 @@ def run_queued_work() -> list[str]:
     task, until nothing is left; the names of what ran."""
     ran: list[str] = []
     while len(ran) < 20:  # a run that parks again at once would loop for ever
-        schedule = Schedule.objects.filter(name__startswith="import-").order_by("pk").first()
+        schedule = Schedule.objects.filter(RESUMPTIONS).order_by("pk").first()
         task = OrmQ.objects.order_by("lock", "pk").first()
         if schedule is not None:
             func, args, name = schedule.func, ast.literal_eval(schedule.args), schedule.name

@@ -37,7 +37,11 @@ class Command(BaseCommand):
                 f"~{batch.expected_events} events ({', '.join(batch.attraction_ids[:5])}"
                 f"{', ...' if len(batch.attraction_ids) > 5 else ''})"
             )
-        planned = artists_resync(dry_run=dry_run, limit=limit)
+        planned = artists_resync(
+            dry_run=dry_run,
+            limit=limit,
+            requests_planned=sum(batch.requests for batch in batches),
+        )
         for item in planned:
             run = "" if item.import_id is None else f" as import {item.import_id}"
             self.stdout.write(
