@@ -69,7 +69,9 @@ def main() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["RESYNC_BATCH_SIZE"] = str(len(ids) + 1000)
     os.environ["RESYNC_SHOWS_ROUND_ARTISTS"] = str(len(ids) + 1000)
-    with running_sandbox(world, unlimited) as setup_url, running_sandbox(world, limited) as url:
+    # Each sandbox serves (and advances) a world of its own, built alike.
+    twin = build_world(scenario_sources=["sparse"], generate=generate, seed=args.seed)
+    with running_sandbox(twin, unlimited) as setup_url, running_sandbox(world, limited) as url:
         os.environ.update(importer_environment(setup_url))
         setup_scratch_django()
         from django.db import connection
