@@ -118,6 +118,8 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
     each other instead of deadlocking. Every bill row is written under its show's lock.
     """
     events = _unique_by(events, lambda e: e.tm_event_id)
+    if not events:
+        return ShowsWritten(shows=0, venues=0, without_venue=0, co_billed=0)
     now = timezone.now()
     with transaction.atomic():
         listing = Artist.objects.values_list("tm_attraction_id", "name").get(pk=artist_id)
