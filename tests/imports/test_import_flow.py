@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from catalog.models import Album, Artist, ArtistTrack, Track
+from catalog.models import Album, Artist, ArtistTrack, SpotifyRelease, Track
 from imports.models import DroppedTrack, ImportRun, ImportStatus
 from imports.pipeline import run_import
 from imports.services import import_run_create
@@ -24,7 +24,7 @@ from tests.factories import make_show
 
 pytestmark = pytest.mark.django_db
 
-CATALOG_TABLES = (Artist, Venue, Show, Album, Track, ArtistTrack)
+CATALOG_TABLES = (SpotifyRelease, Artist, Venue, Show, Album, Track, ArtistTrack)
 
 
 def sandbox_artist(world, profile: str):
