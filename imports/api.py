@@ -75,6 +75,7 @@ class ImportRequest(BaseModel):
     )
     full_catalog: bool = Field(
         False,
+        strict=True,  # true or false, as published: not 0, 1 or "yes"
         description="fetch the whole Spotify catalog again instead of only releases new or "
         "changed since the last import (a new run only: an active run is returned as it is)",
     )

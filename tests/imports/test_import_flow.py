@@ -151,6 +151,7 @@ def test_an_unknown_attraction_fails_readably_and_writes_nothing_but_the_run(san
     assert run.error.startswith("Ticketmaster attraction details answered HTTP 404: DIS1004")
     assert "apikey" not in run.error and "sandbox-key" not in run.error
     assert {name: n for name, n in row_counts().items() if name != "Artist"} == {
+        "SpotifyRelease": 0,
         "Venue": 0,
         "Show": 0,
         "Album": 0,

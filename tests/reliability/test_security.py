@@ -776,8 +776,9 @@ def test_no_secret_reaches_logs_rows_pages_answers_or_output(
             text = text.replace(value, f"<{name}>")
         return text
 
-    def import_inline(tm_attraction_id: str) -> ImportRun:
-        return run_import(import_run_create(tm_attraction_id=tm_attraction_id).import_id)
+    def import_inline(tm_attraction_id: str, *, full_catalog: bool = False) -> ImportRun:
+        started = import_run_create(tm_attraction_id=tm_attraction_id, full_catalog=full_catalog)
+        return run_import(started.import_id)
 
     runs: dict[str, ImportRun] = {}
     with upstream():
@@ -811,7 +812,9 @@ def test_no_secret_reaches_logs_rows_pages_answers_or_output(
     with upstream(spotify_client_secret=f"other{uuid.uuid4().hex}"):
         runs["Spotify refuses the client (invalid_client)"] = import_inline(MID)
     with upstream(audio_features="forbidden"):
-        runs["Spotify refuses audio features (403)"] = import_inline(SPARSE)
+        # A full catalog: an incremental one would use the liveness stored by the command's
+        # import above and never ask for audio features.
+        runs["Spotify refuses audio features (403)"] = import_inline(SPARSE, full_catalog=True)
     settings.SPOTIFY_APP_MODE = "extended"
     with upstream(spotify_app="development"):
         runs["Spotify refuses an extended-app call (400)"] = import_inline(SPARSE)
