@@ -44,8 +44,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
-from catalog.models import Album, Artist, ArtistTrack, Track, TrackOverride
+from catalog.models import Album, Artist, ArtistTrack, SpotifyRelease, Track, TrackOverride
 from catalog.rules import CuratorDecision, DropReason
+from catalog.services import Release, ReleaseTrack, releases_upsert
 from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import DroppedTrack, ImportEvent, ImportRun, ImportStatus
 from imports.phases import RunStage
@@ -97,6 +98,33 @@ class Samples:
         return self.key[:-1] + ("A" if self.key[-1] != "A" else "B")
 
 
+def sample_release(album: Album) -> SpotifyRelease:
+    """The album as a stored Spotify release, written as the catalog phase writes it."""
+    releases_upsert(
+        releases=[
+            Release(
+                spotify_id=album.spotify_id,
+                name=album.name,
+                album_type=album.album_type,
+                release_date=album.release_date,
+                release_date_precision=album.release_date_precision,
+                total_tracks=1,
+                image_url="",
+                tracks=(
+                    ReleaseTrack(
+                        spotify_id="0sampleTrack0000000001",
+                        name="Sample Song",
+                        duration_ms=200_000,
+                        disc_number=1,
+                        track_number=1,
+                    ),
+                ),
+            )
+        ]
+    )
+    return SpotifyRelease.objects.get(spotify_id=album.spotify_id)
+
+
 @pytest.fixture
 def samples(django_user_model) -> Samples:
     superuser = django_user_model.objects.create_superuser("root", password="pw-root-1")
@@ -123,6 +151,7 @@ def samples(django_user_model) -> Samples:
         Track: track,
         Album: track.album,
         ArtistTrack: ArtistTrack.objects.create(artist=artist, track=track),
+        SpotifyRelease: sample_release(track.album),
         TrackOverride: TrackOverride.objects.decide(
             artist_id=artist.pk,
             decision=CuratorDecision.ALWAYS_KEEP,
