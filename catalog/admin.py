@@ -19,6 +19,7 @@ from catalog.models import (
     Album,
     Artist,
     ArtistTrack,
+    SpotifyRelease,
     Track,
     TrackOverride,
 )
@@ -115,6 +116,23 @@ class AlbumAdmin(admin.ModelAdmin):
     list_filter = ("album_type",)
     search_fields = ("name", "spotify_id")
     readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(SpotifyRelease)
+class SpotifyReleaseAdmin(admin.ModelAdmin):
+    """What Spotify gave for each release, as incremental catalogs reuse it: read only
+    (a full-catalog import refreshes it)."""
+
+    list_display = ("name", "album_type", "release_date", "total_tracks", "fetched_at")
+    list_filter = ("album_type",)
+    search_fields = ("name", "spotify_id")
+    date_hierarchy = "fetched_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 def _targets_of_links(links: QuerySet[ArtistTrack]) -> list[OverrideTarget]:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from catalog.rules import CuratorDecision, normalise_isrc
+from catalog.rules import ISRC, CuratorDecision, normalise_isrc
 from integrations.ticketmaster.records import TM_ID_MAX_LENGTH
 from theset.models import TimestampedModel
 
@@ -143,9 +143,42 @@ class ArtistTrack(TimestampedModel):
         return f"{self.artist}: {self.track}"
 
 
+class SpotifyRelease(TimestampedModel):
+    """An album or single as Spotify gave it, with each track's raw inputs to the
+    studio-only rules: shared by every artist listing it, so a catalog re-sync fetches
+    only new or changed releases and decides the whole catalog again from these rows.
+
+    `tracks` holds one object per track, in Spotify's order: `spotify_id`, `name`,
+    `duration_ms`, `disc_number`, `track_number`; `details` (whether ISRC and
+    popularity were fetched) with `isrc` and `popularity`; `audio_features`
+    (`measured`, `refused`, or null when never asked) with `liveness`. Written and read
+    through `catalog.services.releases_upsert` and `catalog.selectors.releases_get`.
+    """
+
+    spotify_id = models.CharField("Spotify id", max_length=32)
+    name = models.CharField(max_length=500)
+    album_type = models.CharField(max_length=16, choices=AlbumType.choices)
+    release_date = models.CharField(max_length=10, blank=True)
+    release_date_precision = models.CharField(max_length=5, blank=True)
+    total_tracks = models.PositiveIntegerField(default=0)
+    image_url = models.URLField(max_length=1000, blank=True)
+    tracks = models.JSONField(default=list, blank=True)
+    # When this row last took anything fetched from Spotify (album or track details).
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-release_date", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["spotify_id"], name="spotify_release_unique_spotify_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 SPOTIFY_TRACK_ID = re.compile(r"^[0-9A-Za-z]{22}$")
-# CC-XXX-YY-NNNNN without the dashes: country, registrant, year, designation.
-ISRC = re.compile(r"^[A-Z]{2}[0-9A-Z]{3}[0-9]{7}$")
 
 
 class TrackOverrideQuerySet(models.QuerySet):

@@ -17,9 +17,10 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class DropReason(StrEnum):
@@ -288,6 +289,10 @@ def release_preference_key(track: RawTrack, *, use_popularity: bool = True) -> P
     )
 
 
+# CC-XXX-YY-NNNNN without the dashes: country, registrant, year, designation.
+ISRC = re.compile(r"^[A-Z]{2}[0-9A-Z]{3}[0-9]{7}$")
+
+
 def normalise_isrc(value: str) -> str:
     """An ISRC as Spotify sends it: upper case, no dashes or spaces ("" stays "")."""
     return re.sub(r"[\s-]+", "", value).upper()
@@ -440,6 +445,128 @@ def decide_studio_tracks(
             )
         )
     return CatalogDecision(decisions=tuple(decisions))
+
+
+# --- Incremental sync ----------------------------------------------------------------------
+
+
+class AlbumListing(Protocol):
+    """What Spotify's album list says of a release, and what a stored release says."""
+
+    @property
+    def spotify_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def album_type(self) -> str: ...
+    @property
+    def release_date(self) -> str: ...
+    @property
+    def release_date_precision(self) -> str: ...
+    @property
+    def total_tracks(self) -> int: ...
+
+
+def _listing_fields(album: AlbumListing) -> tuple[str, str, str, str, int]:
+    # The fields the rules read, and the track count: a release differing in any of
+    # them is fetched again (new tracks, a renamed album, a corrected date).
+    return (
+        album.name,
+        album.album_type,
+        album.release_date,
+        album.release_date_precision,
+        album.total_tracks,
+    )
+
+
+def releases_to_fetch(
+    listed: Sequence[AlbumListing], stored: Mapping[str, AlbumListing]
+) -> list[str]:
+    """Spotify ids of the listed releases whose details must be fetched, in listing order:
+    those not stored yet, and those whose track count (or name, type, release date) in
+    the list differs from the stored release. Each id once."""
+    wanted: dict[str, None] = {}
+    for album in listed:
+        known = stored.get(album.spotify_id)
+        if known is None or _listing_fields(known) != _listing_fields(album):
+            wanted[album.spotify_id] = None
+    return list(wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class CuratorNeeds:
+    """What of the curator decisions changes which tracks need details: a track kept
+    by ISRC is only recognised once its details give the ISRC, so such an override
+    costs the details of the tracks the names alone would drop."""
+
+    spotify_ids: frozenset[str]
+    keeps_by_isrc: bool
+
+    @classmethod
+    def of(cls, curator_decisions: Mapping[str, CuratorDecision]) -> CuratorNeeds:
+        return cls(
+            spotify_ids=frozenset(curator_decisions),
+            keeps_by_isrc=any(
+                CuratorDecision(decision) is CuratorDecision.ALWAYS_KEEP
+                and ISRC.fullmatch(normalise_isrc(key)) is not None
+                for key, decision in curator_decisions.items()
+            ),
+        )
+
+
+def details_needed(
+    *, spotify_id: str, track_name: str, album_name: str, curator: CuratorNeeds
+) -> bool:
+    """Whether deciding this track needs its details (ISRC, popularity) and liveness:
+    not when its names alone drop it, unless a curator decision could apply to it."""
+    if curator.keeps_by_isrc or spotify_id in curator.spotify_ids:
+        return True
+    return name_drop_reason(track_name, album_name) is None
+
+
+def details_to_fetch(needed: Iterable[str], stored_with_details: Iterable[str]) -> list[str]:
+    """The needed track ids whose details are not stored yet, in order, each once."""
+    have = set(stored_with_details)
+    return list(dict.fromkeys(track_id for track_id in needed if track_id not in have))
+
+
+class AudioFeatures(StrEnum):
+    """What Spotify answered when a track's audio features were asked for."""
+
+    MEASURED = "measured"  # answered (a null row too: then no liveness, and the track stays)
+    REFUSED = "refused"  # refused to this app (403): names alone judge live versions
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFeaturesPlan:
+    """Which tracks' audio features to ask for, and whether the catalog can use them.
+
+    With nothing to fetch, `available` is the answer; otherwise the fetch decides
+    (answered: available; refused: the name-rules fallback for the whole catalog)."""
+
+    fetch: tuple[str, ...]
+    available: bool
+
+
+def audio_features_plan(
+    needed: Iterable[str], stored: Mapping[str, AudioFeatures]
+) -> AudioFeaturesPlan:
+    """Decide audio features as a full import would, asking only what is not stored.
+
+    Every needed track measured: available, nothing fetched. Some never asked: ask for
+    them (and for those refused before, so that an answer covers the whole catalog).
+    Asked before and refused (none new): unavailable without asking again, since
+    Spotify refuses features per app; a mix of measured and refused asks the refused
+    ones again, as the app may have changed.
+    """
+    needed = list(dict.fromkeys(needed))
+    unknown = [track_id for track_id in needed if track_id not in stored]
+    refused = [track_id for track_id in needed if stored.get(track_id) is AudioFeatures.REFUSED]
+    if not unknown and not refused:
+        return AudioFeaturesPlan(fetch=(), available=True)
+    if not unknown and len(refused) == len(needed):
+        return AudioFeaturesPlan(fetch=(), available=False)
+    return AudioFeaturesPlan(fetch=tuple(unknown + refused), available=True)
 
 
 # --- Identity ------------------------------------------------------------------------------

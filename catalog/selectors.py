@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
-from catalog.models import Artist, Track
+from catalog.models import Artist, SpotifyRelease, Track
+from catalog.services import Release, ReleaseTrack
 
 
 def artist_get(*, id_or_slug: str) -> Artist:
@@ -22,3 +25,21 @@ def studio_tracks(*, artist_id: int) -> QuerySet[Track]:
         .select_related("album")
         .order_by(Lower("name"), "album__name", "pk")
     )
+
+
+def releases_get(*, spotify_ids: Collection[str]) -> dict[str, Release]:
+    """The stored releases among `spotify_ids`, by Spotify id (one query)."""
+    rows = SpotifyRelease.objects.filter(spotify_id__in=list(spotify_ids)).values_list(
+        "spotify_id",
+        "name",
+        "album_type",
+        "release_date",
+        "release_date_precision",
+        "total_tracks",
+        "image_url",
+        "tracks",
+    )
+    return {
+        row[0]: Release(*row[:7], tracks=tuple(ReleaseTrack.from_json(t) for t in row[7]))
+        for row in rows
+    }

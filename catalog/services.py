@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from catalog.models import Album, Artist, ArtistTrack, SpotifyMatch, Track
+from catalog.models import Album, Artist, ArtistTrack, SpotifyMatch, SpotifyRelease, Track
+from catalog.rules import AudioFeatures
 from integrations.spotify.records import SpotifyAlbumSummary
 from theset.models import in_key_order
 
@@ -35,6 +37,74 @@ TRACK_UPDATE_FIELDS = [
     "is_remix",
     "updated_at",
 ]
+
+
+RELEASE_UPDATE_FIELDS = [
+    "name",
+    "album_type",
+    "release_date",
+    "release_date_precision",
+    "total_tracks",
+    "image_url",
+    "tracks",
+    "fetched_at",
+    "updated_at",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseTrack:
+    """One track of a stored release: as the album lists it, plus what was fetched
+    about it (details: ISRC and popularity; audio features: liveness), if anything."""
+
+    spotify_id: str
+    name: str
+    duration_ms: int
+    disc_number: int
+    track_number: int
+    details: bool = False
+    isrc: str | None = None
+    popularity: int | None = None
+    audio_features: AudioFeatures | None = None
+    liveness: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self) | {
+            "audio_features": self.audio_features.value if self.audio_features else None
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> ReleaseTrack:
+        features = value.get("audio_features")
+        return cls(**(value | {"audio_features": AudioFeatures(features) if features else None}))
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A release (album or single) as stored in `SpotifyRelease`: its summary fields and
+    its tracks in Spotify's order."""
+
+    spotify_id: str
+    name: str
+    album_type: str
+    release_date: str
+    release_date_precision: str
+    total_tracks: int
+    image_url: str
+    tracks: tuple[ReleaseTrack, ...]
+
+    @property
+    def summary(self) -> SpotifyAlbumSummary:
+        return SpotifyAlbumSummary(
+            spotify_id=self.spotify_id,
+            name=self.name,
+            album_type=self.album_type,
+            album_group=self.album_type,
+            release_date=self.release_date,
+            release_date_precision=self.release_date_precision,
+            total_tracks=self.total_tracks,
+            image_url=self.image_url,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +251,37 @@ def artist_identity_update(
                 continue
     artist.save(update_fields=fields)
     return artist
+
+
+def releases_upsert(*, releases: Sequence[Release]) -> int:
+    """Store these releases as fetched now (one row per album, shared by every artist
+    listing it; a release given twice counts once, the last given). Returns the rows
+    written."""
+    by_id = {release.spotify_id: release for release in releases}
+    now = timezone.now()
+    rows = [
+        SpotifyRelease(
+            spotify_id=release.spotify_id,
+            name=release.name,
+            album_type=release.album_type,
+            release_date=release.release_date,
+            release_date_precision=release.release_date_precision,
+            total_tracks=release.total_tracks,
+            image_url=release.image_url,
+            tracks=[track.as_json() for track in release.tracks],
+            fetched_at=now,
+        )
+        # Key order: syncs of artists sharing releases lock them in the same order.
+        for release in sorted(by_id.values(), key=_by_spotify_id)
+    ]
+    SpotifyRelease.objects.bulk_create(
+        rows,
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["spotify_id"],
+        update_fields=RELEASE_UPDATE_FIELDS,
+    )
+    return len(rows)
 
 
 def catalog_upsert(

@@ -100,13 +100,15 @@ def run_link(run_id: int) -> str:
     return format_html('<a href="{}">#{}</a>', url, run_id)
 
 
-def start_imports_and_report(request: HttpRequest, targets: Iterable[tuple[str, str]]) -> list[int]:
+def start_imports_and_report(
+    request: HttpRequest, targets: Iterable[tuple[str, str]], *, full_catalog: bool = False
+) -> list[int]:
     """`start_import` for each (label, attraction id), one message each: queued, already
     running (with its run) or invalid (with the reason). Returns the runs' ids."""
     run_ids = []
     for label, tm_attraction_id in targets:
         try:
-            started = start_import(tm_attraction_id)
+            started = start_import(tm_attraction_id, full_catalog=full_catalog)
         except InvalidAttractionId as exc:
             messages.error(request, str(exc))
             continue
@@ -235,7 +237,10 @@ class ImportRunAdmin(admin.ModelAdmin):
     change_list_template = "admin/imports/importrun/change_list.html"
     fieldsets = (
         # Status, stage, percent and message are in the progress panel above, live.
-        (None, {"fields": ("artist", "trigger", "attempt", "spotify_app_mode")}),
+        (
+            None,
+            {"fields": ("artist", "trigger", "attempt", "spotify_app_mode", "full_catalog")},
+        ),
         (
             "Timing",
             {
@@ -266,6 +271,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         "drop_counts",
         "warnings",
         "spotify_app_mode",
+        "full_catalog",
         "error",
         "attempt",
         "trigger",
@@ -914,7 +920,7 @@ class ImportedFilter(admin.SimpleListFilter):
 
 @admin.register(Artist)
 class ArtistAdmin(catalog_admin.ArtistAdmin):
-    actions = [*catalog_admin.ArtistAdmin.actions, "reimport_selected"]
+    actions = [*catalog_admin.ArtistAdmin.actions, "reimport_selected", "reimport_full_catalog"]
     list_filter = (ImportedFilter, *catalog_admin.ArtistAdmin.list_filter)
     readonly_fields = (
         "shows_billed_on",
@@ -952,6 +958,17 @@ class ArtistAdmin(catalog_admin.ArtistAdmin):
         start_imports_and_report(
             request,
             [(str(artist), artist.tm_attraction_id) for artist in queryset.order_by("name", "pk")],
+        )
+
+    @admin.action(
+        description="Re-import with full catalog (fetch every release from Spotify again)",
+        permissions=["start_import"],
+    )
+    def reimport_full_catalog(self, request: HttpRequest, queryset: QuerySet[Artist]) -> None:
+        start_imports_and_report(
+            request,
+            [(str(artist), artist.tm_attraction_id) for artist in queryset.order_by("name", "pk")],
+            full_catalog=True,
         )
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):

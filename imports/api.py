@@ -81,6 +81,12 @@ class ImportRequest(BaseModel):
         description="Ticketmaster attraction id (surrounding spaces are ignored)",
         examples=["K8vZ917Pr7k"],
     )
+    full_catalog: bool = Field(
+        False,
+        strict=True,  # true or false, as published: not 0, 1 or "yes"
+        description="fetch the whole Spotify catalog again instead of only releases new or "
+        "changed since the last import (a new run only: an active run is returned as it is)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -480,7 +486,7 @@ def artist_import_start(
     artist's run already queued or running (nothing new is started). Never calls
     Ticketmaster or Spotify; the work runs on the task cluster."""
     try:
-        started = start_import(payload.tm_attraction_id)
+        started = start_import(payload.tm_attraction_id, full_catalog=payload.full_catalog)
     except InvalidAttractionId as exc:
         raise HttpError(422, str(exc)) from None
     status_url = _api_url(request, "artist-import-status", artist_id=started.artist_id)

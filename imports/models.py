@@ -46,6 +46,9 @@ class ImportRun(models.Model):
     # What a reader should know about how the run went, e.g. a fallback it took.
     warnings = models.JSONField(default=list, blank=True)
     spotify_app_mode = models.CharField(max_length=16, blank=True)
+    # Fetch the whole catalog again (every release, track details, audio features)
+    # instead of only what is new or changed since the stored releases.
+    full_catalog = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     attempt = models.PositiveSmallIntegerField(default=1)
     trigger = models.CharField(

@@ -277,6 +277,7 @@ async def catalog_phase(run_id: int) -> None:
                 client=spotify,
                 report=_report(reporter),
                 curator_decisions=curator_decisions,
+                full=run.full_catalog,
             )
             requests = spotify.stats.as_dict()
         await sync_to_async(_record_catalog)(run_id, result)

@@ -62,9 +62,13 @@ def validate_tm_attraction_id(value: object) -> str:
 
 
 def import_run_create(
-    *, tm_attraction_id: str, trigger: ImportTrigger = ImportTrigger.PERSON
+    *,
+    tm_attraction_id: str,
+    trigger: ImportTrigger = ImportTrigger.PERSON,
+    full_catalog: bool = False,
 ) -> StartedImport:
-    """Create a queued run for the artist, or return its active run.
+    """Create a queued run for the artist, or return its active run (as it is: a
+    `full_catalog` asked for now does not change it).
 
     "One active run per artist" is the database's unique constraint: of two
     kickoffs racing, one inserts and the other gets the winner's run.
@@ -75,7 +79,9 @@ def import_run_create(
     for _ in range(3):
         try:
             with transaction.atomic():
-                run = ImportRun.objects.create(artist=artist, trigger=trigger)
+                run = ImportRun.objects.create(
+                    artist=artist, trigger=trigger, full_catalog=full_catalog
+                )
             created = True
             break
         except IntegrityError:
@@ -120,13 +126,19 @@ def _resync_taken_over(run_id: int) -> None:
 
 
 def start_import(
-    tm_attraction_id: str, *, trigger: ImportTrigger = ImportTrigger.PERSON
+    tm_attraction_id: str,
+    *,
+    trigger: ImportTrigger = ImportTrigger.PERSON,
+    full_catalog: bool = False,
 ) -> StartedImport:
     """The kickoff every interface uses: a run (new, or the artist's active one) and,
     for a new run, its first phase (identity) queued on the cluster. No upstream call.
-    Interfaces people use start PERSON runs; the scheduled re-sync, RESYNC runs."""
+    Interfaces people use start PERSON runs; the scheduled re-sync, RESYNC runs. A new
+    run's catalog is incremental unless `full_catalog`."""
     with transaction.atomic():
-        started = import_run_create(tm_attraction_id=tm_attraction_id, trigger=trigger)
+        started = import_run_create(
+            tm_attraction_id=tm_attraction_id, trigger=trigger, full_catalog=full_catalog
+        )
         if started.created:
             enqueue_phase(started.import_id, FIRST_PHASE.name)
     return started

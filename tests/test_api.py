@@ -133,6 +133,21 @@ def test_kickoff_after_a_finished_run_starts_a_new_one(client, api_key):
     assert second.json()["artist_id"] == first["artist_id"]
 
 
+def test_kickoff_may_ask_for_a_full_catalog_on_a_new_run_only(client, api_key):
+    first = kickoff(client, {"tm_attraction_id": TM_ID}, key=api_key.plaintext).json()
+    again = kickoff(
+        client, {"tm_attraction_id": TM_ID, "full_catalog": True}, key=api_key.plaintext
+    )
+    assert again.json()["import_id"] == first["import_id"]
+    assert not ImportRun.objects.get(pk=first["import_id"]).full_catalog  # active: as it is
+    ImportRun.objects.filter(pk=first["import_id"]).update(status=ImportStatus.SUCCEEDED)
+
+    full = kickoff(client, {"tm_attraction_id": TM_ID, "full_catalog": True}, key=api_key.plaintext)
+
+    assert full.status_code == 202
+    assert ImportRun.objects.get(pk=full.json()["import_id"]).full_catalog
+
+
 # --- Who may write -------------------------------------------------------------------
 
 

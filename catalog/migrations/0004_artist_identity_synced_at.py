@@ -19,7 +19,7 @@ def identity_fetched_with_last_sync(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0002_track_override"),
+        ("catalog", "0003_spotify_release"),
     ]
 
     operations = [

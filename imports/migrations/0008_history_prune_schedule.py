@@ -23,7 +23,7 @@ def delete_schedule(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("imports", "0006_run_waiting")]
+    dependencies = [("imports", "0007_importrun_full_catalog")]
 
     operations = [
         migrations.AddField(

@@ -1,8 +1,9 @@
-"""The catalog phase's fetch plan, against a fake client (no HTTP, no database)."""
+"""The catalog phase's fetch plan, against a fake client (no HTTP)."""
 
 import asyncio
 
 import pytest
+from asgiref.sync import async_to_sync
 
 from catalog.sync import sync_catalog
 from integrations.http.errors import UpstreamError
@@ -46,14 +47,11 @@ async def report(percent, message, counters):
     return None
 
 
+@pytest.mark.django_db
 def test_a_failed_fetch_raises_itself_and_cancels_its_sibling():
     client = FailingDetailsClient()
-
-    async def go():
-        return await sync_catalog(
-            artist_id=1, spotify_artist_id="art1", client=client, report=report
-        )
+    sync = async_to_sync(sync_catalog)
 
     with pytest.raises(UpstreamError, match="several tracks answered HTTP 500"):
-        asyncio.run(go())
+        sync(artist_id=1, spotify_artist_id="art1", client=client, report=report)
     assert client.liveness_cancelled

@@ -234,6 +234,20 @@ def test_reimport_selected_artists_queues_a_run_for_each(
     assert sum("queued." in text for text in texts) == 2
 
 
+def test_reimport_with_full_catalog_queues_runs_that_fetch_the_whole_catalog(
+    admin_client, django_capture_on_commit_callbacks
+):
+    artist = make_artist()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(
+            admin_client, "admin:catalog_artist_changelist", "reimport_full_catalog", [artist]
+        )
+    assert response.status_code == 302
+    run = ImportRun.objects.get(artist=artist)
+    assert run.full_catalog and run.status == ImportStatus.QUEUED
+    assert queued_task_names() == [f"import-{run.pk}-identity"]
+
+
 def test_artist_list_offers_the_import_page_and_action(admin_client):
     make_artist()
     content = admin_client.get(reverse("admin:catalog_artist_changelist")).content.decode()

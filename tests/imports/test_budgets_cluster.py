@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
-from catalog.models import Album, Artist, ArtistTrack, Track
+from catalog.models import Album, Artist, ArtistTrack, SpotifyRelease, Track
 from imports.models import (
     ACTIVE_STATUSES,
     ImportPhase,
@@ -71,7 +71,7 @@ def waiting_run(import_id: int, phase: PhaseName, qcluster) -> ImportRun:
 
 def unhindered_rows(sandbox, artist_id: int) -> tuple[dict, dict]:
     """The rows the same import stores with no budget in its way: inline, from scratch."""
-    for model in (ArtistTrack, Track, Album, Show, Venue):
+    for model in (ArtistTrack, Track, Album, SpotifyRelease, Show, Venue):
         model.objects.all().delete()
     quota_ledger_clear()
     with sandbox():

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import close_old_connections, connection
 
-from catalog.models import Album, ArtistTrack, Track
+from catalog.models import Album, ArtistTrack, SpotifyRelease, Track
 from imports.models import ImportEvent, ImportRun, ImportStatus
 from imports.phases import PhaseName
 from imports.services import start_import
@@ -69,7 +69,7 @@ def test_prolific_import_through_the_cluster_stores_what_the_inline_import_store
         through_cluster = stored_rows(run.artist_id), row_counts()
 
     # The same artist imported inline, from scratch, stores the same rows.
-    for model in (ArtistTrack, Track, Album, Show, Venue):
+    for model in (ArtistTrack, Track, Album, SpotifyRelease, Show, Venue):
         model.objects.all().delete()
     with sandbox(latency_ms=20):
         call_command("import_artist", PROLIFIC, "--inline")

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from catalog.models import Album, Artist, ArtistTrack, Track
+from catalog.models import Album, Artist, ArtistTrack, SpotifyRelease, Track
 from imports.models import DroppedTrack, ImportRun, ImportStatus
 from imports.pipeline import run_import
 from imports.services import import_run_create
@@ -24,7 +24,7 @@ from tests.factories import make_show
 
 pytestmark = pytest.mark.django_db
 
-CATALOG_TABLES = (Artist, Venue, Show, Album, Track, ArtistTrack)
+CATALOG_TABLES = (SpotifyRelease, Artist, Venue, Show, Album, Track, ArtistTrack)
 
 
 def sandbox_artist(world, profile: str):
@@ -151,6 +151,7 @@ def test_an_unknown_attraction_fails_readably_and_writes_nothing_but_the_run(san
     assert run.error.startswith("Ticketmaster attraction details answered HTTP 404: DIS1004")
     assert "apikey" not in run.error and "sandbox-key" not in run.error
     assert {name: n for name, n in row_counts().items() if name != "Artist"} == {
+        "SpotifyRelease": 0,
         "Venue": 0,
         "Show": 0,
         "Album": 0,

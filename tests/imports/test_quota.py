@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
-from catalog.models import Album, Artist, ArtistTrack, Track
+from catalog.models import Album, Artist, ArtistTrack, SpotifyRelease, Track
 from imports.models import ImportPhase, ImportRun, ImportStatus, ImportTrigger
 from imports.phases import PhaseName
 from imports.pipeline import RESUME_MARGIN, run_import
@@ -60,7 +60,14 @@ def unhindered_rows(sandbox, tm_attraction_id: str):
     assert run.status == ImportStatus.SUCCEEDED, run.error
     rows = stored_rows(run.artist_id), row_counts()
     ImportRun.objects.all().delete()
-    for model in (ArtistTrack, Track, Album, Show, Venue):  # the next import from scratch
+    for model in (
+        ArtistTrack,
+        Track,
+        Album,
+        SpotifyRelease,
+        Show,
+        Venue,
+    ):  # the next import from scratch
         model.objects.all().delete()
     quota.quota_ledger_clear()  # that sandbox's day-long window is not the next one's
     return rows

@@ -44,8 +44,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
-from catalog.models import Album, Artist, ArtistTrack, Track, TrackOverride
+from catalog.models import Album, Artist, ArtistTrack, SpotifyRelease, Track, TrackOverride
 from catalog.rules import CuratorDecision, DropReason
+from catalog.services import Release, ReleaseTrack, releases_upsert
 from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import DroppedTrack, ImportEvent, ImportRun, ImportStatus
 from imports.phases import RunStage
@@ -97,6 +98,33 @@ class Samples:
         return self.key[:-1] + ("A" if self.key[-1] != "A" else "B")
 
 
+def sample_release(album: Album) -> SpotifyRelease:
+    """The album as a stored Spotify release, written as the catalog phase writes it."""
+    releases_upsert(
+        releases=[
+            Release(
+                spotify_id=album.spotify_id,
+                name=album.name,
+                album_type=album.album_type,
+                release_date=album.release_date,
+                release_date_precision=album.release_date_precision,
+                total_tracks=1,
+                image_url="",
+                tracks=(
+                    ReleaseTrack(
+                        spotify_id="0sampleTrack0000000001",
+                        name="Sample Song",
+                        duration_ms=200_000,
+                        disc_number=1,
+                        track_number=1,
+                    ),
+                ),
+            )
+        ]
+    )
+    return SpotifyRelease.objects.get(spotify_id=album.spotify_id)
+
+
 @pytest.fixture
 def samples(django_user_model) -> Samples:
     superuser = django_user_model.objects.create_superuser("root", password="pw-root-1")
@@ -123,6 +151,7 @@ def samples(django_user_model) -> Samples:
         Track: track,
         Album: track.album,
         ArtistTrack: ArtistTrack.objects.create(artist=artist, track=track),
+        SpotifyRelease: sample_release(track.album),
         TrackOverride: TrackOverride.objects.decide(
             artist_id=artist.pk,
             decision=CuratorDecision.ALWAYS_KEEP,
@@ -776,8 +805,9 @@ def test_no_secret_reaches_logs_rows_pages_answers_or_output(
             text = text.replace(value, f"<{name}>")
         return text
 
-    def import_inline(tm_attraction_id: str) -> ImportRun:
-        return run_import(import_run_create(tm_attraction_id=tm_attraction_id).import_id)
+    def import_inline(tm_attraction_id: str, *, full_catalog: bool = False) -> ImportRun:
+        started = import_run_create(tm_attraction_id=tm_attraction_id, full_catalog=full_catalog)
+        return run_import(started.import_id)
 
     runs: dict[str, ImportRun] = {}
     with upstream():
@@ -811,7 +841,9 @@ def test_no_secret_reaches_logs_rows_pages_answers_or_output(
     with upstream(spotify_client_secret=f"other{uuid.uuid4().hex}"):
         runs["Spotify refuses the client (invalid_client)"] = import_inline(MID)
     with upstream(audio_features="forbidden"):
-        runs["Spotify refuses audio features (403)"] = import_inline(SPARSE)
+        # A full catalog: an incremental one would use the liveness stored by the command's
+        # import above and never ask for audio features.
+        runs["Spotify refuses audio features (403)"] = import_inline(SPARSE, full_catalog=True)
     settings.SPOTIFY_APP_MODE = "extended"
     with upstream(spotify_app="development"):
         runs["Spotify refuses an extended-app call (400)"] = import_inline(SPARSE)

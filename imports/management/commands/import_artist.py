@@ -8,7 +8,9 @@ is not finished: the command says what it waits for and until when, once each
 time that changes, and goes on following it. `--no-wait` returns after the
 kickoff; `--inline` runs every phase in this process, without a cluster, and
 returns when a phase has to wait (a running qcluster resumes it then); `--json`
-prints one JSON document with every run's outcome instead. The exit status is
+prints one JSON document with every run's outcome instead; `--full` fetches the
+whole Spotify catalog again (a catalog is otherwise incremental: only releases new
+or changed since the stored ones are fetched). The exit status is
 non-zero if any import failed (or could not start); a run left waiting is not a
 failure.
 """
@@ -61,6 +63,12 @@ class Command(BaseCommand):
             "--json", action="store_true", help="print the outcome as JSON (no progress output)"
         )
         parser.add_argument(
+            "--full",
+            action="store_true",
+            help="fetch the whole Spotify catalog again (every release, track details and "
+            "audio features), not only releases new or changed since the last import",
+        )
+        parser.add_argument(
             "--timeout",
             type=float,
             default=3600,
@@ -74,9 +82,11 @@ class Command(BaseCommand):
         for tm_attraction_id in tm_attraction_ids:
             try:
                 if options["inline"]:
-                    kickoff = import_run_create(tm_attraction_id=tm_attraction_id)
+                    kickoff = import_run_create(
+                        tm_attraction_id=tm_attraction_id, full_catalog=options["full"]
+                    )
                 else:
-                    kickoff = start_import(tm_attraction_id)
+                    kickoff = start_import(tm_attraction_id, full_catalog=options["full"])
             except InvalidAttractionId as exc:
                 results[tm_attraction_id] = {
                     "tm_attraction_id": tm_attraction_id,
