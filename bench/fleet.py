@@ -149,6 +149,8 @@ def main() -> None:
         "runs": resynced["runs"],
         "runs_failed": resynced["runs_failed"],
         "wall_seconds": round(resynced["wall"], 1),
+        "shows_done_seconds": resynced["shows_done_s"],
+        "runs_done_seconds": resynced["runs_done_s"],
         "bound_seconds": round(bound, 1),
         "wall_ratio": round(resynced["wall"] / bound, 3) if bound else None,
         "rows_written": rows,
@@ -179,7 +181,8 @@ def main() -> None:
         f"{figures['spotify_token_requests']} token requests\n"
         f"  wall {figures['wall_seconds']} s against a bound of {figures['bound_seconds']} s "
         f"({tm_requests} requests / {TM_RPS} rps) = {figures['wall_ratio']}x "
-        f"(target <= {TARGETS['wall_ratio']})\n"
+        f"(target <= {TARGETS['wall_ratio']}); shows batches done after "
+        f"{figures['shows_done_seconds']} s, re-sync runs after {figures['runs_done_seconds']} s\n"
         f"  rows written: {rows}\n"
         f"  stored rows equal a fresh full import of the advanced world: "
         f"{figures['equal_to_fresh_import']} {differences}\n"
@@ -275,8 +278,16 @@ def resync_round(env: dict[str, str]) -> dict:
     ):
         requests = (counters or {}).get("spotify_requests", {})
         spotify_by_artist[tm_id] = requests.get("requests_total", 0)
+    from django.db.models import Max
+
+    def done_after(queryset) -> float | None:
+        last = queryset.aggregate(last=Max("finished_at"))["last"]
+        return round((last - began_at).total_seconds(), 1) if last else None
+
     return {
         "wall": wall,
+        "shows_done_s": done_after(ShowsBatch.objects.filter(created_at__gte=began_at)),
+        "runs_done_s": done_after(runs),
         "batches": ShowsBatch.objects.filter(created_at__gte=began_at).count(),
         "shows_synced": ShowsSync.objects.filter(
             created_at__gte=began_at, status="succeeded", batch__isnull=False
