@@ -58,6 +58,9 @@ class Artist(TimestampedModel):
     # When identity (name, images, genres, Spotify id) was last fetched: re-syncs fetch
     # it again only once it is older than RESYNC_IDENTITY_AFTER.
     identity_synced_at = models.DateTimeField(null=True, blank=True)
+    # `rules.listing_digest` of what the last catalog decision was made from: a re-sync
+    # finding the same listing keeps the catalog as it is.
+    catalog_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -14,6 +14,8 @@ so "live" as a word counts there, while a main title such as "Live Wire" or
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -21,6 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+
+from integrations.spotify.records import SpotifyAlbumSummary
 
 
 class DropReason(StrEnum):
@@ -594,3 +598,18 @@ def pick_spotify_artist(name: str, candidates: Sequence[tuple[str, str]]) -> str
         if _name_key(candidate) == _name_key(name)
     }
     return loose.pop() if len(loose) == 1 else None
+
+
+def listing_digest(
+    listing: Iterable[SpotifyAlbumSummary], curator_decisions: Mapping[str, CuratorDecision]
+) -> str:
+    """A digest of what a catalog decision is made from, short of the stored releases:
+    the artist's listed releases (as the rules read them) and its curators' decisions.
+    A re-sync whose listing has the digest of the last decision would decide the same
+    catalog again, and may keep it as it is."""
+    releases = sorted(
+        {(a.spotify_id, a.total_tracks, a.name, a.album_type, a.release_date) for a in listing}
+    )
+    decisions = sorted((key, str(value)) for key, value in curator_decisions.items())
+    payload = json.dumps([releases, decisions], separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -289,6 +289,7 @@ def catalog_upsert(
     artist_id: int,
     albums: Sequence[SpotifyAlbumSummary],
     tracks: Sequence[StudioTrack],
+    listing_digest: str = "",
 ) -> CatalogWritten:
     """Make the artist's studio catalog exactly `tracks`, in one transaction.
 
@@ -359,10 +360,17 @@ def catalog_upsert(
         links_removed, _ = ArtistTrack.objects.filter(
             artist_id=artist_id, track_id__in=linked - track_pks
         ).delete()
-        Artist.objects.filter(pk=artist_id).update(catalog_synced_at=timezone.now())
+        Artist.objects.filter(pk=artist_id).update(
+            catalog_synced_at=timezone.now(), catalog_digest=listing_digest
+        )
     return CatalogWritten(
         albums=len(album_rows),
         tracks=len(track_rows),
         links_added=len(track_pks - linked),
         links_removed=links_removed,
     )
+
+
+def artist_catalog_kept(*, artist_id: int) -> None:
+    """A re-sync found the catalog's listing unchanged: it is as fresh as if decided now."""
+    Artist.objects.filter(pk=artist_id).update(catalog_synced_at=timezone.now())

@@ -251,6 +251,7 @@ async def sync_catalog(
         artist_id=artist_id,
         albums=[release.summary for release in releases],
         tracks=studio_tracks,
+        listing_digest=rules.listing_digest(listing, curator_decisions),
     )
     return CatalogSyncResult(
         spotify_app_mode=client.mode,

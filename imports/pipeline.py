@@ -47,7 +47,7 @@ from imports.phases import (
 )
 from imports.progress import PhaseReporter, fail_run, park_phase, skip_phase
 from imports.rules import merged_phase_counters, stale_identity, waiting_for
-from imports.services import import_run_warning_add
+from imports.services import import_run_warning_add, run_drops_carry_over
 from integrations.http.errors import UpstreamError, UpstreamMustWait
 from integrations.http.stats import collect_stats
 from integrations.spotify.client import SpotifyClient
@@ -298,6 +298,8 @@ async def catalog_phase(run_id: int) -> None:
             message=f"catalog synced {synced_at:%Y-%m-%d}, kept",
             counters={"catalog_kept": 1},
         )
+        # Its drop report is the one of the run that decided the catalog.
+        await sync_to_async(run_drops_carry_over)(run_id=run_id)
         return
     await _run_phase(run_id, PhaseName.CATALOG, body)
 

@@ -14,8 +14,11 @@ quota parks and resumes by itself, like an import's phase.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import structlog
 from asgiref.sync import async_to_sync, sync_to_async
@@ -27,19 +30,25 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from catalog.models import Artist
+from catalog import rules as catalog_rules
+from catalog import services as catalog_services
+from catalog.models import Artist, TrackOverride
 from imports import rules
 from imports.models import (
     ACTIVE_STATUSES,
+    ImportEvent,
+    ImportPhase,
     ImportRun,
     ImportStatus,
     ImportTrigger,
     ShowsBatch,
     ShowsSync,
 )
+from imports.phases import PhaseName, RunStage
 from imports.rules import BatchMember, waiting_for
 from integrations.http.errors import UpstreamError, UpstreamMustWait
 from integrations.http.quota import spendable
+from integrations.spotify.client import SpotifyClient
 from integrations.ticketmaster.client import TicketmasterClient, quota_ledger
 from integrations.ticketmaster.records import UpcomingEvents
 from shows import services as show_services
@@ -481,3 +490,154 @@ def shows_batch_get(batch_id: int) -> ShowsBatch:
     each with its artist); ShowsBatch.DoesNotExist when there is none."""
     syncs = ShowsSync.objects.select_related("artist").order_by("artist__tm_attraction_id")
     return ShowsBatch.objects.prefetch_related(Prefetch("syncs", queryset=syncs)).get(pk=batch_id)
+
+
+# --- Re-sync runs in groups ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _QuickCheck:
+    """A claimed re-sync run that may find its catalog unchanged with one listing."""
+
+    spotify_id: str
+    digest: str
+    curator_decisions: dict
+
+
+def _claim_resync_run(run_id: int) -> _QuickCheck | bool:
+    """Claim a queued re-sync run for this group task (it is running from now on).
+    False: not this task's any more (a person took it over and queued it on its own, or
+    it started already, e.g. this task was handed out again). A `_QuickCheck` when
+    only its catalog is due and an unchanged listing would keep it; True otherwise."""
+    with transaction.atomic():
+        run = (
+            ImportRun.objects.select_for_update()
+            .select_related("artist")
+            .filter(pk=run_id, status=ImportStatus.QUEUED, trigger=ImportTrigger.RESYNC)
+            .first()
+        )
+        if run is None or ImportPhase.objects.filter(run_id=run_id).exists():
+            return False
+        now = timezone.now()
+        # Started: a person asking for the artist now joins this run as it goes.
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportStatus.RUNNING, started_at=now, updated_at=now
+        )
+        artist = run.artist
+        identity_fresh = not rules.stale_identity(
+            identity_synced_at=artist.identity_synced_at,
+            identity_before=now - settings.RESYNC_IDENTITY_AFTER,
+        )
+        if run.full_catalog or not identity_fresh or not artist.spotify_id:
+            return True
+        if not artist.catalog_digest:
+            return True
+        return _QuickCheck(
+            spotify_id=artist.spotify_id,
+            digest=artist.catalog_digest,
+            curator_decisions=TrackOverride.objects.decisions_for(artist.pk),
+        )
+
+
+def resync_run_kept(run_id: int, *, releases: int) -> None:
+    """Settle a re-sync run whose identity is fresh, whose shows go in batches and whose
+    catalog listing is what its last decision was made from, in one transaction: every
+    phase recorded as kept, the drops of that decision carried over, the run succeeded
+    with one final progress event (no upstream request of its own to wait for)."""
+    from imports.services import run_drops_carry_over
+    from imports.stream import publish_import_event
+
+    now = timezone.now()
+    artist = ImportRun.objects.select_related("artist").get(pk=run_id).artist
+    kept = {
+        PhaseName.IDENTITY: (
+            f"{artist.name}: identity fetched {artist.identity_synced_at:%Y-%m-%d}, kept",
+            {"spotify_match": artist.spotify_match, "slug": artist.slug, "identity_kept": 1},
+        ),
+        PhaseName.SHOWS: ("shows re-synced in batches", {}),
+        PhaseName.CATALOG: (
+            f"catalog unchanged: {releases} releases listed as when last decided",
+            {"catalog_unchanged": 1, "albums": releases},
+        ),
+    }
+    counters = rules.merged_phase_counters(
+        (phase, counters) for phase, (_, counters) in kept.items()
+    )
+    kept[PhaseName.FINALIZE] = ("import finished", counters)
+    message = "import finished: catalog unchanged"
+    with transaction.atomic():
+        ImportPhase.objects.bulk_create(
+            [
+                ImportPhase(
+                    run_id=run_id,
+                    phase=phase,
+                    status=ImportStatus.SUCCEEDED,
+                    percent=100,
+                    message=text,
+                    counters=phase_counters,
+                    attempt=1,
+                    started_at=now,
+                    finished_at=now,
+                )
+                for phase, (text, phase_counters) in kept.items()
+            ]
+        )
+        run_drops_carry_over(run_id=run_id)
+        catalog_services.artist_catalog_kept(artist_id=artist.pk)
+        if ImportRun.objects.filter(pk=run_id, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.SUCCEEDED,
+            stage=RunStage.DONE,
+            percent=100,
+            counters=counters,
+            message=message,
+            finished_at=now,
+        ):
+            event = ImportEvent.objects.create(
+                run_id=run_id,
+                stage=PhaseName.FINALIZE,
+                status=ImportStatus.SUCCEEDED,
+                percent=100,
+                overall_percent=100,
+                message=message,
+                counters=counters,
+            )
+            transaction.on_commit(partial(publish_import_event, event.pk))
+
+
+async def resync_runs(run_ids: list[int]) -> None:
+    """Run a group of re-sync runs, at most RESYNC_RUNS_CONCURRENCY side by side. A run
+    due only for its catalog first lists the artist's releases (one Spotify client, so
+    one token, for the group): the same listing as its last decision keeps the catalog
+    as it is, settled at once. Any other run runs whole (`pipeline.run_import_async`);
+    one that fails or parks does so on its own, the others go on."""
+    from imports.pipeline import run_import_async
+
+    gate = asyncio.Semaphore(settings.RESYNC_RUNS_CONCURRENCY)
+    async with contextlib.AsyncExitStack() as stack:
+        spotify: SpotifyClient | None = None
+
+        async def one(run_id: int) -> None:
+            nonlocal spotify
+            async with gate:
+                claimed = await sync_to_async(_claim_resync_run)(run_id)
+                if not claimed:
+                    return
+                if isinstance(claimed, _QuickCheck):
+                    try:
+                        if spotify is None:
+                            spotify = await stack.enter_async_context(SpotifyClient.from_settings())
+                        listing = await spotify.artist_albums(claimed.spotify_id)
+                    except Exception as exc:  # the run itself meets it, and says so
+                        log.info("re-sync listing check failed", run_id=run_id, error=str(exc))
+                    else:
+                        digest = catalog_rules.listing_digest(listing, claimed.curator_decisions)
+                        if digest == claimed.digest:
+                            releases = len({album.spotify_id for album in listing})
+                            await sync_to_async(resync_run_kept)(run_id, releases=releases)
+                            return
+                try:
+                    await run_import_async(run_id)
+                except Exception:
+                    log.exception("re-sync run failed outside its phases", run_id=run_id)
+
+        await asyncio.gather(*(one(run_id) for run_id in run_ids))

@@ -13,7 +13,14 @@ from django.utils import timezone
 from catalog.models import TM_ATTRACTION_ID, TM_ATTRACTION_ID_MAX_LENGTH
 from catalog.services import artist_shell_upsert
 from imports import rules
-from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus, ImportTrigger
+from imports.models import (
+    ACTIVE_STATUSES,
+    DroppedTrack,
+    ImportPhase,
+    ImportRun,
+    ImportStatus,
+    ImportTrigger,
+)
 from imports.phases import FIRST_PHASE, PhaseName
 from imports.progress import PhaseReporter, fail_run
 from imports.selectors import (
@@ -314,3 +321,33 @@ def artists_resync(
     for start in range(0, len(created), size):
         enqueue_resync_runs(created[start : start + size])
     return planned
+
+
+def run_drops_carry_over(*, run_id: int) -> int:
+    """A run that kept the artist's catalog as it was (unchanged, or fresh) reports the
+    drops of the run that last decided it: its drop counts and one row per dropped
+    track, copied from the artist's latest run before it that succeeded. How many."""
+    run = ImportRun.objects.get(pk=run_id)
+    previous = (
+        ImportRun.objects.filter(
+            artist_id=run.artist_id, status=ImportStatus.SUCCEEDED, pk__lt=run_id
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if previous is None:
+        return 0
+    fields = ["spotify_id", "name", "album_name", "isrc", "reason", "duplicate_of"]
+    with transaction.atomic():
+        ImportRun.objects.filter(pk=run_id).update(
+            drop_counts=previous.drop_counts, spotify_app_mode=previous.spotify_app_mode
+        )
+        DroppedTrack.objects.filter(run_id=run_id).delete()
+        copied = DroppedTrack.objects.bulk_create(
+            [
+                DroppedTrack(run_id=run_id, **row)
+                for row in DroppedTrack.objects.filter(run_id=previous.pk).values(*fields)
+            ],
+            batch_size=500,
+        )
+    return len(copied)

@@ -19,7 +19,6 @@ a deploy in the queue, so each phase keeps its own thin task.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -209,42 +208,13 @@ def enqueue_resync_runs(run_ids: list[int]) -> None:
         transaction.on_commit(send)
 
 
-def _claim_resync_run(run_id: int) -> bool:
-    """Whether this group task runs the run: still a queued re-sync nobody started (a
-    person who asked for the artist meanwhile took it over and queued it on its own)."""
-    with transaction.atomic():
-        run = (
-            ImportRun.objects.select_for_update()
-            .filter(pk=run_id, status=ImportStatus.QUEUED, trigger=ImportTrigger.RESYNC)
-            .first()
-        )
-        return run is not None and not ImportPhase.objects.filter(run_id=run_id).exists()
-
-
 def resync_runs_task(run_ids: list[int]) -> None:
-    """Run a group of re-sync runs here, each whole (`pipeline.run_import_async`), at
-    most RESYNC_RUNS_CONCURRENCY side by side. A run that fails or parks does so on its
-    own (a parked phase resumes through its own schedule); the others go on."""
-    from asgiref.sync import async_to_sync, sync_to_async
-    from django.conf import settings
+    """Run a group of re-sync runs here (`imports.resync.resync_runs`)."""
+    from asgiref.sync import async_to_sync
 
-    from imports.pipeline import run_import_async
+    from imports.resync import resync_runs
 
-    async def run_all() -> None:
-        gate = asyncio.Semaphore(settings.RESYNC_RUNS_CONCURRENCY)
-
-        async def one(run_id: int) -> None:
-            async with gate:
-                if not await sync_to_async(_claim_resync_run)(run_id):
-                    return
-                try:
-                    await run_import_async(run_id)
-                except Exception:
-                    logger.exception("re-sync run %s failed outside its phases", run_id)
-
-        await asyncio.gather(*(one(run_id) for run_id in run_ids))
-
-    async_to_sync(run_all)()
+    async_to_sync(resync_runs)(list(run_ids))
 
 
 def shows_batch_task(batch_id: int, resume: str | None = None) -> None:

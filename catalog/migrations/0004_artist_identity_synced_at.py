@@ -28,5 +28,10 @@ class Migration(migrations.Migration):
             name="identity_synced_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.AddField(
+            model_name="artist",
+            name="catalog_digest",
+            field=models.CharField(blank=True, max_length=64),
+        ),
         migrations.RunPython(identity_fetched_with_last_sync, migrations.RunPython.noop),
     ]
