@@ -60,7 +60,7 @@ class Artist(TimestampedModel):
     identity_synced_at = models.DateTimeField(null=True, blank=True)
     # `rules.listing_digest` of what the last catalog decision was made from: a re-sync
     # finding the same listing keeps the catalog as it is.
-    catalog_digest = models.CharField(max_length=64, blank=True)
+    catalog_digest = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["name"]

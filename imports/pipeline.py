@@ -129,15 +129,15 @@ def log_figures(counters: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-# A phase's progress is written at most this often (its start and end always are): a
-# quick phase, such as an unchanged catalog's re-sync, writes only those two.
+# A phase's progress is written at most this often (its start, its first report and its
+# end always are).
 REPORT_INTERVAL_SECONDS = 0.25
 
 
 def _report(reporter: PhaseReporter) -> Callable[..., Awaitable[Any]]:
     """The phase's `report(percent, message, counters)`, throttled."""
     report = sync_to_async(reporter.report)
-    last = time.monotonic()
+    last = float("-inf")  # the first report always goes: a phase is seen under way
 
     async def throttled(percent: int, message: str, counters: dict[str, Any] | None) -> Any:
         nonlocal last

@@ -46,10 +46,10 @@ from imports.models import (
 )
 from imports.phases import PhaseName, RunStage
 from imports.rules import BatchMember, waiting_for
+from imports.services import resync_spendable, run_drops_carry_over
 from integrations.http.errors import UpstreamError, UpstreamMustWait
-from integrations.http.quota import spendable
 from integrations.spotify.client import SpotifyClient
-from integrations.ticketmaster.client import TicketmasterClient, quota_ledger
+from integrations.ticketmaster.client import TicketmasterClient
 from integrations.ticketmaster.records import UpcomingEvents
 from shows import services as show_services
 from shows.models import Billing
@@ -123,14 +123,6 @@ def _due_members(*, now: datetime, limit: int) -> dict[str, tuple[int, frozenset
     return {tm_id: (pk, frozenset(shows[pk])) for pk, tm_id in due.items()}
 
 
-def _spendable_requests() -> int | None:
-    """Ticketmaster requests left above RESYNC_QUOTA_RESERVE, as the ledger knows."""
-    ledger = quota_ledger()
-    if ledger is None:
-        return None
-    return spendable(ledger.state(), now=ledger.now(), reserve_share=settings.RESYNC_QUOTA_RESERVE)
-
-
 def shows_resync_round(*, now: datetime | None = None, dry_run: bool = False) -> list[PlannedBatch]:
     """Queue the shows re-syncs due now, in batches; a dry run only plans them."""
     now = now or timezone.now()
@@ -141,7 +133,7 @@ def shows_resync_round(*, now: datetime | None = None, dry_run: bool = False) ->
         max_artists=settings.RESYNC_SHOWS_BATCH_ARTISTS,
     )
     chosen = rules.batches_within(
-        packed, spendable=_spendable_requests(), artists=settings.RESYNC_SHOWS_ROUND_ARTISTS
+        packed, spendable=resync_spendable(), artists=settings.RESYNC_SHOWS_ROUND_ARTISTS
     )
     planned = []
     for members in chosen:
@@ -544,7 +536,6 @@ def resync_run_kept(run_id: int, *, releases: int) -> None:
     catalog listing is what its last decision was made from, in one transaction: every
     phase recorded as kept, the drops of that decision carried over, the run succeeded
     with one final progress event (no upstream request of its own to wait for)."""
-    from imports.services import run_drops_carry_over
     from imports.stream import publish_import_event
 
     now = timezone.now()

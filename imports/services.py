@@ -243,7 +243,7 @@ def _requeue_phases(run: ImportRun, decision: rules.SweepDecision, now: datetime
         PhaseReporter(run_id=run.pk, phase=phase).report(0, decision.reason)
 
 
-def _resync_spendable() -> int | None:
+def resync_spendable() -> int | None:
     """Ticketmaster requests left above RESYNC_QUOTA_RESERVE, as the ledger knows."""
     ledger = quota_ledger()
     if ledger is None:
@@ -285,7 +285,7 @@ def artists_resync(
     # their share of the round, so a slow queue is not buried under re-syncs.
     # The quota: a round queues no more than what is left above the reserve pays for.
     batch = settings.RESYNC_BATCH_SIZE if limit is None else limit
-    spendable = _resync_spendable()
+    spendable = resync_spendable()
     size = rules.resync_round_size(
         batch=batch,
         active=0 if dry_run else active_runs_count(),

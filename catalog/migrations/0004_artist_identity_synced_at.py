@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="artist",
             name="catalog_digest",
-            field=models.CharField(blank=True, max_length=64),
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.RunPython(identity_fetched_with_last_sync, migrations.RunPython.noop),
     ]

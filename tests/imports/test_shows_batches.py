@@ -503,3 +503,57 @@ def test_the_sweeper_fails_a_batch_whose_task_is_gone_and_leaves_the_others(sett
     assert ShowsSync.objects.get(artist=stored_artist).status == ImportStatus.SUCCEEDED
     # Nothing else is stale now.
     assert shows_batches_sweep(idle_since=timezone.now() - timedelta(seconds=1)) == 0
+
+
+def test_a_person_asking_for_an_artist_whose_resync_is_queued_in_a_group_takes_it_over(
+    sandbox, settings
+):
+    from imports.models import ImportRun
+    from imports.services import artists_resync
+    from imports.tasks import resync_runs_task
+
+    world = lineup_world()
+    with sandbox(serve=world, tm_rps=0):
+        import_inline(HEAD)
+        Artist.objects.filter(tm_attraction_id=HEAD).update(
+            identity_synced_at=timezone.now() - timedelta(days=8)
+        )
+        ImportRun.objects.update(created_at=timezone.now() - timedelta(days=8))
+        OrmQ.objects.all().delete()
+        [queued] = artists_resync()
+        [group] = [row.task for row in OrmQ.objects.all()]
+        taken = start_import(HEAD)  # a person asks for the artist meanwhile
+        assert taken.import_id == queued.import_id and not taken.created
+        run = ImportRun.objects.get(pk=queued.import_id)
+        assert run.trigger == ImportTrigger.PERSON
+        # Queued on its own, ahead of re-syncs; the group task leaves it.
+        names = sorted(row.task["name"] for row in OrmQ.objects.all())
+        assert names == sorted([group["name"], f"import-{run.pk}-identity"])
+        resync_runs_task(*group["args"])
+        assert ImportRun.objects.get(pk=run.pk).status == ImportStatus.QUEUED
+
+
+def test_a_resync_keeping_a_fresh_catalog_reports_the_drops_that_decided_it(sandbox, settings):
+    from imports.models import DroppedTrack, ImportRun
+    from imports.services import artists_resync
+    from imports.tasks import resync_runs_task
+
+    prolific = profiles.BUILTIN_ATTRACTION_IDS["mid"]
+    with sandbox(tm_rps=0):
+        import_inline(prolific)
+        decided = ImportRun.objects.get()
+        drops = set(DroppedTrack.objects.filter(run=decided).values_list("spotify_id", "reason"))
+        assert drops
+        # Only identity is stale: the catalog is kept, with the drops of its decision.
+        Artist.objects.filter(tm_attraction_id=prolific).update(
+            identity_synced_at=timezone.now() - timedelta(days=8)
+        )
+        ImportRun.objects.update(created_at=timezone.now() - timedelta(days=8))
+        OrmQ.objects.all().delete()
+        [queued] = artists_resync()
+        for row in OrmQ.objects.all():
+            resync_runs_task(*row.task["args"])
+    run = ImportRun.objects.get(pk=queued.import_id)
+    assert run.status == ImportStatus.SUCCEEDED
+    assert run.drop_counts == decided.drop_counts
+    assert set(DroppedTrack.objects.filter(run=run).values_list("spotify_id", "reason")) == drops

@@ -48,7 +48,14 @@ from catalog.models import Album, Artist, ArtistTrack, SpotifyRelease, Track, Tr
 from catalog.rules import CuratorDecision, DropReason
 from catalog.services import Release, ReleaseTrack, releases_upsert
 from imports.auth import START_IMPORTS_PERMISSION
-from imports.models import DroppedTrack, ImportEvent, ImportRun, ImportStatus
+from imports.models import (
+    DroppedTrack,
+    ImportEvent,
+    ImportRun,
+    ImportStatus,
+    ShowsBatch,
+    ShowsSync,
+)
 from imports.phases import RunStage
 from imports.pipeline import run_import
 from imports.services import import_run_create
@@ -125,6 +132,14 @@ def sample_release(album: Album) -> SpotifyRelease:
     return SpotifyRelease.objects.get(spotify_id=album.spotify_id)
 
 
+def _shows_batch_samples(artist) -> dict:
+    batch = ShowsBatch.objects.create(attraction_ids=[artist.tm_attraction_id])
+    sync = ShowsSync.objects.create(
+        batch=batch, artist=artist, status=ImportStatus.SUCCEEDED, shows=1
+    )
+    return {ShowsBatch: batch, ShowsSync: sync}
+
+
 @pytest.fixture
 def samples(django_user_model) -> Samples:
     superuser = django_user_model.objects.create_superuser("root", password="pw-root-1")
@@ -172,6 +187,7 @@ def samples(django_user_model) -> Samples:
             run=run, spotify_id="dropped0001", name="Song (Live)", reason=DropReason.LIVE_TITLE
         ),
         ApiKey: issued.api_key,
+        **_shows_batch_samples(artist),
         Group: Group.objects.create(name="curators"),
         django_user_model: superuser,
         Schedule: Schedule.objects.create(name="sample", func="math.floor"),
@@ -247,6 +263,7 @@ def sample_value(name: str, pattern: str, samples: Samples) -> str:
         "artist_id": lambda: artist.pk,
         "import_id": lambda: samples.of(ImportRun).pk,
         "run_id": lambda: samples.of(ImportRun).pk,  # admin/imports/importrun/<id>/cancel/
+        "batch_id": lambda: samples.of(ShowsBatch).pk,
         "id_or_slug": lambda: artist.slug,
         "slug": lambda: artist.slug,
     }
