@@ -115,6 +115,43 @@ def rows(results: dict[str, dict]) -> list[tuple[str, dict[str, str], str]]:
             "all, none extra",
         )
     )
+    table += [
+        (
+            "fleet: Ticketmaster requests per artist refreshed",
+            per_vendor(
+                "fleet",
+                lambda f: f"{f['tm_per_artist']} {met(f['tm_per_artist'] <= 0.25)}",
+            ),
+            "<= 0.25",
+        ),
+        (
+            "fleet: Spotify requests, unchanged prolific catalog",
+            per_vendor(
+                "fleet",
+                lambda f: (
+                    f"{f['spotify_unchanged_prolific_max']} "
+                    f"{met((f['spotify_unchanged_prolific_max'] or 0) <= 6)}"
+                ),
+            ),
+            "<= 6",
+        ),
+        (
+            "fleet: round wall / bound",
+            per_vendor(
+                "fleet",
+                lambda f: (
+                    f"{f['wall_seconds']} s / {f['bound_seconds']} s = {f['wall_ratio']}x "
+                    f"{met((f['wall_ratio'] or 99) <= 1.3)}"
+                ),
+            ),
+            "<= 1.3",
+        ),
+        (
+            "fleet: rows equal a fresh full import",
+            per_vendor("fleet", lambda f: met(f["equal_to_fresh_import"])),
+            "equal",
+        ),
+    ]
     workers = sorted(
         {int(name.split("_")[2][:-1]) for name in results if name.startswith("many_artists_")}
     )
