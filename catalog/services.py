@@ -174,10 +174,16 @@ def artists_billed_upsert(*, acts: Iterable[tuple[str, str]]) -> dict[str, int]:
         names[tm_attraction_id] = names.get(tm_attraction_id) or name
     if not names:
         return {}
+    known = set(
+        Artist.objects.filter(tm_attraction_id__in=list(names)).values_list(
+            "tm_attraction_id", flat=True
+        )
+    )
     Artist.objects.bulk_create(
         [
             Artist(tm_attraction_id=tm_id, name=names[tm_id], slug=artist_shell_slug(tm_id))
             for tm_id in sorted(names)
+            if tm_id not in known
         ],
         batch_size=BATCH_SIZE,
         ignore_conflicts=True,

@@ -78,7 +78,9 @@ def _unique_by(items: Iterable, key) -> list:
 
 
 def venues_upsert(*, venues: Sequence[TicketmasterVenue]) -> dict[str, int]:
-    """Insert or update venues; return {tm_venue_id: primary key} for all of them."""
+    """Insert or update venues; return {tm_venue_id: primary key} for all of them. Only
+    venues new or different from the stored row are written (a re-sync lists mostly
+    the same ones)."""
     rows = [
         Venue(
             tm_venue_id=venue.tm_venue_id,
@@ -96,17 +98,35 @@ def venues_upsert(*, venues: Sequence[TicketmasterVenue]) -> dict[str, int]:
         )
         for venue in _unique_by(venues, lambda v: v.tm_venue_id)
     ]
+    fields = [name for name in VENUE_UPDATE_FIELDS if name != "updated_at"]
+    ids = [row.tm_venue_id for row in rows]
+    stored = {
+        values["tm_venue_id"]: values
+        for values in Venue.objects.filter(tm_venue_id__in=ids).values("pk", "tm_venue_id", *fields)
+    }
+    changed = [row for row in rows if _differs(row, stored.get(row.tm_venue_id), fields)]
     Venue.objects.bulk_create(
-        rows,
+        changed,
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["tm_venue_id"],
         update_fields=VENUE_UPDATE_FIELDS,
     )
-    ids = [row.tm_venue_id for row in rows]
-    return dict(
-        Venue.objects.filter(tm_venue_id__in=ids).values_list("tm_venue_id", "pk").iterator()
-    )
+    found = {tm_venue_id: values["pk"] for tm_venue_id, values in stored.items()}
+    if changed:
+        found |= dict(
+            Venue.objects.filter(tm_venue_id__in=[row.tm_venue_id for row in changed])
+            .values_list("tm_venue_id", "pk")
+            .iterator()
+        )
+    return found
+
+
+def _differs(row, stored: dict | None, fields: Sequence[str]) -> bool:
+    """Whether `row` is new, or any of `fields` differs from its stored values."""
+    if stored is None:
+        return True
+    return any(getattr(row, name) != stored[name] for name in fields)
 
 
 def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> ShowsWritten:
@@ -126,6 +146,17 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
         listing_act = BilledAct(*listing)
         added, changed = _changes(artist_id=artist_id, events=events)
         venue_ids = venues_upsert(venues=[e.venue for e in events if e.venue is not None])
+        # The stored shows, locked in key order (the order upserts take): their bills are
+        # written under these locks. Only shows new or different are written again.
+        fields = [name for name in SHOW_UPDATE_FIELDS if name != "updated_at"]
+        columns = ["venue_id" if name == "venue" else name for name in fields]
+        stored = {
+            values["tm_event_id"]: values
+            for values in Show.objects.select_for_update()
+            .filter(tm_event_id__in=[e.tm_event_id for e in events])
+            .order_by(in_key_order("tm_event_id"))
+            .values("pk", "tm_event_id", *columns)
+        }
         rows = [
             Show(
                 tm_event_id=event.tm_event_id,
@@ -144,18 +175,21 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
             )
             for event in events
         ]
+        written = [row for row in rows if _differs(row, stored.get(row.tm_event_id), columns)]
         Show.objects.bulk_create(
-            rows,
+            written,
             batch_size=BATCH_SIZE,
             update_conflicts=True,
             unique_fields=["tm_event_id"],
             update_fields=SHOW_UPDATE_FIELDS,
         )
-        show_ids = dict(
-            Show.objects.filter(tm_event_id__in=[e.tm_event_id for e in events]).values_list(
-                "tm_event_id", "pk"
+        show_ids = {tm_event_id: values["pk"] for tm_event_id, values in stored.items()}
+        if written:
+            show_ids |= dict(
+                Show.objects.filter(
+                    tm_event_id__in=[row.tm_event_id for row in written]
+                ).values_list("tm_event_id", "pk")
             )
-        )
         bills = {
             event.tm_event_id: event_bill(
                 event_name=event.name, acts=event.bill, listing=listing_act
@@ -239,6 +273,19 @@ def bills_upsert(
             (slot.tm_attraction_id, slot.name) for bill in complete.values() for slot in bill.slots
         ]
     )
+    # What the bills hold now: only places new or moved are written again.
+    stored: dict[tuple[int, int], tuple[int, int, bool]] = {}
+    shows = sorted(set(show_ids.values()))
+    for start in range(0, len(shows), BATCH_SIZE):
+        for pk, show_id, artist_id, position, headliner in Billing.objects.filter(
+            show_id__in=shows[start : start + BATCH_SIZE]
+        ).values_list("pk", "show_id", "artist_id", "position", "headliner"):
+            stored[(show_id, artist_id)] = (pk, position, headliner)
+
+    def moved(row: Billing) -> bool:
+        place = stored.get((row.show_id, row.artist_id))
+        return place is None or place[1:] != (row.position, row.headliner)
+
     # Other acts' places: where they are on the bill.
     placed = _unique_by(
         (
@@ -255,14 +302,16 @@ def bills_upsert(
         lambda row: (row.show_id, row.artist_id),
     )
     Billing.objects.bulk_create(
-        placed,
+        [row for row in placed if moved(row)],
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["show", "artist"],
         update_fields=PLACED_UPDATE_FIELDS,
     )
     # The listing artist's own places: listed now; where it is on the bill when the bill
-    # is known (an unknown bill keeps the place it had).
+    # is known (an unknown bill keeps the place it had). A place already where the bill
+    # says (or with an unknown bill) is only marked listed, in one statement.
+    relisted: list[int] = []
     for known in (True, False):
         own = sorted(
             (
@@ -281,9 +330,16 @@ def bills_upsert(
             ),
             key=lambda row: row.show_id,
         )
-        if own:
+        written = []
+        for row in own:
+            place = stored.get((row.show_id, row.artist_id))
+            if place is not None and (not known or not moved(row)):
+                relisted.append(place[0])
+            else:
+                written.append(row)
+        if written:
             Billing.objects.bulk_create(
-                own,
+                written,
                 batch_size=BATCH_SIZE,
                 update_conflicts=True,
                 unique_fields=["show", "artist"],
@@ -291,6 +347,11 @@ def bills_upsert(
                 if known
                 else LISTED_UPDATE_FIELDS,
             )
+    relisted.sort()
+    for start in range(0, len(relisted), BATCH_SIZE):
+        Billing.objects.filter(pk__in=relisted[start : start + BATCH_SIZE]).update(
+            listed_at=listed_at, removed_upstream_at=None, updated_at=listed_at
+        )
     _bill_only_places_follow(
         {
             show_ids[tm_event_id]: {artist_ids[slot.tm_attraction_id] for slot in bill.slots}
