@@ -355,8 +355,35 @@ def _store(
     shows it no longer lists. Each artist is its own transactions; an error storing one
     fails that artist's sync, not the others'."""
     failed = 0
+    # Artists listing nothing now and holding no upcoming place: nothing to store or to
+    # mark, so they are settled together (most of a fleet has no shows at all).
+    today = timezone.localdate(started)
+    placed = set(
+        Billing.objects.filter(
+            Q(show__local_date__gte=today) | Q(show__local_date__isnull=True),
+            artist_id__in=list(members.values()),
+            removed_upstream_at__isnull=True,
+        )
+        .values_list("artist_id", flat=True)
+        .distinct()
+    )
+    quiet = sorted(
+        artist_id
+        for tm_id, artist_id in members.items()
+        if not listings.get(tm_id) and artist_id not in placed
+    )
+    settled = set(quiet)
+    if quiet:
+        now = timezone.now()
+        with transaction.atomic():
+            Artist.objects.filter(pk__in=quiet).update(shows_synced_at=now)
+            ShowsSync.objects.filter(batch_id=batch_id, artist_id__in=quiet).update(
+                status=ImportStatus.SUCCEEDED, finished_at=now
+            )
     for tm_id in sorted(members):
         artist_id = members[tm_id]
+        if artist_id in settled:
+            continue
         try:
             events = listings.get(tm_id, [])
             written = show_services.shows_upsert(artist_id=artist_id, events=events)
