@@ -47,6 +47,7 @@ from imports.models import (
 from imports.phases import PhaseName, RunStage
 from imports.rules import BatchMember, waiting_for
 from imports.services import resync_spendable, run_drops_carry_over
+from imports.tasks import send_resync_task
 from integrations.http.errors import UpstreamError, UpstreamMustWait
 from integrations.spotify.client import SpotifyClient
 from integrations.ticketmaster.client import TicketmasterClient
@@ -214,10 +215,7 @@ def _enqueue(batch_id: int) -> None:
     def send() -> None:
         async_task(SHOWS_BATCH_TASK, batch_id, q_options=dict(q_options))
 
-    if Conf.ORM:
-        send()  # the queue is a table: the task commits with the batch
-    else:
-        transaction.on_commit(send)
+    send_resync_task("shows", send)
 
 
 # --- Running a batch ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.utils import timezone
 from imports.history import runs_history_prune
 from imports.resync import shows_batches_sweep, shows_resync_round
 from imports.services import artists_resync, stale_runs_sweep
+from imports.tasks import interleaved_resync_tasks
 
 
 def sweep_stale_runs() -> str:
@@ -27,8 +28,9 @@ def sweep_stale_runs() -> str:
 def resync_stale_artists() -> str:
     """Every 10 minutes: queue the stale artists' shows in batches, and re-import those
     whose catalog or identity is stale."""
-    batches = shows_resync_round()
-    queued = artists_resync(requests_planned=sum(batch.requests for batch in batches))
+    with interleaved_resync_tasks():
+        batches = shows_resync_round()
+        queued = artists_resync(requests_planned=sum(batch.requests for batch in batches))
     parts = []
     if batches:
         artists = sum(len(batch.attraction_ids) for batch in batches)

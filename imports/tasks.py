@@ -19,7 +19,11 @@ a deploy in the queue, so each phase keeps its own thin task.
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -191,6 +195,46 @@ def resync_runs_task_name(run_ids: list[int]) -> str:
     return f"resync-runs-{run_ids[0]}"
 
 
+# Inside `interleaved_resync_tasks()`: the re-sync tasks queued so far, by kind.
+_pending_resync_tasks: ContextVar[dict[str, list[Callable[[], object]]] | None] = ContextVar(
+    "pending_resync_tasks", default=None
+)
+
+
+def send_resync_task(kind: str, send: Callable[[], object]) -> None:
+    """Queue a re-sync task (`send` queues it): at once with the ORM broker (the queue is
+    a table: the task commits with the rows that justify it), else once committed, or
+    held for `interleaved_resync_tasks`."""
+    pending = _pending_resync_tasks.get()
+    if pending is not None:
+        pending.setdefault(kind, []).append(send)
+    elif Conf.ORM:
+        send()
+    else:
+        transaction.on_commit(send)
+
+
+@contextmanager
+def interleaved_resync_tasks() -> Iterator[None]:
+    """Queue the re-sync tasks made inside, of every kind, interleaved on the way out.
+
+    A round makes shows batches (waiting on Ticketmaster's rate) and groups of runs
+    (Spotify and the database): queued alternately, workers take some of each, so the
+    runs go on while the batches wait for their permits instead of after them. (Rows
+    made inside without their task for a moment: a process dying then leaves them to
+    the sweeper.)"""
+    pending: dict[str, list[Callable[[], object]]] = {}
+    token = _pending_resync_tasks.set(pending)
+    try:
+        yield
+    finally:
+        _pending_resync_tasks.reset(token)
+        for sends in itertools.zip_longest(*pending.values()):
+            for send in sends:
+                if send is not None:
+                    send()
+
+
 def enqueue_resync_runs(run_ids: list[int]) -> None:
     """Queue one task running these re-sync runs whole (`resync_runs_task`): its args
     name them, so the stale-run sweeper sees they are held (`queued_import_tasks`)."""
@@ -202,10 +246,7 @@ def enqueue_resync_runs(run_ids: list[int]) -> None:
     def send() -> None:
         async_task(RESYNC_RUNS_TASK, list(run_ids), q_options=dict(q_options))
 
-    if Conf.ORM:
-        send()
-    else:
-        transaction.on_commit(send)
+    send_resync_task("runs", send)
 
 
 def resync_runs_task(run_ids: list[int]) -> None:

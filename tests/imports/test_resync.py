@@ -333,3 +333,15 @@ def test_a_round_pays_for_its_batches_before_its_reimports(settings, command):
         assert resync_stale_artists() == "1 artists' shows in 1 batches, 1 artists re-queued"
     assert ShowsBatch.objects.count() == 1
     assert ImportRun.objects.count() == 1
+
+
+def test_a_rounds_tasks_are_queued_interleaved_batches_and_run_groups():
+    from imports.tasks import interleaved_resync_tasks, send_resync_task
+
+    sent = []
+    with interleaved_resync_tasks():
+        for name in ("batch 1", "batch 2", "batch 3"):
+            send_resync_task("shows", lambda name=name: sent.append(name))
+        send_resync_task("runs", lambda: sent.append("runs 1"))
+        assert sent == []  # held until the round is planned
+    assert sent == ["batch 1", "runs 1", "batch 2", "batch 3"]

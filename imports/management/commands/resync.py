@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from imports.resync import shows_resync_round
 from imports.services import artists_resync
+from imports.tasks import interleaved_resync_tasks
 
 
 class Command(BaseCommand):
@@ -29,7 +30,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool, limit: int | None, **options) -> None:
         verb = "would queue" if dry_run else "queued"
-        batches = shows_resync_round(dry_run=dry_run)
+        with interleaved_resync_tasks():
+            batches = shows_resync_round(dry_run=dry_run)
+            planned = artists_resync(
+                dry_run=dry_run,
+                limit=limit,
+                requests_planned=sum(batch.requests for batch in batches),
+            )
         for batch in batches:
             name = "a shows batch" if batch.batch_id is None else f"shows batch {batch.batch_id}"
             self.stdout.write(
@@ -37,11 +44,6 @@ class Command(BaseCommand):
                 f"~{batch.expected_events} events ({', '.join(batch.attraction_ids[:5])}"
                 f"{', ...' if len(batch.attraction_ids) > 5 else ''})"
             )
-        planned = artists_resync(
-            dry_run=dry_run,
-            limit=limit,
-            requests_planned=sum(batch.requests for batch in batches),
-        )
         for item in planned:
             run = "" if item.import_id is None else f" as import {item.import_id}"
             self.stdout.write(
