@@ -556,7 +556,7 @@ def _claim_resync_run(run_id: int) -> _QuickCheck | bool:
         )
 
 
-def resync_run_kept(run_id: int, *, releases: int) -> None:
+def resync_run_kept(run_id: int, *, releases: int, requests: int = 1) -> None:
     """Settle a re-sync run whose identity is fresh, whose shows go in batches and whose
     catalog listing is what its last decision was made from, in one transaction: every
     phase recorded as kept, the drops of that decision carried over, the run succeeded
@@ -573,7 +573,11 @@ def resync_run_kept(run_id: int, *, releases: int) -> None:
         PhaseName.SHOWS: ("shows re-synced in batches", {}),
         PhaseName.CATALOG: (
             f"catalog unchanged: {releases} releases listed as when last decided",
-            {"catalog_unchanged": 1, "albums": releases},
+            {
+                "catalog_unchanged": 1,
+                "albums": releases,
+                "spotify_requests": {"requests_total": requests},
+            },
         ),
     }
     counters = rules.merged_phase_counters(
@@ -649,7 +653,11 @@ async def resync_runs(run_ids: list[int]) -> None:
                         digest = catalog_rules.listing_digest(listing, claimed.curator_decisions)
                         if digest == claimed.digest:
                             releases = len({album.spotify_id for album in listing})
-                            await sync_to_async(resync_run_kept)(run_id, releases=releases)
+                            # The listing's pages: what keeping the catalog cost.
+                            pages = max(1, -(-len(listing) // spotify.page_limit))
+                            await sync_to_async(resync_run_kept)(
+                                run_id, releases=releases, requests=pages
+                            )
                             return
                 try:
                     await run_import_async(run_id)
