@@ -189,7 +189,20 @@ class ImportArtistsForm(forms.Form):
         return ids
 
 
-class ImportEventInline(admin.TabularInline):
+class ReadOnlyTabularInline(admin.TabularInline):
+    """Rows a page shows and nobody edits there: written by the imports."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ImportEventInline(ReadOnlyTabularInline):
     model = ImportEvent
     verbose_name_plural = "Event log"
     fields = ("time", "stage", "status", "percent", "overall_percent", "message")
@@ -202,12 +215,6 @@ class ImportEventInline(admin.TabularInline):
     def time(self, event: ImportEvent) -> str:
         # To the second: a run's events are seconds apart.
         return date_format(timezone.localtime(event.at), "Y-m-d H:i:s")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ImportRun)
@@ -661,7 +668,7 @@ def status_with_wait(row: ImportRun | ShowsBatch) -> str:
     return row.get_status_display()
 
 
-class ShowsSyncInline(admin.TabularInline):
+class ShowsSyncInline(ReadOnlyTabularInline):
     """A batch's artists, each with what its sync changed."""
 
     model = ShowsSync
@@ -679,12 +686,6 @@ class ShowsSyncInline(admin.TabularInline):
     @admin.display(description="Artist")
     def artist_column(self, sync: ShowsSync) -> str:
         return artist_link(sync.artist)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ShowsBatch)

@@ -144,7 +144,6 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
     with transaction.atomic():
         listing = Artist.objects.values_list("tm_attraction_id", "name").get(pk=artist_id)
         listing_act = BilledAct(*listing)
-        added, changed = _changes(artist_id=artist_id, events=events)
         venue_ids = venues_upsert(venues=[e.venue for e in events if e.venue is not None])
         # The stored shows, locked in key order (the order upserts take): their bills are
         # written under these locks. Only shows new or different are written again.
@@ -157,6 +156,9 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
             .order_by(in_key_order("tm_event_id"))
             .values("pk", "tm_event_id", *columns)
         }
+        added, changed = _changes(
+            artist_id=artist_id, events=events, stored=stored, venue_ids=venue_ids
+        )
         rows = [
             Show(
                 tm_event_id=event.tm_event_id,
@@ -212,23 +214,32 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
     )
 
 
-def _changes(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> tuple[int, int]:
+def _changes(
+    *,
+    artist_id: int,
+    events: Sequence[TicketmasterEvent],
+    stored: dict[str, dict],
+    venue_ids: dict[str, int],
+) -> tuple[int, int]:
     """How many of `events` are new to the artist (its search did not list them, or its
-    place was marked removed), and how many stored shows they change."""
+    place was marked removed), and how many `stored` shows (as read under their locks)
+    they change."""
     ids = [event.tm_event_id for event in events]
-    stored = {
-        tm_event_id: StoredShow(*values)
-        for tm_event_id, *values in Show.objects.filter(tm_event_id__in=ids).values_list(
-            "tm_event_id",
-            "name",
-            "local_date",
-            "local_time",
-            "status",
-            "venue__tm_venue_id",
-            "date_tba",
-            "time_tba",
+    venues = {pk: tm_venue_id for tm_venue_id, pk in venue_ids.items()}
+
+    def as_stored(values: dict) -> StoredShow:
+        venue_id = values["venue_id"]
+        return StoredShow(
+            name=values["name"],
+            local_date=values["local_date"],
+            local_time=values["local_time"],
+            status=values["status"],
+            # A venue this listing does not name: certainly not the event's.
+            tm_venue_id=None if venue_id is None else venues.get(venue_id, f"#{venue_id}"),
+            date_tba=values["date_tba"],
+            time_tba=values["time_tba"],
         )
-    }
+
     listed = set(
         Billing.objects.filter(
             artist_id=artist_id,
@@ -241,7 +252,7 @@ def _changes(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> tuple[in
     changed = sum(
         1
         for event in events
-        if event.tm_event_id in stored and show_changed(stored[event.tm_event_id], event)
+        if event.tm_event_id in stored and show_changed(as_stored(stored[event.tm_event_id]), event)
     )
     return added, changed
 
