@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.db.models import Q
 
 from catalog.rules import ISRC, CuratorDecision, normalise_isrc
@@ -40,6 +41,13 @@ TM_ATTRACTION_ID_MAX_LENGTH = TM_ID_MAX_LENGTH
 ARTIST_IMPORTED = Q(shows_synced_at__isnull=False) | Q(catalog_synced_at__isnull=False)
 
 
+class ArtistQuerySet(models.QuerySet):
+    def public(self) -> ArtistQuerySet:
+        """Artists fans may see: named by an identity phase. An id Ticketmaster does not
+        know, or an import that has not named its artist yet, stays visible to staff only."""
+        return self.filter(identity_synced_at__isnull=False).exclude(name="")
+
+
 class Artist(TimestampedModel):
     tm_attraction_id = models.CharField(
         "Ticketmaster attraction id", max_length=TM_ATTRACTION_ID_MAX_LENGTH
@@ -62,6 +70,8 @@ class Artist(TimestampedModel):
     # finding the same listing keeps the catalog as it is.
     catalog_digest = models.CharField(max_length=64, blank=True, default="", db_default="")
 
+    objects = ArtistQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -71,9 +81,23 @@ class Artist(TimestampedModel):
             models.UniqueConstraint(fields=["spotify_id"], name="artist_unique_spotify_id"),
             models.UniqueConstraint(fields=["slug"], name="artist_unique_slug"),
         ]
+        indexes = [
+            # The index lists artists by name and the recently imported first; name search
+            # uses a trigram index on PostgreSQL (migration 0005).
+            models.Index(fields=["name"], name="artist_name"),
+            models.Index(fields=["-identity_synced_at"], name="artist_identity_synced_at"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.tm_attraction_id
+
+    def get_absolute_url(self) -> str:
+        return reverse("artist-page", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self) -> bool:
+        """Whether fans may see the artist's page (see `ArtistQuerySet.public`)."""
+        return self.identity_synced_at is not None and bool(self.name)
 
     @property
     def is_imported(self) -> bool:

@@ -1,6 +1,7 @@
 """Venues and upcoming shows from Ticketmaster."""
 
 from django.db import models
+from django.urls import reverse
 
 from catalog.models import Artist
 from integrations.ticketmaster.records import TM_ID_MAX_LENGTH
@@ -30,6 +31,9 @@ class Venue(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name}, {self.city}" if self.city else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("venue-page", kwargs={"tm_venue_id": self.tm_venue_id})
 
 
 class ShowStatus(models.TextChoices):

@@ -134,6 +134,19 @@ def test_a_parked_run_survives_a_killed_cluster(cluster, sandbox):
     ) as (qcluster, stats):
         started = start_import(PROLIFIC)
         waiting_run(started.import_id, PhaseName.SHOWS, qcluster)
+        # The catalog phase runs beside the shows phase: the kill comes once it is done,
+        # so that the parked phase is all the run has left (a phase killed mid-task is
+        # the sweeper's, tested in tests/reliability/test_crashes.py).
+        wait_for(
+            lambda: ImportPhase.objects.filter(
+                run_id=started.import_id,
+                phase=PhaseName.CATALOG,
+                status=ImportStatus.SUCCEEDED,
+            ).exists(),
+            timeout=90,
+            what=f"import #{started.import_id} to finish its catalog phase",
+            qcluster=qcluster,
+        )
         qcluster.kill()  # kill -9 of every cluster process, while the run waits
         # Longer than the wait: the resumption is due before any cluster is back.
         time.sleep(WINDOW_SECONDS + 2)
