@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from babel import Locale
+
 from integrations.ticketmaster.records import BilledAct, TicketmasterEvent
 
 # Where an event's title stops naming its headliners: "A with B", "A w/ B", "A feat. B",
@@ -151,3 +153,21 @@ def show_changed(stored: StoredShow, event: TicketmasterEvent) -> bool:
         date_tba=event.date_tba,
         time_tba=event.time_tba,
     )
+
+
+# --- How places read ---------------------------------------------------------------
+
+_TERRITORIES = Locale("en").territories
+
+
+def country_name(*, code: str, name: str = "") -> str:
+    """The country as people write it in English ("United States", "United Kingdom"), from
+    its ISO code (CLDR's names); Ticketmaster's own name ("United States Of America",
+    "Great Britain") when the code is unknown or missing."""
+    return _TERRITORIES.get(code.strip().upper()) or name.strip()
+
+
+def place_line(*parts: str) -> str:
+    """The non-empty parts, trimmed, joined by ", ": "Glasgow, United Kingdom", never
+    "Glasgow,  United Kingdom" or a dangling comma."""
+    return ", ".join(part.strip() for part in parts if part and part.strip())
