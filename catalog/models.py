@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.db.models import Q
+from django.urls import reverse
 
 from catalog.rules import ISRC, CuratorDecision, normalise_isrc
 from integrations.ticketmaster.records import TM_ID_MAX_LENGTH

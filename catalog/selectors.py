@@ -28,9 +28,7 @@ def artists_search(*, query: str = "", public_only: bool = True) -> QuerySet[Art
         return artists.order_by("name", "pk")
     return (
         artists.filter(name__icontains=query)
-        .annotate(
-            starts=Case(When(name__istartswith=query, then=Value(0)), default=Value(1))
-        )
+        .annotate(starts=Case(When(name__istartswith=query, then=Value(0)), default=Value(1)))
         .order_by("starts", "name", "pk")
     )
 

@@ -1,7 +1,10 @@
-"""The public artist page: identity, upcoming shows, studio songs and live import progress.
+"""The public pages: `/` (artist index and search, a staff import form), the artist
+page (identity, upcoming shows and studio songs, each paged and filtered on the server,
+live import progress) and the venue page (its upcoming shows).
 
-Plain Django templates; the page's reads live here, each one query with its
-relations joined (never a query per row).
+Plain Django templates; the pages' reads live here, each one query with its relations
+joined (never a query per row). Fans see an artist only once an identity phase named
+it (`Artist.objects.public()`); staff see the others too, with why they are not public.
 """
 
 from __future__ import annotations
@@ -9,28 +12,42 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from catalog.models import Artist
-from catalog.selectors import studio_tracks
+from catalog.selectors import artists_recently_imported, artists_search, studio_tracks
 from catalog.services import artist_shell_slug
+from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.phases import RunStage
-from imports.rules import waiting_message
+from imports.rules import MissingPart, parts_missing_after_failure, waiting_message
 from imports.selectors import artist_latest_run
-from shows.models import Billing, ShowStatus
-from shows.rules import is_festival
-from shows.selectors import upcoming_shows
+from shows.models import Billing, Show, ShowStatus, Venue
+from shows.rules import country_name, is_festival, month_bounds, place_line, zone_abbreviation
+from shows.selectors import (
+    upcoming_show_countries,
+    upcoming_show_months,
+    upcoming_shows,
+    venue_upcoming_shows,
+)
 
 # Statuses worth a badge next to a show; on sale / off sale are the normal case.
 FLAGGED_SHOW_STATUSES = frozenset(
     {ShowStatus.CANCELLED, ShowStatus.POSTPONED, ShowStatus.RESCHEDULED}
 )
 SHELL_SLUG = re.compile(r"^tm-(?P<attraction>.+)-[0-9a-f]{6}$")
+SHOWS_PER_PAGE = 50
+SONGS_PER_PAGE = 50
+ARTISTS_PER_PAGE = 30
+RECENT_ARTISTS = 12
+# The longest search a person types; longer input is cut, not refused.
+MAX_QUERY_LENGTH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +70,7 @@ class ImportProgress:
 @dataclass(frozen=True, slots=True)
 class BilledAct:
     name: str
-    slug: str  # "" for an act never imported: no page to link to
+    url: str  # "" for an act with no public page (never imported): no link
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +82,30 @@ class BillLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowRow:
+    """A show as a page lists it: the show, the rest of its bill, where, and the name of
+    the venue's clock (dates and times are the venue's local ones)."""
+
+    show: Show
+    bill: BillLine
+    place: str  # "Glasgow, United Kingdom"
+    zone: str  # "BST"; "" when the venue's zone is unknown
+    ticket_url: str
+    venue_url: str
+
+
+@dataclass(frozen=True, slots=True)
 class SongRow:
     name: str
     album_name: str
     duration: str
     is_remix: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    value: str
+    label: str
 
 
 def artist_by_slug(slug: str) -> Artist | None:
@@ -89,19 +125,42 @@ def artist_by_shell_slug(slug: str) -> Artist | None:
     return next((a for a in candidates if artist_shell_slug(a.tm_attraction_id) == slug), None)
 
 
-def bill_line(lineup: Sequence[Billing], artist_id: int) -> BillLine:
-    """The rest of a show's bill as the artist's page shows it (`lineup` in order)."""
+def act_url(artist: Artist) -> str:
+    """The page of an act on a bill, or "" if fans have none to go to."""
+    return artist.get_absolute_url() if artist.is_imported and artist.is_public else ""
+
+
+def bill_line(lineup: Sequence[Billing], artist_id: int | None) -> BillLine:
+    """The rest of a show's bill as a page shows it (`lineup` in order): every act but
+    the artist whose page it is (`artist_id`; None on a venue's page: every act)."""
     if is_festival(len(lineup)):
         return BillLine(festival_acts=len(lineup))
     return BillLine(
         others=tuple(
             BilledAct(
-                name=place.artist.name or place.artist.tm_attraction_id,
-                slug=place.artist.slug if place.artist.is_imported else "",
+                name=place.artist.name or place.artist.tm_attraction_id, url=act_url(place.artist)
             )
             for place in lineup
             if place.artist_id != artist_id
         )
+    )
+
+
+def show_row(show: Show, artist_id: int | None) -> ShowRow:
+    venue = show.venue
+    return ShowRow(
+        show=show,
+        bill=bill_line(show.lineup, artist_id),
+        place=place_line(venue.city, country_name(code=venue.country_code, name=venue.country))
+        if venue
+        else "",
+        zone=zone_abbreviation(
+            local_date=show.local_date,
+            local_time=None if show.time_tba else show.local_time,
+            zone=venue.timezone if venue else "",
+        ),
+        ticket_url=web_url(show.url),
+        venue_url=venue.get_absolute_url() if venue else "",
     )
 
 
@@ -111,22 +170,57 @@ def format_duration(duration_ms: int) -> str:
     return f"{minutes}:{seconds:02d}"
 
 
-def studio_songs(artist_id: int) -> list[SongRow]:
-    """The artist's studio catalog by title, with album and duration."""
-    return [
-        SongRow(
-            name=track.name,
-            album_name=track.album.name,
-            duration=format_duration(track.duration_ms),
-            is_remix=track.is_remix,
-        )
-        for track in studio_tracks(artist_id=artist_id)
-    ]
+def song_row(track) -> SongRow:
+    return SongRow(
+        name=track.name,
+        album_name=track.album.name,
+        duration=format_duration(track.duration_ms),
+        is_remix=track.is_remix,
+    )
 
 
 def web_url(url: str) -> str:
     """`url` if it is an http(s) address, else "": upstream text never becomes a script URL."""
     return url if url.startswith(("https://", "http://")) else ""
+
+
+def search_text(request: HttpRequest, name: str) -> str:
+    return " ".join(request.GET.get(name, "").split())[:MAX_QUERY_LENGTH]
+
+
+def paged(items, request: HttpRequest, *, per_page: int, param: str) -> Page:
+    """The page of `items` the request asks for in `param` (the last one past the end,
+    the first one for anything not a number): Django's paginator."""
+    return Paginator(items, per_page).get_page(request.GET.get(param))
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    label: str
+    url: str  # "" for the gap between page numbers ("…")
+    current: bool = False
+
+
+def pager_links(page: Page, request: HttpRequest, *, param: str, anchor: str) -> list[PageLink]:
+    """Links to the pages around `page` (first and last always, "…" between), each
+    keeping the request's other parameters (filters, the other list's page)."""
+    if page.paginator.num_pages <= 1:
+        return []
+    links = []
+    for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+        if number == Paginator.ELLIPSIS:
+            links.append(PageLink(label=str(number), url=""))
+            continue
+        params = request.GET.copy()
+        params[param] = str(number)
+        links.append(
+            PageLink(
+                label=str(number),
+                url=f"?{params.urlencode()}#{anchor}",
+                current=number == page.number,
+            )
+        )
+    return links
 
 
 def import_progress(run: ImportRun) -> ImportProgress:
@@ -168,6 +262,80 @@ def _waiting_words(run: ImportRun) -> str:
     return waiting_message(what=parked.waiting_for, until=parked.waiting_until, now=timezone.now())
 
 
+def month_choices(months: Sequence[date]) -> list[Choice]:
+    return [Choice(f"{month:%Y-%m}", f"{month:%B %Y}") for month in months]
+
+
+def country_choices(countries: Sequence[tuple[str, str]]) -> list[Choice]:
+    choices = [Choice(code, country_name(code=code, name=name)) for code, name in countries]
+    return sorted(choices, key=lambda choice: choice.label)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """`/`: search artists by name; without a search, the recently imported ones and
+    every artist by name. Staff who may import get the import form."""
+    query = search_text(request, "q")
+    artists = paged(artists_search(query=query), request, per_page=ARTISTS_PER_PAGE, param="page")
+    context = {
+        "query": query,
+        "artists": artists,
+        "artists_pager": pager_links(artists, request, param="page", anchor="artists"),
+        "recent": artists_recently_imported(limit=RECENT_ARTISTS) if not query else [],
+        "can_import": request.user.has_perm(START_IMPORTS_PERMISSION),
+    }
+    return render(request, "site/home.html", context)
+
+
+def _shows_context(request: HttpRequest, artist: Artist) -> dict:
+    """The artist's upcoming shows as the page lists them: filtered by the month and
+    country asked for (a value the artist has no shows in is said so, and ignored), then
+    paged."""
+    months = month_choices(upcoming_show_months(artist_id=artist.pk))
+    countries = country_choices(upcoming_show_countries(artist_id=artist.pk))
+    month = request.GET.get("month", "").strip()
+    country = request.GET.get("country", "").strip().upper()
+    problems = []
+    if month and month not in {choice.value for choice in months}:
+        problems.append(f"No shows in the month “{month[:20]}”: showing every month.")
+        month = ""
+    if country and country not in {choice.value for choice in countries}:
+        problems.append(f"No shows in the country “{country[:20]}”: showing every country.")
+        country = ""
+    date_from, date_to = (month_bounds(month) if month else None) or (None, None)
+    shows = upcoming_shows(
+        artist_id=artist.pk, date_from=date_from, date_to=date_to, country_code=country
+    )
+    page = paged(shows, request, per_page=SHOWS_PER_PAGE, param="page")
+    return {
+        "shows": page,
+        "show_rows": [show_row(show, artist.pk) for show in page],
+        "shows_pager": pager_links(page, request, param="page", anchor="shows"),
+        "months": months,
+        "countries": countries,
+        "month": month,
+        "country": country,
+        "show_filter_problems": problems,
+        "shows_filtered": bool(month or country),
+    }
+
+
+def _songs_context(request: HttpRequest, artist: Artist) -> dict:
+    song_query = search_text(request, "song")
+    tracks = studio_tracks(artist_id=artist.pk)
+    total = tracks.count()
+    if song_query:
+        tracks = tracks.filter(name__icontains=song_query)
+    page = paged(tracks, request, per_page=SONGS_PER_PAGE, param="songs_page")
+    return {
+        "songs": page,
+        "song_rows": [song_row(track) for track in page],
+        "songs_pager": pager_links(page, request, param="songs_page", anchor="songs"),
+        "song_query": song_query,
+        "songs_total": total,
+    }
+
+
 @require_GET
 def artist_page(request: HttpRequest, slug: str) -> HttpResponse:
     """`/artists/<slug>/`: the artist, upcoming shows, studio songs, live import progress."""
@@ -177,18 +345,53 @@ def artist_page(request: HttpRequest, slug: str) -> HttpResponse:
         if renamed is None:
             raise Http404("No artist with this address")
         return redirect("artist-page", slug=renamed.slug, permanent=True)
+    is_staff = request.user.is_active and request.user.is_staff
+    if not artist.is_public and not is_staff:
+        raise Http404("No artist with this address")
     run = artist_latest_run(artist_id=artist.pk)
+    missing = parts_missing_after_failure(
+        latest_run_failed=run is not None and run.status == ImportStatus.FAILED,
+        shows_synced=artist.shows_synced_at is not None,
+        catalog_synced=artist.catalog_synced_at is not None,
+    )
     context = {
         "artist": artist,
         "image_url": web_url(artist.image_url),
-        "shows": [
-            (show, bill_line(show.lineup, artist.pk))
-            for show in upcoming_shows(artist_id=artist.pk)
-        ],
-        "songs": studio_songs(artist.pk),
+        **_shows_context(request, artist),
+        **_songs_context(request, artist),
+        "upcoming_total": upcoming_shows(artist_id=artist.pk).count(),
         "flagged_statuses": FLAGGED_SHOW_STATUSES,
         "progress": import_progress(run) if run and run.is_active else None,
-        "run_failed": run is not None and run.status == ImportStatus.FAILED,
+        "shows_missing": MissingPart.SHOWS in missing,
+        "songs_missing": MissingPart.SONGS in missing,
         "stage_labels": dict(RunStage.choices),
+        # Staff see an artist fans cannot (not named yet, or unknown upstream), and why.
+        "staff_only": not artist.is_public,
+        "latest_run": run,
+        "is_staff": is_staff,
     }
     return render(request, "artists/artist_page.html", context)
+
+
+@require_GET
+def venue_page(request: HttpRequest, tm_venue_id: str) -> HttpResponse:
+    """`/venues/<Ticketmaster venue id>/`: the venue and its upcoming shows, paged."""
+    venue = get_object_or_404(Venue, tm_venue_id=tm_venue_id)
+    page = paged(
+        venue_upcoming_shows(venue_id=venue.pk), request, per_page=SHOWS_PER_PAGE, param="page"
+    )
+    context = {
+        "venue": venue,
+        "place": place_line(
+            venue.address,
+            venue.city,
+            venue.state,
+            country_name(code=venue.country_code, name=venue.country),
+        ),
+        "shows": page,
+        "show_rows": [show_row(show, None) for show in page],
+        "shows_pager": pager_links(page, request, param="page", anchor="shows"),
+        "flagged_statuses": FLAGGED_SHOW_STATUSES,
+        "is_staff": request.user.is_active and request.user.is_staff,
+    }
+    return render(request, "venues/venue_page.html", context)

@@ -222,3 +222,23 @@ def batches_within(
         requests += cost
         members += len(batch)
     return chosen
+
+
+# --- What the public page says of a failed import ------------------------------------
+
+
+class MissingPart(enum.StrEnum):
+    SHOWS = "shows"
+    SONGS = "songs"
+
+
+def parts_missing_after_failure(
+    *, latest_run_failed: bool, shows_synced: bool, catalog_synced: bool
+) -> tuple[MissingPart, ...]:
+    """The lists a fan would find incomplete because the artist's latest import failed:
+    those no import has ever completed. A failed run that left earlier complete lists
+    in place (a missing key, a re-sync that broke off) costs fans nothing: no notice."""
+    if not latest_run_failed:
+        return ()
+    missing = ((MissingPart.SHOWS, shows_synced), (MissingPart.SONGS, catalog_synced))
+    return tuple(part for part, synced in missing if not synced)

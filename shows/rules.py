@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 
@@ -171,3 +173,31 @@ def place_line(*parts: str) -> str:
     """The non-empty parts, trimmed, joined by ", ": "Glasgow, United Kingdom", never
     "Glasgow,  United Kingdom" or a dangling comma."""
     return ", ".join(part.strip() for part in parts if part and part.strip())
+
+
+def zone_abbreviation(*, local_date: date | None, local_time: time | None, zone: str) -> str:
+    """What the venue's clock is called on that day ("BST", "CET", "EDT"; "+03" where the
+    zone has no letters), for a time shown in the venue's local time; "" when the zone is
+    unknown or not an IANA name. Without a time, noon of the day decides (daylight saving
+    never changes at noon)."""
+    if not zone or local_date is None:
+        return ""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+    moment = datetime.combine(local_date, local_time or time(12), tzinfo=tz)
+    return moment.tzname() or ""
+
+
+def month_bounds(value: str) -> tuple[date, date] | None:
+    """The first and last day of the month "YYYY-MM"; None for anything else."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
+    if not match:
+        return None
+    year, month = int(match[1]), int(match[2])
+    if not 1 <= month <= 12 or year < 1:
+        return None
+    first = date(year, month, 1)
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return first, date.fromordinal(following.toordinal() - 1)

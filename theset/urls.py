@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 from imports.metrics import metrics_view
-from imports.pages import artist_page
+from imports.pages import artist_page, home, venue_page
 from imports.views import artist_import_stream
 from theset.api import api
 from theset.health import health
@@ -18,5 +18,7 @@ urlpatterns = [
     ),
     path("api/", api.urls),
     path("metrics", metrics_view, name="metrics"),
+    path("", home, name="home"),
     path("artists/<slug:slug>/", artist_page, name="artist-page"),
+    path("venues/<str:tm_venue_id>/", venue_page, name="venue-page"),
 ]
