@@ -36,6 +36,7 @@ from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 from django_q.models import OrmQ
 
 from catalog.models import Album, Artist, ArtistTrack, Track
@@ -243,7 +244,12 @@ def test_api_paths_with_hostile_ids_are_4xx_json(client, template, segment):
 
 @pytest.mark.parametrize("segment", HOSTILE_PATH_SEGMENTS)
 def test_artist_page_with_a_hostile_slug_is_404(client, segment):
-    Artist.objects.create(tm_attraction_id="K8vZ917Real", slug="real-band", name="Real Band")
+    Artist.objects.create(
+        tm_attraction_id="K8vZ917Real",
+        slug="real-band",
+        name="Real Band",
+        identity_synced_at=timezone.now(),  # named by an identity phase: public
+    )
 
     response = client.get(f"/artists/{segment}/")
     shell_like = client.get(f"/artists/tm-{segment}-abcdef/")
