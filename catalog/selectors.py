@@ -12,10 +12,20 @@ from catalog.services import Release, ReleaseTrack
 
 
 def artist_get(*, id_or_slug: str) -> Artist:
-    """The artist with this id (all digits) or slug; raises `Artist.DoesNotExist`."""
+    """The artist `id_or_slug` names: all (ASCII) digits are its database id and nothing
+    else; other text is its slug, else its Ticketmaster attraction id (case-sensitive, as
+    imported). Raises `Artist.DoesNotExist` saying what was looked for."""
+    artist = None
     if id_or_slug.isascii() and id_or_slug.isdigit():
-        return Artist.objects.get(pk=int(id_or_slug))
-    return Artist.objects.get(slug=id_or_slug)
+        artist = Artist.objects.filter(pk=int(id_or_slug)).first()
+    elif id_or_slug:
+        artist = (
+            Artist.objects.filter(slug=id_or_slug).first()
+            or Artist.objects.filter(tm_attraction_id=id_or_slug).first()
+        )
+    if artist is None:
+        raise Artist.DoesNotExist(f"No artist with id, slug or Ticketmaster id {id_or_slug!r}")
+    return artist
 
 
 def artists_search(*, query: str = "", public_only: bool = True) -> QuerySet[Artist]:

@@ -25,7 +25,7 @@ from catalog.models import (
     Artist,
     SpotifyMatch,
 )
-from catalog.selectors import artist_get, studio_tracks
+from catalog.selectors import artist_get, artists_search, studio_tracks
 from imports.auth import ImportKickoffThrottle, write_auth
 from imports.models import (
     ImportPhase,
@@ -59,7 +59,10 @@ ArtistIdOrSlug = Annotated[
         min_length=1,
         max_length=120,
         pattern=r"^[-A-Za-z0-9_]+$",
-        description="The artist's id (digits) or slug",
+        description=(
+            "The artist: all digits are its id; anything else is its slug, else its "
+            "Ticketmaster attraction id (case-sensitive, e.g. K8vZ917Pr7k)"
+        ),
     ),
 ]
 
@@ -334,6 +337,43 @@ class ArtistOut(Schema):
         return artist.spotify_match or None
 
 
+class ArtistSearch(Schema):
+    q: str = Field(
+        "",
+        max_length=300,
+        pattern=r"^[^\x00]*$",  # PostgreSQL refuses NUL in text: a 422, not a 500
+        description="Part of the name, ignoring case; names starting with it come first. "
+        "Empty: every artist, by name",
+    )
+
+
+class ArtistListItemOut(Schema):
+    """An artist in the list: who it is and where to read more."""
+
+    id: int
+    slug: str
+    name: str
+    tm_attraction_id: str
+    image_url: str
+    page_url: str = Field(..., description="The artist's public page (absolute URL)")
+    api_url: str = Field(..., description="The artist's detail in this API")
+
+    @staticmethod
+    def resolve_page_url(artist: Artist, context: dict[str, Any]) -> str:
+        return context["request"].build_absolute_uri(artist.get_absolute_url())
+
+    @staticmethod
+    def resolve_api_url(artist: Artist, context: dict[str, Any]) -> str:
+        return _api_url(context["request"], "artist-detail", id_or_slug=artist.pk)
+
+
+class ArtistPage(LimitOffset):
+    """The artist list's pages: 20 artists unless `limit` says otherwise, at most 100."""
+
+    class Input(LimitOffset.Input):
+        limit: int = Field(20, ge=1, le=100)
+
+
 class VenueOut(Schema):
     tm_venue_id: str
     name: str
@@ -342,6 +382,12 @@ class VenueOut(Schema):
     state_code: str
     country: str
     country_code: str
+    timezone: str = Field(
+        ...,
+        description="The venue's IANA time zone, as Ticketmaster (e.g. Europe/London); "
+        "empty if unknown",
+        examples=["Europe/London"],
+    )
 
 
 class LineupActOut(Schema):
@@ -370,8 +416,12 @@ class ShowOut(Schema):
     tm_event_id: str
     name: str
     status: ShowStatus
-    local_date: date | None = Field(..., description="The venue's local date, as Ticketmaster")
-    local_time: time | None = Field(..., description="The venue's local time, as Ticketmaster")
+    local_date: date | None = Field(
+        ..., description="Local date in the venue's time zone (`venue.timezone`), as Ticketmaster"
+    )
+    local_time: time | None = Field(
+        ..., description="Local time in the venue's time zone (`venue.timezone`), as Ticketmaster"
+    )
     starts_at: datetime | None = Field(..., description="Start in UTC, when known")
     date_tba: bool
     time_tba: bool
@@ -442,7 +492,7 @@ def _api_url(request: HttpRequest, name: str, **kwargs: Any) -> str:
 
 
 def _stream_url(artist_id: int) -> str:
-    return reverse("artist-import-stream", kwargs={"artist_id": artist_id})
+    return reverse("artist-import-stream", kwargs={"id_or_slug": artist_id})
 
 
 def _caller(request: HttpRequest) -> str:
@@ -454,11 +504,11 @@ def _caller(request: HttpRequest) -> str:
     return f"staff {caller.get_username()}"
 
 
-def _artist_or_404(id_or_slug: str | int) -> Artist:
+def _artist_or_404(id_or_slug: str) -> Artist:
     try:
-        return artist_get(id_or_slug=str(id_or_slug))
-    except Artist.DoesNotExist:
-        raise HttpError(404, f"No artist with id or slug {str(id_or_slug)!r}") from None
+        return artist_get(id_or_slug=id_or_slug)
+    except Artist.DoesNotExist as exc:
+        raise HttpError(404, str(exc)) from None
 
 
 # --- Routes ------------------------------------------------------------------------
@@ -489,7 +539,7 @@ def artist_import_start(
         started = start_import(payload.tm_attraction_id, full_catalog=payload.full_catalog)
     except InvalidAttractionId as exc:
         raise HttpError(422, str(exc)) from None
-    status_url = _api_url(request, "artist-import-status", artist_id=started.artist_id)
+    status_url = _api_url(request, "artist-import-status", id_or_slug=started.artist_id)
     response["Location"] = status_url
     return Status(
         202 if started.created else 200,
@@ -505,14 +555,14 @@ def artist_import_start(
 
 
 @router.get(
-    "/artists/{artist_id}/status",
+    "/artists/{id_or_slug}/status",
     response={200: ArtistImportStatusOut, **NOT_FOUND},
     url_name="artist-import-status",
     summary="Where the artist's latest import stands",
 )
-def artist_import_status(request: HttpRequest, artist_id: DatabaseId) -> ArtistImportStatusOut:
+def artist_import_status(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> ArtistImportStatusOut:
     """The artist's latest run (running or finished); null status if never imported."""
-    artist = _artist_or_404(artist_id)
+    artist = _artist_or_404(id_or_slug)
     run = artist_latest_run(artist_id=artist.pk)
     if run is None:
         return ArtistImportStatusOut(
@@ -599,6 +649,19 @@ def import_run_cancel_route(request: HttpRequest, import_id: DatabaseId) -> Impo
 
 
 @router.get(
+    "/artists",
+    response={200: list[ArtistListItemOut], 422: ValidationErrorOut},
+    url_name="artist-list",
+    summary="Find artists by name",
+)
+@paginate(ArtistPage)
+def artist_list(request: HttpRequest, search: Query[ArtistSearch]) -> Any:
+    """Artists an import has named (those with a public page), whose name contains `q`:
+    names starting with it first, then by name."""
+    return artists_search(query=search.q, public_only=True)
+
+
+@router.get(
     "/artists/{id_or_slug}",
     response={200: ArtistOut, **NOT_FOUND},
     url_name="artist-detail",
@@ -607,7 +670,8 @@ def import_run_cancel_route(request: HttpRequest, import_id: DatabaseId) -> Impo
 def artist_detail(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> Artist:
     """The artist's identity, when its shows and catalog were last synced, and how many
     upcoming shows and studio songs it has, and its last shows sync (which batch or
-    import ran it, what it changed). All digits means an id, else a slug."""
+    import ran it, what it changed). Any artist, also one no import has named yet
+    (`/status` says why); `GET /api/artists` lists named ones only."""
     artist = _artist_or_404(id_or_slug)
     artist.upcoming_show_count = upcoming_shows(artist_id=artist.pk).count()
     artist.studio_track_count = studio_tracks(artist_id=artist.pk).count()

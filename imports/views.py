@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from catalog.models import Artist
+from catalog.selectors import artist_get
 from imports.models import ImportRun
 from imports.stream import release_db_connection, run_event_stream
 
@@ -22,13 +24,16 @@ def last_event_id(request: HttpRequest) -> int:
 
 
 @require_GET
-async def artist_import_stream(request: HttpRequest, artist_id: int) -> HttpResponseBase:
-    """Watch the progress of the artist's latest import (never starts one)."""
-    if not await Artist.objects.filter(pk=artist_id).aexists():
+async def artist_import_stream(request: HttpRequest, id_or_slug: str) -> HttpResponseBase:
+    """Watch the progress of the latest import of the artist named by its id, slug or
+    Ticketmaster attraction id, as the API's other artist routes (never starts one)."""
+    try:
+        artist = await sync_to_async(artist_get)(id_or_slug=id_or_slug)
+    except Artist.DoesNotExist as exc:
         await release_db_connection()
-        return JsonResponse({"detail": f"No artist with id {artist_id}"}, status=404)
+        return JsonResponse({"detail": str(exc)}, status=404)
     run_id = (
-        await ImportRun.objects.filter(artist_id=artist_id)
+        await ImportRun.objects.filter(artist_id=artist.pk)
         .order_by("-pk")
         .values_list("pk", flat=True)
         .afirst()

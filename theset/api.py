@@ -10,6 +10,8 @@ import json
 import math
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -28,9 +30,13 @@ key, a non-staff user or staff without that permission: 403.
 Kickoffs are limited per key (`IMPORT_KICKOFF_RATE`, default 60 a minute): past it,
 429 with `Retry-After`.
 
-Errors are JSON `{{"detail": "..."}}`; invalid input is a 422 that names the field.
-Progress of a running import: `GET /api/artists/{{artist_id}}/stream` (server-sent
-events, not listed below), or poll `GET /api/artists/{{artist_id}}/status`.
+An artist is named in a path (`{{id_or_slug}}`) by its id (all digits), else its slug,
+else its Ticketmaster attraction id (case-sensitive, e.g. `K8vZ917Pr7k`).
+
+Errors are JSON `{{"detail": "..."}}`, also a 404 for a path that matches no route (paths
+end without a slash); invalid input is a 422 that names the field.
+Progress of a running import: `GET /api/artists/{{id_or_slug}}/stream` (server-sent
+events, not listed below), or poll `GET /api/artists/{{id_or_slug}}/status`.
 """
 
 api = NinjaAPI(
@@ -94,3 +100,32 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("", imports_router)
+
+# The catch-all's URL name (theset.urls): a path it answers is no route of the API.
+NOT_FOUND_URL_NAME = "api-not-found"
+# How much of an unknown path a 404 repeats (the path may be kilobytes long).
+NOT_FOUND_PATH_CHARS = 200
+
+
+@csrf_exempt  # any method: a POST to no route is a 404 too, not a CSRF refusal
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """The JSON 404 of every `/api/` path that matches no route (Django's would be HTML);
+    a path that is a route but for its trailing slash says so."""
+    shown = request.path
+    if len(shown) > NOT_FOUND_PATH_CHARS:
+        shown = f"{shown[:NOT_FOUND_PATH_CHARS]}…"
+    detail = f"No API route at {shown}"
+    without_slash = request.path_info.rstrip("/")
+    if without_slash != request.path_info and _is_route(without_slash):
+        detail += f": the API's paths end without a slash, {request.path.rstrip('/')} is a route"
+    else:
+        detail += " (routes: /api/docs)"
+    return api.create_response(request, {"detail": detail}, status=404)
+
+
+def _is_route(path_info: str) -> bool:
+    """Whether a route of the site, other than the API's catch-all, takes this path."""
+    try:
+        return resolve(path_info).url_name != NOT_FOUND_URL_NAME
+    except Resolver404:
+        return False

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "django_prometheus",
+    # Its templates and static files: /api/docs loads Swagger UI from here, not a CDN.
+    "ninja",
     "theset",
     "catalog",
     "shows",

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from django.db import connection
 
+from catalog.models import Artist
 from imports import stream
 from imports.models import ImportEvent, ImportRun, ImportStatus
 from imports.phases import PhaseName, RunStage
@@ -99,8 +100,8 @@ def new_run() -> StartedImport:
     return import_run_create(tm_attraction_id=f"K8vZ917stream{next(_attraction_ids)}")
 
 
-def stream_url(base_url: str, artist_id: int) -> str:
-    return f"{base_url}/api/artists/{artist_id}/stream"
+def stream_url(base_url: str, artist: int | str) -> str:
+    return f"{base_url}/api/artists/{artist}/stream"
 
 
 def report_whole_run(run_id: int, *, pause: float = 0.0, identity_started: bool = False) -> None:
@@ -321,12 +322,25 @@ def test_an_artist_never_imported_gets_the_end_at_once(server):
     assert len(result.messages) == 1
 
 
-def test_an_unknown_artist_is_a_404_with_a_json_detail(server):
-    response = httpx.get(stream_url(server, 999_999), timeout=5)
+@pytest.mark.parametrize("name", ["id", "slug", "tm_attraction_id"])
+def test_the_artist_is_named_by_id_slug_or_ticketmaster_id_as_on_the_other_routes(server, name):
+    started = new_run()
+    report_whole_run(started.import_id)
+    artist = Artist.objects.get(pk=started.artist_id)
+
+    result = read_stream(stream_url(server, getattr(artist, name)))
+
+    assert result.progress == stored_payloads(started.import_id)
+    assert_ends(result, started.import_id, "succeeded")
+
+
+@pytest.mark.parametrize("asked", ["999999", "nobody", "k8vz917nobody"])
+def test_an_unknown_artist_is_a_404_with_a_json_detail(server, asked):
+    response = httpx.get(stream_url(server, asked), timeout=5)
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert response.json() == {"detail": f"No artist with id, slug or Ticketmaster id '{asked}'"}
 
 
 def test_with_redis_down_reports_succeed_and_streams_read_the_database(server, settings, caplog):
