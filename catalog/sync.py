@@ -22,6 +22,7 @@ from catalog import rules, selectors, services
 from integrations.spotify.client import SpotifyClient
 from integrations.spotify.errors import AudioFeaturesUnavailable
 from integrations.spotify.records import SpotifyAlbum, SpotifyTrack
+from theset.text import count_noun
 
 # How a phase reports progress: await report(percent, message, counters or None). The
 # shows phase takes the same callable.
@@ -96,7 +97,8 @@ async def sync_catalog(
     listed_ids = list(dict.fromkeys(album.spotify_id for album in listing))
     stored = await sync_to_async(selectors.releases_get)(spotify_ids=listed_ids)
     to_fetch = listed_ids if full else rules.releases_to_fetch(listing, stored)
-    await report(10, f"{len(listed_ids)} albums and singles found, {len(to_fetch)} to fetch", None)
+    found = count_noun(len(listed_ids), "album or single", "albums and singles")
+    await report(10, f"{found} found, {len(to_fetch)} to fetch", None)
 
     fetching_ids = set(to_fetch)
     fetched = await client.albums(
@@ -124,7 +126,7 @@ async def sync_catalog(
     listed = [(release, track) for release in releases for track in release.tracks]
     await report(
         40,
-        f"{len(listed)} tracks on {len(releases)} releases "
+        f"{count_noun(len(listed), 'track')} on {count_noun(len(releases), 'release')} "
         f"({len(fresh)} fetched, {len(releases) - len(fresh)} stored)",
         None,
     )
@@ -176,8 +178,8 @@ async def sync_catalog(
         warnings.append(AUDIO_FEATURES_FALLBACK)
     await report(
         80,
-        f"details of {len(details_ids)} and audio features of "
-        f"{len(features_plan.fetch)} tracks fetched",
+        f"details of {count_noun(len(details_ids), 'track')} and audio features of "
+        f"{count_noun(len(features_plan.fetch), 'track')} fetched",
         None,
     )
 

@@ -53,6 +53,7 @@ from integrations.http.stats import collect_stats
 from integrations.spotify.client import SpotifyClient
 from integrations.ticketmaster.client import TicketmasterClient
 from shows.sync import sync_shows
+from theset.text import count_noun
 
 log = structlog.get_logger(__name__)
 
@@ -248,7 +249,8 @@ async def shows_phase(run_id: int) -> None:
             gone=result.gone_upstream,
             finished_at=timezone.now(),
         )
-        return f"{result.shows} shows at {result.venues} venues", counters
+        shows = count_noun(result.shows, "show")
+        return f"{shows} at {count_noun(result.venues, 'venue')}", counters
 
     run = await sync_to_async(_run_with_artist)(run_id)
     if _is_resync(run):
@@ -282,7 +284,8 @@ async def catalog_phase(run_id: int) -> None:
             requests = spotify.stats.as_dict()
         await sync_to_async(_record_catalog)(run_id, result)
         counters = result.counters() | {"spotify_requests": requests}
-        return f"{result.tracks_kept} studio songs of {result.raw_tracks} tracks", counters
+        kept = count_noun(result.tracks_kept, "studio song")
+        return f"{kept} of {count_noun(result.raw_tracks, 'track')}", counters
 
     run = await sync_to_async(_run_with_artist)(run_id)
     synced_at = run.artist.catalog_synced_at

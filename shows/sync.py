@@ -13,6 +13,7 @@ from catalog.sync import Report
 from integrations.ticketmaster.client import TicketmasterClient
 from integrations.ticketmaster.records import UpcomingEvents
 from shows import services
+from theset.text import count_noun
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,11 @@ async def sync_shows(
         nonlocal expected_total
         expected = expected_total = max(expected_total, window_total, len(so_far.events))
         percent = 90 * len(so_far.events) // expected if expected else 90
-        message = f"{len(so_far.events)} of ~{expected} events fetched"
+        message = (
+            f"{len(so_far.events)} of ~{count_noun(expected, 'event')} fetched"
+            if expected
+            else "no upcoming events listed"
+        )
         writes.append(asyncio.ensure_future(report(percent, message, None)))
         store_new_events(so_far)
 
@@ -92,7 +97,7 @@ async def sync_shows(
         if isinstance(outcome, BaseException):
             raise outcome
     written = [outcome for outcome in outcomes if isinstance(outcome, services.ShowsWritten)]
-    await report(92, f"{len(upcoming.events)} shows stored", None)
+    await report(92, f"{count_noun(len(upcoming.events), 'show')} stored", None)
     removed = await sync_to_async(services.shows_mark_removed)(
         artist_id=artist_id,
         not_seen_since=started,

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -139,3 +140,28 @@ def request_id_middleware(get_response):
             return response
 
     return middleware
+
+
+@contextmanager
+def info_logs_quieted(*, verbosity: int) -> Iterator[None]:
+    """Meanwhile, loggers set to INFO (the default `LOG_LEVEL`) pass only warnings and
+    errors: a command's own output is not cluttered with the lines servers and workers
+    log (django-q2's "Enqueued", httpx's requests, the phases' structured lines).
+    `verbosity` 2 or more (`-v 2`) leaves every level as it is, and so does a logger
+    someone set to DEBUG. Warnings and errors always show."""
+    if verbosity >= 2:
+        yield
+        return
+    loggers = [logging.getLogger(), *logging.root.manager.loggerDict.values()]
+    quieted = [
+        logger
+        for logger in loggers
+        if isinstance(logger, logging.Logger) and logger.level == logging.INFO
+    ]
+    for logger in quieted:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger in quieted:
+            logger.setLevel(logging.INFO)

@@ -503,7 +503,7 @@ def test_following_a_waiting_run_says_so_once_and_goes_on_until_it_ends(monkeypa
 
     text = out.getvalue()
     tm_id = run.artist.tm_attraction_id
-    assert f"{tm_id}: import #{run.pk} is already waiting; following it" in text
+    assert f"{tm_id}: import #{run.pk} is already {expected_message(until)}; following it" in text
     assert text.count(f"] {expected_message(until)}\n") == 1
     assert clock.polls == 6  # waiting did not end the following; the cancel did
     assert f"{tm_id}: failed: cancelled by staff someone while {expected_message(until)}" in (

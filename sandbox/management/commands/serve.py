@@ -3,14 +3,16 @@ sandbox upstream, together, for local use; Ctrl-C stops all three."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sandbox.server import importer_environment
 
@@ -33,7 +35,10 @@ class Command(BaseCommand):
         use_sandbox = options["sandbox"] or not have_keys
         env = dict(os.environ)
         commands: list[tuple[str, list[str]]] = []
+        # Before starting anything: a second `serve` must not leave a cluster behind.
+        _check_free(host, port, option="--port")
         if use_sandbox:
+            _check_free("127.0.0.1", sandbox_port, option="--sandbox-port")
             env |= importer_environment(f"http://127.0.0.1:{sandbox_port}")
             commands.append(
                 (
@@ -67,6 +72,7 @@ class Command(BaseCommand):
             + (f", sandbox upstream at http://127.0.0.1:{sandbox_port}" if use_sandbox else "")
             + ". Ctrl-C stops everything."
         )
+        stopped: list[str] = []
         try:
             while all(process.poll() is None for process in processes.values()):
                 time.sleep(0.5)
@@ -83,3 +89,28 @@ class Command(BaseCommand):
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
+        if stopped:  # one of them ended on its own (a port taken meanwhile, a crash)
+            raise CommandError(f"{', '.join(stopped)} stopped on its own; see its output above")
+
+
+def _check_free(host: str, port: int, *, option: str) -> None:
+    """Raise a one-line CommandError if nothing can listen on `host:port`: usually
+    another server (a second `make serve`) is there already."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    with socket.socket(family, kind) as probe:
+        # As the servers bind: a port left in TIME_WAIT by the last run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"port {port} on {host} is already in use: another server (another "
+                    f"`make serve`?) is probably running; stop it or pass {option}"
+                ) from None
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
