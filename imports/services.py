@@ -21,7 +21,7 @@ from imports.models import (
     ImportStatus,
     ImportTrigger,
 )
-from imports.phases import FIRST_PHASE, PhaseName
+from imports.phases import FIRST_PHASE, PhaseName, phase_task_name
 from imports.progress import PhaseReporter, fail_run
 from imports.selectors import (
     active_runs_count,
@@ -33,6 +33,7 @@ from imports.tasks import (
     claim_and_enqueue,
     enqueue_phase,
     enqueue_resync_runs,
+    queued_task_take,
     unschedule_phases,
 )
 from integrations.http.quota import spendable
@@ -351,3 +352,24 @@ def run_drops_carry_over(*, run_id: int) -> int:
             batch_size=500,
         )
     return len(copied)
+
+
+def queued_run_claim(*, run_id: int) -> bool:
+    """Take a queued run that no task cluster has picked up, to run it here: its first
+    phase's task comes off the queue (so a cluster started later does not run it too)
+    and the run is running from now on (so another `--inline` follows it). False when
+    the broker no longer holds that task for the taking (a worker has it, or another
+    `--inline` created or claimed the run), or the run has started."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status != ImportStatus.QUEUED:
+            return False
+        if ImportPhase.objects.filter(run_id=run_id).exists():
+            return False
+        if not queued_task_take(phase_task_name(run_id, FIRST_PHASE.name)):
+            return False
+        now = timezone.now()
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportStatus.RUNNING, started_at=now, updated_at=now
+        )
+    return True

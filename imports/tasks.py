@@ -27,8 +27,11 @@ from contextvars import ContextVar
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.conf import Conf
-from django_q.models import Schedule
+from django_q.models import OrmQ, Schedule
+from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
 from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus, ImportTrigger
@@ -263,3 +266,29 @@ def shows_batch_task(batch_id: int, resume: str | None = None) -> None:
     from imports.resync import shows_batch_run
 
     shows_batch_run(batch_id, resume=resume)
+
+
+def queued_task_take(name: str) -> bool:
+    """Remove the queued task called `name` unless a worker has taken it; True if this
+    call removed it. The ORM broker hands a row out by moving its lock with a
+    conditional update: this delete is conditional on the same lock, so one of the two
+    wins. The Redis broker pops a task atomically: LREM removing it is the proof."""
+    broker = get_broker()
+    if Conf.ORM:
+        queue = OrmQ.objects.using(Conf.ORM)
+        for row in queue.filter(key=broker.list_key, lock__lt=timezone.now()):
+            if row.name() == name:
+                deleted, _ = queue.filter(pk=row.pk, lock=row.lock).delete()
+                return deleted == 1
+        return False
+    for key in (broker.list_key, getattr(broker, "later_key", None)):
+        if key is None:
+            continue
+        for payload in broker.connection.lrange(key, 0, -1):
+            try:
+                package = SignedPackage.loads(payload)
+            except Exception:
+                continue
+            if package.get("name") == name:
+                return bool(broker.connection.lrem(key, 1, payload))
+    return False

@@ -31,7 +31,8 @@ from imports.management.commands import import_artist
 from imports.models import ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName
 from imports.progress import PhaseReporter
-from imports.services import import_run_cancel, import_run_create, start_import
+from imports.services import import_run_cancel, import_run_create, queued_run_claim, start_import
+from imports.tasks import queued_task_take
 from sandbox import profiles
 
 pytestmark = pytest.mark.django_db
@@ -186,8 +187,8 @@ def test_inline_runs_a_queued_run_here_and_takes_its_task_off_the_queue(sandbox,
 
 def test_a_claimed_run_is_not_claimed_twice():
     started = start_import("K8vZ917Claim1")
-    assert import_artist._claim_queued_run(started.import_id)
-    assert not import_artist._claim_queued_run(started.import_id)
+    assert queued_run_claim(run_id=started.import_id)
+    assert not queued_run_claim(run_id=started.import_id)
     assert not OrmQ.objects.exists()
     # Running from now on: another `--inline` follows it, and the sweeper leaves it be.
     run = ImportRun.objects.get(pk=started.import_id)
@@ -198,7 +199,7 @@ def test_a_run_whose_task_a_worker_has_taken_is_not_claimed():
     started = start_import("K8vZ917Claim2")
     # What the broker's dequeue does: it moves the row's lock past the retry delay.
     OrmQ.objects.update(lock=timezone.now() + timedelta(seconds=60))
-    assert not import_artist._claim_queued_run(started.import_id)
+    assert not queued_run_claim(run_id=started.import_id)
     assert OrmQ.objects.count() == 1  # still the worker's
 
 
@@ -206,14 +207,14 @@ def test_a_started_run_is_not_claimed():
     started = start_import("K8vZ917Claim3")
     PhaseReporter(run_id=started.import_id, phase=PhaseName.IDENTITY).start()
     ImportRun.objects.filter(pk=started.import_id).update(status=ImportStatus.QUEUED)
-    assert not import_artist._claim_queued_run(started.import_id)
+    assert not queued_run_claim(run_id=started.import_id)
 
 
 def test_a_run_another_inline_created_is_not_claimed():
     # Created by `import_artist --inline` in another process, about to run there.
     started = import_run_create(tm_attraction_id="K8vZ917Claim4")
     assert not OrmQ.objects.exists()
-    assert not import_artist._claim_queued_run(started.import_id)
+    assert not queued_run_claim(run_id=started.import_id)
 
 
 def test_the_redis_broker_gives_the_task_to_one_taker(settings, monkeypatch):
@@ -234,8 +235,8 @@ def test_the_redis_broker_gives_the_task_to_one_taker(settings, monkeypatch):
     try:
         broker.enqueue(SignedPackage.dumps({"name": "import-7-identity", "group": "import-7"}))
         broker.enqueue(SignedPackage.dumps({"name": "import-8-identity", "group": "import-8"}))
-        assert import_artist._take_queued_task("import-7-identity")
-        assert not import_artist._take_queued_task("import-7-identity")
+        assert queued_task_take("import-7-identity")
+        assert not queued_task_take("import-7-identity")
         assert broker.queue_size() == 1  # the other run's task stays
     finally:
         broker.delete_queue()

@@ -37,17 +37,11 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
-from django.utils import timezone
-from django_q.brokers import get_broker
-from django_q.conf import Conf
-from django_q.models import OrmQ
-from django_q.signing import SignedPackage
+from django.db import connection
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus
-from imports.phases import FIRST_PHASE, phase_task_name
 from imports.pipeline import run_import_async
 from imports.progress import PhaseReporter
 from imports.selectors import (
@@ -61,6 +55,7 @@ from imports.services import (
     StartedImport,
     import_run_cancel,
     import_run_create,
+    queued_run_claim,
     start_import,
 )
 from theset.health import HealthCheckFailed, check_cluster
@@ -243,7 +238,7 @@ class Command(BaseCommand):
             return
         ours = any(a.here and a.kickoff.import_id == kickoff.import_id for a in self.artists)
         to_claim = inline and not ours
-        if to_claim and _claim_queued_run(kickoff.import_id):
+        if to_claim and queued_run_claim(run_id=kickoff.import_id):
             artist.here = True
             self._say(
                 f"{tm_id}: import #{kickoff.import_id} was queued and no task cluster had "
@@ -557,53 +552,6 @@ def _cancel_interrupted(run_id: int) -> None:
     running = ImportPhase.objects.filter(run_id=run_id, status=ImportStatus.RUNNING)
     for phase in running.values_list("phase", flat=True):
         PhaseReporter(run_id=run_id, phase=phase).fail(f"cancelled by {INTERRUPTED_BY}")
-
-
-def _claim_queued_run(run_id: int) -> bool:
-    """Take a queued run that no task cluster has picked up, to run it here: its first
-    phase's task comes off the queue (so a cluster started later does not run it too)
-    and the run is running from now on (so another `--inline` follows it). False when
-    the broker no longer holds that task for the taking (a worker has it, or another
-    `--inline` created or claimed the run), or the run has started."""
-    with transaction.atomic():
-        run = ImportRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.status != ImportStatus.QUEUED:
-            return False
-        if ImportPhase.objects.filter(run_id=run_id).exists():
-            return False
-        if not _take_queued_task(phase_task_name(run_id, FIRST_PHASE.name)):
-            return False
-        now = timezone.now()
-        ImportRun.objects.filter(pk=run_id).update(
-            status=ImportStatus.RUNNING, started_at=now, updated_at=now
-        )
-    return True
-
-
-def _take_queued_task(name: str) -> bool:
-    """Remove the queued task called `name` unless a worker has taken it; True if this
-    call removed it. The ORM broker hands a row out by moving its lock with a
-    conditional update: this delete is conditional on the same lock, so one of the two
-    wins. The Redis broker pops a task atomically: LREM removing it is the proof."""
-    broker = get_broker()
-    if Conf.ORM:
-        queue = OrmQ.objects.using(Conf.ORM)
-        for row in queue.filter(key=broker.list_key, lock__lt=timezone.now()):
-            if row.name() == name:
-                deleted, _ = queue.filter(pk=row.pk, lock=row.lock).delete()
-                return deleted == 1
-        return False
-    for key in (broker.list_key, getattr(broker, "later_key", None)):
-        if key is None:
-            continue
-        for payload in broker.connection.lrange(key, 0, -1):
-            try:
-                package = SignedPackage.loads(payload)
-            except Exception:
-                continue
-            if package.get("name") == name:
-                return bool(broker.connection.lrem(key, 1, payload))
-    return False
 
 
 # --- Following -----------------------------------------------------------------------
