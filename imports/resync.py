@@ -55,6 +55,7 @@ from integrations.ticketmaster.records import UpcomingEvents
 from shows import services as show_services
 from shows.models import Billing
 from shows.rules import events_by_listing
+from theset.text import count_noun
 
 log = structlog.get_logger(__name__)
 
@@ -415,8 +416,11 @@ def _store(
         status=ImportStatus.FAILED
         if failed == len(members) and members
         else ImportStatus.SUCCEEDED,
-        message=f"{figures['events']} events for {stored} of {len(members)} artists",
-        error=f"{failed} artists could not be stored" if failed else "",
+        message=(
+            f"{count_noun(figures['events'], 'event')} for {stored} of "
+            f"{count_noun(len(members), 'artist')}"
+        ),
+        error=f"{count_noun(failed, 'artist')} could not be stored" if failed else "",
         finished_at=timezone.now(),
         updated_at=timezone.now(),
         **figures,
@@ -572,7 +576,7 @@ def resync_run_kept(run_id: int, *, releases: int, requests: int = 1) -> None:
         ),
         PhaseName.SHOWS: ("shows re-synced in batches", {}),
         PhaseName.CATALOG: (
-            f"catalog unchanged: {releases} releases listed as when last decided",
+            f"catalog unchanged: {count_noun(releases, 'release')} listed as when last decided",
             {
                 "catalog_unchanged": 1,
                 "albums": releases,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from catalog.models import Artist
 from imports.models import ACTIVE_STATUSES, ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName, parse_phase_task_name
+from theset.text import count_noun
 
 
 def import_run_get(run_id: int) -> ImportRun:
@@ -44,9 +45,9 @@ def import_run_summary(run: ImportRun) -> str:
     drops = ", ".join(f"{reason} {count}" for reason, count in sorted(run.drop_counts.items()))
     parts = [
         f"{run.artist.name}",
-        f"{counters.get('shows', 0)} shows",
-        f"{counters.get('venues', 0)} venues",
-        f"{counters.get('tracks_kept', 0)} studio tracks",
+        count_noun(counters.get("shows", 0), "show"),
+        count_noun(counters.get("venues", 0), "venue"),
+        count_noun(counters.get("tracks_kept", 0), "studio track"),
         f"dropped: {drops or 'none'}",
         timings,
     ]
