@@ -18,7 +18,7 @@ report updates the run row before inserting its event, and that row lock
 queues the reports of one run. So "ids above the last one sent" never skips
 an event that commits late.
 
-What a client sees (`GET /api/artists/{artist_id}/stream`, ASGI only):
+What a client sees (`GET /api/artists/{id_or_slug}/stream`, ASGI only):
 
 - `retry: 2000`, then the stored events of the artist's latest run, oldest
   first (only those after `Last-Event-ID` / `?lastEventId=`), then live ones.

@@ -12,7 +12,7 @@ MAX_OFFSET = 2**31 - 1
 class ErrorOut(Schema):
     """Every error answer: what went wrong, in a sentence."""
 
-    detail: str = Field(..., examples=["No artist with id or slug 'nobody'"])
+    detail: str = Field(..., examples=["No artist with id, slug or Ticketmaster id 'nobody'"])
 
 
 class ValidationProblem(Schema):
