@@ -152,6 +152,28 @@ def rows(results: dict[str, dict]) -> list[tuple[str, dict[str, str], str]]:
             "equal",
         ),
     ]
+    table += [
+        (
+            "prolific artist page: size, first byte",
+            per_vendor(
+                "pages",
+                lambda f: (
+                    f"{f['artist_page_bytes'] / 1000:.1f} KB, "
+                    f"{median(f['artist_page_ttfb_ms'], ' ms', 1)} "
+                    f"{met(f['artist_page_bytes_met'])}"
+                ),
+            ),
+            "< 100 KB",
+        ),
+        (
+            "100k artists: slowest index/search page, first byte",
+            per_vendor(
+                "pages",
+                lambda f: f"{f['search_ttfb_worst_median_ms']:.1f} ms {met(f['search_met'])}",
+            ),
+            "< 200 ms",
+        ),
+    ]
     workers = sorted(
         {int(name.split("_")[2][:-1]) for name in results if name.startswith("many_artists_")}
     )

@@ -85,7 +85,7 @@ class Artist(TimestampedModel):
             # The index lists artists by name and the recently imported first; name search
             # uses a trigram index on PostgreSQL (migration 0005).
             models.Index(fields=["name"], name="artist_name"),
-            models.Index(fields=["-identity_synced_at"], name="artist_identity_synced_at"),
+            models.Index(fields=["-identity_synced_at", "-id"], name="artist_identity_synced_at"),
         ]
 
     def __str__(self) -> str:

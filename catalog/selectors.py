@@ -35,7 +35,7 @@ def artists_search(*, query: str = "", public_only: bool = True) -> QuerySet[Art
 
 def artists_recently_imported(*, limit: int) -> list[Artist]:
     """The public artists most recently named by an import, newest first."""
-    return list(Artist.objects.public().order_by("-identity_synced_at", "-pk")[:limit])
+    return list(Artist.objects.public().order_by("-identity_synced_at", "-id")[:limit])
 
 
 def studio_tracks(*, artist_id: int) -> QuerySet[Track]:

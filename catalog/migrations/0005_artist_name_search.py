@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='artist',
-            index=models.Index(fields=['-identity_synced_at'], name='artist_identity_synced_at'),
+            index=models.Index(fields=['-identity_synced_at', '-id'], name='artist_identity_synced_at'),
         ),
         migrations.RunPython(create_trigram_index, drop_trigram_index, elidable=False),
     ]

@@ -19,7 +19,11 @@ from integrations.http.errors import UpstreamError
 from integrations.http.quota import QuotaLedger, QuotaObservation
 from integrations.http.ratelimit import RateLimiter, key_fingerprint
 from integrations.http.stats import UpstreamStats
-from integrations.ticketmaster.errors import classify_refusal, describe_error
+from integrations.ticketmaster.errors import (
+    AttractionNotFound,
+    classify_refusal,
+    describe_error,
+)
 from integrations.ticketmaster.parsing import (
     TM_DATETIME_FORMAT,
     parse_attraction,
@@ -119,9 +123,14 @@ class TicketmasterClient:
 
     async def attraction(self, tm_attraction_id: str) -> TicketmasterAttraction:
         endpoint = "attraction details"
-        body = await self._upstream.get_json(
-            endpoint, f"/discovery/v2/attractions/{tm_attraction_id}.json"
-        )
+        try:
+            body = await self._upstream.get_json(
+                endpoint, f"/discovery/v2/attractions/{tm_attraction_id}.json"
+            )
+        except UpstreamError as answer:
+            if answer.status == 404:
+                raise AttractionNotFound(tm_attraction_id, answer) from answer
+            raise
         with self._upstream.reading(endpoint):
             return parse_attraction(body)
 

@@ -7,12 +7,32 @@ import httpx
 from integrations.http.errors import (
     Refusal,
     RefusalKind,
+    UpstreamError,
     describe_reason,
     error_object,
     retry_after_seconds,
 )
 
 QUOTA_VIOLATION = "policies.ratelimit.QuotaViolation"
+
+
+class AttractionNotFound(UpstreamError):
+    """Ticketmaster knows no attraction with this id: its attraction details said 404."""
+
+    def __init__(self, tm_attraction_id: str, answer: UpstreamError) -> None:
+        self.tm_attraction_id = tm_attraction_id
+        super().__init__(
+            provider=answer.provider,
+            endpoint=answer.endpoint,
+            status=answer.status,
+            detail=answer.detail,
+        )
+
+    def __str__(self) -> str:
+        return (
+            f"Ticketmaster has no attraction with id {self.tm_attraction_id} "
+            f"(its {self.endpoint} answered HTTP {self.status}: {self.detail})"
+        )
 
 
 def classify_refusal(response: httpx.Response) -> Refusal:

@@ -148,7 +148,10 @@ def test_an_unknown_attraction_fails_readably_and_writes_nothing_but_the_run(san
     with sandbox():
         run = import_inline("K8vZ917NoSuchId")
     assert run.status == ImportStatus.FAILED
-    assert run.error.startswith("Ticketmaster attraction details answered HTTP 404: DIS1004")
+    assert run.error.startswith(
+        "Ticketmaster has no attraction with id K8vZ917NoSuchId "
+        "(its attraction details answered HTTP 404: DIS1004"
+    )
     assert "apikey" not in run.error and "sandbox-key" not in run.error
     assert {name: n for name, n in row_counts().items() if name != "Artist"} == {
         "SpotifyRelease": 0,
@@ -195,7 +198,7 @@ def test_command_prints_a_summary_and_fails_for_an_unknown_id(world, sandbox, ca
         assert "studio tracks" in out and "dropped: duplicate_isrc" in out
         with pytest.raises(CommandError, match="1 of 2 imports failed"):
             call_command("import_artist", expected.tm_attraction_id, "K8vZ917NoSuchId", "--inline")
-    assert "K8vZ917NoSuchId: failed: Ticketmaster attraction details answered HTTP 404" in (
+    assert "K8vZ917NoSuchId: failed: Ticketmaster has no attraction with id K8vZ917NoSuchId" in (
         capsys.readouterr().err
     )
 

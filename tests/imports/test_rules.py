@@ -8,9 +8,11 @@ import pytest
 from imports.phases import phases_still_needed
 from imports.rules import (
     BatchMember,
+    MissingPart,
     SweepAction,
     batches_within,
     pack_shows_batches,
+    parts_missing_after_failure,
     shows_batch_requests,
     stale_identity,
     stale_run_decision,
@@ -241,4 +243,24 @@ def test_stale_identity(age, stale):
             identity_before=NOW - timedelta(days=7),
         )
         is stale
+    )
+
+
+@pytest.mark.parametrize(
+    ("failed", "shows_synced", "catalog_synced", "missing"),
+    [
+        (False, False, False, ()),
+        (True, True, True, ()),
+        (True, True, False, (MissingPart.SONGS,)),
+        (True, False, True, (MissingPart.SHOWS,)),
+        (True, False, False, (MissingPart.SHOWS, MissingPart.SONGS)),
+    ],
+    ids=["not failed", "complete before", "songs never synced", "shows never synced", "nothing"],
+)
+def test_parts_missing_after_failure(failed, shows_synced, catalog_synced, missing):
+    assert (
+        parts_missing_after_failure(
+            latest_run_failed=failed, shows_synced=shows_synced, catalog_synced=catalog_synced
+        )
+        == missing
     )

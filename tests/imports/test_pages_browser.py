@@ -1,0 +1,197 @@
+"""The public pages in a real browser (Debian's headless Chromium through Playwright),
+at desktop and phone sizes: `/` and its search, the artist page's filters and paging,
+the song search, a venue page, and the way from the site to the admin. The ASGI app is
+served by uvicorn on 127.0.0.1; screenshots go to test-artifacts/pages-*.png."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from catalog.models import Artist
+from imports.pages import SHOWS_PER_PAGE, SONGS_PER_PAGE
+from sandbox.server import serve_in_thread
+from tests.browser import ARTIFACTS, launch, needs_chromium, only_local
+from tests.factories import make_artist, make_show, make_track, make_venue
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    needs_chromium,
+]
+
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+SHOWS, SONGS = SHOWS_PER_PAGE + 12, SONGS_PER_PAGE + 9
+OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+
+
+@pytest.fixture
+def site() -> Artist:
+    """A touring artist (shows in London and Austin over two months, songs), another
+    public artist, and an id Ticketmaster does not know (never listed)."""
+    now = timezone.now()
+    artist = make_artist(
+        name="Touring Browser Band",
+        slug="touring-browser-band",
+        genres=["Rock"],
+        identity_synced_at=now,
+        shows_synced_at=now,
+        catalog_synced_at=now,
+    )
+    make_artist(name="Quiet Neighbours", identity_synced_at=now - dt.timedelta(days=1))
+    make_artist(name="", tm_attraction_id="K8vZ917Zzzz")
+    london = make_venue(
+        name="Roundhouse",
+        city="London",
+        country="Great Britain",
+        country_code="GB",
+        timezone="Europe/London",
+    )
+    austin = make_venue(
+        name="Moody Center",
+        city="Austin",
+        state="Texas",
+        country="United States Of America",
+        country_code="US",
+        timezone="America/Chicago",
+    )
+    first_month = (timezone.localdate().replace(day=1) + dt.timedelta(days=40)).replace(day=1)
+    second_month = (first_month + dt.timedelta(days=31)).replace(day=1)
+    for n in range(SHOWS):
+        make_show(
+            artist=artist,
+            venue=london if n % 2 else austin,
+            local_date=(second_month if n % 3 == 0 else first_month) + dt.timedelta(days=n % 25),
+            local_time=dt.time(19, 30),
+            url=f"https://www.ticketmaster.com/event/{n}",
+        )
+    for n in range(SONGS):
+        track = make_track(name=f"Ballad {n:02d}" if n % 4 == 0 else f"Song {n:02d}")
+        track.artist_tracks.create(artist=artist)
+    return artist
+
+
+def rows(page, section: str) -> int:
+    return page.locator(f"#{section} tbody tr").count()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
+    from playwright.sync_api import sync_playwright
+
+    from theset.asgi import application
+
+    unknown_url = Artist.objects.get(tm_attraction_id="K8vZ917Zzzz").get_absolute_url()
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = f"{ARTIFACTS}/pages-{size}-{connection.vendor}"
+    seen: dict = {}
+    with serve_in_thread(application) as web, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport=SIZES[size])
+            page.route("**/*", only_local)
+
+            page.goto(f"{web}/")
+            seen["index"] = page.locator("#artists .name").all_inner_texts()
+            seen["recent"] = page.locator("#recent .name").all_inner_texts()
+            seen["index_overflow"] = page.evaluate(OVERFLOW)
+            page.screenshot(path=f"{shot}-index.png", full_page=True)
+
+            page.fill("#site-search", "touring")
+            page.press("#site-search", "Enter")
+            page.wait_for_url("**/?q=touring")
+            seen["results"] = page.locator("#artists .name").all_inner_texts()
+            page.click("#artists a.artist-card")
+            page.wait_for_url(f"**{site.get_absolute_url()}")
+            seen["artist"] = page.locator("h1").inner_text()
+            seen["first_page"] = (rows(page, "shows"), rows(page, "songs"))
+            seen["artist_overflow"] = page.evaluate(OVERFLOW)
+            page.screenshot(path=f"{shot}-artist.png")
+
+            # Choosing a country applies it at once (no button needed with JS on).
+            with page.expect_navigation():
+                page.select_option("select[name=country]", "GB")
+            seen["country_query"] = parse_qs(urlsplit(page.url).query)
+            seen["in_gb"] = rows(page, "shows")
+            seen["gb_places"] = set(page.locator("#shows td.where").all_inner_texts())
+            with page.expect_navigation():
+                page.select_option("select[name=country]", "")
+
+            # The next page of shows, then of songs: each keeps the other.
+            page.click("#shows .pager a:text-is('2')")
+            page.wait_for_url("**page=2*")
+            seen["second_page"] = rows(page, "shows")
+            page.click("#songs .pager a:text-is('2')")
+            page.wait_for_url("**songs_page=2*")
+            seen["both_paged"] = parse_qs(urlsplit(page.url).query)
+            seen["songs_second_page"] = rows(page, "songs")
+
+            page.fill("#song-search", "ballad")
+            page.press("#song-search", "Enter")
+            page.wait_for_url("**song=ballad*")
+            seen["ballads"] = page.locator("#songs .song").all_inner_texts()
+            page.screenshot(path=f"{shot}-artist-filtered.png")
+
+            page.click("#shows td.venue a >> nth=0")
+            page.wait_for_url("**/venues/**")
+            seen["venue"] = page.locator("h1").inner_text()
+            seen["venue_rows"] = rows(page, "shows")
+            seen["venue_overflow"] = page.evaluate(OVERFLOW)
+            page.screenshot(path=f"{shot}-venue.png", full_page=True)
+            page.click(f"#shows a[href='{site.get_absolute_url()}'] >> nth=0")
+            page.wait_for_url(f"**{site.get_absolute_url()}")
+
+            seen["unknown"] = page.goto(f"{web}{unknown_url}").status
+        finally:
+            browser.close()
+
+    assert seen["index"] == ["Quiet Neighbours", "Touring Browser Band"]
+    assert seen["recent"] == ["Touring Browser Band", "Quiet Neighbours"]
+    assert seen["results"] == ["Touring Browser Band"]
+    assert seen["artist"] == "Touring Browser Band"
+    assert seen["first_page"] == (SHOWS_PER_PAGE, SONGS_PER_PAGE)
+    assert seen["country_query"]["country"] == ["GB"]
+    assert seen["in_gb"] == SHOWS // 2
+    assert seen["gb_places"] == {"London, United Kingdom"}
+    assert seen["second_page"] == SHOWS - SHOWS_PER_PAGE
+    assert seen["both_paged"]["page"] == ["2"] and seen["both_paged"]["songs_page"] == ["2"]
+    assert seen["songs_second_page"] == SONGS - SONGS_PER_PAGE
+    assert seen["ballads"] == [f"Ballad {n:02d}" for n in range(0, SONGS, 4)]
+    assert seen["venue"] in {"Roundhouse", "Moody Center"}
+    assert seen["venue_rows"] > 0
+    assert seen["unknown"] == 404
+    # Nothing scrolls sideways, at either size; no box scrolls inside the page.
+    assert seen["index_overflow"] <= 0
+    assert seen["artist_overflow"] <= 0
+    assert seen["venue_overflow"] <= 0
+
+
+def test_staff_go_from_the_site_to_the_admin(site, admin_user):
+    from playwright.sync_api import sync_playwright
+
+    from theset.asgi import application
+
+    with serve_in_thread(application) as web, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport=SIZES["desktop"])
+            page.route("**/*", only_local)
+            page.goto(f"{web}/admin/login/?next=/")
+            page.fill("#id_username", admin_user.username)
+            page.fill("#id_password", "password")
+            page.click("input[type=submit]")
+            page.wait_for_url(f"{web}/")
+            import_form = page.locator("#import form").count()
+            page.goto(f"{web}{site.get_absolute_url()}")
+            page.click("text=Edit in admin")
+            page.wait_for_url("**/admin/catalog/artist/*/change/")
+            admin_title = page.locator("#content h2, #content h1").first.inner_text()
+        finally:
+            browser.close()
+
+    assert import_form == 1
+    assert "Touring Browser Band" in admin_title or "Change artist" in admin_title
