@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -601,13 +602,14 @@ def test_an_unknown_attraction_id_is_listed_by_its_id_with_why_it_has_no_name(
         failed = import_inline("K8vZ917Zzzz")
     pending = import_run_create(tm_attraction_id="K8vZ917Wait")  # queued: not named yet
     named = make_artist(name="The Testers")
-    assert failed.status == ImportStatus.FAILED and "404" in failed.error
+    assert failed.status == ImportStatus.FAILED
+    assert failed.error.startswith("Ticketmaster has no attraction with id K8vZ917Zzzz")
 
     changelist = reverse("admin:catalog_artist_changelist")
     listing = admin_client.get(changelist).content.decode()
     marked = '<code>K8vZ917Zzzz</code> <em class="unnamed-artist">(not named: import failed)</em>'
     assert marked in listing
-    assert "Ticketmaster attraction details answered HTTP 404" in listing
+    assert "Ticketmaster has no attraction with id K8vZ917Zzzz" in listing
     assert '<code>K8vZ917Wait</code> <em class="unnamed-artist">(not named yet)</em>' in listing
     assert '<a href="' in listing and ">-</a>" not in listing
 
@@ -623,7 +625,7 @@ def test_an_unknown_attraction_id_is_listed_by_its_id_with_why_it_has_no_name(
     content = page.content.decode()
     assert "(not named: import failed)" in content
     assert f"{run_link(failed.pk)} failed" in content
-    assert "Ticketmaster attraction details answered HTTP 404" in content
+    assert html.escape(failed.error) in content
     assert 'class="viewsitelink"' not in content  # no public page to view
     assert ImportRun.objects.get(pk=pending.import_id).status == ImportStatus.QUEUED
 
