@@ -148,6 +148,14 @@ def genres_text(genres: Sequence[str]) -> str | None:
     return ", ".join(str(genre) for genre in genres) or None
 
 
+class SpotifyMatchFilter(admin.ChoicesFieldListFilter):
+    """The "spotify match" choices, titled as a name is written: "By Spotify match"."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "Spotify match"
+
+
 @admin.register(Artist)
 class ArtistAdmin(admin.ModelAdmin):
     """Artists are made by `start_import` and named by their identity phase: read only,
@@ -158,11 +166,15 @@ class ArtistAdmin(admin.ModelAdmin):
         "name_column",
         "tm_attraction_id",
         "spotify_id",
-        "spotify_match",
+        "spotify_match_column",
         "shows_synced_time",
         "catalog_synced_time",
     )
-    list_filter = ("spotify_match", "shows_synced_at", "catalog_synced_at")
+    list_filter = (
+        ("spotify_match", SpotifyMatchFilter),
+        "shows_synced_at",
+        "catalog_synced_at",
+    )
     search_fields = ("name", "slug", "tm_attraction_id", "spotify_id")
     fieldsets = (
         (
@@ -173,7 +185,7 @@ class ArtistAdmin(admin.ModelAdmin):
                     "tm_attraction_id",
                     "slug",
                     "spotify_id",
-                    "spotify_match",
+                    "spotify_match_column",
                     "genres_column",
                     "image_url",
                 )
@@ -197,7 +209,7 @@ class ArtistAdmin(admin.ModelAdmin):
         "tm_attraction_id",
         "slug",
         "spotify_id",
-        "spotify_match",
+        "spotify_match_column",
         "genres_column",
         "image_url",
         "identity_synced_time",
@@ -217,6 +229,10 @@ class ArtistAdmin(admin.ModelAdmin):
     @admin.display(description="name", ordering="name")
     def name_column(self, artist: Artist) -> str:
         return artist_name_html(artist)
+
+    @admin.display(description="Spotify match", ordering="spotify_match")
+    def spotify_match_column(self, artist: Artist) -> str:
+        return artist.get_spotify_match_display()
 
     @admin.display(description="genres")
     def genres_column(self, artist: Artist) -> str:

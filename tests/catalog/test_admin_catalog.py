@@ -146,3 +146,14 @@ def test_curator_actions_still_run_on_the_read_only_track_list(admin_client):
     assert response.status_code == 302
     assert TrackOverride.objects.filter(artist=link.artist, isrc=link.track.isrc).exists()
     assert Album.objects.count() == Track.objects.count() == 1
+
+
+def test_spotify_is_written_as_a_name_in_the_artist_admin(admin_client):
+    """Not "spotify match" or a lower-cased choice label."""
+    artist = public_artist(spotify_id="1" * 22, spotify_match="name_search")
+    listing = admin_client.get(reverse("admin:catalog_artist_changelist")).content.decode()
+    assert 'data-filter-title="Spotify match"' in listing
+    assert "Spotify search, exact name" in listing
+    page = admin_client.get(admin_url(artist, "change")).content.decode()
+    assert '<div class="readonly">Spotify search, exact name</div>' in page
+    assert "spotify search" not in page
