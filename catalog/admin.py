@@ -1,18 +1,29 @@
 """Admin for artists and their studio catalog, and the curators' track overrides.
 
-The artist list's import actions are added by `imports.admin` (catalog does not
-depend on imports).
+Artists, albums and tracks come from the upstreams, so the admin shows them read only
+(no add, no delete, no field to edit); the curators' track overrides are what staff
+write, on their own list and on each artist's page. The artist list's import actions
+are added by `imports.admin` (catalog does not depend on imports).
+
+The admin's timestamps say their zone ("6 Dec 2026, 14:05 UTC"): `admin_time` and
+`time_column`, which the shows and imports admins use too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 
 from catalog.models import (
     TRACK_DECISION_CHOICES,
@@ -24,6 +35,42 @@ from catalog.models import (
     TrackOverride,
 )
 from catalog.rules import CuratorDecision
+
+# "6 Dec 2026, 14:05 UTC": the site's zone (settings.TIME_ZONE), named.
+ADMIN_TIME_FORMAT = "j M Y, H:i T"
+
+
+def admin_time(value: datetime | None, format: str = ADMIN_TIME_FORMAT) -> str | None:
+    """A timestamp as the admin shows it, in the site's zone and naming it; None (the
+    admin's "-") when there is none."""
+    if value is None:
+        return None
+    return date_format(timezone.localtime(value), format)
+
+
+def time_column(field_name: str, description: str) -> Callable[[Any, models.Model], str]:
+    """An admin method showing the datetime field `field_name` with its zone: a list
+    column that sorts on the field, or a read-only field of a change page."""
+
+    @admin.display(description=description, ordering=field_name)
+    def column(model_admin: Any, obj: models.Model) -> str:
+        return admin_time(getattr(obj, field_name)) or model_admin.get_empty_value_display()
+
+    return column
+
+
+class UpstreamOwnedAdmin(admin.ModelAdmin):
+    """Rows an upstream owns and imports write: staff read them, nobody adds, edits or
+    deletes them here (admin actions still run)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 def can_curate(request: HttpRequest) -> bool:
@@ -75,28 +122,134 @@ def record_overrides(
 
 
 class TrackOverrideInline(admin.TabularInline):
+    """The artist's curator overrides: the one part of an artist staff edit."""
+
     model = TrackOverride
-    fields = ("track_name", "spotify_id", "isrc", "decision", "note", "created_by", "updated_at")
-    readonly_fields = ("created_by", "updated_at")
+    fields = ("track_name", "spotify_id", "isrc", "decision", "note", "created_by", "updated_time")
+    readonly_fields = ("created_by", "updated_time")
     extra = 0
     verbose_name_plural = "Curator track overrides (applied on every import)"
+
+    updated_time = time_column("updated_at", "updated")
+
+
+def artist_name_html(artist: Artist, marker: str = "not named yet") -> str:
+    """The artist's name; before an identity phase named it, its Ticketmaster id with a
+    marker saying so (never a bare "-")."""
+    if artist.name:
+        return artist.name
+    return format_html(
+        '<code>{}</code> <em class="unnamed-artist">({})</em>', artist.tm_attraction_id, marker
+    )
+
+
+def genres_text(genres: Sequence[str]) -> str | None:
+    """Genres as people read a list: "rock, indie pop"; None (the admin's "-") for none."""
+    return ", ".join(str(genre) for genre in genres) or None
+
+
+class SpotifyMatchFilter(admin.ChoicesFieldListFilter):
+    """The "spotify match" choices, titled as a name is written: "By Spotify match"."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "Spotify match"
 
 
 @admin.register(Artist)
 class ArtistAdmin(admin.ModelAdmin):
+    """Artists are made by `start_import` and named by their identity phase: read only,
+    except for the curators' track overrides at the bottom of the page. "View on site"
+    is there for public artists only (the others have no public page)."""
+
     list_display = (
-        "name",
+        "name_column",
         "tm_attraction_id",
         "spotify_id",
-        "spotify_match",
+        "spotify_match_column",
+        "shows_synced_time",
+        "catalog_synced_time",
+    )
+    list_filter = (
+        ("spotify_match", SpotifyMatchFilter),
         "shows_synced_at",
         "catalog_synced_at",
     )
-    list_filter = ("spotify_match", "shows_synced_at", "catalog_synced_at")
     search_fields = ("name", "slug", "tm_attraction_id", "spotify_id")
-    readonly_fields = ("created_at", "updated_at")
-    prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (
+            "Identity (from Ticketmaster and Spotify)",
+            {
+                "fields": (
+                    "name_column",
+                    "tm_attraction_id",
+                    "slug",
+                    "spotify_id",
+                    "spotify_match_column",
+                    "genres_column",
+                    "image_url",
+                )
+            },
+        ),
+        (
+            "Synced",
+            {
+                "fields": (
+                    "identity_synced_time",
+                    "shows_synced_time",
+                    "catalog_synced_time",
+                    "created_time",
+                    "updated_time",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "name_column",
+        "tm_attraction_id",
+        "slug",
+        "spotify_id",
+        "spotify_match_column",
+        "genres_column",
+        "image_url",
+        "identity_synced_time",
+        "shows_synced_time",
+        "catalog_synced_time",
+        "created_time",
+        "updated_time",
+    )
     inlines = [TrackOverrideInline]
+
+    identity_synced_time = time_column("identity_synced_at", "identity synced")
+    shows_synced_time = time_column("shows_synced_at", "shows synced")
+    catalog_synced_time = time_column("catalog_synced_at", "catalog synced")
+    created_time = time_column("created_at", "created")
+    updated_time = time_column("updated_at", "updated")
+
+    @admin.display(description="name", ordering="name")
+    def name_column(self, artist: Artist) -> str:
+        return artist_name_html(artist)
+
+    @admin.display(description="Spotify match", ordering="spotify_match")
+    def spotify_match_column(self, artist: Artist) -> str:
+        return artist.get_spotify_match_display()
+
+    @admin.display(description="genres")
+    def genres_column(self, artist: Artist) -> str:
+        return genres_text(artist.genres) or self.get_empty_value_display()
+
+    def view_on_site(self, artist: Artist) -> str | None:
+        # Unnamed artists have no public page (it answers 404).
+        return artist.get_absolute_url() if artist.is_public else None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # artists come from start_import: the "Import artists" page
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        pass  # every field is the upstreams': only the overrides below are saved
 
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is TrackOverride:
@@ -111,11 +264,25 @@ class ArtistAdmin(admin.ModelAdmin):
 
 
 @admin.register(Album)
-class AlbumAdmin(admin.ModelAdmin):
+class AlbumAdmin(UpstreamOwnedAdmin):
     list_display = ("name", "album_type", "release_date", "total_tracks", "spotify_id")
     list_filter = ("album_type",)
     search_fields = ("name", "spotify_id")
-    readonly_fields = ("created_at", "updated_at")
+    fields = (
+        "name",
+        "album_type",
+        "release_date",
+        "release_date_precision",
+        "total_tracks",
+        "spotify_id",
+        "image_url",
+        "created_time",
+        "updated_time",
+    )
+    readonly_fields = fields
+
+    created_time = time_column("created_at", "created")
+    updated_time = time_column("updated_at", "updated")
 
 
 @admin.register(SpotifyRelease)
@@ -123,10 +290,28 @@ class SpotifyReleaseAdmin(admin.ModelAdmin):
     """What Spotify gave for each release, as incremental catalogs reuse it: read only
     (a full-catalog import refreshes it)."""
 
-    list_display = ("name", "album_type", "release_date", "total_tracks", "fetched_at")
+    list_display = ("name", "album_type", "release_date", "total_tracks", "fetched_time")
     list_filter = ("album_type",)
     search_fields = ("name", "spotify_id")
     date_hierarchy = "fetched_at"
+    fields = (
+        "name",
+        "album_type",
+        "release_date",
+        "release_date_precision",
+        "total_tracks",
+        "spotify_id",
+        "image_url",
+        "tracks",
+        "fetched_time",
+        "created_time",
+        "updated_time",
+    )
+    readonly_fields = fields
+
+    fetched_time = time_column("fetched_at", "fetched")
+    created_time = time_column("created_at", "created")
+    updated_time = time_column("updated_at", "updated")
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -178,26 +363,50 @@ class CuratorActions:
 
 
 @admin.register(Track)
-class TrackAdmin(CuratorActions, admin.ModelAdmin):
+class TrackAdmin(CuratorActions, UpstreamOwnedAdmin):
+    """Studio tracks as imports stored them: read only; curators decide on them with
+    the actions (overrides the next import applies)."""
+
     list_display = ("name", "album", "isrc", "duration_ms", "popularity", "is_remix")
     list_filter = ("is_remix", "album__album_type")
     search_fields = ("name", "isrc", "spotify_id", "album__name")
     list_select_related = ("album",)
-    raw_id_fields = ("album",)
-    readonly_fields = ("created_at", "updated_at")
+    fields = (
+        "name",
+        "album",
+        "spotify_id",
+        "isrc",
+        "duration_ms",
+        "popularity",
+        "disc_number",
+        "track_number",
+        "is_remix",
+        "created_time",
+        "updated_time",
+    )
+    readonly_fields = fields
     actions = ["always_drop", "always_keep"]
+
+    created_time = time_column("created_at", "created")
+    updated_time = time_column("updated_at", "updated")
 
     def links(self, queryset: QuerySet[Track]) -> QuerySet[ArtistTrack]:
         return ArtistTrack.objects.filter(track__in=queryset)
 
 
 @admin.register(ArtistTrack)
-class ArtistTrackAdmin(CuratorActions, admin.ModelAdmin):
-    list_display = ("artist", "track", "created_at")
+class ArtistTrackAdmin(CuratorActions, UpstreamOwnedAdmin):
+    """Which artist each studio track belongs to, as imports linked them: read only."""
+
+    list_display = ("artist", "track", "created_time")
     search_fields = ("artist__name", "track__name", "track__isrc")
     list_select_related = ("artist", "track")
-    raw_id_fields = ("artist", "track")
+    fields = ("artist", "track", "created_time", "updated_time")
+    readonly_fields = fields
     actions = ["always_drop", "always_keep"]
+
+    created_time = time_column("created_at", "created")
+    updated_time = time_column("updated_at", "updated")
 
     def links(self, queryset: QuerySet[ArtistTrack]) -> QuerySet[ArtistTrack]:
         return queryset
@@ -207,7 +416,15 @@ class ArtistTrackAdmin(CuratorActions, admin.ModelAdmin):
 class TrackOverrideAdmin(admin.ModelAdmin):
     """Curators' standing decisions: every later import of the artist applies them."""
 
-    list_display = ("track_name", "artist", "decision", "key", "note", "created_by", "updated_at")
+    list_display = (
+        "track_name",
+        "artist",
+        "decision",
+        "key",
+        "note",
+        "created_by",
+        "updated_time",
+    )
     list_filter = ("decision", "created_at", "updated_at")
     search_fields = (
         "track_name",
@@ -220,7 +437,10 @@ class TrackOverrideAdmin(admin.ModelAdmin):
     list_select_related = ("artist", "created_by")
     autocomplete_fields = ("artist",)
     fields = ("artist", "track_name", "spotify_id", "isrc", "decision", "note")
-    readonly_fields = ("created_by", "created_at", "updated_at")
+    readonly_fields = ("created_by", "created_time", "updated_time")
+
+    created_time = time_column("created_at", "created")
+    updated_time = time_column("updated_at", "updated")
 
     @admin.display(description="Track", ordering="spotify_id")
     def key(self, obj: TrackOverride) -> str:
@@ -229,7 +449,7 @@ class TrackOverrideAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return self.fields
-        return (*self.fields, "created_by", "created_at", "updated_at")
+        return (*self.fields, "created_by", "created_time", "updated_time")
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:

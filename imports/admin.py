@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -29,13 +30,18 @@ from django.http import (
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from catalog import admin as catalog_admin
-from catalog.models import ARTIST_IMPORTED, TRACK_DECISION_CHOICES, Artist, TrackOverride
+from catalog.admin import admin_time, artist_name_html, time_column
+from catalog.models import (
+    ARTIST_IMPORTED,
+    TRACK_DECISION_CHOICES,
+    Artist,
+    SpotifyMatch,
+    TrackOverride,
+)
 from catalog.rules import CuratorDecision, CuratorLookup, DropReason
 from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import (
@@ -88,7 +94,7 @@ def staff_name(request: HttpRequest) -> str:
 
 def until_text(when) -> str:
     """When a waiting run resumes, short, to the minute, in the admin's time zone."""
-    return date_format(timezone.localtime(when), "j M H:i T")
+    return admin_time(when, "j M H:i T")
 
 
 # The run list's trigger column, in a word (the filter keeps the choices' labels).
@@ -98,6 +104,23 @@ TRIGGER_WORDS = {ImportTrigger.PERSON: "person", ImportTrigger.RESYNC: "re-sync"
 def run_link(run_id: int) -> str:
     url = reverse("admin:imports_importrun_change", args=[run_id])
     return format_html('<a href="{}">#{}</a>', url, run_id)
+
+
+def artist_links(artist: Artist) -> str:
+    """The artist by name linked to its admin page, with its Ticketmaster id and, once
+    fans may see it, a link to its public page."""
+    admin_url = reverse("admin:catalog_artist_change", args=[artist.pk])
+    return format_html(
+        '<a href="{}">{}</a>{}{}',
+        admin_url,
+        artist_name_html(artist),
+        format_html(' <span class="quiet">{}</span>', artist.tm_attraction_id)
+        if artist.name
+        else "",
+        format_html(' · <a href="{}">public page</a>', artist.get_absolute_url())
+        if artist.is_public
+        else "",
+    )
 
 
 def start_imports_and_report(
@@ -202,6 +225,10 @@ class ReadOnlyTabularInline(admin.TabularInline):
         return False
 
 
+# An event's time: to the second, since a run's events are seconds apart.
+EVENT_TIME_FORMAT = "j M Y, H:i:s T"
+
+
 class ImportEventInline(ReadOnlyTabularInline):
     model = ImportEvent
     verbose_name_plural = "Event log"
@@ -212,9 +239,9 @@ class ImportEventInline(ReadOnlyTabularInline):
     ordering = ("id",)
 
     @admin.display(description="At", ordering="at")
-    def time(self, event: ImportEvent) -> str:
+    def time(self, event: ImportEvent) -> str | None:
         # To the second: a run's events are seconds apart.
-        return date_format(timezone.localtime(event.at), "Y-m-d H:i:s")
+        return admin_time(event.at, EVENT_TIME_FORMAT)
 
 
 @admin.register(ImportRun)
@@ -224,17 +251,17 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     list_display = (
         "id",
-        "artist",
+        "artist_column",
         "status_column",
         "stage",
         "percent",
         "message",
         "trigger_column",
         "attempt",
-        "created_at",
-        "finished_at",
+        "created_time",
+        "finished_time",
     )
-    list_display_links = ("id", "artist")
+    list_display_links = ("id", "artist_column")
     list_filter = ("status", "trigger", "stage", "spotify_app_mode", "created_at")
     search_fields = ("artist__name", "artist__tm_attraction_id", "error", "message")
     list_select_related = ("artist",)
@@ -242,64 +269,65 @@ class ImportRunAdmin(admin.ModelAdmin):
     actions = ["retry_failed_runs", "cancel_runs"]
     change_form_template = "admin/imports/importrun/change_form.html"
     change_list_template = "admin/imports/importrun/change_list.html"
+    # Status, stage, percent and message are in the progress panel above, live; figures,
+    # drops, warnings and the error have their own sections of the page.
     fieldsets = (
-        # Status, stage, percent and message are in the progress panel above, live.
         (
             None,
-            {"fields": ("artist", "trigger", "attempt", "spotify_app_mode", "full_catalog")},
+            {
+                "fields": (
+                    "artist_links",
+                    "trigger",
+                    "attempt",
+                    "spotify_app_mode",
+                    "full_catalog",
+                )
+            },
         ),
         (
             "Timing",
             {
                 "fields": (
-                    "created_at",
-                    "started_at",
-                    "finished_at",
-                    "updated_at",
-                    "history_pruned_at",
+                    "created_time",
+                    "started_time",
+                    "finished_time",
+                    "updated_time",
+                    "history_pruned_time",
                 )
-            },
-        ),
-        (
-            "Raw figures",
-            {
-                "classes": ("collapse",),
-                "fields": ("counters", "drop_counts", "warnings", "error"),
             },
         ),
     )
     readonly_fields = (
-        "artist",
-        "status",
-        "stage",
-        "percent",
-        "message",
-        "counters",
-        "drop_counts",
-        "warnings",
+        "artist_links",
+        "trigger",
+        "attempt",
         "spotify_app_mode",
         "full_catalog",
-        "error",
-        "attempt",
-        "trigger",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "updated_at",
-        "history_pruned_at",
+        "created_time",
+        "started_time",
+        "finished_time",
+        "updated_time",
+        "history_pruned_time",
     )
     inlines = [ImportEventInline]
 
+    created_time = time_column("created_at", "created")
+    started_time = time_column("started_at", "started")
+    finished_time = time_column("finished_at", "finished")
+    updated_time = time_column("updated_at", "updated")
+    history_pruned_time = time_column("history_pruned_at", "history pruned")
+
+    @admin.display(description="Artist", ordering="artist__name")
+    def artist_column(self, run: ImportRun) -> str:
+        return artist_name_html(run.artist)
+
+    @admin.display(description="Artist")
+    def artist_links(self, run: ImportRun) -> str:
+        return artist_links(run.artist)
+
     @admin.display(description="Status", ordering="status")
     def status_column(self, run: ImportRun) -> str:
-        """The status; a waiting run also says until when (its message says for what)."""
-        if run.status == ImportStatus.WAITING and run.waiting_until:
-            return format_html(
-                '{}<br><span class="quiet">until {}</span>',
-                run.get_status_display(),
-                until_text(run.waiting_until),
-            )
-        return run.get_status_display()
+        return status_with_wait(run)
 
     @admin.display(description="Trigger", ordering="trigger")
     def trigger_column(self, run: ImportRun) -> str:
@@ -420,10 +448,15 @@ class ImportRunAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict | None = None,
     ):
+        # Read before the run: the live script then hears of every event the page may
+        # not show yet (`run_page_context`).
+        last_event_id = ImportEvent.objects.order_by("-id").values_list("id", flat=True).first()
         run = self.get_object(request, object_id)
         if run is not None:
             extra_context = {
-                **run_page_context(run),
+                **run_page_context(run, last_event_id=last_event_id or 0),
+                # Not str(run): its status would repeat, and go stale, beside the live one.
+                "subtitle": f"Import #{run.pk} of {run.artist}",
                 "can_cancel": run.is_active and can_cancel_runs(request),
                 "cancel_url": reverse("admin:imports_importrun_cancel", args=[run.pk]),
                 **(extra_context or {}),
@@ -443,41 +476,187 @@ def _curator_decisions_by_track(artist_id: int, dropped: Sequence[DroppedTrack])
     return found
 
 
-FIGURE_LABELS = {
-    "kept_studio": "Kept as studio songs",
-    "kept_curator_keep": "Kept by a curator's always keep",
-}
+@dataclass(frozen=True, slots=True)
+class FigureSection:
+    """One part of a run's figures, as the run page's table shows it: (label, value) rows."""
+
+    title: str
+    rows: list[tuple[str, str]]
 
 
-def figure_text(value: Any) -> str:
-    """A counter as one line; nested figures (request statistics) in "name value" pairs,
-    sorted, since PostgreSQL's jsonb keeps its own key order."""
+# A run's counters (the phases' counters merged) by part of the run, in reading order,
+# with their labels. Counters not named here are shown last, under "Other".
+FIGURE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Identity",
+        (
+            ("spotify_match", "Spotify artist found by"),
+            ("slug", "Page address (slug)"),
+            ("identity_kept", "Identity kept (fetched recently)"),
+        ),
+    ),
+    (
+        "Shows & venues",
+        (
+            ("shows", "Shows listed"),
+            ("shows_added", "Shows added"),
+            ("shows_changed", "Shows changed"),
+            ("shows_removed_upstream", "Shows the artist no longer lists"),
+            ("shows_gone_upstream", "Shows no act lists any more"),
+            ("shows_without_venue", "Shows without a venue"),
+            ("venues", "Venues"),
+            ("co_billed_places", "Other acts' places on its shows' bills"),
+            ("events_listed_twice", "Events listed twice"),
+            ("events_malformed", "Malformed events"),
+            ("events_pages", "Event pages fetched"),
+            ("events_windows", "Date windows queried"),
+        ),
+    ),
+    (
+        "Catalog",
+        (
+            ("raw_tracks", "Tracks on Spotify"),
+            ("tracks_kept", "Studio songs kept"),
+            ("tracks_unlinked", "Songs no longer the artist's"),
+            ("albums", "Albums and singles stored"),
+            ("albums_fetched", "Releases fetched from Spotify"),
+            ("albums_reused", "Releases reused (stored before)"),
+            ("track_details_fetched", "Track details fetched"),
+            ("audio_features_fetched", "Audio features fetched"),
+            ("catalog_kept", "Catalog kept (synced recently)"),
+            ("catalog_unchanged", "Catalog unchanged since last decided"),
+        ),
+    ),
+)
+# Upstream request statistics (`integrations.http.stats.UpstreamStats.as_dict`).
+REQUEST_FIGURES = (("ticketmaster_requests", "Ticketmaster"), ("spotify_requests", "Spotify"))
+# Shown with another figure, or elsewhere on the page: never a row of their own.
+# - kept_studio, kept_curator_keep: the kept songs by reason. "Studio songs kept" is
+#   their sum, and the curator's keeps have their row under "Studio-only decisions".
+# - malformed_events: the first 50 malformed events, listed with their count.
+FIGURES_SHOWN_ELSEWHERE = frozenset({"kept_studio", "kept_curator_keep", "malformed_events"})
+# Counters that only flag what a phase did ("kept", "unchanged").
+FLAG_FIGURES = frozenset({"identity_kept", "catalog_kept", "catalog_unchanged"})
+
+
+def run_figures(counters: dict[str, Any]) -> list[FigureSection]:
+    """A run's counters as readable sections of (label, value) rows, each number once."""
+    sections = []
+    named = set(FIGURES_SHOWN_ELSEWHERE)
+    for title, figures in FIGURE_SECTIONS:
+        rows = [(label, _figure_value(key, counters)) for key, label in figures if key in counters]
+        named.update(key for key, _ in figures)
+        if rows:
+            sections.append(FigureSection(title, rows))
+    for key, provider in REQUEST_FIGURES:
+        named.add(key)
+        if isinstance(counters.get(key), dict):
+            sections.append(
+                FigureSection(f"{provider} requests", request_figure_rows(counters[key]))
+            )
+    other = [
+        (key.replace("_", " ").capitalize(), readable_figure(counters[key]))
+        for key in sorted(counters)
+        if key not in named
+    ]
+    if other:
+        sections.append(FigureSection("Other", other))
+    return sections
+
+
+def _figure_value(key: str, counters: dict[str, Any]) -> str:
+    value = counters[key]
+    if key == "spotify_match":
+        return str(dict(SpotifyMatch.choices).get(value, value))
+    if key in FLAG_FIGURES:
+        return "yes" if value else "no"
+    if key == "events_malformed" and counters.get("malformed_events"):
+        return f"{value}: {readable_figure(counters['malformed_events'])}"
+    return readable_figure(value)
+
+
+def request_figure_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
+    """One upstream's request statistics as rows: requests (per endpoint when there are
+    several), the answers other than 200 with their endpoints, retries, parked requests
+    and time spent waiting. 429 answers are counted once, among the answers."""
+    requests = stats.get("requests") or {}
+    if not isinstance(requests, dict):  # older runs counted requests in all only
+        requests = {} if "requests_total" in stats else {"": requests}
+    total = stats.get("requests_total", sum(requests.values()))
+    per_endpoint = ", ".join(f"{name} {count}" for name, count in sorted(requests.items()))
+    if len(requests) > 1:
+        rows = [("Requests", f"{total}: {per_endpoint}")]
+    elif requests and next(iter(requests)):
+        rows = [("Requests", f"{total} ({next(iter(requests))})")]
+    else:
+        rows = [("Requests", str(total))]
+    by_status: dict[str, dict[str, int]] = {}
+    for endpoint, statuses in (stats.get("responses") or {}).items():
+        for status, count in statuses.items():
+            by_status.setdefault(status, {})[endpoint] = count
+    if by_status:
+        rows.append(("Answers", _answers_text(by_status)))
+    for key, label in (("retries", "Retries"), ("parked", "Requests parked (quota)")):
+        if stats.get(key):
+            rows.append((label, str(stats[key])))
+    waits = [
+        f"{stats[key]:g} s {what}"
+        for key, what in (
+            ("limiter_wait_seconds", "for our rate limit"),
+            ("retry_after_wait_seconds", "asked by Retry-After"),
+        )
+        if stats.get(key)
+    ]
+    if waits:
+        rows.append(("Waited", ", ".join(waits)))
+    return rows
+
+
+def _answers_text(by_status: dict[str, dict[str, int]]) -> str:
+    """ "all 200", or each status with its count, the endpoints named for those not 200:
+    "200: 70; 429: 5 (artist albums 3, several tracks 2); timeout: 1 (token 1)"."""
+    if set(by_status) == {"200"}:
+        return "all 200"
+    parts = []
+    for status in sorted(by_status):
+        endpoints = by_status[status]
+        part = f"{status}: {sum(endpoints.values())}"
+        if status != "200":
+            part += " (" + ", ".join(f"{e} {n}" for e, n in sorted(endpoints.items())) + ")"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def readable_figure(value: Any) -> str:
+    """A counter's value in words, never a Python repr: nested figures as "name value"
+    pairs, sorted (PostgreSQL's jsonb keeps its own key order), lists joined by "; "."""
     if isinstance(value, dict):
-        return " · ".join(
-            f"{key.replace('_', ' ')} {_nested_figure(item)}" for key, item in sorted(value.items())
+        return ", ".join(
+            f"{str(key).replace('_', ' ')} {_nested(item)}" for key, item in sorted(value.items())
         )
     if isinstance(value, list):
-        return "; ".join(str(item) for item in value)
+        return "; ".join(readable_figure(item) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return str(value)
 
 
-def _nested_figure(value: Any) -> str:
-    if isinstance(value, dict):
-        return "(" + ", ".join(f"{key} {item}" for key, item in sorted(value.items())) + ")"
-    return str(value)
+def _nested(value: Any) -> str:
+    return f"({readable_figure(value)})" if isinstance(value, dict | list) else str(value)
 
 
-def run_page_context(run: ImportRun) -> dict[str, Any]:
-    """What the run page shows besides its fields: progress, phases, figures, drops."""
+def run_page_context(run: ImportRun, *, last_event_id: int = 0) -> dict[str, Any]:
+    """What the run page shows besides its fields: progress, phases, figures, drops.
+
+    An active run's page follows the artist's progress stream from the event after
+    `last_event_id` (read before `run`) and reloads when the status changes, or when
+    identity names the artist, so the whole page says one state: the run's."""
     phases = list(ImportPhase.objects.filter(run=run).order_by("id"))
     # The run's counters are filled in by finalize; until then each phase holds its own.
     counters = run.counters or merged_phase_counters(
         (phase.phase, phase.counters) for phase in phases
     )
-    figures = [
-        (FIGURE_LABELS.get(key, key.replace("_", " ").capitalize()), figure_text(value))
-        for key, value in sorted(counters.items())
-    ]
+    figures = run_figures(counters)
     dropped = list(DroppedTrack.objects.filter(run=run).order_by("reason", "name", "spotify_id"))
     curator = _curator_decisions_by_track(run.artist_id, dropped)
     dropped_list_url = reverse("admin:imports_droppedtrack_changelist")
@@ -498,7 +677,11 @@ def run_page_context(run: ImportRun) -> dict[str, Any]:
             }
         )
     # The stream follows the artist's latest run, which an active run always is.
-    stream_url = reverse("artist-import-stream", args=[run.artist_id]) if run.is_active else None
+    stream_url = None
+    if run.is_active:
+        stream_url = reverse("artist-import-stream", args=[run.artist_id])
+        if last_event_id:
+            stream_url += f"?lastEventId={last_event_id}"
     return {
         "run": run,
         "waiting": run.status == ImportStatus.WAITING,
@@ -515,6 +698,10 @@ def run_page_context(run: ImportRun) -> dict[str, Any]:
         "live_config": {
             "stream_url": stream_url,
             "run_id": run.pk,
+            "status": run.status,
+            # Identity names the artist: the page reloads once it is past it.
+            "reload_when_named": not run.artist.name
+            and run.stage in (RunStage.QUEUED, RunStage.IDENTITY),
             "stage_labels": dict(RunStage.choices),
             "status_labels": dict(ImportStatus.choices),
         },
@@ -606,10 +793,16 @@ class DroppedTrackAdmin(admin.ModelAdmin):
 class ImportEventAdmin(admin.ModelAdmin):
     """The progress log is history: readable, never edited."""
 
-    list_display = ("id", "run", "at", "stage", "status", "percent", "message")
+    list_display = ("id", "run", "time", "stage", "status", "percent", "message")
     list_filter = ("stage", "status")
     search_fields = ("message", "run__artist__name")
     list_select_related = ("run__artist",)
+    fields = ("run", "time", "stage", "status", "percent", "overall_percent", "message", "counters")
+    readonly_fields = fields
+
+    @admin.display(description="at", ordering="at")
+    def time(self, event: ImportEvent) -> str | None:
+        return admin_time(event.at, EVENT_TIME_FORMAT)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -633,7 +826,7 @@ def shows_batch_link(batch_id: int) -> str:
 
 def artist_link(artist: Artist) -> str:
     url = reverse("admin:catalog_artist_change", args=[artist.pk])
-    return format_html('<a href="{}">{}</a>', url, artist)
+    return format_html('<a href="{}">{}</a>', url, artist_name_html(artist))
 
 
 def shows_sync_source(sync: ShowsSync) -> str:
@@ -701,8 +894,8 @@ class ShowsBatchAdmin(admin.ModelAdmin):
         "events",
         "requests",
         "pages",
-        "created_at",
-        "finished_at",
+        "created_time",
+        "finished_time",
         "error_column",
     )
     list_filter = ("status", "created_at")
@@ -710,7 +903,7 @@ class ShowsBatchAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["retry_failed_batches"]
     fieldsets = (
-        (None, {"fields": ("status", "message", "error", "waiting_for", "waiting_until")}),
+        (None, {"fields": ("status", "message", "error", "waiting_for", "waiting_until_time")}),
         (
             "Query",
             {
@@ -725,14 +918,14 @@ class ShowsBatchAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Timing", {"fields": ("created_at", "started_at", "finished_at", "updated_at")}),
+        ("Timing", {"fields": ("created_time", "started_time", "finished_time", "updated_time")}),
     )
     readonly_fields = (
         "status",
         "message",
         "error",
         "waiting_for",
-        "waiting_until",
+        "waiting_until_time",
         "attraction_ids_text",
         "expected_events",
         "events",
@@ -740,12 +933,18 @@ class ShowsBatchAdmin(admin.ModelAdmin):
         "pages",
         "windows",
         "attempt",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "updated_at",
+        "created_time",
+        "started_time",
+        "finished_time",
+        "updated_time",
     )
     inlines = [ShowsSyncInline]
+
+    waiting_until_time = time_column("waiting_until", "waiting until")
+    created_time = time_column("created_at", "created")
+    started_time = time_column("started_at", "started")
+    finished_time = time_column("finished_at", "finished")
+    updated_time = time_column("updated_at", "updated")
 
     @admin.display(description="Status", ordering="status")
     def status_column(self, batch: ShowsBatch) -> str:
@@ -821,13 +1020,32 @@ class ShowsSyncAdmin(admin.ModelAdmin):
         "changed",
         "removed",
         "gone",
-        "created_at",
-        "finished_at",
+        "created_time",
+        "finished_time",
         "error_column",
     )
     list_filter = ("status", "created_at")
     search_fields = ("artist__name", "artist__tm_attraction_id", "error")
     list_select_related = ("artist",)
+
+    fields = (
+        "artist",
+        "source_column",
+        "status",
+        "expected_events",
+        "shows",
+        "added",
+        "changed",
+        "removed",
+        "gone",
+        "error",
+        "created_time",
+        "finished_time",
+    )
+    readonly_fields = fields
+
+    created_time = time_column("created_at", "created")
+    finished_time = time_column("finished_at", "finished")
 
     @admin.display(description="By")
     def source_column(self, sync: ShowsSync) -> str:
@@ -853,7 +1071,7 @@ def last_shows_sync_text(sync: ShowsSync | None) -> str:
         return "never"
     return format_html(
         "{} {}: {}; {}{}",
-        date_format(timezone.localtime(sync.at), "Y-m-d H:i"),
+        admin_time(sync.at),
         shows_sync_source(sync),
         sync.get_status_display().lower(),
         shows_sync_changes(sync),
@@ -872,7 +1090,7 @@ def recent_shows_syncs_table(artist: Artist) -> str:
         "<td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
-                date_format(timezone.localtime(sync.at), "Y-m-d H:i"),
+                admin_time(sync.at),
                 shows_sync_source(sync),
                 sync.get_status_display(),
                 sync.shows,
@@ -919,16 +1137,113 @@ class ImportedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NamedFilter(admin.SimpleListFilter):
+    """Artists identity has named, those it has not named yet, and those whose latest
+    import failed before naming them (an id Ticketmaster does not know, typically)."""
+
+    title = "named"
+    parameter_name = "named"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("yes", "Yes"),
+            ("pending", "Not named yet (importing, or never imported)"),
+            ("failed", "Not named: its latest import failed (e.g. not found upstream)"),
+        ]
+
+    def queryset(self, request, queryset):
+        # `latest_run_status` is ArtistAdmin's annotation.
+        if self.value() == "yes":
+            return queryset.exclude(name="")
+        if self.value() == "pending":
+            return queryset.filter(name="").exclude(latest_run_status=ImportStatus.FAILED)
+        if self.value() == "failed":
+            return queryset.filter(name="", latest_run_status=ImportStatus.FAILED)
+        return queryset
+
+
+def import_failed_unnamed(artist: Artist) -> bool:
+    """Whether the artist's latest import failed before identity named it (annotated by
+    ArtistAdmin.get_queryset)."""
+    return not artist.name and getattr(artist, "latest_run_status", "") == ImportStatus.FAILED
+
+
+_IDENTITY_FIELDSET, _SYNCED_FIELDSET = catalog_admin.ArtistAdmin.fieldsets
+
+
 @admin.register(Artist)
 class ArtistAdmin(catalog_admin.ArtistAdmin):
+    """catalog's artist admin, with what imports know: import actions, the latest
+    import (and why an unnamed artist has no name), its shows and shows syncs."""
+
     actions = [*catalog_admin.ArtistAdmin.actions, "reimport_selected", "reimport_full_catalog"]
-    list_filter = (ImportedFilter, *catalog_admin.ArtistAdmin.list_filter)
+    # The latest import beside the name: for an unnamed artist, it says why.
+    list_display = (
+        catalog_admin.ArtistAdmin.list_display[0],
+        "latest_import_column",
+        *catalog_admin.ArtistAdmin.list_display[1:],
+    )
+    list_filter = (ImportedFilter, NamedFilter, *catalog_admin.ArtistAdmin.list_filter)
+    fieldsets = (
+        (_IDENTITY_FIELDSET[0], {"fields": (*_IDENTITY_FIELDSET[1]["fields"], "latest_import")}),
+        ("Shows", {"fields": ("shows_billed_on", "last_shows_sync", "recent_shows_syncs")}),
+        _SYNCED_FIELDSET,
+    )
     readonly_fields = (
+        "latest_import",
         "shows_billed_on",
         "last_shows_sync",
         "recent_shows_syncs",
         *catalog_admin.ArtistAdmin.readonly_fields,
     )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Artist]:
+        latest = ImportRun.objects.filter(artist=OuterRef("pk")).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                latest_run_id=Subquery(latest.values("id")[:1]),
+                latest_run_status=Subquery(latest.values("status")[:1]),
+                latest_run_error=Subquery(latest.values("error")[:1]),
+            )
+        )
+
+    @admin.display(description="name", ordering="name")
+    def name_column(self, artist: Artist) -> str:
+        """The name; an unnamed artist's id, marked: not named yet, or its latest import
+        failed (the "latest import" column says why)."""
+        if import_failed_unnamed(artist):
+            return artist_name_html(artist, "not named: import failed")
+        return artist_name_html(artist)
+
+    @admin.display(description="latest import", ordering="latest_run_id")
+    def latest_import_column(self, artist: Artist) -> str:
+        """The latest run, linked, and its status; a failed one's error, shortened."""
+        if artist.latest_run_id is None:
+            return self.get_empty_value_display()
+        return format_html(
+            "{} {}{}",
+            run_link(artist.latest_run_id),
+            ImportStatus(artist.latest_run_status).label.lower(),
+            format_html('<br><span class="quiet">{}</span>', error_excerpt(artist.latest_run_error))
+            if artist.latest_run_error
+            else "",
+        )
+
+    @admin.display(description="latest import")
+    def latest_import(self, artist: Artist) -> str:
+        """The artist's latest run, linked, its status and when; its error if it failed."""
+        run = artist.import_runs.order_by("-created_at", "-id").first()
+        if run is None:
+            return "never imported (only seen on other artists' bills)"
+        return format_html(
+            "{} {}, {}{}",
+            run_link(run.pk),
+            run.get_status_display().lower(),
+            admin_time(run.finished_at or run.created_at),
+            format_html('<br><span class="errornote">{}</span>', run.error) if run.error else "",
+        )
 
     def has_start_import_permission(self, request) -> bool:
         return can_start_imports(request)

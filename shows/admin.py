@@ -1,22 +1,90 @@
+"""Admin for venues and shows, as Ticketmaster lists them: read only (imports write them).
+
+Places read as people write them (`rules.place_line`, `rules.country_name`); a show's
+date and time are the venue's local ones and say so, with the venue's zone.
+"""
+
+from __future__ import annotations
+
 from django.contrib import admin
 from django.db.models import Func, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from catalog.admin import UpstreamOwnedAdmin, artist_name_html, time_column
 from shows.models import Billing, Show, Venue
+from shows.rules import country_name, place_line, zone_abbreviation
 from shows.selectors import current_bill
 
 BILL_NAMES_LISTED = 3  # acts named in the show list's bill column; the rest are counted
 
 
+def venue_country(venue: Venue) -> str:
+    return country_name(code=venue.country_code, name=venue.country)
+
+
+def venue_place(venue: Venue) -> str:
+    """Where the venue is, in a line: "Glasgow, United Kingdom"."""
+    return place_line(venue.city, venue.state, venue_country(venue))
+
+
+def show_local_time(show: Show) -> str | None:
+    """The show's date and time on the venue's clock, naming it: "6 Dec 2026, 20:00 GMT
+    (Europe/London)"; "TBA" parts as Ticketmaster says; None (the admin's "-") if neither."""
+    if show.local_date is None:
+        return "date TBA" if show.date_tba else None
+    day = date_format(show.local_date, "j M Y")
+    if show.time_tba or show.local_time is None:
+        when = f"{day}, time TBA" if show.time_tba else day
+        local_time = None
+    else:
+        when = f"{day}, {show.local_time:%H:%M}"
+        local_time = show.local_time
+    zone = show.venue.timezone if show.venue else ""
+    if not zone:
+        return f"{when} (venue's local time; its zone is unknown)"
+    abbreviation = zone_abbreviation(local_date=show.local_date, local_time=local_time, zone=zone)
+    if local_time is not None and abbreviation:
+        when = f"{when} {abbreviation}"
+    return f"{when} ({zone})"
+
+
 @admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
-    list_display = ("name", "city", "state_code", "country_code", "timezone", "tm_venue_id")
+class VenueAdmin(UpstreamOwnedAdmin):
+    list_display = ("name", "city", "state_code", "country_column", "timezone", "tm_venue_id")
     list_filter = ("country_code",)
     search_fields = ("name", "city", "tm_venue_id", "postal_code")
-    readonly_fields = ("created_at", "updated_at")
+    fields = (
+        "name",
+        "tm_venue_id",
+        "address",
+        "place",
+        "postal_code",
+        "country_column",
+        "timezone",
+        "latitude",
+        "longitude",
+        "created_time",
+        "updated_time",
+    )
+    readonly_fields = fields
+
+    created_time = time_column("created_at", "created")
+    updated_time = time_column("updated_at", "updated")
+
+    @admin.display(description="country", ordering="country_code")
+    def country_column(self, venue: Venue) -> str:
+        return venue_country(venue)
+
+    @admin.display(description="place")
+    def place(self, venue: Venue) -> str:
+        return venue_place(venue)
+
+    def view_on_site(self, venue: Venue) -> str:
+        return venue.get_absolute_url()
 
 
 class BillingInline(admin.TabularInline):
@@ -28,8 +96,8 @@ class BillingInline(admin.TabularInline):
         "artist_link",
         "headliner",
         "imported",
-        "listed_at",
-        "removed_upstream_at",
+        "listed_time",
+        "removed_upstream_time",
     )
     readonly_fields = fields
     ordering = ("position", "artist__tm_attraction_id")
@@ -39,16 +107,22 @@ class BillingInline(admin.TabularInline):
     verbose_name = "act on the bill"
     verbose_name_plural = "bill"
 
+    listed_time = time_column("listed_at", "listed")
+    removed_upstream_time = time_column("removed_upstream_at", "removed upstream")
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Billing]:
         return super().get_queryset(request).select_related("artist")
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
     @admin.display(description="artist")
     def artist_link(self, obj: Billing) -> str:
         url = reverse("admin:catalog_artist_change", args=[obj.artist_id])
-        return format_html('<a href="{}">{}</a>', url, obj.artist)
+        return format_html('<a href="{}">{}</a>', url, artist_name_html(obj.artist))
 
     @admin.display(description="imported", boolean=True)
     def imported(self, obj: Billing) -> bool:
@@ -74,15 +148,14 @@ class BilledArtistFilter(admin.SimpleListFilter):
 
 
 @admin.register(Show)
-class ShowAdmin(admin.ModelAdmin):
+class ShowAdmin(UpstreamOwnedAdmin):
     list_display = (
         "name",
-        "venue",
-        "local_date",
-        "local_time",
+        "venue_column",
+        "local_time_column",
         "status",
         "bill_summary",
-        "removed_upstream_at",
+        "removed_upstream_time",
     )
     list_filter = (
         "status",
@@ -95,9 +168,26 @@ class ShowAdmin(admin.ModelAdmin):
     search_fields = ("name", "tm_event_id", "bill__artist__name", "venue__name", "venue__city")
     date_hierarchy = "local_date"
     list_select_related = ("venue",)
-    raw_id_fields = ("venue",)
-    readonly_fields = ("created_at", "updated_at")
+    fields = (
+        "name",
+        "tm_event_id",
+        "venue_column",
+        "local_time_column",
+        "starts_time",
+        "status",
+        "url",
+        "image_url",
+        "removed_upstream_time",
+        "created_time",
+        "updated_time",
+    )
+    readonly_fields = fields
     inlines = [BillingInline]
+
+    starts_time = time_column("starts_at", "start")
+    removed_upstream_time = time_column("removed_upstream_at", "removed upstream")
+    created_time = time_column("created_at", "created")
+    updated_time = time_column("updated_at", "updated")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Show]:
         # A subquery, not a join: the search on acts' names joins the bill too, and a
@@ -121,6 +211,23 @@ class ShowAdmin(admin.ModelAdmin):
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         return lookup == "bill__artist__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="venue", ordering="venue__name")
+    def venue_column(self, obj: Show) -> str:
+        """The venue, linked to its admin page, and where it is."""
+        if obj.venue is None:
+            return self.get_empty_value_display()
+        url = reverse("admin:shows_venue_change", args=[obj.venue_id])
+        return format_html(
+            '<a href="{}">{}</a><br><span class="quiet">{}</span>',
+            url,
+            obj.venue.name or obj.venue.tm_venue_id,
+            venue_place(obj.venue),
+        )
+
+    @admin.display(description="date and time (venue's local time)", ordering="local_date")
+    def local_time_column(self, obj: Show) -> str:
+        return show_local_time(obj) or self.get_empty_value_display()
 
     @admin.display(description="bill", ordering="act_count")
     def bill_summary(self, obj: Show) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -16,8 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from catalog.models import ArtistTrack, Track, TrackOverride
+from catalog.admin import admin_time
+from catalog.models import Artist, ArtistTrack, Track, TrackOverride
 from catalog.rules import CuratorDecision
+from imports.admin import EVENT_TIME_FORMAT, run_figures, run_link, run_page_context
 from imports.models import (
     DroppedTrack,
     ImportEvent,
@@ -311,10 +314,22 @@ def finished_run_with_report() -> ImportRun:
         percent=100,
         message="import finished",
         counters={
+            "spotify_match": "external_link",
             "shows": 12,
             "tracks_kept": 40,
+            # The kept songs by reason: "tracks_kept" is their sum.
+            "kept_studio": 37,
             "kept_curator_keep": 3,
-            "spotify_requests": {"requests": 17, "retries": 2},
+            "spotify_requests": {
+                "requests": {"several tracks": 15, "token": 2},
+                "requests_total": 17,
+                "retries": 2,
+                "rate_limited": 1,
+                "parked": 0,
+                "retry_after_wait_seconds": 1.5,
+                "limiter_wait_seconds": 0.0,
+                "responses": {"several tracks": {"200": 14, "429": 1}, "token": {"200": 2}},
+            },
         },
         drop_counts={"live_title": 2, "curator_drop": 1, "duplicate_isrc": 1},
         warnings=["Spotify refused audio features (403): names only"],
@@ -372,9 +387,9 @@ def test_run_page_shows_phases_figures_drops_events_and_the_dropped_tracks(admin
         "Identity done",
         "Shows &amp; venues",
         "1.25",
-        # figures, nested ones flattened
-        "Tracks kept",
-        "requests 17 · retries 2",
+        # figures, as (label, value) rows
+        '<th scope="row">Studio songs kept</th><td>40</td>',
+        '<th scope="row">Requests</th><td>17: several tracks 15, token 2</td>',
         # drops per reason, curator counts, the warning
         "Live title",
         "Curator: always drop",
@@ -420,6 +435,199 @@ def test_run_page_is_read_only(admin_client):
     response = admin_client.post(run_page(run), {"status": "queued", "percent": 0})
     assert response.status_code == 403
     assert ImportRun.objects.get(pk=run.pk).status == ImportStatus.SUCCEEDED
+
+
+def figure_rows(content: str) -> list[tuple[str, str]]:
+    """The run page's figures table as (label, value) rows, section headings left out."""
+    start = content.index('id="import-run-counters"')
+    table = content[start : content.index("</table>", start)]
+    return re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td></tr>', table)
+
+
+def test_run_page_figures_are_a_table_with_each_number_once(admin_client):
+    """Counters as (label, value) rows: no Python dict or JSON, the kept songs once (not
+    again as "kept studio"), 429 answers once, the Spotify match in words."""
+    run = finished_run_with_report()
+    content = admin_client.get(run_page(run)).content.decode()
+    rows = figure_rows(content)
+
+    assert dict(rows) == {
+        "Spotify artist found by": "Ticketmaster external link",
+        "Shows listed": "12",
+        "Studio songs kept": "40",
+        "Requests": "17: several tracks 15, token 2",
+        "Answers": "200: 16; 429: 1 (several tracks 1)",
+        "Retries": "2",
+        "Waited": "1.5 s asked by Retry-After",
+    }
+    assert len(rows) == len(dict(rows))
+    values = " ".join(value for _, value in rows)
+    assert not any(mark in values for mark in "{}[]'\""), values
+    for section in ["Identity", "Shows &amp; venues", "Catalog", "Spotify requests"]:
+        assert f'data-section="{section}"' in content, section
+    # The curator's keeps are counted where the drops are, not among the figures.
+    assert 'id="kept-by-curator">3<' in content
+    # No second, raw copy of the figures (they were a collapsed JSON fieldset).
+    assert "Raw figures" not in content and "requests_total" not in content
+
+
+@pytest.mark.parametrize(
+    ("counters", "expected"),
+    [
+        pytest.param(
+            {"ticketmaster_requests": {"requests": {"events search": 7}, "requests_total": 7}},
+            [("Requests", "7 (events search)")],
+            id="one-endpoint-named-not-counted-twice",
+        ),
+        pytest.param(
+            {"spotify_requests": {"requests_total": 3}},
+            [("Requests", "3")],
+            id="kept-catalog-total-only",
+        ),
+        pytest.param(
+            {"malformed_events": ["no id", "no date"], "events_malformed": 2},
+            [("Malformed events", "2: no id; no date")],
+            id="malformed-count-with-its-list",
+        ),
+        pytest.param(
+            {"catalog_unchanged": 1, "albums": 4},
+            [("Albums and singles stored", "4"), ("Catalog unchanged since last decided", "yes")],
+            id="flags-in-words",
+        ),
+        pytest.param(
+            {"new_counter": {"by_kind": {"a": 1}}},
+            [("New counter", "by kind (a 1)")],
+            id="unknown-nested-counter-readable",
+        ),
+    ],
+)
+def test_run_figures_read_as_rows(counters, expected):
+    rows = [row for section in run_figures(counters) for row in section.rows]
+    assert rows == expected
+
+
+def running_run(artist: Artist) -> ImportRun:
+    """A run of `artist` whose identity phase has started and reported, as the
+    pipeline's progress reports leave it."""
+    started = import_run_create(tm_attraction_id=artist.tm_attraction_id)
+    identity = PhaseReporter(run_id=started.import_id, phase=PhaseName.IDENTITY)
+    identity.start()
+    identity.report(40, f"found {artist.name or 'it'} on Ticketmaster")
+    return ImportRun.objects.get(pk=started.import_id)
+
+
+def test_a_running_run_page_says_one_state_and_when_it_started(admin_client):
+    """Not "(queued)" in the title beside "Running" in the panel, nor "Started -"."""
+    run = running_run(make_artist(name="The Testers"))
+    content = admin_client.get(run_page(run)).content.decode()
+
+    assert run.status == ImportStatus.RUNNING and run.started_at is not None
+    assert f"<h2>Import #{run.pk} of The Testers</h2>" in content
+    assert f"&rsaquo; Import #{run.pk} of The Testers\n</div>" in content
+    assert "(queued)" not in content and "(running)" not in content
+    assert 'class="badge running" data-field="status">Running<' in content
+    started = re.search(r"Started:</label>\s*<div class=\"readonly\">(.*?)</div>", content)
+    assert started and started[1] == admin_time(run.started_at) and started[1].endswith(" UTC")
+    # The live script knows the state the page shows, and reloads when it changes.
+    assert '"status": "running"' in content
+    assert "event.status !== config.status" in content
+
+
+def test_the_run_page_follows_the_stream_from_the_last_event_it_shows(admin_client):
+    run = running_run(make_artist())
+    last = ImportEvent.objects.filter(run=run).latest("id")
+    content = admin_client.get(run_page(run)).content.decode()
+    assert f'"stream_url": "/api/artists/{run.artist_id}/stream?lastEventId={last.pk}"' in content
+
+
+def test_the_run_page_reloads_once_identity_names_the_artist():
+    unnamed = make_artist(name="", tm_attraction_id="K8vZ917Unnm")
+    named = make_artist(name="Known")
+    for artist, reloads in [(unnamed, True), (named, False)]:
+        run = ImportRun.objects.create(artist=artist, status=ImportStatus.QUEUED)
+        assert run_page_context(run)["live_config"]["reload_when_named"] is reloads
+
+
+def test_the_run_page_names_the_artist_and_links_its_admin_and_public_pages(admin_client):
+    public = make_artist(name="The Testers", identity_synced_at=timezone.now())
+    run = ImportRun.objects.create(artist=public, status=ImportStatus.SUCCEEDED)
+    content = admin_client.get(run_page(run)).content.decode()
+    admin_url = reverse("admin:catalog_artist_change", args=[public.pk])
+    assert f'<a href="{admin_url}">The Testers</a>' in content
+    assert f'<a href="{public.get_absolute_url()}">public page</a>' in content
+
+    # Not named yet: its id, marked, and no public page to link (it has none).
+    unnamed = make_artist(name="", tm_attraction_id="K8vZ917Zzzz")
+    run = ImportRun.objects.create(artist=unnamed)
+    content = admin_client.get(run_page(run)).content.decode()
+    assert '<code>K8vZ917Zzzz</code> <em class="unnamed-artist">(not named yet)</em>' in content
+    assert "public page" not in content
+
+
+def test_run_list_and_page_times_name_their_zone(admin_client):
+    run = finished_run_with_report()
+    listing = admin_client.get(reverse("admin:imports_importrun_changelist")).content.decode()
+    assert f'<td class="field-created_time">{admin_time(run.created_at)}</td>' in listing
+    assert admin_time(run.created_at).endswith(" UTC")
+    page = admin_client.get(run_page(run)).content.decode()
+    event = ImportEvent.objects.get(run=run)
+    assert f"<p>{admin_time(event.at, EVENT_TIME_FORMAT)}</p>" in page
+    assert re.search(r"<td>\d+ \w+ \d{4}, \d\d:\d\d:\d\d UTC</td>", page)  # a phase's start
+
+
+# --- The admin home and unnamed artists ------------------------------------------------------
+
+
+def test_admin_home_offers_import_artists_to_staff_who_may_start_imports(
+    admin_client, staff_client, django_user_model
+):
+    link = f'href="{import_page()}" class="button default" id="import-artists-link"'
+    assert link in admin_client.get(reverse("admin:index")).content.decode()
+    assert link not in staff_client.get(reverse("admin:index")).content.decode()
+
+    starter = django_user_model.objects.create_user("starter", password="x", is_staff=True)
+    starter.user_permissions.set(Permission.objects.filter(codename="add_importrun"))
+    client = Client()
+    client.force_login(starter)
+    assert link in client.get(reverse("admin:index")).content.decode()
+    assert client.get(import_page()).status_code == 200
+
+
+def test_an_unknown_attraction_id_is_listed_by_its_id_with_why_it_has_no_name(
+    sandbox, admin_client
+):
+    """A well-formed id Ticketmaster does not know: its import fails in identity; the
+    artist list shows the id (not "-"), marked, with the run's error, and filters it."""
+    with sandbox():
+        failed = import_inline("K8vZ917Zzzz")
+    pending = import_run_create(tm_attraction_id="K8vZ917Wait")  # queued: not named yet
+    named = make_artist(name="The Testers")
+    assert failed.status == ImportStatus.FAILED
+    assert failed.error.startswith("Ticketmaster has no attraction with id K8vZ917Zzzz")
+
+    changelist = reverse("admin:catalog_artist_changelist")
+    listing = admin_client.get(changelist).content.decode()
+    marked = '<code>K8vZ917Zzzz</code> <em class="unnamed-artist">(not named: import failed)</em>'
+    assert marked in listing
+    assert "Ticketmaster has no attraction with id K8vZ917Zzzz" in listing
+    assert '<code>K8vZ917Wait</code> <em class="unnamed-artist">(not named yet)</em>' in listing
+    assert '<a href="' in listing and ">-</a>" not in listing
+
+    def listed(named_filter: str) -> set[str]:
+        response = admin_client.get(changelist, {"named": named_filter})
+        return {artist.tm_attraction_id for artist in response.context["cl"].result_list}
+
+    assert listed("failed") == {"K8vZ917Zzzz"}
+    assert listed("pending") == {"K8vZ917Wait"}
+    assert named.tm_attraction_id in listed("yes") and "K8vZ917Zzzz" not in listed("yes")
+
+    page = admin_client.get(reverse("admin:catalog_artist_change", args=[failed.artist_id]))
+    content = page.content.decode()
+    assert "(not named: import failed)" in content
+    assert f"{run_link(failed.pk)} failed" in content
+    assert html.escape(failed.error) in content
+    assert 'class="viewsitelink"' not in content  # no public page to view
+    assert ImportRun.objects.get(pk=pending.import_id).status == ImportStatus.QUEUED
 
 
 # --- Curator overrides ------------------------------------------------------------------
@@ -578,7 +786,6 @@ def test_the_run_page_marks_the_override_the_rules_will_apply(overrides, track_i
     """One lookup for the admin and the rules: an ISRC matches in any case, with or without
     dashes, even as stored by hand (not through the form, which normalises it)."""
     from catalog.rules import DropReason, KeepReason, RawTrack, decide_studio_tracks
-    from imports.admin import run_page_context
 
     spotify_id = "5" * 22
     artist = make_artist()
