@@ -168,6 +168,15 @@ def _reserve(run: ImportRun) -> float:
 # --- Phases ---------------------------------------------------------------------
 
 
+# How the identity phase's last message says where the Spotify id came from.
+SPOTIFY_MATCH_WORDS = {
+    SpotifyMatch.EXTERNAL_LINK: "Spotify artist from Ticketmaster's link",
+    SpotifyMatch.NAME_SEARCH: "Spotify artist found by its exact name",
+    SpotifyMatch.NOT_FOUND: "no Spotify artist found",
+    SpotifyMatch.UNRESOLVED: "Spotify artist not resolved",
+}
+
+
 async def identity_phase(run_id: int) -> None:
     """Name, slug, images, genres and the Spotify id (from Ticketmaster's link, else a
     strict name search on Spotify; how it matched is recorded)."""
@@ -196,7 +205,7 @@ async def identity_phase(run_id: int) -> None:
             spotify_match=match,
         )
         return (
-            f"{artist.name}: Spotify {match.label.lower()}",
+            f"{artist.name}: {SPOTIFY_MATCH_WORDS[match]}",
             {"spotify_match": match.value, "slug": artist.slug},
         )
 

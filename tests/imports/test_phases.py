@@ -5,6 +5,7 @@ import inspect
 import pytest
 from django.utils.module_loading import import_string
 
+from catalog.models import SpotifyMatch
 from imports import tasks
 from imports.phases import (
     FIRST_PHASE,
@@ -19,6 +20,7 @@ from imports.phases import (
     phase_task_name,
     phases_still_needed,
 )
+from imports.pipeline import SPOTIFY_MATCH_WORDS
 from imports.progress import overall_percent
 
 
@@ -149,3 +151,11 @@ def test_a_run_stage_is_queued_one_of_the_phases_or_done():
     assert RunStage.values == ["queued", *PhaseName.values, "done"]
     for phase in PhaseName:
         assert RunStage(phase).label == phase.label
+
+
+@pytest.mark.parametrize("match", list(SpotifyMatch))
+def test_the_identity_message_says_where_the_spotify_id_came_from_in_english(match):
+    words = SPOTIFY_MATCH_WORDS[match]
+    assert "spotify" in words.lower()
+    assert words.count("Spotify") + words.count("spotify") == 1  # not "Spotify spotify …"
+    assert match.label.lower() not in words  # not a label lower-cased

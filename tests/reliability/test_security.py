@@ -266,6 +266,7 @@ def sample_value(name: str, pattern: str, samples: Samples) -> str:
         "batch_id": lambda: samples.of(ShowsBatch).pk,
         "id_or_slug": lambda: artist.slug,
         "slug": lambda: artist.slug,
+        "tm_venue_id": lambda: samples.of(Venue).tm_venue_id,
     }
     assert name in values, f"{pattern}: teach sample_value() a value for <{name}>"
     return str(values[name]())
@@ -274,6 +275,10 @@ def sample_value(name: str, pattern: str, samples: Samples) -> str:
 def all_routes(samples: Samples) -> list[Route]:
     routes = []
     for pattern, view_name, callback in _walk(get_resolver()):
+        if view_name == "api-1.0.0:api-root":
+            # django-ninja's root (it reverses it to build operation paths): answered by
+            # the JSON 404 routed before it (theset.urls), so no request reaches it.
+            continue
         if pattern.startswith("admin/r/") and "object_id" in pattern:
             # view_on_site: its object id is the Artist's, not a model's from the path.
             path = f"/admin/r/{samples.of(ContentType).pk}/{samples.of(Artist).pk}/"
