@@ -5,24 +5,19 @@ Artists, albums and tracks come from the upstreams, so the admin shows them read
 write, on their own list and on each artist's page. The artist list's import actions
 are added by `imports.admin` (catalog does not depend on imports).
 
-The admin's timestamps say their zone ("6 Dec 2026, 14:05 UTC"): `admin_time` and
-`time_column`, which the shows and imports admins use too.
+The admin's timestamps say their zone ("6 Dec 2026, 14:05 UTC"): `theset.admin`'s
+`admin_time` and `time_column`, shared by every app's admin.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from catalog.models import (
@@ -35,42 +30,7 @@ from catalog.models import (
     TrackOverride,
 )
 from catalog.rules import CuratorDecision
-
-# "6 Dec 2026, 14:05 UTC": the site's zone (settings.TIME_ZONE), named.
-ADMIN_TIME_FORMAT = "j M Y, H:i T"
-
-
-def admin_time(value: datetime | None, format: str = ADMIN_TIME_FORMAT) -> str | None:
-    """A timestamp as the admin shows it, in the site's zone and naming it; None (the
-    admin's "-") when there is none."""
-    if value is None:
-        return None
-    return date_format(timezone.localtime(value), format)
-
-
-def time_column(field_name: str, description: str) -> Callable[[Any, models.Model], str]:
-    """An admin method showing the datetime field `field_name` with its zone: a list
-    column that sorts on the field, or a read-only field of a change page."""
-
-    @admin.display(description=description, ordering=field_name)
-    def column(model_admin: Any, obj: models.Model) -> str:
-        return admin_time(getattr(obj, field_name)) or model_admin.get_empty_value_display()
-
-    return column
-
-
-class UpstreamOwnedAdmin(admin.ModelAdmin):
-    """Rows an upstream owns and imports write: staff read them, nobody adds, edits or
-    deletes them here (admin actions still run)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from theset.admin import UpstreamOwnedAdmin, time_column
 
 
 def can_curate(request: HttpRequest) -> bool:

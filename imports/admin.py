@@ -34,7 +34,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from catalog import admin as catalog_admin
-from catalog.admin import admin_time, artist_name_html, time_column
+from catalog.admin import artist_name_html
 from catalog.models import (
     ARTIST_IMPORTED,
     TRACK_DECISION_CHOICES,
@@ -58,6 +58,7 @@ from imports.phases import RunStage
 from imports.resync import artist_last_shows_sync, artist_shows_syncs, shows_batch_retry
 from imports.rules import merged_phase_counters
 from imports.services import InvalidAttractionId, import_run_cancel, start_import
+from theset.admin import admin_time, time_column
 
 # Line breaks, commas, semicolons and tabs separate ids; a space inside one is an error
 # worth reporting rather than two ids.

@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from catalog.admin import UpstreamOwnedAdmin, artist_name_html, time_column
+from catalog.admin import artist_name_html
 from shows.models import Billing, Show, Venue
 from shows.rules import country_name, place_line, zone_abbreviation
 from shows.selectors import current_bill
+from theset.admin import UpstreamOwnedAdmin, time_column
 
 BILL_NAMES_LISTED = 3  # acts named in the show list's bill column; the rest are counted
 

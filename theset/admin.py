@@ -1,14 +1,58 @@
-"""Admin of the project package: HTTP API keys (create, see, revoke; never read back)."""
+"""Admin of the project package: HTTP API keys (create, see, revoke; never read back), and
+what every app's admin shares: timestamps that name their zone, read-only upstream rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from theset.auth import API_KEY_HEADER
 from theset.models import ApiKey
 from theset.services import api_key_issue, api_keys_revoke
+
+# "6 Dec 2026, 14:05 UTC": the site's zone (settings.TIME_ZONE), named.
+ADMIN_TIME_FORMAT = "j M Y, H:i T"
+
+
+def admin_time(value: datetime | None, format: str = ADMIN_TIME_FORMAT) -> str | None:
+    """A timestamp as the admin shows it, in the site's zone and naming it; None (the
+    admin's "-") when there is none."""
+    if value is None:
+        return None
+    return date_format(timezone.localtime(value), format)
+
+
+def time_column(field_name: str, description: str) -> Callable[[Any, models.Model], str]:
+    """An admin method showing the datetime field `field_name` with its zone: a list
+    column that sorts on the field, or a read-only field of a change page."""
+
+    @admin.display(description=description, ordering=field_name)
+    def column(model_admin: Any, obj: models.Model) -> str:
+        return admin_time(getattr(obj, field_name)) or model_admin.get_empty_value_display()
+
+    return column
+
+
+class UpstreamOwnedAdmin(admin.ModelAdmin):
+    """Rows an upstream owns and imports write: staff read them, nobody adds, edits or
+    deletes them here (admin actions still run)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(ApiKey)
@@ -16,11 +60,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
     """Creating a key shows its plaintext once, in a message; afterwards only its
     public prefix is shown. The hash is never displayed. Revoking is final."""
 
-    list_display = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_display = ("name", "prefix", "created", "last_used", "revoked")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     search_fields = ("name", "prefix")
-    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "prefix", "created", "last_used", "revoked")
+    readonly_fields = ("prefix", "created", "last_used", "revoked")
+    created = time_column("created_at", "created")
+    last_used = time_column("last_used_at", "last used")
+    revoked = time_column("revoked_at", "revoked")
     actions = ["revoke"]
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:

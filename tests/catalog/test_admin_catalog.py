@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.admin import admin_time
 from catalog.models import Album, Artist, ArtistTrack, Track, TrackOverride
 from tests.factories import make_artist, make_track
+from theset.admin import admin_time
 
 pytestmark = pytest.mark.django_db
 

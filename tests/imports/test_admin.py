@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from catalog.admin import admin_time
 from catalog.models import Artist, ArtistTrack, Track, TrackOverride
 from catalog.rules import CuratorDecision
 from imports.admin import EVENT_TIME_FORMAT, run_figures, run_link, run_page_context
@@ -42,6 +41,7 @@ from tests.browser import (
     needs_chromium,
 )
 from tests.factories import make_artist, make_track
+from theset.admin import admin_time
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from catalog.admin import admin_time
 from shows.admin import show_local_time
 from shows.models import Show, Venue
 from tests.factories import make_artist, make_show, make_venue
+from theset.admin import admin_time
 
 pytestmark = pytest.mark.django_db
 
