@@ -254,7 +254,7 @@ def test_api_answers_match_the_published_schema(client, api_key):
         OAS31Validator({**schema, "components": openapi["components"]}).validate(response.json())
 
     check(client.get(f"/api/imports/{run.pk}"), "/api/imports/{import_id}")
-    check(client.get(f"/api/artists/{run.artist_id}/status"), "/api/artists/{artist_id}/status")
+    check(client.get(f"/api/artists/{run.artist_id}/status"), "/api/artists/{id_or_slug}/status")
     check(cancel(client, run.pk, key=api_key.plaintext), "/api/imports/{import_id}/cancel", "post")
     check(cancel(client, run.pk, key=api_key.plaintext), "/api/imports/{import_id}/cancel", "post")
 
