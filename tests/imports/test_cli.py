@@ -27,6 +27,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_q.models import OrmQ
 
+from imports import tasks
 from imports.management.commands import import_artist
 from imports.models import ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName
@@ -231,7 +232,7 @@ def test_the_redis_broker_gives_the_task_to_one_taker(settings, monkeypatch):
     broker = PriorityRedisBroker(list_key=f"test-{uuid.uuid4().hex[:8]}")
     broker.connection = redis.from_url(settings.REDIS_URL)
     monkeypatch.setattr(Conf, "ORM", None)
-    monkeypatch.setattr(import_artist, "get_broker", lambda: broker)
+    monkeypatch.setattr(tasks, "get_broker", lambda: broker)
     try:
         broker.enqueue(SignedPackage.dumps({"name": "import-7-identity", "group": "import-7"}))
         broker.enqueue(SignedPackage.dumps({"name": "import-8-identity", "group": "import-8"}))
