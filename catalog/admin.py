@@ -30,7 +30,7 @@ from catalog.models import (
     TrackOverride,
 )
 from catalog.rules import CuratorDecision
-from theset.admin import UpstreamOwnedAdmin, time_column
+from theset.admin import TimestampColumns, UpstreamOwnedAdmin, time_column
 
 
 def can_curate(request: HttpRequest) -> bool:
@@ -81,7 +81,7 @@ def record_overrides(
         messages.warning(request, "None of the selected tracks belongs to an artist.")
 
 
-class TrackOverrideInline(admin.TabularInline):
+class TrackOverrideInline(TimestampColumns, admin.TabularInline):
     """The artist's curator overrides: the one part of an artist staff edit."""
 
     model = TrackOverride
@@ -89,8 +89,6 @@ class TrackOverrideInline(admin.TabularInline):
     readonly_fields = ("created_by", "updated_time")
     extra = 0
     verbose_name_plural = "Curator track overrides (applied on every import)"
-
-    updated_time = time_column("updated_at", "updated")
 
 
 def artist_name_html(artist: Artist, marker: str = "not named yet") -> str:
@@ -117,7 +115,7 @@ class SpotifyMatchFilter(admin.ChoicesFieldListFilter):
 
 
 @admin.register(Artist)
-class ArtistAdmin(admin.ModelAdmin):
+class ArtistAdmin(TimestampColumns, admin.ModelAdmin):
     """Artists are made by `start_import` and named by their identity phase: read only,
     except for the curators' track overrides at the bottom of the page. "View on site"
     is there for public artists only (the others have no public page)."""
@@ -183,8 +181,6 @@ class ArtistAdmin(admin.ModelAdmin):
     identity_synced_time = time_column("identity_synced_at", "identity synced")
     shows_synced_time = time_column("shows_synced_at", "shows synced")
     catalog_synced_time = time_column("catalog_synced_at", "catalog synced")
-    created_time = time_column("created_at", "created")
-    updated_time = time_column("updated_at", "updated")
 
     @admin.display(description="name", ordering="name")
     def name_column(self, artist: Artist) -> str:
@@ -224,7 +220,7 @@ class ArtistAdmin(admin.ModelAdmin):
 
 
 @admin.register(Album)
-class AlbumAdmin(UpstreamOwnedAdmin):
+class AlbumAdmin(TimestampColumns, UpstreamOwnedAdmin):
     list_display = ("name", "album_type", "release_date", "total_tracks", "spotify_id")
     list_filter = ("album_type",)
     search_fields = ("name", "spotify_id")
@@ -241,12 +237,9 @@ class AlbumAdmin(UpstreamOwnedAdmin):
     )
     readonly_fields = fields
 
-    created_time = time_column("created_at", "created")
-    updated_time = time_column("updated_at", "updated")
-
 
 @admin.register(SpotifyRelease)
-class SpotifyReleaseAdmin(admin.ModelAdmin):
+class SpotifyReleaseAdmin(TimestampColumns, admin.ModelAdmin):
     """What Spotify gave for each release, as incremental catalogs reuse it: read only
     (a full-catalog import refreshes it)."""
 
@@ -270,8 +263,6 @@ class SpotifyReleaseAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     fetched_time = time_column("fetched_at", "fetched")
-    created_time = time_column("created_at", "created")
-    updated_time = time_column("updated_at", "updated")
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -323,7 +314,7 @@ class CuratorActions:
 
 
 @admin.register(Track)
-class TrackAdmin(CuratorActions, UpstreamOwnedAdmin):
+class TrackAdmin(TimestampColumns, CuratorActions, UpstreamOwnedAdmin):
     """Studio tracks as imports stored them: read only; curators decide on them with
     the actions (overrides the next import applies)."""
 
@@ -347,15 +338,12 @@ class TrackAdmin(CuratorActions, UpstreamOwnedAdmin):
     readonly_fields = fields
     actions = ["always_drop", "always_keep"]
 
-    created_time = time_column("created_at", "created")
-    updated_time = time_column("updated_at", "updated")
-
     def links(self, queryset: QuerySet[Track]) -> QuerySet[ArtistTrack]:
         return ArtistTrack.objects.filter(track__in=queryset)
 
 
 @admin.register(ArtistTrack)
-class ArtistTrackAdmin(CuratorActions, UpstreamOwnedAdmin):
+class ArtistTrackAdmin(TimestampColumns, CuratorActions, UpstreamOwnedAdmin):
     """Which artist each studio track belongs to, as imports linked them: read only."""
 
     list_display = ("artist", "track", "created_time")
@@ -365,15 +353,12 @@ class ArtistTrackAdmin(CuratorActions, UpstreamOwnedAdmin):
     readonly_fields = fields
     actions = ["always_drop", "always_keep"]
 
-    created_time = time_column("created_at", "created")
-    updated_time = time_column("updated_at", "updated")
-
     def links(self, queryset: QuerySet[ArtistTrack]) -> QuerySet[ArtistTrack]:
         return queryset
 
 
 @admin.register(TrackOverride)
-class TrackOverrideAdmin(admin.ModelAdmin):
+class TrackOverrideAdmin(TimestampColumns, admin.ModelAdmin):
     """Curators' standing decisions: every later import of the artist applies them."""
 
     list_display = (
@@ -398,9 +383,6 @@ class TrackOverrideAdmin(admin.ModelAdmin):
     autocomplete_fields = ("artist",)
     fields = ("artist", "track_name", "spotify_id", "isrc", "decision", "note")
     readonly_fields = ("created_by", "created_time", "updated_time")
-
-    created_time = time_column("created_at", "created")
-    updated_time = time_column("updated_at", "updated")
 
     @admin.display(description="Track", ordering="spotify_id")
     def key(self, obj: TrackOverride) -> str:

@@ -58,7 +58,7 @@ from imports.phases import RunStage
 from imports.resync import artist_last_shows_sync, artist_shows_syncs, shows_batch_retry
 from imports.rules import merged_phase_counters
 from imports.services import InvalidAttractionId, import_run_cancel, start_import
-from theset.admin import admin_time, time_column
+from theset.admin import TimestampColumns, admin_time, time_column
 
 # Line breaks, commas, semicolons and tabs separate ids; a space inside one is an error
 # worth reporting rather than two ids.
@@ -246,7 +246,7 @@ class ImportEventInline(ReadOnlyTabularInline):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(TimestampColumns, admin.ModelAdmin):
     """Runs are made by `start_import` and written by the pipeline: staff read them,
     start new ones (the import page, "Retry failed runs") and may delete old ones."""
 
@@ -312,10 +312,8 @@ class ImportRunAdmin(admin.ModelAdmin):
     )
     inlines = [ImportEventInline]
 
-    created_time = time_column("created_at", "created")
     started_time = time_column("started_at", "started")
     finished_time = time_column("finished_at", "finished")
-    updated_time = time_column("updated_at", "updated")
     history_pruned_time = time_column("history_pruned_at", "history pruned")
 
     @admin.display(description="Artist", ordering="artist__name")
@@ -883,7 +881,7 @@ class ShowsSyncInline(ReadOnlyTabularInline):
 
 
 @admin.register(ShowsBatch)
-class ShowsBatchAdmin(admin.ModelAdmin):
+class ShowsBatchAdmin(TimestampColumns, admin.ModelAdmin):
     """Batches are made by re-sync rounds (`imports.resync`) and written by their task:
     staff read them, and may queue a failed batch's artists again."""
 
@@ -942,10 +940,8 @@ class ShowsBatchAdmin(admin.ModelAdmin):
     inlines = [ShowsSyncInline]
 
     waiting_until_time = time_column("waiting_until", "waiting until")
-    created_time = time_column("created_at", "created")
     started_time = time_column("started_at", "started")
     finished_time = time_column("finished_at", "finished")
-    updated_time = time_column("updated_at", "updated")
 
     @admin.display(description="Status", ordering="status")
     def status_column(self, batch: ShowsBatch) -> str:
@@ -1007,7 +1003,7 @@ class ShowsBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(ShowsSync)
-class ShowsSyncAdmin(admin.ModelAdmin):
+class ShowsSyncAdmin(TimestampColumns, admin.ModelAdmin):
     """Every artist's shows syncs, by re-sync batches and by its own imports: history,
     read only."""
 
@@ -1045,7 +1041,6 @@ class ShowsSyncAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    created_time = time_column("created_at", "created")
     finished_time = time_column("finished_at", "finished")
 
     @admin.display(description="By")

@@ -18,7 +18,7 @@ from catalog.admin import artist_name_html
 from shows.models import Billing, Show, Venue
 from shows.rules import country_name, place_line, zone_abbreviation
 from shows.selectors import current_bill
-from theset.admin import UpstreamOwnedAdmin, time_column
+from theset.admin import TimestampColumns, UpstreamOwnedAdmin, time_column
 
 BILL_NAMES_LISTED = 3  # acts named in the show list's bill column; the rest are counted
 
@@ -54,7 +54,7 @@ def show_local_time(show: Show) -> str | None:
 
 
 @admin.register(Venue)
-class VenueAdmin(UpstreamOwnedAdmin):
+class VenueAdmin(TimestampColumns, UpstreamOwnedAdmin):
     list_display = ("name", "city", "state_code", "country_column", "timezone", "tm_venue_id")
     list_filter = ("country_code",)
     search_fields = ("name", "city", "tm_venue_id", "postal_code")
@@ -72,9 +72,6 @@ class VenueAdmin(UpstreamOwnedAdmin):
         "updated_time",
     )
     readonly_fields = fields
-
-    created_time = time_column("created_at", "created")
-    updated_time = time_column("updated_at", "updated")
 
     @admin.display(description="country", ordering="country_code")
     def country_column(self, venue: Venue) -> str:
@@ -149,7 +146,7 @@ class BilledArtistFilter(admin.SimpleListFilter):
 
 
 @admin.register(Show)
-class ShowAdmin(UpstreamOwnedAdmin):
+class ShowAdmin(TimestampColumns, UpstreamOwnedAdmin):
     list_display = (
         "name",
         "venue_column",
@@ -187,8 +184,6 @@ class ShowAdmin(UpstreamOwnedAdmin):
 
     starts_time = time_column("starts_at", "start")
     removed_upstream_time = time_column("removed_upstream_at", "removed upstream")
-    created_time = time_column("created_at", "created")
-    updated_time = time_column("updated_at", "updated")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Show]:
         # A subquery, not a join: the search on acts' names joins the bill too, and a

@@ -41,6 +41,15 @@ def time_column(field_name: str, description: str) -> Callable[[Any, models.Mode
     return column
 
 
+class TimestampColumns:
+    """An admin mixin: `created_time` and `updated_time`, the timestamps every model has
+    (theset.models.TimestampedModel), with their zone, for list columns and read-only
+    fields."""
+
+    created_time = time_column("created_at", "created")
+    updated_time = time_column("updated_at", "updated")
+
+
 class UpstreamOwnedAdmin(admin.ModelAdmin):
     """Rows an upstream owns and imports write: staff read them, nobody adds, edits or
     deletes them here (admin actions still run)."""
