@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from catalog.models import Album, Artist, Track
 from integrations.ticketmaster.records import TicketmasterEvent
@@ -73,3 +73,43 @@ def tm_event(tm_event_id: str, *, days: int = 30, **fields) -> TicketmasterEvent
         "bill": None,
     }
     return TicketmasterEvent(**(values | fields))
+
+
+def make_touring_artist(*, shows: int, songs: int, **fields) -> Artist:
+    """A public artist (named by identity, its lists synced) touring from next month:
+    even-numbered shows at 20:00 in Austin (first month), odd ones in London (second
+    month), each with a ticket link; `songs` studio songs, every third one a "Ballad"."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    synced = {"identity_synced_at": now, "shows_synced_at": now, "catalog_synced_at": now}
+    artist = make_artist(**(synced | fields))
+    london = make_venue(
+        name="Roundhouse",
+        city="London",
+        country="Great Britain",
+        country_code="GB",
+        timezone="Europe/London",
+    )
+    austin = make_venue(
+        name="Moody Center",
+        city="Austin",
+        state="Texas",
+        country="United States Of America",
+        country_code="US",
+        timezone="America/Chicago",
+    )
+    first = (timezone.localdate().replace(day=1) + timedelta(days=40)).replace(day=1)
+    months = [first, (first + timedelta(days=31)).replace(day=1)]
+    for n in range(shows):
+        make_show(
+            artist=artist,
+            venue=london if n % 2 else austin,
+            local_date=months[n % 2] + timedelta(days=n % 20),
+            local_time=time(20, 0),
+            url=f"https://www.ticketmaster.com/event/{n}",
+        )
+    for n in range(songs):
+        track = make_track(name=f"Ballad {n:03d}" if n % 3 == 0 else f"Song {n:03d}")
+        track.artist_tracks.create(artist=artist)
+    return artist

@@ -16,7 +16,7 @@ from catalog.models import Artist
 from imports.pages import SHOWS_PER_PAGE, SONGS_PER_PAGE
 from sandbox.server import serve_in_thread
 from tests.browser import ARTIFACTS, launch, needs_chromium, only_local
-from tests.factories import make_artist, make_show, make_track, make_venue
+from tests.factories import make_artist, make_touring_artist
 
 pytestmark = [
     pytest.mark.integration,
@@ -33,45 +33,12 @@ OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 def site() -> Artist:
     """A touring artist (shows in London and Austin over two months, songs), another
     public artist, and an id Ticketmaster does not know (never listed)."""
-    now = timezone.now()
-    artist = make_artist(
-        name="Touring Browser Band",
-        slug="touring-browser-band",
-        genres=["Rock"],
-        identity_synced_at=now,
-        shows_synced_at=now,
-        catalog_synced_at=now,
+    artist = make_touring_artist(
+        name="Touring Browser Band", slug="touring-browser-band", shows=SHOWS, songs=SONGS
     )
-    make_artist(name="Quiet Neighbours", identity_synced_at=now - dt.timedelta(days=1))
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    make_artist(name="Quiet Neighbours", identity_synced_at=yesterday)
     make_artist(name="", tm_attraction_id="K8vZ917Zzzz")
-    london = make_venue(
-        name="Roundhouse",
-        city="London",
-        country="Great Britain",
-        country_code="GB",
-        timezone="Europe/London",
-    )
-    austin = make_venue(
-        name="Moody Center",
-        city="Austin",
-        state="Texas",
-        country="United States Of America",
-        country_code="US",
-        timezone="America/Chicago",
-    )
-    first_month = (timezone.localdate().replace(day=1) + dt.timedelta(days=40)).replace(day=1)
-    second_month = (first_month + dt.timedelta(days=31)).replace(day=1)
-    for n in range(SHOWS):
-        make_show(
-            artist=artist,
-            venue=london if n % 2 else austin,
-            local_date=(second_month if n % 3 == 0 else first_month) + dt.timedelta(days=n % 25),
-            local_time=dt.time(19, 30),
-            url=f"https://www.ticketmaster.com/event/{n}",
-        )
-    for n in range(SONGS):
-        track = make_track(name=f"Ballad {n:02d}" if n % 4 == 0 else f"Song {n:02d}")
-        track.artist_tracks.create(artist=artist)
     return artist
 
 
@@ -160,7 +127,7 @@ def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
     assert seen["second_page"] == SHOWS - SHOWS_PER_PAGE
     assert seen["both_paged"]["page"] == ["2"] and seen["both_paged"]["songs_page"] == ["2"]
     assert seen["songs_second_page"] == SONGS - SONGS_PER_PAGE
-    assert seen["ballads"] == [f"Ballad {n:02d}" for n in range(0, SONGS, 4)]
+    assert seen["ballads"] == [f"Ballad {n:03d}" for n in range(0, SONGS, 3)]
     assert seen["venue"] in {"Roundhouse", "Moody Center"}
     assert seen["venue_rows"] > 0
     assert seen["unknown"] == 404

@@ -26,7 +26,7 @@ from imports.phases import PhaseName
 from imports.progress import PhaseReporter, fail_run
 from imports.services import import_run_create
 from shows.models import Billing
-from tests.factories import make_artist, make_show, make_track, make_venue
+from tests.factories import make_artist, make_show, make_touring_artist
 
 pytestmark = pytest.mark.django_db
 
@@ -152,36 +152,10 @@ def test_the_import_form_on_the_index_starts_an_import_in_the_admin(admin_client
 
 @pytest.fixture
 def touring() -> Artist:
-    """A public artist with shows in two countries over three months and many songs."""
-    artist = public_artist(name="Touring Band", shows_synced_at=timezone.now())
-    london = make_venue(
-        name="Roundhouse",
-        city="London",
-        country="Great Britain",
-        country_code="GB",
-        timezone="Europe/London",
+    """A public artist with 60 shows in two countries over two months and 53 songs."""
+    return make_touring_artist(
+        name="Touring Band", shows=SHOWS_PER_PAGE + 10, songs=SONGS_PER_PAGE + 3
     )
-    austin = make_venue(
-        name="Moody Center",
-        city="Austin",
-        country="United States Of America",
-        country_code="US",
-        timezone="America/Chicago",
-    )
-    start = timezone.localdate().replace(day=1) + dt.timedelta(days=40)  # next month or so
-    months = [start.replace(day=1), (start + dt.timedelta(days=31)).replace(day=1)]
-    for n in range(SHOWS_PER_PAGE + 10):
-        make_show(
-            artist=artist,
-            venue=london if n % 2 else austin,
-            local_date=months[n % 2] + dt.timedelta(days=n % 20),
-            local_time=dt.time(20, 0),
-            url=f"https://www.ticketmaster.com/event/{n}",
-        )
-    for n in range(SONGS_PER_PAGE + 3):
-        track = make_track(name=f"Song {n:03d}" if n % 3 else f"Ballad {n:03d}")
-        track.artist_tracks.create(artist=artist)
-    return artist
 
 
 def page(client, artist: Artist, **params) -> str:
