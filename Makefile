@@ -69,7 +69,7 @@ bench: $(DEV_STAMP)
 	  echo "== PostgreSQL + Redis ==" && \
 	  DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) sh -c '$(BENCH_LANE)'; \
 	fi && \
-	$(BIN)/python bench/sandbox_concurrency.py && \
+	$(BIN)/python bench/sandbox_concurrency.py && $(BIN)/python bench/sandbox_build.py && \
 	$(BIN)/python bench/summary.py
 
 lint: $(DEV_STAMP)

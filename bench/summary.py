@@ -174,6 +174,16 @@ def rows(results: dict[str, dict]) -> list[tuple[str, dict[str, str], str]]:
             "< 200 ms",
         ),
     ]
+    if "sandbox_build" in results:
+        build = results["sandbox_build"]
+        figure = median(build["prolific_build_ms"], " ms", 0)
+        table.append(
+            (
+                "sandbox: prolific profile build",
+                {v: f"{figure} {met(build['met'])}" for v in VENDORS},
+                "< 500 ms",
+            )
+        )
     workers = sorted(
         {int(name.split("_")[2][:-1]) for name in results if name.startswith("many_artists_")}
     )
