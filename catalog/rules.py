@@ -613,3 +613,304 @@ def listing_digest(
     decisions = sorted((key, str(value)) for key, value in curator_decisions.items())
     payload = json.dumps([releases, decisions], separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# --- Songs: one title, its recordings ---------------------------------------------------
+
+
+class VersionKind(StrEnum):
+    """What a recording is of its song, from the markers its title carries."""
+
+    ORIGINAL = "original"
+    REMASTER = "remaster"  # also a new mix of the same recording: "(2019 Mix)"
+    DEMO = "demo"
+    ALTERNATE = "alternate"  # early / alternate version, take N, outtake
+    EDIT = "edit"  # single / album / radio version, radio edit, edit
+    MONO = "mono"
+    STEREO = "stereo"
+    BONUS = "bonus"
+    RERECORDED = "re-recorded"  # also "(Taylor's Version)"
+    ACOUSTIC = "acoustic"
+    INSTRUMENTAL = "instrumental"
+    REMIX = "remix"
+    LIVE = "live"
+
+
+@dataclass(frozen=True, slots=True)
+class SongTitle:
+    """A recording's title read as its song: the title as people say it, the song's key
+    among the artist's songs, and the version the markers name."""
+
+    title: str
+    key: str
+    kind: VersionKind
+
+
+# When one title names several versions ("Radio Edit - Remix"), the one that changes the
+# recording most is what it is.
+_KIND_PRIORITY = (
+    VersionKind.LIVE,
+    VersionKind.REMIX,
+    VersionKind.ACOUSTIC,
+    VersionKind.INSTRUMENTAL,
+    VersionKind.DEMO,
+    VersionKind.ALTERNATE,
+    VersionKind.RERECORDED,
+    VersionKind.EDIT,
+    VersionKind.REMASTER,
+    VersionKind.MONO,
+    VersionKind.STEREO,
+    VersionKind.BONUS,
+    VersionKind.ORIGINAL,
+)
+# Words that name a version (after `normalise_title`: lower case, Latin accents off),
+# in English, Spanish, Portuguese, French and German.
+_VERSION_WORDS: dict[str, VersionKind] = {
+    **dict.fromkeys(
+        [
+            "remaster",
+            "remastered",
+            "remasterd",
+            "remasterised",
+            "remasterized",
+            "remasterizado",
+            "remasterizada",
+            "remasterizacion",
+            "remasterise",
+            "remasterisee",
+            "remasterisation",
+            "remastert",
+            "remasterizadas",
+            "remasterizados",
+        ],
+        VersionKind.REMASTER,
+    ),
+    **dict.fromkeys(["demo", "demoversion", "maqueta"], VersionKind.DEMO),
+    **dict.fromkeys(
+        [
+            "alternate",
+            "alternative",
+            "alternativa",
+            "alternativo",
+            "outtake",
+            "early",
+            "fruhe",
+            "fruhere",
+            "primera",
+            "primeira",
+            "premiere",
+        ],
+        VersionKind.ALTERNATE,
+    ),
+    **dict.fromkeys(
+        [
+            "edit",
+            "radio",
+            "single",
+            "album",
+            "sencillo",
+            "singleversion",
+            "radioversion",
+            "albumversion",
+        ],
+        VersionKind.EDIT,
+    ),
+    "mono": VersionKind.MONO,
+    "stereo": VersionKind.STEREO,
+    **dict.fromkeys(["bonus", "bonustrack"], VersionKind.BONUS),
+    **dict.fromkeys(
+        [
+            "rerecorded",
+            "rerecording",
+            "regrabada",
+            "regrabado",
+            "regravada",
+            "regravado",
+            "reenregistre",
+            "reenregistree",
+            "neuaufnahme",
+        ],
+        VersionKind.RERECORDED,
+    ),
+    **dict.fromkeys(
+        [
+            "acoustic",
+            "acustica",
+            "acustico",
+            "acoustique",
+            "akustik",
+            "akustikversion",
+            "akustisch",
+            "akustische",
+            "unplugged",
+        ],
+        VersionKind.ACOUSTIC,
+    ),
+    **dict.fromkeys(
+        ["instrumental", "instrumentale", "instrumentalversion"], VersionKind.INSTRUMENTAL
+    ),
+    **dict.fromkeys(
+        ["remix", "remixed", "remixes", "rmx", "rework", "remezcla"], VersionKind.REMIX
+    ),
+}
+# Words that may stand beside a version word without changing what it says.
+_VERSION_FILLER = frozenset(
+    [
+        "version",
+        "versao",
+        "versione",
+        "fassung",
+        "edition",
+        "edicion",
+        "edicao",
+        "track",
+        "pista",
+        "faixa",
+        "recording",
+        "take",
+        "digital",
+        "digitally",
+        "new",
+        "original",
+        "the",
+        "a",
+        "de",
+        "la",
+        "do",
+        "da",
+        "der",
+        "die",
+        "version",
+        "mix",
+        "by",
+    ]
+)
+# Joined before reading: "re-recorded" and "neu aufgenommen" are one word each here.
+_VERSION_PHRASES = (
+    (re.compile(r"\bre (record(?:ed|ing)?)\b"), r"re\1"),
+    (re.compile(r"\bneu aufgenommen\b"), "neuaufnahme"),
+    (re.compile(r"\bbonus track\b"), "bonustrack"),
+)
+_NUMBER_WORDS = frozenset(
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+)
+_YEAR_OR_NUMBER = re.compile(r"^(?:\d+|'\d{2})$")
+_POSSESSIVE_VERSION = re.compile(r"^\w[\w .&]*['\u2019]s version$", re.IGNORECASE)
+_CREDIT = re.compile(r"^(?:feat\.?|ft\.?|featuring|with)\s", re.IGNORECASE)
+_UNBRACKETED_CREDIT = re.compile(r"\s+(?:feat\.|ft\.|featuring)\s.*$", re.IGNORECASE)
+_TRAILING_BRACKET = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]\s*$")
+_DASH_TAIL = re.compile(r"\s+-+\s+((?:(?!\s-+\s).)*?)\s*$")
+_NOT_REMIX_MIX = {
+    "original": VersionKind.ORIGINAL,
+    "main": VersionKind.ORIGINAL,
+    "album": VersionKind.EDIT,
+    "single": VersionKind.EDIT,
+    "radio": VersionKind.EDIT,
+    "mono": VersionKind.MONO,
+    "stereo": VersionKind.STEREO,
+}
+
+
+def _part_kind(part: str) -> VersionKind | None:
+    """The version one part of a descriptor names ("Remastered 2011", "Neon Cartel
+    Remix", "Take 3", "Versión Acústica"); None when it is not a version note."""
+    if _POSSESSIVE_VERSION.match(part.strip()):
+        return VersionKind.RERECORDED
+    words = normalise_title(part)
+    for pattern, joined in _VERSION_PHRASES:
+        words = pattern.sub(joined, words)
+    tokens = words.split()
+    if not tokens:
+        return None
+    if has_live_marker(f"({part})"):
+        return VersionKind.LIVE
+    if any(_VERSION_WORDS.get(token) == VersionKind.REMIX for token in tokens):
+        return VersionKind.REMIX  # "X Remix", "Remixed by X": any names beside it
+    if tokens[-1] == "mix" and len(tokens) >= 2:
+        before = tokens[-2]
+        if before in _NOT_REMIX_MIX:
+            return _NOT_REMIX_MIX[before]
+        if _YEAR_OR_NUMBER.match(before):
+            return VersionKind.REMASTER  # "2019 Mix": the same recording mixed anew
+        return VersionKind.REMIX  # "Club Mix", "Extended Mix"
+    if tokens[0] == "take":
+        numbered = len(tokens) == 2 and (tokens[1].isdigit() or tokens[1] in _NUMBER_WORDS)
+        return VersionKind.ALTERNATE if numbered else None
+    kinds = [_VERSION_WORDS[token] for token in tokens if token in _VERSION_WORDS]
+    rest = [
+        token
+        for token in tokens
+        if token not in _VERSION_WORDS
+        and token not in _VERSION_FILLER
+        and not _YEAR_OR_NUMBER.match(token)
+    ]
+    if rest:
+        return None
+    if not kinds:
+        # "(Original Version)", "(Original Mix)": the original, said so.
+        return VersionKind.ORIGINAL if "original" in tokens and len(tokens) > 1 else None
+    return min(kinds, key=_KIND_PRIORITY.index)
+
+
+def _descriptor_kinds(descriptor: str) -> list[VersionKind] | None:
+    """The versions a bracketed or dashed descriptor names, part by part ("Remastered
+    2011 / Mono"); None unless every part is a version note."""
+    parts = [part for part in _SEGMENT_SEPARATOR.split(descriptor) if part.strip(" !.?*")]
+    kinds = [_part_kind(part) for part in parts]
+    if not kinds or any(kind is None for kind in kinds):
+        return None
+    return [kind for kind in kinds if kind is not None]
+
+
+def song_title(title: str) -> SongTitle:
+    """A recording's title read as its song: version markers come off the end, in
+    "(…)", "[…]" and " - …" forms, and become the recording's `VersionKind`; "feat."
+    credits come off too. Words of the song's own title stay ("Demolition Man",
+    "Edit the Heart", "Mono No Aware"), and so does a descriptor that is not a version
+    note ("(Part 2)", "(I Can't Get No) Satisfaction")."""
+    text = " ".join(unicodedata.normalize("NFC", title).translate(_DASHES).split())
+    kinds: list[VersionKind] = []
+    while True:
+        text = _UNBRACKETED_CREDIT.sub("", text).strip()
+        bracket = _TRAILING_BRACKET.search(text)
+        dash = None if bracket else _DASH_TAIL.search(text)
+        match = bracket or dash
+        if match is None or match.start() == 0:
+            break
+        descriptor = _QUOTED.sub(" ", match[1]).strip()
+        if _CREDIT.match(descriptor):
+            text = text[: match.start()]
+            continue
+        found = _descriptor_kinds(descriptor) if descriptor else None
+        if found is None:
+            break
+        kinds.extend(found)
+        text = text[: match.start()]
+    text = text.strip(" -:,;/")
+    kind = min(kinds, key=_KIND_PRIORITY.index) if kinds else VersionKind.ORIGINAL
+    return SongTitle(title=text or title.strip(), key=normalise_title(text or title), kind=kind)
+
+
+# The recordings a song's main one is chosen among first: the original studio take.
+_MAIN_RANK = {
+    VersionKind.ORIGINAL: 0,
+    VersionKind.MONO: 1,
+    VersionKind.STEREO: 1,
+    VersionKind.BONUS: 1,
+    VersionKind.ALTERNATE: 1,
+    VersionKind.RERECORDED: 1,
+}
+
+
+def main_recording_key(
+    *, kind: VersionKind, album_type: str, release_date: str, spotify_id: str
+) -> tuple[int, int, tuple[int, int, int, int], str]:
+    """Sorts a song's recordings with its main one first: not a demo, remaster, edit,
+    live, acoustic, instrumental or remix when such a version exists; then album over
+    single over compilation; then the earliest release; then the smallest Spotify id."""
+    return (
+        _MAIN_RANK.get(kind, 2),
+        _ALBUM_TYPE_RANK.get(album_type, len(_ALBUM_TYPE_RANK)),
+        _release_date_key(release_date),
+        spotify_id,
+    )
