@@ -61,15 +61,26 @@ def in_a_thread(function: Callable[[], T]) -> T:
         return pool.submit(call).result()
 
 
-def logged_in_admin_run_page(browser, web: str, username: str, run_page_url: str):
-    """A desktop-sized page of the admin's run page, logged in as `username` (password
-    "password", pytest-django's admin_user), once its live progress has started."""
+def logged_in_page(browser, web: str, username: str, *, viewport: dict[str, int], next_url: str):
+    """A new page, reaching nothing but 127.0.0.1, logged in through the admin's login form
+    as `username` (password "password", pytest-django's admin_user), then at `next_url`."""
     from django.urls import reverse
 
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.goto(f"{web}{reverse('admin:login')}?next={run_page_url}")
+    page = browser.new_page(viewport=viewport)
+    page.route("**/*", only_local)
+    page.goto(f"{web}{reverse('admin:login')}?next={next_url}")
     page.fill("#id_username", username)
     page.fill("#id_password", "password")
     page.click("input[type=submit]")
+    page.wait_for_url(f"{web}{next_url}")
+    return page
+
+
+def logged_in_admin_run_page(browser, web: str, username: str, run_page_url: str):
+    """A desktop-sized page of the admin's run page, logged in as `username`, once its live
+    progress has started."""
+    page = logged_in_page(
+        browser, web, username, viewport={"width": 1280, "height": 1000}, next_url=run_page_url
+    )
     page.wait_for_selector("#import-run-progress [data-field=live]")
     return page

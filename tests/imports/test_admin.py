@@ -932,7 +932,8 @@ def test_run_page_follows_the_run_live_and_reloads_when_it_ends(admin_user):
             in_a_thread(identity.start)
             in_a_thread(lambda: identity.report(60, "found Live Watchers on Ticketmaster"))
             page.wait_for_function(
-                "() => document.querySelector('[data-field=message]').textContent"
+                "() => document.querySelector('[data-field=message]')?.textContent"
+                # (null while the page reloads, as it does when the run starts)
                 " === 'found Live Watchers on Ticketmaster'",
                 timeout=30_000,
             )

@@ -14,7 +14,7 @@ from imports.pipeline import run_import
 from imports.services import import_run_create
 from sandbox import profiles
 from sandbox.server import serve_in_thread
-from tests.browser import ARTIFACTS, launch, needs_chromium, only_local
+from tests.browser import ARTIFACTS, launch, logged_in_page, needs_chromium
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
@@ -22,12 +22,9 @@ VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, 
 def logged_in_admin_page(browser, web: str, username: str, viewport: dict[str, int]):
     """A page of the admin, logged in as `username` (password "password", pytest-django's
     admin_user), at the size given; it reaches nothing but 127.0.0.1."""
-    page = browser.new_page(viewport=viewport)
-    page.route("**/*", only_local)
-    page.goto(f"{web}{reverse('admin:login')}?next={reverse('admin:index')}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "password")
-    page.click("input[type=submit]")
+    page = logged_in_page(
+        browser, web, username, viewport=viewport, next_url=reverse("admin:index")
+    )
     page.wait_for_selector("#site-name")
     return page
 

@@ -47,7 +47,13 @@ from shows.models import Show
 from shows.rules import zone_abbreviation
 from shows.selectors import upcoming_shows
 from shows.services import shows_mark_removed, shows_upsert
-from tests.browser import ARTIFACTS, in_a_thread, launch, needs_chromium, only_local
+from tests.browser import (
+    ARTIFACTS,
+    in_a_thread,
+    launch,
+    logged_in_page,
+    needs_chromium,
+)
 from tests.support.cluster import finished_run
 
 PROLIFIC = profiles.BUILTIN_ATTRACTION_IDS["prolific"]
@@ -365,13 +371,9 @@ def watch_the_import_in_a_browser(
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.route("**/*", only_local)
-            page.goto(f"{web}/admin/login/")
-            page.fill("#id_username", staff)
-            page.fill("#id_password", "password")
-            page.click("input[type=submit]")
-            page.wait_for_url(f"{web}/admin/")
+            page = logged_in_page(
+                browser, web, staff, viewport={"width": 1280, "height": 900}, next_url="/admin/"
+            )
             page.add_init_script(RECORD_PROGRESS)
             started = in_a_thread(kickoff)
             page.goto(f"{web}/artists/{started.slug}/")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from catalog.models import Artist
 from imports.pages import SHOWS_PER_PAGE, SONGS_PER_PAGE
 from sandbox.server import serve_in_thread
-from tests.browser import ARTIFACTS, launch, needs_chromium, only_local
+from tests.browser import ARTIFACTS, launch, logged_in_page, needs_chromium, only_local
 from tests.factories import make_artist, make_touring_artist
 
 pytestmark = [
@@ -145,13 +145,9 @@ def test_staff_go_from_the_site_to_the_admin(site, admin_user):
     with serve_in_thread(application) as web, sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            page = browser.new_page(viewport=SIZES["desktop"])
-            page.route("**/*", only_local)
-            page.goto(f"{web}/admin/login/?next=/")
-            page.fill("#id_username", admin_user.username)
-            page.fill("#id_password", "password")
-            page.click("input[type=submit]")
-            page.wait_for_url(f"{web}/")
+            page = logged_in_page(
+                browser, web, admin_user.username, viewport=SIZES["desktop"], next_url="/"
+            )
             import_form = page.locator("#import form").count()
             page.goto(f"{web}{site.get_absolute_url()}")
             page.click("text=Edit in admin")

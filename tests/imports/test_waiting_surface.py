@@ -739,14 +739,14 @@ def test_the_artist_page_shows_a_wait_live_neither_failed_nor_done():
 
             in_a_thread(lambda: PhaseReporter(run_id=run.pk, phase=PhaseName.SHOWS).start())
             page.wait_for_function(
-                "(s) => document.querySelector(s).dataset.status === 'running'", arg=SECTION
+                "(s) => document.querySelector(s)?.dataset.status === 'running'", arg=SECTION
             )
             resumed = drawn(page)
 
             again = until + timedelta(hours=1)
             in_a_thread(lambda: park_phase(run.pk, PhaseName.SHOWS, what=TM_QUOTA, until=again))
             page.wait_for_function(
-                "(s) => document.querySelector(s).dataset.status === 'waiting'", arg=SECTION
+                "(s) => document.querySelector(s)?.dataset.status === 'waiting'", arg=SECTION
             )
             parked_again = drawn(page)
 
@@ -798,8 +798,8 @@ def test_the_admin_run_page_follows_a_run_into_a_wait_and_out_by_cancel(admin_us
             )
 
             in_a_thread(lambda: park_phase(run_id, PhaseName.IDENTITY, what=TM_QUOTA, until=until))
-            page.wait_for_function(
-                f"() => document.querySelector('{badge}').textContent === 'Waiting'"
+            page.wait_for_function(  # the badge is missing while the page reloads for the wait
+                f"() => document.querySelector('{badge}')?.textContent === 'Waiting'"
             )
             page.wait_for_timeout(700)  # a few polls: the wait does not end the stream
             waiting = {
