@@ -243,19 +243,27 @@ def test_the_redis_broker_gives_the_task_to_one_taker(settings, monkeypatch):
         broker.delete_queue()
 
 
-def test_inline_follows_a_run_a_worker_has_just_taken(monkeypatch):
-    tm_id = "K8vZ917Taken1"
-    started = start_import(tm_id)
-    OrmQ.objects.update(lock=timezone.now() + timedelta(seconds=60))
+def inline_until_cancelled(monkeypatch, tm_id: str, run_id: int) -> io.StringIO:
+    """`import_artist --inline tm_id`, while the run is cancelled on its third poll (so
+    following it ends, failed); what the command printed."""
 
     def on_poll(polls: int) -> None:
         if polls == 3:
-            import_run_cancel(run_id=started.import_id, by="the test")
+            import_run_cancel(run_id=run_id, by="the test")
 
     follow_with(monkeypatch, on_poll)
     out = io.StringIO()
     with pytest.raises(CommandError):
         call_command("import_artist", "--inline", tm_id, stdout=out, stderr=io.StringIO())
+    return out
+
+
+def test_inline_follows_a_run_a_worker_has_just_taken(monkeypatch):
+    tm_id = "K8vZ917Taken1"
+    started = start_import(tm_id)
+    OrmQ.objects.update(lock=timezone.now() + timedelta(seconds=60))
+
+    out = inline_until_cancelled(monkeypatch, tm_id, started.import_id)
     assert (
         f"{tm_id}: import #{started.import_id} is being picked up by a task cluster (or "
         "another `import_artist --inline`); following it"
@@ -268,14 +276,7 @@ def test_inline_follows_a_run_a_cluster_is_running(monkeypatch):
     started = start_import(tm_id)
     PhaseReporter(run_id=started.import_id, phase=PhaseName.IDENTITY).start()
 
-    def on_poll(polls: int) -> None:
-        if polls == 3:
-            import_run_cancel(run_id=started.import_id, by="the test")
-
-    follow_with(monkeypatch, on_poll)
-    out = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command("import_artist", "--inline", tm_id, stdout=out, stderr=io.StringIO())
+    out = inline_until_cancelled(monkeypatch, tm_id, started.import_id)
     assert f"{tm_id}: import #{started.import_id} is already running; following it" in (
         out.getvalue()
     )
