@@ -11,10 +11,25 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from catalog.rules import ISRC, CuratorDecision, normalise_isrc
+from catalog.rules import ISRC, CuratorDecision, VersionKind, normalise_isrc
 from integrations.ticketmaster.records import TM_ID_MAX_LENGTH
 from theset.models import TimestampedModel
 
+VERSION_KIND_CHOICES = [
+    (VersionKind.ORIGINAL.value, "Original"),
+    (VersionKind.REMASTER.value, "Remaster"),
+    (VersionKind.DEMO.value, "Demo"),
+    (VersionKind.ALTERNATE.value, "Early or alternate version"),
+    (VersionKind.EDIT.value, "Edit (single, album or radio version)"),
+    (VersionKind.MONO.value, "Mono"),
+    (VersionKind.STEREO.value, "Stereo"),
+    (VersionKind.BONUS.value, "Bonus track"),
+    (VersionKind.RERECORDED.value, "Re-recorded"),
+    (VersionKind.ACOUSTIC.value, "Acoustic"),
+    (VersionKind.INSTRUMENTAL.value, "Instrumental"),
+    (VersionKind.REMIX.value, "Remix"),
+    (VersionKind.LIVE.value, "Live"),
+]
 TRACK_DECISION_CHOICES = [
     (CuratorDecision.ALWAYS_KEEP.value, "Always keep"),
     (CuratorDecision.ALWAYS_DROP.value, "Always drop"),
@@ -144,6 +159,11 @@ class Track(TimestampedModel):
     disc_number = models.PositiveSmallIntegerField(default=1)
     track_number = models.PositiveSmallIntegerField(default=1)
     is_remix = models.BooleanField(default=False)
+    # What this recording is of its song, from the markers in its name
+    # (`catalog.rules.song_title`).
+    version = models.CharField(
+        "version", max_length=16, choices=VERSION_KIND_CHOICES, default=VersionKind.ORIGINAL.value
+    )
 
     class Meta:
         ordering = ["name"]
@@ -155,11 +175,38 @@ class Track(TimestampedModel):
         return self.name
 
 
+class Song(TimestampedModel):
+    """One of an artist's songs: the recordings (`ArtistTrack`) of one title, whatever
+    their versions (demo, remaster, remix...). Keyed per artist by the normalised title
+    (`catalog.rules.song_key`); written by `catalog.services` from `rules.group_songs`."""
+
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="songs")
+    key = models.CharField(max_length=500)
+    title = models.CharField(max_length=500)
+    # The original studio version (`rules.main_recording_key`); null only while a
+    # track it named is gone and the song is about to be rewritten.
+    main_track = models.ForeignKey(
+        "Track", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recordings_count = models.PositiveIntegerField("versions", default=0)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["artist", "key"], name="song_unique_artist_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class ArtistTrack(TimestampedModel):
-    """An artist's studio song; one row per (artist, track)."""
+    """An artist's studio recording; one row per (artist, track), in one of its songs."""
 
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="artist_tracks")
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="artist_tracks")
+    # RESTRICT: a song with recordings cannot be deleted on its own, only with its artist.
+    song = models.ForeignKey(Song, on_delete=models.RESTRICT, related_name="recordings")
 
     class Meta:
         constraints = [
@@ -206,6 +253,49 @@ class SpotifyRelease(TimestampedModel):
 
 
 SPOTIFY_TRACK_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+
+
+def _clean_recording_key(override: TrackOverride | SongOverride) -> None:
+    """Normalise a curator override's key, exactly one of a Spotify track id (that
+    release) or an ISRC (the recording); raise ValidationError naming what is wrong."""
+    override.spotify_id = override.spotify_id.strip()
+    override.isrc = normalise_isrc(override.isrc)
+    errors: dict[str, str] = {}
+    if bool(override.spotify_id) == bool(override.isrc):
+        errors["__all__"] = (
+            "Give either a Spotify track id (this release) or an ISRC (the recording), not both."
+            if override.spotify_id
+            else "Give a Spotify track id or an ISRC."
+        )
+    if override.spotify_id and not SPOTIFY_TRACK_ID.fullmatch(override.spotify_id):
+        errors["spotify_id"] = "A Spotify track id is 22 letters and digits."
+    if override.isrc and not ISRC.fullmatch(override.isrc):
+        errors["isrc"] = "An ISRC is 12 characters, e.g. USRC17607839."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _one_recording_key(model: str) -> list[models.BaseConstraint]:
+    """The constraints of a curator override keyed by a track id or an ISRC, per artist."""
+    return [
+        models.UniqueConstraint(
+            fields=["artist", "spotify_id"],
+            condition=~Q(spotify_id=""),
+            name=f"{model}_unique_spotify_id",
+            violation_error_message="This artist already has an override for this track.",
+        ),
+        models.UniqueConstraint(
+            fields=["artist", "isrc"],
+            condition=~Q(isrc=""),
+            name=f"{model}_unique_isrc",
+            violation_error_message="This artist already has an override for this ISRC.",
+        ),
+        models.CheckConstraint(
+            condition=(Q(spotify_id="") & ~Q(isrc="")) | (~Q(spotify_id="") & Q(isrc="")),
+            name=f"{model}_one_key",
+            violation_error_message="Give either a Spotify track id or an ISRC.",
+        ),
+    ]
 
 
 class TrackOverrideQuerySet(models.QuerySet):
@@ -291,23 +381,7 @@ class TrackOverride(TimestampedModel):
     class Meta:
         ordering = ["artist", "track_name", "spotify_id", "isrc"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["artist", "spotify_id"],
-                condition=~Q(spotify_id=""),
-                name="track_override_unique_spotify_id",
-                violation_error_message="This artist already has an override for this track.",
-            ),
-            models.UniqueConstraint(
-                fields=["artist", "isrc"],
-                condition=~Q(isrc=""),
-                name="track_override_unique_isrc",
-                violation_error_message="This artist already has an override for this ISRC.",
-            ),
-            models.CheckConstraint(
-                condition=(Q(spotify_id="") & ~Q(isrc="")) | (~Q(spotify_id="") & Q(isrc="")),
-                name="track_override_one_key",
-                violation_error_message="Give either a Spotify track id or an ISRC.",
-            ),
+            *_one_recording_key("track_override"),
             models.CheckConstraint(
                 condition=Q(decision__in=[value for value, _ in TRACK_DECISION_CHOICES]),
                 name="track_override_decision_valid",
@@ -322,19 +396,71 @@ class TrackOverride(TimestampedModel):
         return self.spotify_id or self.isrc
 
     def clean(self) -> None:
-        self.spotify_id = self.spotify_id.strip()
-        self.isrc = normalise_isrc(self.isrc)
-        errors: dict[str, str] = {}
-        if bool(self.spotify_id) == bool(self.isrc):
-            errors["__all__"] = (
-                "Give either a Spotify track id (this release) or an ISRC (the recording), "
-                "not both."
-                if self.spotify_id
-                else "Give a Spotify track id or an ISRC."
-            )
-        if self.spotify_id and not SPOTIFY_TRACK_ID.fullmatch(self.spotify_id):
-            errors["spotify_id"] = "A Spotify track id is 22 letters and digits."
-        if self.isrc and not ISRC.fullmatch(self.isrc):
-            errors["isrc"] = "An ISRC is 12 characters, e.g. USRC17607839."
-        if errors:
-            raise ValidationError(errors)
+        _clean_recording_key(self)
+
+
+class SongOverrideQuerySet(models.QuerySet):
+    def assignments_for(self, artist_id: int) -> dict[str, str]:
+        """The artist's curator song assignments keyed by Spotify track id or ISRC, as
+        `catalog.rules.group_songs` takes them."""
+        rows = self.filter(artist_id=artist_id).values_list("spotify_id", "isrc", "song_title")
+        return {spotify_id or isrc: title for spotify_id, isrc, title in rows}
+
+
+class SongOverride(TimestampedModel):
+    """A curator's standing decision on which song one of an artist's recordings is of:
+    it moves the recording to the song titled `song_title`, or splits it off into a new
+    song of that title. Every later import of the artist applies it
+    (`catalog.rules.group_songs`); keyed like `TrackOverride`."""
+
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="song_overrides")
+    spotify_id = models.CharField(
+        "Spotify track id", max_length=32, blank=True, help_text="This release only."
+    )
+    isrc = models.CharField(
+        "ISRC",
+        max_length=15,
+        blank=True,
+        help_text="The recording, on every release that carries it.",
+    )
+    song_title = models.CharField(
+        "song",
+        max_length=500,
+        help_text="The title of the song the recording is of: an existing song's title "
+        "moves it there, a new title splits it off into a song of its own.",
+    )
+    # The recording's name when decided, for curators reading the list.
+    track_name = models.CharField(max_length=500, blank=True)
+    note = models.TextField(blank=True, help_text="Why, for the next curator.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = SongOverrideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["artist", "song_title", "spotify_id", "isrc"]
+        constraints = [
+            *_one_recording_key("song_override"),
+            models.CheckConstraint(
+                condition=~Q(song_title=""), name="song_override_song_title_given"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.track_name or self.key} → {self.song_title} ({self.artist})"
+
+    @property
+    def key(self) -> str:
+        return self.spotify_id or self.isrc
+
+    def clean(self) -> None:
+        self.song_title = " ".join(self.song_title.split())
+        if not self.song_title:
+            raise ValidationError({"song_title": "Give the title of the song."})
+        _clean_recording_key(self)

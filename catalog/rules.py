@@ -888,7 +888,14 @@ def song_title(title: str) -> SongTitle:
         text = text[: match.start()]
     text = text.strip(" -:,;/")
     kind = min(kinds, key=_KIND_PRIORITY.index) if kinds else VersionKind.ORIGINAL
-    return SongTitle(title=text or title.strip(), key=normalise_title(text or title), kind=kind)
+    said = text or " ".join(title.split())
+    return SongTitle(title=said, key=song_key(said), kind=kind)
+
+
+def song_key(title: str) -> str:
+    """A song's key among the artist's songs: its title compared for sameness
+    (`normalise_title`); a title of punctuation alone ("!!!") is its own key."""
+    return normalise_title(title) or " ".join(title.casefold().split())
 
 
 # The recordings a song's main one is chosen among first: the original studio take.
@@ -914,3 +921,69 @@ def main_recording_key(
         _release_date_key(release_date),
         spotify_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """One kept studio track of an artist, as songs are made of: its name and release."""
+
+    spotify_id: str
+    name: str
+    isrc: str = ""
+    album_type: str = ""
+    release_date: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SongGroup:
+    """One song of an artist: its key and title, and its recordings (Spotify track ids
+    with their version kinds), the main recording first."""
+
+    key: str
+    title: str
+    recordings: tuple[tuple[str, VersionKind], ...]
+
+    @property
+    def main(self) -> str:
+        return self.recordings[0][0]
+
+
+def group_songs(
+    recordings: Iterable[Recording], assignments: Mapping[str, str] | None = None
+) -> list[SongGroup]:
+    """The artist's songs, by key, each with its recordings, main first.
+
+    A recording belongs to the song its title reads as (`song_title`), unless a curator
+    assigned it to a song by title: `assignments` maps a Spotify track id (that release)
+    or an ISRC (the recording, wherever released) to the title of its song; the track id
+    wins. Assigning a title no other recording reads as splits the recording off into a
+    song of its own. A song's title is its main recording's: as read, or as assigned when
+    the main recording was assigned. The version kind always comes from the track's name.
+    """
+    assignments = assignments or {}
+    members: dict[str, list[tuple[tuple, str, VersionKind, str]]] = {}
+    for recording in recordings:
+        read = song_title(recording.name)
+        assigned = assignments.get(recording.spotify_id) or (
+            assignments.get(recording.isrc) if recording.isrc else None
+        )
+        title = " ".join(assigned.split()) if assigned and assigned.strip() else read.title
+        order = main_recording_key(
+            kind=read.kind,
+            album_type=recording.album_type,
+            release_date=recording.release_date,
+            spotify_id=recording.spotify_id,
+        )
+        key = song_key(title)
+        members.setdefault(key, []).append((order, recording.spotify_id, read.kind, title))
+    songs = []
+    for key in sorted(members):
+        ordered = sorted(members[key])
+        songs.append(
+            SongGroup(
+                key=key,
+                title=ordered[0][3],
+                recordings=tuple((spotify_id, kind) for _, spotify_id, kind, _ in ordered),
+            )
+        )
+    return songs

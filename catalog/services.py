@@ -11,8 +11,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from catalog.models import Album, Artist, ArtistTrack, SpotifyMatch, SpotifyRelease, Track
-from catalog.rules import AudioFeatures
+from catalog.models import (
+    Album,
+    Artist,
+    ArtistTrack,
+    Song,
+    SongOverride,
+    SpotifyMatch,
+    SpotifyRelease,
+    Track,
+)
+from catalog.rules import AudioFeatures, Recording, SongGroup, group_songs
 from integrations.spotify.records import SpotifyAlbumSummary
 from theset.models import in_key_order
 
@@ -35,8 +44,10 @@ TRACK_UPDATE_FIELDS = [
     "disc_number",
     "track_number",
     "is_remix",
+    "version",
     "updated_at",
 ]
+SONG_UPDATE_FIELDS = ["title", "main_track", "recordings_count", "updated_at"]
 
 
 RELEASE_UPDATE_FIELDS = [
@@ -128,6 +139,7 @@ class CatalogWritten:
     tracks: int
     links_added: int
     links_removed: int
+    songs: int = 0
 
 
 def _by_spotify_id(item) -> str:
@@ -318,7 +330,21 @@ def catalog_upsert(
         for album in sorted({a.spotify_id: a for a in albums}.values(), key=_by_spotify_id)
         if album.spotify_id in kept_album_ids
     ]
+    kept = sorted({track.spotify_id: track for track in tracks}.values(), key=_by_spotify_id)
+    album_of = {album.spotify_id: album for album in albums}
+    recordings = [
+        Recording(
+            spotify_id=track.spotify_id,
+            name=track.name,
+            isrc=track.isrc or "",
+            album_type=album_of[track.album_spotify_id].album_type,
+            release_date=album_of[track.album_spotify_id].release_date,
+        )
+        for track in kept
+    ]
     with transaction.atomic():
+        groups = group_songs(recordings, SongOverride.objects.assignments_for(artist_id))
+        version_of = {spotify_id: kind for group in groups for spotify_id, kind in group.recordings}
         Album.objects.bulk_create(
             album_rows,
             batch_size=BATCH_SIZE,
@@ -329,52 +355,119 @@ def catalog_upsert(
         album_pks = dict(
             Album.objects.filter(spotify_id__in=kept_album_ids).values_list("spotify_id", "pk")
         )
-        track_rows = [
-            Track(
-                spotify_id=track.spotify_id,
-                isrc=track.isrc or "",
-                name=track.name,
-                album_id=album_pks[track.album_spotify_id],
-                duration_ms=track.duration_ms,
-                popularity=track.popularity,
-                disc_number=track.disc_number,
-                track_number=track.track_number,
-                is_remix=track.is_remix,
-            )
-            for track in sorted({t.spotify_id: t for t in tracks}.values(), key=_by_spotify_id)
-        ]
         Track.objects.bulk_create(
-            track_rows,
+            [
+                Track(
+                    spotify_id=track.spotify_id,
+                    isrc=track.isrc or "",
+                    name=track.name,
+                    album_id=album_pks[track.album_spotify_id],
+                    duration_ms=track.duration_ms,
+                    popularity=track.popularity,
+                    disc_number=track.disc_number,
+                    track_number=track.track_number,
+                    is_remix=track.is_remix,
+                    version=version_of[track.spotify_id].value,
+                )
+                for track in kept
+            ],
             batch_size=BATCH_SIZE,
             update_conflicts=True,
             unique_fields=["spotify_id"],
             update_fields=TRACK_UPDATE_FIELDS,
         )
-        track_pks = set(
-            Track.objects.filter(spotify_id__in=[row.spotify_id for row in track_rows]).values_list(
-                "pk", flat=True
-            )
-        )
         linked = set(
             ArtistTrack.objects.filter(artist_id=artist_id).values_list("track_id", flat=True)
         )
-        ArtistTrack.objects.bulk_create(
-            [ArtistTrack(artist_id=artist_id, track_id=pk) for pk in track_pks - linked],
-            batch_size=BATCH_SIZE,
-            ignore_conflicts=True,
-        )
+        track_pks = _songs_write(artist_id=artist_id, groups=groups)
         links_removed, _ = ArtistTrack.objects.filter(
             artist_id=artist_id, track_id__in=linked - track_pks
         ).delete()
+        _songs_without_recordings_delete(artist_id=artist_id)
         Artist.objects.filter(pk=artist_id).update(
             catalog_synced_at=timezone.now(), catalog_digest=listing_digest
         )
     return CatalogWritten(
         albums=len(album_rows),
-        tracks=len(track_rows),
+        tracks=len(kept),
         links_added=len(track_pks - linked),
         links_removed=links_removed,
+        songs=len(groups),
     )
+
+
+def _songs_write(*, artist_id: int, groups: Sequence[SongGroup]) -> set[int]:
+    """Write the artist's songs (`rules.group_songs`; their tracks' rows exist): songs
+    upserted on (artist, key) in key order, then the artist's links to the tracks
+    upserted with their songs. Returns the primary keys of the tracks linked. Songs
+    left without recordings are the caller's to delete, once it removed the links it
+    drops."""
+    track_pks = dict(
+        Track.objects.filter(
+            spotify_id__in=[spotify_id for group in groups for spotify_id, _ in group.recordings]
+        ).values_list("spotify_id", "pk")
+    )
+    Song.objects.bulk_create(
+        [
+            Song(
+                artist_id=artist_id,
+                key=group.key,
+                title=group.title[:500],
+                main_track_id=track_pks[group.main],
+                recordings_count=len(group.recordings),
+            )
+            for group in groups  # in key order
+        ],
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["artist", "key"],
+        update_fields=SONG_UPDATE_FIELDS,
+    )
+    song_pks = dict(Song.objects.filter(artist_id=artist_id).values_list("key", "pk"))
+    song_of_track = {
+        track_pks[spotify_id]: song_pks[group.key]
+        for group in groups
+        for spotify_id, _ in group.recordings
+    }
+    ArtistTrack.objects.bulk_create(
+        [
+            ArtistTrack(artist_id=artist_id, track_id=track_pk, song_id=song_of_track[track_pk])
+            for track_pk in sorted(song_of_track)
+        ],
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["artist", "track"],
+        update_fields=["song", "updated_at"],
+    )
+    return set(song_of_track)
+
+
+def _songs_without_recordings_delete(*, artist_id: int) -> int:
+    deleted, _ = Song.objects.filter(artist_id=artist_id, recordings__isnull=True).delete()
+    return deleted
+
+
+def songs_regroup(*, artist_id: int) -> int:
+    """Put the artist's stored recordings in their songs again, e.g. after a curator
+    moved one (`SongOverride`); no upstream is asked. Returns the number of songs."""
+    rows = (
+        ArtistTrack.objects.filter(artist_id=artist_id)
+        .order_by("track__spotify_id")
+        .values_list(
+            "track__spotify_id",
+            "track__name",
+            "track__isrc",
+            "track__album__album_type",
+            "track__album__release_date",
+        )
+    )
+    with transaction.atomic():
+        groups = group_songs(
+            [Recording(*row) for row in rows], SongOverride.objects.assignments_for(artist_id)
+        )
+        _songs_write(artist_id=artist_id, groups=groups)
+        _songs_without_recordings_delete(artist_id=artist_id)
+    return len(groups)
 
 
 def artist_catalog_kept(*, artist_id: int) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import date, time, timedelta
 
-from catalog.models import Album, Artist, Track
+from catalog.models import Album, Artist, ArtistTrack, Song, Track
+from catalog.rules import song_title
+from catalog.services import songs_regroup
 from integrations.ticketmaster.records import TicketmasterEvent
 from shows.models import Billing, Show, Venue
 
@@ -37,6 +39,19 @@ def make_track(**fields) -> Track:
         "isrc": f"USAB1{n:07d}",
     }
     return Track.objects.create(**(values | fields))
+
+
+def link_track(artist: Artist, track: Track) -> ArtistTrack:
+    """`track` as one of `artist`'s recordings, in the song its name reads as; the
+    artist's songs are then written as an import writes them (`songs_regroup`)."""
+    read = song_title(track.name)
+    song, _ = Song.objects.get_or_create(
+        artist=artist, key=read.key, defaults={"title": read.title, "main_track": track}
+    )
+    link = ArtistTrack.objects.create(artist=artist, track=track, song=song)
+    songs_regroup(artist_id=artist.pk)
+    link.refresh_from_db()
+    return link
 
 
 def make_show(*, artist: Artist | None = None, artist_id: int | None = None, **fields) -> Show:
@@ -111,5 +126,5 @@ def make_touring_artist(*, shows: int, songs: int, **fields) -> Artist:
         )
     for n in range(songs):
         track = make_track(name=f"Ballad {n:03d}" if n % 3 == 0 else f"Song {n:03d}")
-        track.artist_tracks.create(artist=artist)
+        link_track(artist, track)
     return artist

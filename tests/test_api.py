@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 from openapi_schema_validator import OAS31Validator
 
-from catalog.models import ArtistTrack, SpotifyMatch
+from catalog.models import SpotifyMatch
 from imports.models import ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName, RunStage
 from imports.services import start_import
@@ -81,7 +81,8 @@ def make_show(artist, **fields) -> Show:
 
 
 def link_tracks(artist, tracks) -> None:
-    ArtistTrack.objects.bulk_create([ArtistTrack(artist=artist, track=t) for t in tracks])
+    for track in tracks:
+        factories.link_track(artist, track)
 
 
 # --- Kickoff -----------------------------------------------------------------------

@@ -12,11 +12,11 @@ import pytest
 from django.utils import timezone
 from openapi_schema_validator import OAS31Validator
 
-from catalog.models import Artist, ArtistTrack, SpotifyMatch
+from catalog.models import Artist, SpotifyMatch
 from catalog.selectors import artist_get
 from catalog.services import artist_identity_update, artist_shell_upsert
 from imports.services import start_import
-from tests.factories import make_artist, make_show, make_track, make_venue
+from tests.factories import link_track, make_artist, make_show, make_track, make_venue
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def named_artist(name: str, *, tm_attraction_id: str, image_url: str = "") -> Ar
 def test_every_artist_route_takes_the_id_the_slug_or_the_ticketmaster_id(client, route):
     artist = named_artist("The Velvet Rövers", tm_attraction_id=TM_ID)
     make_show(artist=artist, local_date=timezone.localdate() + timedelta(days=3))
-    ArtistTrack.objects.create(artist=artist, track=make_track())
+    link_track(artist, make_track())
 
     answers = [
         client.get(f"/api/artists/{name}{route}")

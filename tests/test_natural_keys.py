@@ -3,9 +3,9 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from catalog.models import ArtistTrack
+from catalog.models import ArtistTrack, Song
 from shows.models import Show
-from tests.factories import make_artist, make_track, make_venue
+from tests.factories import link_track, make_artist, make_track, make_venue
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +46,18 @@ def test_second_venue_with_same_venue_id_is_refused():
 def test_second_link_for_same_artist_and_track_is_refused():
     artist = make_artist()
     track = make_track()
-    ArtistTrack.objects.create(artist=artist, track=track)
-    ArtistTrack.objects.create(artist=make_artist(), track=track)  # another artist: fine
+    link = link_track(artist, track)
+    link_track(make_artist(), track)  # another artist: fine
     with pytest.raises(IntegrityError), transaction.atomic():
-        ArtistTrack.objects.create(artist=artist, track=track)
+        ArtistTrack.objects.create(artist=artist, track=track, song=link.song)
+
+
+def test_second_song_with_the_same_key_for_an_artist_is_refused():
+    artist = make_artist()
+    Song.objects.create(artist=artist, key="alive", title="Alive")
+    Song.objects.create(artist=make_artist(), key="alive", title="Alive")  # another artist
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Song.objects.create(artist=artist, key="alive", title="ALIVE")
 
 
 def test_second_track_with_same_spotify_id_is_refused():

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Album, Artist, ArtistTrack, Track, TrackOverride
-from tests.factories import make_artist, make_track
+from tests.factories import link_track, make_artist, make_track
 from theset.admin import admin_time
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def admin_url(obj, view: str) -> str:
 
 
 def linked_track() -> ArtistTrack:
-    return ArtistTrack.objects.create(artist=make_artist(), track=make_track())
+    return link_track(make_artist(), make_track())
 
 
 UPSTREAM_ROWS = {

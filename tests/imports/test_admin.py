@@ -40,7 +40,7 @@ from tests.browser import (
     logged_in_admin_run_page,
     needs_chromium,
 )
-from tests.factories import make_artist, make_track
+from tests.factories import link_track, make_artist, make_track
 from theset.admin import admin_time
 
 pytestmark = pytest.mark.django_db
@@ -693,9 +693,9 @@ def test_always_drop_on_tracks_names_the_recording_for_each_linked_artist(admin_
     track = make_track(isrc="usab12300001")
     no_isrc = make_track(isrc="")
     unlinked = make_track()
-    ArtistTrack.objects.create(artist=first, track=track)
-    ArtistTrack.objects.create(artist=second, track=track)
-    ArtistTrack.objects.create(artist=first, track=no_isrc)
+    link_track(first, track)
+    link_track(second, track)
+    link_track(first, no_isrc)
     response = post_action(
         admin_client, "admin:catalog_track_changelist", "always_drop", [track, no_isrc, unlinked]
     )

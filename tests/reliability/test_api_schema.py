@@ -32,10 +32,9 @@ from django_q.models import OrmQ
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from catalog.models import ArtistTrack
 from imports.models import ImportRun, ImportStatus
 from imports.services import start_import
-from tests.factories import make_artist, make_show, make_track, make_venue
+from tests.factories import link_track, make_artist, make_show, make_track, make_venue
 from theset.services import api_key_create
 
 # Per route and phase (examples, coverage, fuzzing): small enough for well under a
@@ -128,7 +127,7 @@ def stored(db) -> str:
     """An artist with a show, a studio song and a queued run (so id and slug routes also
     answer 200); the API key every generated call carries."""
     artist = make_artist(name="Schema Band", slug="schema-band")
-    ArtistTrack.objects.create(artist=artist, track=make_track(name="Song"))
+    link_track(artist, make_track(name="Song"))
     make_show(
         artist=artist,
         tm_event_id="vvG1schema0001",

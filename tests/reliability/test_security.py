@@ -62,7 +62,7 @@ from imports.services import import_run_create
 from sandbox import profiles
 from sandbox.spotify import Spotify as SandboxSpotify
 from shows.models import Show, Venue
-from tests.factories import make_artist, make_show, make_track, make_venue
+from tests.factories import link_track, make_artist, make_show, make_track, make_venue
 from tests.support.cluster import database_url
 from theset import services as key_services
 from theset.auth import API_KEY_HEADER
@@ -165,7 +165,7 @@ def samples(django_user_model) -> Samples:
         Venue: venue,
         Track: track,
         Album: track.album,
-        ArtistTrack: ArtistTrack.objects.create(artist=artist, track=track),
+        ArtistTrack: link_track(artist, track),
         SpotifyRelease: sample_release(track.album),
         TrackOverride: TrackOverride.objects.decide(
             artist_id=artist.pk,
