@@ -48,7 +48,8 @@ class CatalogSyncResult:
     spotify_app_mode: str
     albums: int = 0
     raw_tracks: int = 0
-    tracks_kept: int = 0
+    tracks_kept: int = 0  # recordings: the kept studio tracks
+    songs: int = 0
     links_removed: int = 0
     # Incremental work: releases whose details were fetched vs taken from storage, and
     # the tracks whose details or audio features were asked for.
@@ -70,6 +71,7 @@ class CatalogSyncResult:
             "audio_features_fetched": self.audio_features_fetched,
             "raw_tracks": self.raw_tracks,
             "tracks_kept": self.tracks_kept,
+            "songs": self.songs,
             "tracks_unlinked": self.links_removed,
             **{f"kept_{reason}": count for reason, count in self.keep_counts.items()},
         }
@@ -260,6 +262,7 @@ async def sync_catalog(
         albums=written.albums,
         raw_tracks=len(raw_tracks),
         tracks_kept=written.tracks,
+        songs=written.songs,
         links_removed=written.links_removed,
         albums_fetched=len(fresh),
         albums_reused=len(releases) - len(fresh),

@@ -515,8 +515,9 @@ FIGURE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Catalog",
         (
             ("raw_tracks", "Tracks on Spotify"),
-            ("tracks_kept", "Studio songs kept"),
-            ("tracks_unlinked", "Songs no longer the artist's"),
+            ("songs", "Songs"),
+            ("tracks_kept", "Studio recordings kept"),
+            ("tracks_unlinked", "Recordings no longer the artist's"),
             ("albums", "Albums and singles stored"),
             ("albums_fetched", "Releases fetched from Spotify"),
             ("albums_reused", "Releases reused (stored before)"),
@@ -531,7 +532,8 @@ FIGURE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 REQUEST_FIGURES = (("ticketmaster_requests", "Ticketmaster"), ("spotify_requests", "Spotify"))
 # Shown with another figure, or elsewhere on the page: never a row of their own.
 # - kept_studio, kept_curator_keep: the kept songs by reason. "Studio songs kept" is
-#   their sum, and the curator's keeps have their row under "Studio-only decisions".
+#   their sum ("Studio recordings kept"), and the curator's keeps have their row under
+#   "Studio-only decisions".
 # - malformed_events: the first 50 malformed events, listed with their count.
 FIGURES_SHOWN_ELSEWHERE = frozenset({"kept_studio", "kept_curator_keep", "malformed_events"})
 # Counters that only flag what a phase did ("kept", "unchanged").

@@ -101,13 +101,14 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("provider",),
     ),
     "theset_import_rows_written": (
-        "Rows upserted by import phases (shows, venues, tracks); a re-import counts again.",
+        "Rows upserted by import phases (shows, venues, tracks, songs); a re-import counts "
+        "again.",
         ("kind",),
     ),
 }
 
 # Which figure of a phase's counters is how many rows of which kind it wrote.
-ROWS_WRITTEN = {"shows": "shows", "venues": "venues", "tracks_kept": "tracks"}
+ROWS_WRITTEN = {"shows": "shows", "venues": "venues", "tracks_kept": "tracks", "songs": "songs"}
 
 
 def series(name: str, **labels: str) -> tuple[str, str]:

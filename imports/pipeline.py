@@ -278,7 +278,7 @@ async def catalog_phase(run_id: int) -> None:
             await sync_to_async(import_run_warning_add)(
                 run_id=run_id, warning="no Spotify artist: catalog not imported"
             )
-            return "no Spotify artist", {"tracks_kept": 0}
+            return "no Spotify artist", {"tracks_kept": 0, "songs": 0}
         # Curators' always keep / always drop decisions outlast every re-import.
         curator_decisions = await sync_to_async(TrackOverride.objects.decisions_for)(run.artist_id)
         async with SpotifyClient.from_settings() as spotify:
@@ -293,8 +293,9 @@ async def catalog_phase(run_id: int) -> None:
             requests = spotify.stats.as_dict()
         await sync_to_async(_record_catalog)(run_id, result)
         counters = result.counters() | {"spotify_requests": requests}
-        kept = count_noun(result.tracks_kept, "studio song")
-        return f"{kept} of {count_noun(result.raw_tracks, 'track')}", counters
+        songs = count_noun(result.songs, "song")
+        kept = count_noun(result.tracks_kept, "studio recording")
+        return f"{songs}: {kept} of {count_noun(result.raw_tracks, 'track')}", counters
 
     run = await sync_to_async(_run_with_artist)(run_id)
     synced_at = run.artist.catalog_synced_at

@@ -47,7 +47,8 @@ def import_run_summary(run: ImportRun) -> str:
         f"{run.artist.name}",
         count_noun(counters.get("shows", 0), "show"),
         count_noun(counters.get("venues", 0), "venue"),
-        count_noun(counters.get("tracks_kept", 0), "studio track"),
+        count_noun(counters.get("songs", 0), "song"),
+        count_noun(counters.get("tracks_kept", 0), "studio recording"),
         f"dropped: {drops or 'none'}",
         timings,
     ]

@@ -388,7 +388,7 @@ def test_run_page_shows_phases_figures_drops_events_and_the_dropped_tracks(admin
         "Shows &amp; venues",
         "1.25",
         # figures, as (label, value) rows
-        '<th scope="row">Studio songs kept</th><td>40</td>',
+        '<th scope="row">Studio recordings kept</th><td>40</td>',
         '<th scope="row">Requests</th><td>17: several tracks 15, token 2</td>',
         # drops per reason, curator counts, the warning
         "Live title",
@@ -454,7 +454,7 @@ def test_run_page_figures_are_a_table_with_each_number_once(admin_client):
     assert dict(rows) == {
         "Spotify artist found by": "Ticketmaster external link",
         "Shows listed": "12",
-        "Studio songs kept": "40",
+        "Studio recordings kept": "40",
         "Requests": "17: several tracks 15, token 2",
         "Answers": "200: 16; 429: 1 (several tracks 1)",
         "Retries": "2",

@@ -90,7 +90,7 @@ def test_counts_of_one_are_singular_and_an_empty_listing_says_so(sandbox, monkey
     assert "1 of ~1 event fetched" in one
     assert "1 show stored" in one
     assert "1 show at 1 venue" in one
-    assert "1 studio song of 1 track" in one
+    assert "1 song: 1 studio recording of 1 track" in one
     assert any(m.startswith("details of 1 track and audio features of 1 track") for m in one)
 
     none = messages(NO_SHOWS)

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from catalog.models import Album, Artist, ArtistTrack, SpotifyRelease, Track
+from catalog.models import Album, Artist, ArtistTrack, Song, SpotifyRelease, Track
 from imports.models import DroppedTrack, ImportRun, ImportStatus
 from imports.pipeline import run_import
 from imports.services import import_run_create
@@ -24,7 +24,7 @@ from tests.factories import make_show
 
 pytestmark = pytest.mark.django_db
 
-CATALOG_TABLES = (SpotifyRelease, Artist, Venue, Show, Album, Track, ArtistTrack)
+CATALOG_TABLES = (SpotifyRelease, Artist, Venue, Show, Album, Track, ArtistTrack, Song)
 
 
 def sandbox_artist(world, profile: str):
@@ -57,7 +57,30 @@ def stored_rows(artist_id: int) -> dict[str, set]:
                 "spotify_id", "isrc", "name", "album__spotify_id", "duration_ms", "is_remix"
             )
         ),
+        "songs": set(
+            Song.objects.filter(artist_id=artist_id).values_list(
+                "key", "title", "main_track__spotify_id", "recordings_count"
+            )
+        ),
+        "recordings": set(
+            ArtistTrack.objects.filter(artist_id=artist_id).values_list(
+                "track__spotify_id", "song__key", "track__version"
+            )
+        ),
     }
+
+
+def stored_songs(artist_id: int) -> dict[str, set]:
+    """The artist's stored songs: title -> its recordings, each keyed as the oracle keys
+    them (the ISRC, else the normalised name and the duration in seconds)."""
+    songs: dict[str, set] = {}
+    links = ArtistTrack.objects.filter(artist_id=artist_id).values_list(
+        "song__title", "track__isrc", "track__name", "track__duration_ms"
+    )
+    for title, isrc, name, duration_ms in links:
+        key = isrc or (truth.normalise_title(name), truth.duration_seconds(duration_ms))
+        songs.setdefault(title, set()).add(key)
+    return songs
 
 
 def assert_stores_the_scenario(run: ImportRun, expected, *, audio_features: bool = True) -> None:
@@ -77,9 +100,12 @@ def assert_stores_the_scenario(run: ImportRun, expected, *, audio_features: bool
     assert tracks.count() == truth.expected_studio_track_count(
         expected, audio_features=audio_features
     )
+    assert stored_songs(artist_id) == truth.expected_songs(
+        expected, audio_features=audio_features
+    )
 
 
-@pytest.mark.parametrize("profile", ["mid", "prolific"])
+@pytest.mark.parametrize("profile", ["sparse", "mid", "prolific"])
 def test_inline_import_stores_every_event_each_venue_once_and_the_studio_set(
     world, sandbox, profile
 ):
@@ -160,6 +186,7 @@ def test_an_unknown_attraction_fails_readably_and_writes_nothing_but_the_run(san
         "Album": 0,
         "Track": 0,
         "ArtistTrack": 0,
+        "Song": 0,
     }
     # The run's artist row is the bare shell the kickoff made: no name, nothing else.
     assert Artist.objects.get().name == ""
@@ -195,7 +222,8 @@ def test_command_prints_a_summary_and_fails_for_an_unknown_id(world, sandbox, ca
         out = capsys.readouterr().out
         shows = len(truth.expected_upcoming_event_ids(expected))
         assert f"{expected.tm_attraction_id}: {expected.name} | {shows} shows" in out
-        assert "studio tracks" in out and "dropped: duplicate_isrc" in out
+        songs, recordings = Song.objects.count(), ArtistTrack.objects.count()
+        assert f" | {songs} songs | {recordings} studio recordings | dropped: duplicate_isrc" in out
         with pytest.raises(CommandError, match="1 of 2 imports failed"):
             call_command("import_artist", expected.tm_attraction_id, "K8vZ917NoSuchId", "--inline")
     assert "K8vZ917NoSuchId: failed: Ticketmaster has no attraction with id K8vZ917NoSuchId" in (
