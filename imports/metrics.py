@@ -101,8 +101,7 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("provider",),
     ),
     "theset_import_rows_written": (
-        "Rows upserted by import phases (shows, venues, tracks, songs); a re-import counts "
-        "again.",
+        "Rows upserted by import phases (shows, venues, tracks, songs); a re-import counts again.",
         ("kind",),
     ),
 }

@@ -100,9 +100,7 @@ def assert_stores_the_scenario(run: ImportRun, expected, *, audio_features: bool
     assert tracks.count() == truth.expected_studio_track_count(
         expected, audio_features=audio_features
     )
-    assert stored_songs(artist_id) == truth.expected_songs(
-        expected, audio_features=audio_features
-    )
+    assert stored_songs(artist_id) == truth.expected_songs(expected, audio_features=audio_features)
 
 
 @pytest.mark.parametrize("profile", ["sparse", "mid", "prolific"])
