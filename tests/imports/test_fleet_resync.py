@@ -2,7 +2,7 @@
 bills is imported, the sandbox world advances the way time does, and one re-sync round
 (shows in batches, catalogs incrementally, identity kept) runs. It must leave exactly the
 rows each artist's own full re-import of the changed world leaves (shows, bills, removed
-marks, venues, studio tracks, drops), and its live rows must equal a fresh full import
+marks, venues, studio tracks and their songs, drops), and its live rows must equal a fresh full import
 of the changed world."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from django.db.models import Max
 from django.utils import timezone
 
-from catalog.models import Album, Artist, ArtistTrack, Track
+from catalog.models import Album, Artist, ArtistTrack, Song, Track
 from imports.models import ImportRun, ImportStatus, ShowsBatch, ShowsSync
 from imports.pipeline import run_import
 from imports.resync import shows_batch_run, shows_resync_round
@@ -85,7 +85,18 @@ def rows(*, live_only: bool = False) -> dict[str, set]:
             .distinct()
         ),
         "studio_tracks": set(
-            ArtistTrack.objects.values_list("artist__tm_attraction_id", "track__spotify_id")
+            ArtistTrack.objects.values_list(
+                "artist__tm_attraction_id", "track__spotify_id", "song__key", "track__version"
+            )
+        ),
+        "songs": set(
+            Song.objects.values_list(
+                "artist__tm_attraction_id",
+                "key",
+                "title",
+                "main_track__spotify_id",
+                "recordings_count",
+            )
         ),
         "drops": set(
             DroppedTrack.objects.filter(run_id__in=latest).values_list(
