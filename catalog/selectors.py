@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
-from django.db.models import Case, QuerySet, Value, When
-from django.db.models.functions import Lower
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, Lower
 
-from catalog.models import Artist, SpotifyRelease, Track
+from catalog.models import Artist, Song, SpotifyRelease, Track
+from catalog.rules import VersionKind, main_recording_key
 from catalog.services import Release, ReleaseTrack
 
 
@@ -54,6 +56,65 @@ def studio_tracks(*, artist_id: int) -> QuerySet[Track]:
         Track.objects.filter(artist_tracks__artist_id=artist_id)
         .select_related("album")
         .order_by(Lower("name"), "album__name", "pk")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SongTotals:
+    """How many songs an artist has, and how many studio recordings they are made of."""
+
+    songs: int
+    recordings: int
+
+
+def artist_songs(*, artist_id: int, query: str = "") -> QuerySet[Song]:
+    """The artist's songs by title ignoring case (then key, id), with their main
+    recording and its album (one query); only those whose title contains `query`
+    (ignoring case) when one is given."""
+    songs = Song.objects.filter(artist_id=artist_id)
+    query = query.strip()
+    if query:
+        songs = songs.filter(title__icontains=query)
+    return songs.select_related("main_track__album").order_by(Lower("title"), "key", "pk")
+
+
+def artist_song_totals(*, artist_id: int) -> SongTotals:
+    """The artist's song and studio recording counts (one query)."""
+    totals = Song.objects.filter(artist_id=artist_id).aggregate(
+        songs=Count("pk"), recordings=Coalesce(Sum("recordings_count"), 0)
+    )
+    return SongTotals(songs=totals["songs"], recordings=totals["recordings"])
+
+
+def song_recordings(*, song_ids: Collection[int]) -> dict[int, list[Track]]:
+    """The recordings of each of the songs `song_ids`, by song id, with their albums (one
+    query, whatever the number of songs): each song's main recording first, then the
+    others in the order the main one is chosen by (`rules.main_recording_key`). Each
+    track carries `is_main`: whether it is its song's main recording."""
+    tracks = (
+        Track.objects.filter(artist_tracks__song_id__in=list(song_ids))
+        .select_related("album")
+        .annotate(
+            song_id=F("artist_tracks__song_id"),
+            is_main=Q(pk=F("artist_tracks__song__main_track_id")),
+        )
+        .order_by()  # sorted below, by the rules' order
+    )
+    recordings: dict[int, list[Track]] = {song_id: [] for song_id in song_ids}
+    for track in sorted(tracks, key=_main_first):
+        recordings[track.song_id].append(track)
+    return recordings
+
+
+def _main_first(track: Track) -> tuple[bool, tuple]:
+    return (
+        not track.is_main,
+        main_recording_key(
+            kind=VersionKind(track.version),
+            album_type=track.album.album_type,
+            release_date=track.album.release_date,
+            spotify_id=track.spotify_id,
+        ),
     )
 
 

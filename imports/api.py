@@ -23,9 +23,17 @@ from catalog.models import (
     TM_ATTRACTION_ID_MAX_LENGTH,
     AlbumType,
     Artist,
+    Song,
     SpotifyMatch,
 )
-from catalog.selectors import artist_get, artists_search, studio_tracks
+from catalog.rules import VersionKind
+from catalog.selectors import (
+    artist_get,
+    artist_songs,
+    artists_search,
+    song_recordings,
+    studio_tracks,
+)
 from imports.auth import ImportKickoffThrottle, write_auth
 from imports.models import (
     ImportPhase,
@@ -327,7 +335,8 @@ class ArtistOut(Schema):
     shows_synced_at: datetime | None
     catalog_synced_at: datetime | None
     upcoming_show_count: int
-    studio_track_count: int
+    studio_track_count: int = Field(..., description="Studio recordings kept (`/tracks`)")
+    song_count: int = Field(..., description="Songs those recordings are of (`/songs`)")
     last_shows_sync: LastShowsSyncOut | None = Field(
         ..., description="The artist's latest shows sync (re-sync batch or import); null if none"
     )
@@ -465,6 +474,80 @@ class TrackOut(Schema):
     popularity: int | None = Field(..., description="Null for development-mode Spotify apps")
     is_remix: bool
     album: AlbumOut
+
+
+class RecordingOut(Schema):
+    """One studio recording of a song."""
+
+    spotify_id: str
+    name: str = Field(..., description="As released, version markers included")
+    isrc: str
+    version: VersionKind = Field(
+        ..., description="What this recording is of its song (original, demo, remix...)"
+    )
+    album: AlbumOut
+    duration_ms: int
+
+
+class SongRecordingOut(RecordingOut):
+    """A recording as its song lists it."""
+
+    is_main: bool = Field(..., description="Whether it is the song's main recording")
+
+
+class SongOut(Schema):
+    """One of the artist's songs: every studio recording of one title, whatever its
+    version (demo, remaster, remix...)."""
+
+    id: int
+    title: str
+    key: str = Field(..., description="The title as songs are told apart (normalised)")
+    versions: int = Field(..., description="How many recordings the song has")
+    main: RecordingOut | None = Field(
+        ...,
+        description="The main recording: the original studio version, from an album over "
+        "a single over a compilation, earliest first; null only while the catalog is "
+        "being rewritten",
+    )
+    recordings: list[SongRecordingOut] = Field(
+        ..., description="Every recording, the main one first, then in the order it was chosen by"
+    )
+
+    @staticmethod
+    def resolve_versions(song: Song) -> int:
+        return song.recordings_count
+
+    @staticmethod
+    def resolve_main(song: Song) -> Any:
+        return song.main_track
+
+    @staticmethod
+    def resolve_recordings(song: Song) -> Any:
+        return song.recordings_main_first
+
+
+class SongSearch(Schema):
+    q: str = Field(
+        "",
+        max_length=300,
+        pattern=r"^[^\x00]*$",  # PostgreSQL refuses NUL in text: a 422, not a 500
+        description="Part of the title, ignoring case. Empty: every song",
+    )
+
+
+class SongPage(LimitOffset):
+    """Limit/offset pages of songs whose recordings are read for the whole page in one
+    query (`song_recordings`) once the page is cut, never one query per song."""
+
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        songs = list(page["items"])
+        recordings = song_recordings(song_ids=[song.pk for song in songs])
+        for song in songs:
+            song.recordings_main_first = recordings[song.pk]
+        return page | {"items": songs}
 
 
 # --- Helpers -----------------------------------------------------------------------
@@ -675,6 +758,7 @@ def artist_detail(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> Artist:
     artist = _artist_or_404(id_or_slug)
     artist.upcoming_show_count = upcoming_shows(artist_id=artist.pk).count()
     artist.studio_track_count = studio_tracks(artist_id=artist.pk).count()
+    artist.song_count = artist_songs(artist_id=artist.pk).count()
     artist.last_shows_sync = artist_last_shows_sync(artist_id=artist.pk)
     return artist
 
@@ -706,6 +790,23 @@ def artist_tracks(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> Any:
     """The artist's studio catalog (live versions and duplicates dropped), by name."""
     artist = _artist_or_404(id_or_slug)
     return studio_tracks(artist_id=artist.pk)
+
+
+@router.get(
+    "/artists/{id_or_slug}/songs",
+    response={200: list[SongOut], **NOT_FOUND},
+    url_name="artist-songs",
+    summary="The artist's songs with their recordings",
+)
+@paginate(SongPage)
+def artist_songs_list(
+    request: HttpRequest, id_or_slug: ArtistIdOrSlug, search: Query[SongSearch]
+) -> Any:
+    """The artist's studio catalog as songs, by title (ignoring case): each with its
+    main recording and every recording of it (demos, remasters, remixes...), main
+    first; `q` keeps the songs whose title contains it."""
+    artist = _artist_or_404(id_or_slug)
+    return artist_songs(artist_id=artist.pk, query=search.q)
 
 
 @router.get(

@@ -20,8 +20,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from catalog.models import Artist
-from catalog.selectors import artists_recently_imported, artists_search, studio_tracks
+from catalog.models import Artist, Song, Track
+from catalog.rules import VersionKind
+from catalog.selectors import (
+    artist_song_totals,
+    artist_songs,
+    artists_recently_imported,
+    artists_search,
+    song_recordings,
+)
 from catalog.services import artist_shell_slug
 from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
@@ -95,11 +102,31 @@ class ShowRow:
 
 
 @dataclass(frozen=True, slots=True)
-class SongRow:
+class VersionRow:
+    """One recording of a song, as its song's versions list it."""
+
     name: str
+    kind: str  # "Demo", "Remix": the version's label
+    is_original: bool
+    is_main: bool
+    album_name: str
+    year: str  # "" when Spotify gives no date
+    duration: str
+
+
+@dataclass(frozen=True, slots=True)
+class SongRow:
+    """A song as the page lists it: its title, its main recording's album and length,
+    and every version (main first; a song of one recording is not expanded)."""
+
+    title: str
     album_name: str
     duration: str
-    is_remix: bool
+    versions: tuple[VersionRow, ...]
+
+    @property
+    def only_version(self) -> VersionRow | None:
+        return self.versions[0] if len(self.versions) == 1 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +197,32 @@ def format_duration(duration_ms: int) -> str:
     return f"{minutes}:{seconds:02d}"
 
 
-def song_row(track) -> SongRow:
-    return SongRow(
+def release_year(release_date: str) -> str:
+    """The year of a Spotify release date ("2011-04-05", "2011"); "" when unknown ("0000")."""
+    year = release_date[:4]
+    return year if year.isdigit() and int(year) > 0 else ""
+
+
+def version_row(track: Track) -> VersionRow:
+    return VersionRow(
         name=track.name,
+        kind=track.get_version_display(),
+        is_original=track.version == VersionKind.ORIGINAL,
+        is_main=track.is_main,
         album_name=track.album.name,
+        year=release_year(track.album.release_date),
         duration=format_duration(track.duration_ms),
-        is_remix=track.is_remix,
+    )
+
+
+def song_row(song: Song, recordings: Sequence[Track]) -> SongRow:
+    """`song` with its `recordings` (main first, from `song_recordings`)."""
+    main = song.main_track or (recordings[0] if recordings else None)
+    return SongRow(
+        title=song.title,
+        album_name=main.album.name if main else "",
+        duration=format_duration(main.duration_ms) if main else "",
+        versions=tuple(version_row(track) for track in recordings),
     )
 
 
@@ -321,18 +368,24 @@ def _shows_context(request: HttpRequest, artist: Artist) -> dict:
 
 
 def _songs_context(request: HttpRequest, artist: Artist) -> dict:
+    """The artist's songs as the page lists them: those whose title contains the search,
+    by title, paged; each with its versions (one query for the page's recordings)."""
     song_query = search_text(request, "song")
-    tracks = studio_tracks(artist_id=artist.pk)
-    total = tracks.count()
-    if song_query:
-        tracks = tracks.filter(name__icontains=song_query)
-    page = paged(tracks, request, per_page=SONGS_PER_PAGE, param="songs_page")
+    totals = artist_song_totals(artist_id=artist.pk)
+    page = paged(
+        artist_songs(artist_id=artist.pk, query=song_query),
+        request,
+        per_page=SONGS_PER_PAGE,
+        param="songs_page",
+    )
+    recordings = song_recordings(song_ids=[song.pk for song in page])
     return {
         "songs": page,
-        "song_rows": [song_row(track) for track in page],
+        "song_rows": [song_row(song, recordings[song.pk]) for song in page],
         "songs_pager": pager_links(page, request, param="songs_page", anchor="songs"),
         "song_query": song_query,
-        "songs_total": total,
+        "songs_total": totals.songs,
+        "recordings_total": totals.recordings,
     }
 
 

@@ -542,7 +542,11 @@ def test_artist_by_id_and_by_slug(client, openapi):
     body = by_id.json()
     assert body["name"] == "The Velvet Rövers"
     assert (body["spotify_id"], body["spotify_match"]) == ("4Z8W4fKeB5YxbusRsdQVPb", "name_search")
-    assert (body["upcoming_show_count"], body["studio_track_count"]) == (2, 2)
+    assert (body["upcoming_show_count"], body["studio_track_count"], body["song_count"]) == (
+        2,
+        2,
+        2,
+    )
     assert body["catalog_synced_at"] is None
     assert_matches_openapi(openapi, by_id, "/api/artists/{id_or_slug}")
 
@@ -553,7 +557,11 @@ def test_artist_not_resolved_on_spotify_yet_has_a_null_match(client):
     body = client.get(f"/api/artists/{artist.pk}").json()
 
     assert (body["spotify_id"], body["spotify_match"]) == (None, None)
-    assert (body["upcoming_show_count"], body["studio_track_count"]) == (0, 0)
+    assert (body["upcoming_show_count"], body["studio_track_count"], body["song_count"]) == (
+        0,
+        0,
+        0,
+    )
 
 
 def test_an_artist_called_import_gets_a_slug_the_kickoff_route_does_not_shadow(client):
@@ -683,6 +691,7 @@ def test_openapi_lists_every_route_and_the_docs_render(client, openapi):
         "/api/artists/{id_or_slug}",
         "/api/artists/{id_or_slug}/shows",
         "/api/artists/{id_or_slug}/tracks",
+        "/api/artists/{id_or_slug}/songs",
         "/api/shows-batches/{batch_id}",
     }
     kickoff_op = openapi["paths"]["/api/artists/import"]["post"]

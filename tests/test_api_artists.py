@@ -52,7 +52,9 @@ def named_artist(name: str, *, tm_attraction_id: str, image_url: str = "") -> Ar
 
 
 @pytest.mark.parametrize(
-    "route", ["", "/shows", "/tracks", "/status"], ids=["detail", "shows", "tracks", "status"]
+    "route",
+    ["", "/shows", "/tracks", "/songs", "/status"],
+    ids=["detail", "shows", "tracks", "songs", "status"],
 )
 def test_every_artist_route_takes_the_id_the_slug_or_the_ticketmaster_id(client, route):
     artist = named_artist("The Velvet Rövers", tm_attraction_id=TM_ID)
@@ -105,6 +107,7 @@ def test_the_lookup_order_is_id_then_slug_then_ticketmaster_id(asked, found):
         "/api/artists/nobody",
         "/api/artists/nobody/shows",
         "/api/artists/nobody/tracks",
+        "/api/artists/nobody/songs",
         "/api/artists/nobody/status",
         "/api/artists/999999/status",
     ],
@@ -123,6 +126,7 @@ def test_the_schema_says_what_names_an_artist(openapi):
         "/api/artists/{id_or_slug}",
         "/api/artists/{id_or_slug}/shows",
         "/api/artists/{id_or_slug}/tracks",
+        "/api/artists/{id_or_slug}/songs",
         "/api/artists/{id_or_slug}/status",
     ):
         (parameter,) = [p for p in openapi["paths"][path]["get"]["parameters"] if p["in"] == "path"]

@@ -12,11 +12,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from catalog.models import Artist
+from catalog.models import Album, Artist
+from catalog.rules import song_title
 from imports.pages import SHOWS_PER_PAGE, SONGS_PER_PAGE
 from sandbox.server import serve_in_thread
 from tests.browser import ARTIFACTS, launch, logged_in_page, needs_chromium, only_local
-from tests.factories import make_artist, make_touring_artist
+from tests.factories import link_track, make_artist, make_touring_artist, make_track
 
 pytestmark = [
     pytest.mark.integration,
@@ -27,6 +28,8 @@ pytestmark = [
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 SHOWS, SONGS = SHOWS_PER_PAGE + 12, SONGS_PER_PAGE + 9
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+# The first song's other versions; the longest kind's name must wrap on a phone.
+VERSIONS = ["Ballad 000 (Demo)", "Ballad 000 - Radio Edit"]
 
 
 @pytest.fixture
@@ -36,6 +39,11 @@ def site() -> Artist:
     artist = make_touring_artist(
         name="Touring Browser Band", slug="touring-browser-band", shows=SHOWS, songs=SONGS
     )
+    later = Album.objects.create(
+        spotify_id="albumbrowserlater0001", name="Later Sessions", album_type="compilation"
+    )
+    for name in VERSIONS:  # "Ballad 000", the first song, in three versions
+        link_track(artist, make_track(name=name, album=later, version=song_title(name).kind))
     yesterday = timezone.now() - dt.timedelta(days=1)
     make_artist(name="Quiet Neighbours", identity_synced_at=yesterday)
     make_artist(name="", tm_attraction_id="K8vZ917Zzzz")
@@ -79,6 +87,20 @@ def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
             seen["artist_overflow"] = page.evaluate(OVERFLOW)
             page.screenshot(path=f"{shot}-artist.png")
 
+            # A song opens to its versions (no script: <details>), main first.
+            first_song = page.locator("#songs tbody tr >> nth=0")
+            seen["versions_shown_closed"] = first_song.locator(".versions").is_visible()
+            first_song.locator("summary").click()
+            seen["versions"] = first_song.locator(".versions li").evaluate_all(
+                """items => items.map((item) => [
+                    item.firstChild.textContent.trim(),
+                    [...item.querySelectorAll(".tag")].map((tag) => tag.textContent),
+                ])"""
+            )
+            seen["versions_shown_open"] = first_song.locator(".versions").is_visible()
+            seen["open_overflow"] = page.evaluate(OVERFLOW)
+            first_song.screenshot(path=f"{shot}-song-versions.png")
+
             # Choosing a country applies it at once (no button needed with JS on).
             with page.expect_navigation():
                 page.select_option("select[name=country]", "GB")
@@ -121,6 +143,12 @@ def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
     assert seen["results"] == ["Touring Browser Band"]
     assert seen["artist"] == "Touring Browser Band"
     assert seen["first_page"] == (SHOWS_PER_PAGE, SONGS_PER_PAGE)
+    assert (seen["versions_shown_closed"], seen["versions_shown_open"]) == (False, True)
+    assert seen["versions"] == [
+        ["Ballad 000", ["Original", "Main"]],
+        ["Ballad 000 (Demo)", ["Demo"]],
+        ["Ballad 000 - Radio Edit", ["Edit (single, album or radio version)"]],
+    ]
     assert seen["country_query"]["country"] == ["GB"]
     assert seen["in_gb"] == SHOWS // 2
     assert seen["gb_places"] == {"London, United Kingdom"}
@@ -134,6 +162,7 @@ def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
     # Nothing scrolls sideways, at either size; no box scrolls inside the page.
     assert seen["index_overflow"] <= 0
     assert seen["artist_overflow"] <= 0
+    assert seen["open_overflow"] <= 0
     assert seen["venue_overflow"] <= 0
 
 

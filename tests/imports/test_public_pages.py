@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from html import unescape
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import Artist
+from catalog.models import Album, Artist, ArtistTrack
+from catalog.rules import song_title
+from catalog.services import songs_regroup
 from imports.auth import START_IMPORTS_PERMISSION
 from imports.pages import (
     ARTISTS_PER_PAGE,
@@ -26,7 +30,13 @@ from imports.phases import PhaseName
 from imports.progress import PhaseReporter, fail_run
 from imports.services import import_run_create
 from shows.models import Billing
-from tests.factories import make_artist, make_show, make_touring_artist
+from tests.factories import (
+    link_track,
+    make_artist,
+    make_show,
+    make_touring_artist,
+    make_track,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +57,13 @@ def names_on(html: str, section: str) -> list[str]:
     return [unescape(n) for n in re.findall(r'<span class="name">(.*?)</span>', html[start:end])]
 
 
-def rows_in(html: str, section: str) -> int:
-    start = html.index(f'id="{section}"')
-    end = html.find("</section>", start)
-    return max(0, html[start:end].count("<tr>") - 1)  # less the header row
+def section(html: str, section_id: str) -> str:
+    start = html.index(f'id="{section_id}"')
+    return html[start : html.find("</section>", start)]
+
+
+def rows_in(html: str, section_id: str) -> int:
+    return max(0, section(html, section_id).count("<tr>") - 1)  # less the header row
 
 
 # --- `/` -------------------------------------------------------------------------------
@@ -150,12 +163,38 @@ def test_the_import_form_on_the_index_starts_an_import_in_the_admin(admin_client
 # --- The artist page -------------------------------------------------------------------
 
 
+VERSIONS = {"(Demo)": "demo", "- 2011 Remaster": "remaster"}
+
+
+def add_versions(artist: Artist) -> None:
+    """A demo and a remaster of each of the artist's songs, on compilations released
+    after the originals, so the original stays the main recording; the songs are then
+    written again as an import writes them."""
+    links = []
+    for song in artist.songs.select_related("main_track"):
+        for n, (marker, kind) in enumerate(VERSIONS.items()):
+            release = Album.objects.create(
+                spotify_id=f"{kind}{song.pk:018d}",
+                name=f"{kind.title()}s {song.pk}",
+                album_type="compilation",
+                release_date=f"{2011 + n}-01-01",
+            )
+            name = f"{song.main_track.name} {marker}"
+            track = make_track(name=name, album=release, version=kind)
+            links.append(ArtistTrack(artist=artist, track=track, song=song))
+    ArtistTrack.objects.bulk_create(links)
+    songs_regroup(artist_id=artist.pk)
+
+
 @pytest.fixture
 def touring() -> Artist:
-    """A public artist with 60 shows in two countries over two months and 53 songs."""
-    return make_touring_artist(
+    """A public artist with 60 shows in two countries over two months and 53 songs, each
+    in three versions (original, demo, remaster)."""
+    artist = make_touring_artist(
         name="Touring Band", shows=SHOWS_PER_PAGE + 10, songs=SONGS_PER_PAGE + 3
     )
+    add_versions(artist)
+    return artist
 
 
 def page(client, artist: Artist, **params) -> str:
@@ -213,7 +252,141 @@ def test_songs_search_by_title(client, touring):
     html = page(client, touring, song="ballad")
     assert rows_in(html, "songs") == 18  # every third of 53
     assert "18 of 53" in html
+    assert [row.pieces[:2] for row in song_rows(html)][:2] == [
+        ["Ballad 000", "3 versions"],
+        ["Ballad 003", "3 versions"],
+    ]
     assert "No studio song matches “nothing”" in page(client, touring, song="nothing")
+    # Titles are searched, not the names of their versions.
+    assert "No studio song matches “demo”" in page(client, touring, song="demo")
+
+
+class SongRows(HTMLParser):
+    """The song rows of the artist page's songs list: the pieces of text of each row
+    outside its versions (title, version count, album, length), and of each version."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_body = self.in_versions = False
+        self.rows: list[SongSeen] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tbody":
+            self.in_body = True
+        elif self.in_body and tag == "tr":
+            self.rows.append(SongSeen(pieces=[], versions=[]))
+        elif tag == "ol":
+            self.in_versions = True
+        elif self.in_versions and tag == "li":
+            self.rows[-1].versions.append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tbody":
+            self.in_body = False
+        elif tag == "ol":
+            self.in_versions = False
+
+    def handle_data(self, data: str) -> None:
+        if self.in_body and self.rows and data.strip():
+            row = self.rows[-1]
+            (row.versions[-1] if self.in_versions else row.pieces).append(data.strip())
+
+
+@dataclass
+class SongSeen:
+    pieces: list[str]
+    versions: list[list[str]]
+
+    @property
+    def text(self) -> str:
+        return " / ".join(self.pieces)
+
+    @property
+    def version_lines(self) -> list[str]:
+        return [" / ".join(version) for version in self.versions]
+
+
+def song_rows(html: str) -> list[SongSeen]:
+    parser = SongRows()
+    parser.feed(section(html, "songs"))
+    return parser.rows
+
+
+def test_each_song_says_its_versions_main_album_and_length_and_opens_to_its_versions(
+    client, touring
+):
+    song = touring.songs.select_related("main_track__album").get(title="Ballad 000")
+    main_album = song.main_track.album.name
+
+    html = page(client, touring)
+
+    rows = song_rows(html)
+    assert len(rows) == SONGS_PER_PAGE
+    assert rows[0].text == f"Ballad 000 / 3 versions / {main_album} / 3:20"
+    # Main first, each version with its kind, album, year (when known) and length.
+    assert rows[0].version_lines == [
+        f"Ballad 000 / Original / Main / {main_album} · 3:20",
+        f"Ballad 000 (Demo) / Demo / Demos {song.pk} · 2011 · 3:20",
+        f"Ballad 000 - 2011 Remaster / Remaster / Remasters {song.pk} · 2012 · 3:20",
+    ]
+    # Each song opens to its versions without a script.
+    assert section(html, "songs").count("<details><summary>") == SONGS_PER_PAGE
+    assert "<strong>53</strong> studio songs</a> (159 recordings)" in html
+
+
+@pytest.mark.parametrize(
+    ("recordings", "row", "versions"),
+    [
+        pytest.param([("Coda", "2001")], "Coda / Debut 2001 / 3:20", [], id="one original"),
+        pytest.param(
+            [("Blue (Night Remix)", "2001")],
+            "Blue / Remix / Debut 2001 / 3:20",
+            [],
+            id="one recording, a remix: its kind is said",
+        ),
+        pytest.param(
+            [("Anthem (Demo)", "1999"), ("Anthem", "2001")],
+            "Anthem / 2 versions / Debut 2001 / 3:20",
+            [
+                "Anthem / Original / Main / Debut 2001 · 2001 · 3:20",
+                "Anthem (Demo) / Demo / Debut 1999 · 1999 · 3:20",
+            ],
+            id="the original is main, even released later",
+        ),
+        pytest.param(
+            [("Anthem - Remastered 2009", "2009"), ("Anthem (Acoustic)", "0000")],
+            "Anthem / 2 versions / Debut 2009 / 3:20",
+            [
+                "Anthem - Remastered 2009 / Remaster / Main / Debut 2009 · 2009 · 3:20",
+                "Anthem (Acoustic) / Acoustic / Debut 0000 · 3:20",  # no year known
+            ],
+            id="no original: the earliest dated version is main",
+        ),
+        pytest.param(
+            [("Anthem", "2001"), ("Anthem (Radio Edit)", "2001"), ("Anthem (Mono)", "2001")],
+            "Anthem / 3 versions / Debut 2001 / 3:20",
+            [
+                "Anthem / Original / Main / Debut 2001 · 2001 · 3:20",
+                "Anthem (Mono) / Mono / Debut 2001 · 2001 · 3:20",
+                "Anthem (Radio Edit) / Edit (single, album or radio version) / Debut 2001"
+                " · 2001 · 3:20",
+            ],
+            id="kinds named as curators name them",
+        ),
+    ],
+)
+def test_a_song_row_says_what_its_versions_are(client, recordings, row, versions):
+    artist = public_artist(name="Versions Band")
+    for name, released in recordings:
+        album = Album.objects.get_or_create(
+            spotify_id=f"debut{released:0>17}",
+            defaults={"name": f"Debut {released}", "album_type": "album", "release_date": released},
+        )[0]
+        link_track(artist, make_track(name=name, album=album, version=song_title(name).kind))
+
+    (seen,) = song_rows(page(client, artist))
+
+    assert (seen.text, seen.version_lines) == (row, versions)
 
 
 def test_shows_link_their_tickets_venues_and_the_acts_with_pages(client, touring):
