@@ -51,7 +51,8 @@ def artists_recently_imported(*, limit: int) -> list[Artist]:
 
 
 def studio_tracks(*, artist_id: int) -> QuerySet[Track]:
-    """The artist's studio songs with their albums (one query), by name, ignoring case."""
+    """The artist's studio recordings with their albums (one query), by name, ignoring
+    case."""
     return (
         Track.objects.filter(artist_tracks__artist_id=artist_id)
         .select_related("album")

@@ -783,11 +783,12 @@ def artist_shows(
     "/artists/{id_or_slug}/tracks",
     response={200: list[TrackOut], **NOT_FOUND},
     url_name="artist-tracks",
-    summary="The artist's studio songs",
+    summary="The artist's studio recordings",
 )
 @paginate(LimitOffset)
 def artist_tracks(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> Any:
-    """The artist's studio catalog (live versions and duplicates dropped), by name."""
+    """The artist's studio recordings (live versions and duplicates dropped), by name,
+    each on its own; `/songs` groups them into songs."""
     artist = _artist_or_404(id_or_slug)
     return studio_tracks(artist_id=artist.pk)
 
