@@ -1,6 +1,6 @@
-"""The catalog admin: artists, albums and tracks come from the upstreams and are read only
-there; curators' track overrides stay editable; "View on site" for public artists only;
-genres as a list; timestamps naming their zone."""
+"""The catalog admin: artists, albums, tracks and songs come from the upstreams and are read
+only there; curators' track overrides stay editable (song overrides: test_admin_songs.py);
+"View on site" for public artists only; genres as a list; timestamps naming their zone."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ UPSTREAM_ROWS = {
     "album": lambda: make_track().album,
     "track": lambda: make_track(),
     "artist-track": linked_track,
+    "song": lambda: linked_track().song,
 }
 
 
@@ -57,9 +58,10 @@ def test_upstream_rows_cannot_be_added_or_deleted_in_the_admin(admin_client, row
     [
         pytest.param(UPSTREAM_ROWS["album"], "name", "Renamed", id="album"),
         pytest.param(UPSTREAM_ROWS["track"], "name", "Renamed", id="track"),
+        pytest.param(UPSTREAM_ROWS["song"], "title", "Renamed", id="song"),
     ],
 )
-def test_albums_and_tracks_are_read_only(admin_client, row, field, value):
+def test_albums_tracks_and_songs_are_read_only(admin_client, row, field, value):
     obj = row()
     page = admin_client.get(admin_url(obj, "change"))
     assert page.status_code == 200
@@ -75,7 +77,8 @@ def test_an_artist_page_edits_only_the_curator_overrides(admin_client, admin_use
     page = admin_client.get(admin_url(artist, "change")).content.decode()
     for field in ["name", "slug", "tm_attraction_id", "spotify_id", "genres", "image_url"]:
         assert f'name="{field}"' not in page, field
-    assert 'name="track_overrides-TOTAL_FORMS"' in page  # the overrides inline
+    assert 'name="track_overrides-TOTAL_FORMS"' in page  # the overrides inlines
+    assert 'name="song_overrides-TOTAL_FORMS"' in page
     # Genres as a list people read, not JSON.
     assert '<div class="readonly">rock, indie pop</div>' in page
     assert "[&quot;rock&quot;" not in page and '["rock"' not in page
@@ -95,6 +98,10 @@ def test_an_artist_page_edits_only_the_curator_overrides(admin_client, admin_use
             f"{prefix}-0-isrc": "",
             f"{prefix}-0-decision": "always_drop",
             f"{prefix}-0-note": "spoken word",
+            "song_overrides-TOTAL_FORMS": "0",
+            "song_overrides-INITIAL_FORMS": "0",
+            "song_overrides-MIN_NUM_FORMS": "0",
+            "song_overrides-MAX_NUM_FORMS": "1000",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

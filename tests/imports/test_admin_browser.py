@@ -1,6 +1,7 @@
 """The admin in a browser, at phone and desktop sizes: a finished import's run page keeps
 its event log inside the screen and shows its figures as a table; an artist's page leads
-to the artist's public page ("View on site")."""
+to the artist's public page ("View on site"); a song's page lists its recordings, the
+main one first, inside the screen."""
 
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ def test_the_admin_at_phone_and_desktop_size(sandbox, admin_user):
     assert artist.is_public
     run_page = reverse("admin:imports_importrun_change", args=[run.pk])
     artist_page = reverse("admin:catalog_artist_change", args=[artist.pk])
+    song = artist.songs.order_by("-recordings_count", "key").first()
+    song_page = reverse("admin:catalog_song_change", args=[song.pk])
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / f"admin-{connection.vendor}"
 
@@ -85,6 +88,18 @@ def test_the_admin_at_phone_and_desktop_size(sandbox, admin_user):
                 seen[size]["public_page"] = page.url.removeprefix(web)
                 seen[size]["public_heading"] = page.inner_text("h1")
                 page.screenshot(path=f"{screenshot}-view-on-site-{size}.png", full_page=True)
+
+                page.goto(f"{web}{song_page}")
+                seen[size]["song"] = page.evaluate(
+                    """() => ({
+                      page_width: document.documentElement.scrollWidth,
+                      rows: document.querySelectorAll(".inline-group tbody tr.has_original").length,
+                      first_main: document.querySelector(
+                        ".inline-group tbody tr.has_original td.field-main_column"
+                      ).textContent.trim(),
+                    })"""
+                )
+                page.screenshot(path=f"{screenshot}-song-page-{size}.png", full_page=True)
                 page.close()
         finally:
             browser.close()
@@ -98,3 +113,6 @@ def test_the_admin_at_phone_and_desktop_size(sandbox, admin_user):
         assert shown["title"] == f"Import #{run.pk} of {artist.name}", (size, shown)
         assert shown["public_page"] == artist.get_absolute_url(), (size, shown)
         assert artist.name in shown["public_heading"], (size, shown)
+        assert shown["song"]["page_width"] <= shown["screen_width"], (size, shown)
+        assert shown["song"]["rows"] == song.recordings_count, (size, shown)
+        assert shown["song"]["first_main"] == "main", (size, shown)

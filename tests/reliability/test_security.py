@@ -44,7 +44,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
-from catalog.models import Album, Artist, ArtistTrack, SpotifyRelease, Track, TrackOverride
+from catalog.models import (
+    Album,
+    Artist,
+    ArtistTrack,
+    Song,
+    SongOverride,
+    SpotifyRelease,
+    Track,
+    TrackOverride,
+)
 from catalog.rules import CuratorDecision, DropReason
 from catalog.services import Release, ReleaseTrack, releases_upsert
 from imports.auth import START_IMPORTS_PERMISSION
@@ -154,6 +163,7 @@ def samples(django_user_model) -> Samples:
     artist = make_artist()
     venue = make_venue()
     track = make_track()
+    link = link_track(artist, track)
     run = ImportRun.objects.create(artist=artist, status=ImportStatus.FAILED, error="sample")
     task = {"name": "sample", "func": "math.floor", "started": timezone.now()}
     task["stopped"] = task["started"]
@@ -165,7 +175,11 @@ def samples(django_user_model) -> Samples:
         Venue: venue,
         Track: track,
         Album: track.album,
-        ArtistTrack: link_track(artist, track),
+        ArtistTrack: link,
+        Song: link.song,
+        SongOverride: SongOverride.objects.create(
+            artist=artist, isrc=track.isrc, song_title="Sample Song Again"
+        ),
         SpotifyRelease: sample_release(track.album),
         TrackOverride: TrackOverride.objects.decide(
             artist_id=artist.pk,
