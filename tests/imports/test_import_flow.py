@@ -24,7 +24,7 @@ from tests.factories import make_show
 
 pytestmark = pytest.mark.django_db
 
-CATALOG_TABLES = (SpotifyRelease, Artist, Venue, Show, Album, Track, ArtistTrack, Song)
+CATALOG_TABLES = (SpotifyRelease, Artist, Venue, Show, Album, Track, Song, ArtistTrack)
 
 
 def sandbox_artist(world, profile: str):
