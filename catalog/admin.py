@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -45,7 +44,7 @@ from catalog.models import (
 from catalog.rules import CuratorDecision
 from catalog.services import songs_regroup
 from theset.admin import TimestampColumns, UpstreamOwnedAdmin, time_column
-from theset.text import count_noun
+from theset.text import count_noun, format_duration
 
 # A regroup's message names this many moved recordings, then says how many more moved.
 MOVES_NAMED = 20
@@ -73,12 +72,6 @@ def override_key_text(spotify_id: str, isrc: str) -> str:
     """An override's key as curators read it: "Spotify <id>" or "ISRC <isrc> (every
     release)"."""
     return f"Spotify {spotify_id}" if spotify_id else f"ISRC {isrc} (every release)"
-
-
-def track_length(duration_ms: int) -> str:
-    """Minutes and seconds, as track lists show them: 3:07, 12:45, 61:02."""
-    minutes, seconds = divmod(round(duration_ms / 1000), 60)
-    return f"{minutes}:{seconds:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,39 +158,6 @@ def regrouping_songs(request: HttpRequest, artist_ids: Collection[int | None]) -
     )
 
 
-def song_override_set(
-    *,
-    artist_id: int,
-    song_title: str,
-    spotify_id: str = "",
-    isrc: str = "",
-    track_name: str = "",
-    note: str = "",
-    created_by: Any = None,
-) -> SongOverride:
-    """Put one recording (by Spotify track id or ISRC) of an artist in the song titled
-    `song_title` from now on; an override for the same key gets the new title (and the
-    name and note, when given), its creator stays. Raises ValidationError for a blank
-    title or a malformed key. The caller regroups the artist's songs."""
-    override = SongOverride(
-        artist_id=artist_id, spotify_id=spotify_id, isrc=isrc, song_title=song_title
-    )
-    override.clean()  # normalises the key and title
-    key = {"spotify_id": override.spotify_id} if override.spotify_id else {"isrc": override.isrc}
-    updates = {"song_title": override.song_title[:500]}
-    if track_name:
-        updates["track_name"] = track_name[:500]
-    if note:
-        updates["note"] = note
-    override, _ = SongOverride.objects.update_or_create(
-        artist_id=artist_id,
-        **key,
-        defaults=updates,
-        create_defaults=updates | {"created_by": created_by},
-    )
-    return override
-
-
 def move_recordings(
     request: HttpRequest, links: Sequence[ArtistTrack], *, song_title: str, note: str = ""
 ) -> None:
@@ -217,7 +177,7 @@ def move_recordings(
             keys = [key, {"spotify_id": link.track.spotify_id}] if release_overridden else [key]
             try:
                 for override_key in keys:
-                    song_override_set(
+                    SongOverride.objects.assign(
                         artist_id=link.artist_id,
                         song_title=song_title,
                         track_name=link.track.name,
@@ -759,7 +719,7 @@ class SongRecordingInline(admin.TabularInline):
 
     @admin.display(description="length")
     def length_column(self, link: ArtistTrack) -> str:
-        return track_length(link.track.duration_ms)
+        return format_duration(link.track.duration_ms)
 
     @admin.display(description="curator")
     def curator_column(self, link: ArtistTrack) -> str:
@@ -846,7 +806,7 @@ class SongAdmin(TimestampColumns, RecordingMoveActions, UpstreamOwnedAdmin):
 
     @admin.display(description="length", ordering="main_track__duration_ms")
     def main_length(self, song: Song) -> str | None:
-        return track_length(song.main_track.duration_ms) if song.main_track else None
+        return format_duration(song.main_track.duration_ms) if song.main_track else None
 
     @admin.display(description="main recording")
     def main_recording(self, song: Song) -> str:

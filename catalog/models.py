@@ -275,6 +275,33 @@ def _clean_recording_key(override: TrackOverride | SongOverride) -> None:
         raise ValidationError(errors)
 
 
+def _override_set(
+    overrides: models.QuerySet,
+    override: TrackOverride | SongOverride,
+    updates: dict[str, Any],
+    *,
+    track_name: str,
+    note: str,
+    created_by: Any,
+) -> tuple[Any, bool]:
+    """Upsert a curator override on its key (validated by its `clean`, which normalises
+    it): an override for the same key gets `updates` (and the name and note, when given);
+    who first created it is kept. Returns (row, created)."""
+    override.clean()  # raises ValidationError for a malformed key
+    key = {"spotify_id": override.spotify_id} if override.spotify_id else {"isrc": override.isrc}
+    updates = dict(updates)
+    if track_name:
+        updates["track_name"] = track_name[:500]
+    if note:
+        updates["note"] = note
+    return overrides.update_or_create(
+        artist_id=override.artist_id,
+        **key,
+        defaults=updates,
+        create_defaults=updates | {"created_by": created_by},
+    )
+
+
 def _one_recording_key(model: str) -> list[models.BaseConstraint]:
     """The constraints of a curator override keyed by a track id or an ISRC, per artist."""
     return [
@@ -324,20 +351,13 @@ class TrackOverrideQuerySet(models.QuerySet):
         name and note, when given); who first created it is kept.
         """
         override = TrackOverride(artist_id=artist_id, spotify_id=spotify_id, isrc=isrc)
-        override.clean()  # normalises the key; raises ValidationError for a malformed one
-        key = (
-            {"spotify_id": override.spotify_id} if override.spotify_id else {"isrc": override.isrc}
-        )
-        updates: dict[str, Any] = {"decision": CuratorDecision(decision).value}
-        if track_name:
-            updates["track_name"] = track_name[:500]
-        if note:
-            updates["note"] = note
-        return self.update_or_create(
-            artist_id=artist_id,
-            **key,
-            defaults=updates,
-            create_defaults=updates | {"created_by": created_by},
+        return _override_set(
+            self,
+            override,
+            {"decision": CuratorDecision(decision).value},
+            track_name=track_name,
+            note=note,
+            created_by=created_by,
         )
 
 
@@ -405,6 +425,35 @@ class SongOverrideQuerySet(models.QuerySet):
         `catalog.rules.group_songs` takes them."""
         rows = self.filter(artist_id=artist_id).values_list("spotify_id", "isrc", "song_title")
         return {spotify_id or isrc: title for spotify_id, isrc, title in rows}
+
+    def assign(
+        self,
+        *,
+        artist_id: int,
+        song_title: str,
+        spotify_id: str = "",
+        isrc: str = "",
+        track_name: str = "",
+        note: str = "",
+        created_by: Any = None,
+    ) -> SongOverride:
+        """Put one recording (by Spotify track id or ISRC) of an artist in the song titled
+        `song_title` from now on; an override for the same key gets the new title (and
+        the name and note, when given), its creator stays. Raises ValidationError for a
+        blank title or a malformed key. The caller regroups the artist's songs
+        (`catalog.services.songs_regroup`)."""
+        override = SongOverride(
+            artist_id=artist_id, spotify_id=spotify_id, isrc=isrc, song_title=song_title
+        )
+        assigned, _ = _override_set(
+            self,
+            override,
+            {"song_title": " ".join(song_title.split())[:500]},
+            track_name=track_name,
+            note=note,
+            created_by=created_by,
+        )
+        return assigned
 
 
 class SongOverride(TimestampedModel):

@@ -43,6 +43,7 @@ from shows.selectors import (
     upcoming_shows,
     venue_upcoming_shows,
 )
+from theset.text import format_duration
 
 # Statuses worth a badge next to a show; on sale / off sale are the normal case.
 FLAGGED_SHOW_STATUSES = frozenset(
@@ -189,12 +190,6 @@ def show_row(show: Show, artist_id: int | None) -> ShowRow:
         ticket_url=web_url(show.url),
         venue_url=venue.get_absolute_url() if venue else "",
     )
-
-
-def format_duration(duration_ms: int) -> str:
-    """Minutes and seconds, as track lists show them: 3:07, 12:45, 61:02."""
-    minutes, seconds = divmod(round(duration_ms / 1000), 60)
-    return f"{minutes}:{seconds:02d}"
 
 
 def release_year(release_date: str) -> str:

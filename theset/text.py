@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def format_duration(duration_ms: int) -> str:
+    """Minutes and seconds, as track lists show them: 3:07, 12:45, 61:02."""
+    minutes, seconds = divmod(round(duration_ms / 1000), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
 def count_noun(count: int, noun: str, plural: str | None = None) -> str:
     """`count` and `noun` agreeing in number: "1 album", "0 albums", "2 albums".
 

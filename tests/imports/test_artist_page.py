@@ -29,12 +29,7 @@ from catalog.services import (
     catalog_upsert,
 )
 from imports.models import ImportStatus
-from imports.pages import (
-    FLAGGED_SHOW_STATUSES,
-    SHOWS_PER_PAGE,
-    SONGS_PER_PAGE,
-    format_duration,
-)
+from imports.pages import FLAGGED_SHOW_STATUSES, SHOWS_PER_PAGE, SONGS_PER_PAGE
 from imports.phases import PhaseName
 from imports.pipeline import finalize_phase
 from imports.progress import PhaseReporter
@@ -55,6 +50,7 @@ from tests.browser import (
     needs_chromium,
 )
 from tests.support.cluster import finished_run
+from theset.text import format_duration
 
 PROLIFIC = profiles.BUILTIN_ATTRACTION_IDS["prolific"]
 XSS = "<script>alert(1)</script>"

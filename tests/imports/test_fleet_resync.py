@@ -2,8 +2,8 @@
 bills is imported, the sandbox world advances the way time does, and one re-sync round
 (shows in batches, catalogs incrementally, identity kept) runs. It must leave exactly the
 rows each artist's own full re-import of the changed world leaves (shows, bills, removed
-marks, venues, studio tracks and their songs, drops), and its live rows must equal a fresh full import
-of the changed world."""
+marks, venues, studio tracks and their songs, drops), and its live rows must equal a
+fresh full import of the changed world."""
 
 from __future__ import annotations
 
