@@ -13,7 +13,14 @@ import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterator
 
-from sandbox.profiles import LIVE_ALBUM_FORMS, LIVE_TITLE_FORMS, STUDIO_WORD_TITLES
+from sandbox.profiles import (
+    LIVE_ALBUM_FORMS,
+    LIVE_TITLE_FORMS,
+    NON_ENGLISH_VARIANT_FORMS,
+    SONG_WORD_TITLES,
+    STUDIO_VARIANT_FORMS,
+    STUDIO_WORD_TITLES,
+)
 from sandbox.world import Album, Artist, Track, TrackTruth, World
 
 # The groups a correct importer asks artist albums for (ARCHITECTURE.md):
@@ -164,9 +171,9 @@ def _is_live_album(album: Album) -> bool:
 
 
 def _form_matches(form: str, text: str) -> bool:
-    """Whether `text` has the shape of a LIVE_*_FORMS entry (fields as wildcards)."""
+    """Whether `text` has the shape of an entry of a *_FORMS tuple (fields as wildcards)."""
     pattern = re.escape(form)
-    for field in ("t", "p", "place"):
+    for field in ("t", "p", "place", "artist", "guest", "remixer", "year"):
         pattern = pattern.replace(re.escape("{" + field + "}"), ".+")
     return re.fullmatch(pattern, text) is not None
 
@@ -193,6 +200,18 @@ def trap_counts(artist: Artist) -> dict[str, int]:
         (normalise_title(t.name), duration_seconds(t.duration_ms)) for t in tracks if not t.isrc
     )
     live_titles = [t.name for t in tracks if t.truth is TrackTruth.LIVE_TITLE]
+    # Versions: studio recordings of a song with their own ISRC, not the song's own.
+    own_isrcs = {t.isrc for t in tracks if t.isrc and t.name == t.song}
+    versions = [
+        t
+        for t in tracks
+        if t.truth is TrackTruth.STUDIO
+        and t.isrc
+        and t.isrc not in own_isrcs
+        and t.song is not None
+        and t.name != t.song
+    ]
+    variant_names = [t.name for t in versions if not t.is_remix]
     live_album_names = [album.name for album in artist.albums if _is_live_album(album)]
     venues = {event.venue.tm_venue_id: event.venue for event in artist.events if event.venue}
     dates = Counter(event.local_date for event in artist.events if event.local_date)
@@ -221,6 +240,18 @@ def trap_counts(artist: Artist) -> dict[str, int]:
         ),
         "studio_word_titles": sum(
             t.truth is TrackTruth.STUDIO and t.name in STUDIO_WORD_TITLES for t in tracks
+        ),
+        "song_word_titles": len(
+            {t.name for t in tracks if t.truth is TrackTruth.STUDIO and t.name in SONG_WORD_TITLES}
+        ),
+        "song_word_versions": len({t.song for t in versions if t.song in SONG_WORD_TITLES}),
+        "variant_forms": sum(
+            any(_form_matches(form, name) for name in variant_names)
+            for form in STUDIO_VARIANT_FORMS
+        ),
+        "non_english_version_forms": sum(
+            any(_form_matches(form, name) for name in variant_names)
+            for form in NON_ENGLISH_VARIANT_FORMS
         ),
         "remixes": sum(t.is_remix for t in tracks),
         "tracks_without_isrc": sum(t.isrc is None for t in tracks),

@@ -38,13 +38,15 @@ def artist_of(world: World, attraction_id: str) -> Artist:
 
 
 def shared_event(world: World) -> tuple[Event, list[str]]:
-    """A dated, on-sale event of mid with a support act on its bill, and that bill."""
+    """An on-sale event of mid with a support act on its bill, and that bill; dated two
+    days or more after the anchor, so a day earlier it is still upcoming."""
     bills = truth.expected_bills(world)
     event = next(
         e
         for e in artist_of(world, MID).events
         if len(bills[e.tm_event_id]) == 2
         and e.local_date
+        and datetime.date.fromisoformat(e.local_date) >= ANCHOR + datetime.timedelta(days=2)
         and e.status == "onsale"
         and e.venue is not None
     )

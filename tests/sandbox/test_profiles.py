@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+import unicodedata
 
 import pytest
 
@@ -14,7 +15,10 @@ from sandbox.profiles import (
     BUILTIN_SPOTIFY_IDS,
     LIVE_ALBUM_FORMS,
     LIVE_TITLE_FORMS,
+    NON_ENGLISH_VARIANT_FORMS,
     PROFILES,
+    SONG_WORD_TITLES,
+    STUDIO_VARIANT_FORMS,
     STUDIO_WORD_TITLES,
     VenuePool,
     build_profile,
@@ -146,6 +150,10 @@ TRAP_MINIMUMS: dict[str, dict[str, int]] = {
         "shared_isrc_popularity_ties": 1,
         "shared_isrc_rerelease_more_popular": 1,
         "studio_word_titles": len(STUDIO_WORD_TITLES),
+        "song_word_titles": len(SONG_WORD_TITLES),
+        "song_word_versions": len(SONG_WORD_TITLES),
+        "variant_forms": len(STUDIO_VARIANT_FORMS),
+        "non_english_version_forms": len(NON_ENGLISH_VARIANT_FORMS),
         "remixes": 5,
         "tracks_without_isrc": 4,
         "no_isrc_rereleases": 1,
@@ -179,6 +187,10 @@ TRAP_MINIMUMS: dict[str, dict[str, int]] = {
         "shared_isrc_popularity_ties": 10,
         "shared_isrc_rerelease_more_popular": 10,
         "studio_word_titles": len(STUDIO_WORD_TITLES),
+        "song_word_titles": len(SONG_WORD_TITLES),
+        "song_word_versions": len(SONG_WORD_TITLES),
+        "variant_forms": len(STUDIO_VARIANT_FORMS),
+        "non_english_version_forms": len(NON_ENGLISH_VARIANT_FORMS),
         "remixes": 30,
         "tracks_without_isrc": 20,
         "no_isrc_rereleases": 5,
@@ -528,3 +540,56 @@ def test_regional_releases_leave_the_oracle_unchanged(profile: str, audio_featur
         assert count(artist, audio_features=audio_features) == count(
             in_us, audio_features=audio_features
         )
+
+
+# --- songs ------------------------------------------------------------------------
+
+
+def song_spelling(title: str) -> str:
+    """A song title as a loose reader compares it: lower case, Latin accents, apostrophes
+    and punctuation off, spaces collapsed ("Ça ira!" and "ca ira" are one)."""
+    kept, base = [], ""
+    for char in unicodedata.normalize("NFKD", title):
+        if not unicodedata.combining(char):
+            base = char
+        elif base.isascii():
+            continue  # an accent on a Latin letter
+        kept.append(char)
+    text = unicodedata.normalize("NFC", "".join(kept)).casefold()
+    text = re.sub(r"[\W_]+", " ", re.sub("['\u2019]", "", text))
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_every_generated_track_is_labelled_with_its_song(seed: int) -> None:
+    world = build_world(
+        scenario_sources=["sparse", "mid"], generate=[("mid", 2)], seed=seed, anchor=ANCHOR
+    )
+    artists = [*world.artists, _cached("prolific", seed)]
+    assert {a.profile for a in artists} == {*PROFILES, "support"}
+    for artist in artists:
+        for album in artist.albums:
+            for track in album.tracks:
+                where = (artist.name, album.name, track.name)
+                assert track.song, where
+                # Its own title, or the song's title with a version marker after it.
+                assert track.name == track.song or track.name.startswith(f"{track.song} "), where
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("seed", [0, 7, 12345])
+def test_no_two_songs_share_a_title_in_any_spelling(profile: str, seed: int) -> None:
+    songs = {track.song for track in tracks_of(_cached(profile, seed))}
+    spellings: dict[str, set[str | None]] = {}
+    for song in songs:
+        spellings.setdefault(song_spelling(song or ""), set()).add(song)
+    assert [same for same in spellings.values() if len(same) > 1] == []
+    assert len(spellings) == len(songs)
+
+
+@pytest.mark.parametrize(
+    ("title", "spelling"),
+    [("Ça ira!", "ca ira"), ("Oliver's Army", "olivers army"), ("東京の雨", "東京の雨")],
+)
+def test_song_spelling(title: str, spelling: str) -> None:
+    assert song_spelling(title) == spelling
