@@ -21,6 +21,8 @@ The body (every key optional; README "Advancing the world" has it in full):
 - `remove_events`: `{"tm_event_id"}`: listed by no one any more.
 - `release`: `{"tm_attraction_id", "kind", "tracks"}`: a new album of new
   songs, or a single (an album song's ISRC again or a new song, then B-sides),
+  or (`kind` "remaster", one track) a single holding one of the artist's album
+  songs newly remastered: a new recording of that song with its own ISRC;
   released on the anchor date.
 - `regional_rerelease`: `{"tm_attraction_id", "spotify_album_id", "markets"}`:
   an album released again with its own ids for other markets, same ISRCs; the
@@ -57,6 +59,7 @@ from sandbox.world import Album, Artist, Event, TrackTruth, Venue, World, check_
 MAX_NEW_EVENTS = 50  # per `add_events` item
 MAX_ALBUM_TRACKS = 60
 MAX_SINGLE_TRACKS = 6  # a lead and B-sides, as an EP typed "single" has at most
+RELEASE_KINDS = ("album", "single", "remaster")
 MAX_DAYS = 3650
 NEW_EVENT_SPAN_DAYS = 365  # new shows fall within a year of the anchor
 NEW_VENUE_SHARE = 0.1  # of new shows, at a venue the world did not have
@@ -147,7 +150,7 @@ ADVANCE_SCHEMA: dict[str, Any] = {
             ("tm_attraction_id",),
             {
                 "tm_attraction_id": _ID,
-                "kind": {"enum": ["album", "single"]},
+                "kind": {"enum": list(RELEASE_KINDS)},
                 "tracks": {"type": "integer", "minimum": 1, "maximum": MAX_ALBUM_TRACKS},
             },
         ),
@@ -333,6 +336,16 @@ def _plan(body: object, state: _State) -> _Plan:
                 f"release[{n}].tracks",
                 f"a single has 1 to {MAX_SINGLE_TRACKS} tracks, got {tracks}",
             )
+        if kind == "remaster":
+            if tracks is not None and tracks != 1:
+                raise AdvanceError(
+                    f"release[{n}].tracks", f"a remaster release holds 1 track, got {tracks}"
+                )
+            if not _album_songs(found, state.anchor.year):
+                raise AdvanceError(
+                    f"release[{n}].tm_attraction_id",
+                    f"attraction {found.tm_attraction_id!r} has no song on an album to remaster",
+                )
         plan.release.append((found, kind, tracks))
     for n, item in enumerate(body.get("regional_rerelease", [])):
         path = f"regional_rerelease[{n}]"
@@ -516,7 +529,8 @@ def _release(
     state: _State,
     changes: _Changes,
 ) -> None:
-    """A new album of new songs, or a single, out on the anchor date."""
+    """A new album of new songs, a single, or a remastered album song, out on the anchor
+    date."""
     catalog = _catalog(artist, rng, state)
     year = state.anchor.year
     known = {t.isrc for album in artist.albums for t in album.tracks if t.isrc}
@@ -524,6 +538,9 @@ def _release(
         songs = [catalog.new_song(year) for _ in range(tracks or rng.randint(10, 13))]
         name = rng.choice(songs).title if rng.random() < 0.4 else catalog.phrase()
         album = catalog.add_album(name, "album", year, [catalog.original(s) for s in songs])
+    elif kind == "remaster":
+        remaster = catalog.remaster_track(rng.choice(_album_songs(artist, year)), year)
+        album = catalog.add_album(remaster.name, "single", year, [remaster])
     else:
         album_songs = _album_songs(artist, year)
         if album_songs and rng.random() < SINGLE_REPEATS_SHARE:
@@ -552,6 +569,7 @@ def _release(
                     "name": track.name,
                     "isrc": track.isrc,
                     "truth": track.truth.value,
+                    "song": track.song,
                 }
                 for track in album.tracks
             ],
@@ -562,25 +580,34 @@ def _release(
 
 
 def _album_songs(artist: Artist, year: int) -> list[Song]:
-    """The artist's studio songs on albums (with ISRC), each once: what a single repeats."""
+    """The artist's studio songs on albums (with ISRC), each once, titled as its song
+    label says (a track without one stands for a song of its own name): what a single
+    repeats or a remaster remasters. A song's own recording (named as the song) stands
+    for it rather than a version of it with its own ISRC."""
+    recordings = [
+        (album, track)
+        for album in artist.albums
+        if album.group == "album"
+        for track in album.tracks
+        if track.isrc and track.truth is TrackTruth.STUDIO and not track.is_remix
+    ]
+    # A stable sort: own recordings first, each kind in album order.
+    recordings.sort(key=lambda pair: pair[1].name != (pair[1].song or pair[1].name))
     songs: dict[str, Song] = {}
-    for album in artist.albums:
-        if album.group != "album":
-            continue
-        for track in album.tracks:
-            if track.isrc and track.truth is TrackTruth.STUDIO and not track.is_remix:
-                songs.setdefault(
-                    track.isrc,
-                    Song(
-                        title=track.name,
-                        isrc=track.isrc,
-                        duration_ms=track.duration_ms,
-                        popularity=track.popularity,
-                        liveness=track.liveness,
-                        explicit=track.explicit,
-                        year=min(year, int(album.release_date[:4])),
-                    ),
-                )
+    for album, track in recordings:
+        title = track.song or track.name
+        songs.setdefault(
+            title,
+            Song(
+                title=title,
+                isrc=track.isrc,
+                duration_ms=track.duration_ms,
+                popularity=track.popularity,
+                liveness=track.liveness,
+                explicit=track.explicit,
+                year=min(year, int(album.release_date[:4])),
+            ),
+        )
     return list(songs.values())
 
 

@@ -146,6 +146,8 @@ _TRACK = _object(
         "track_number": {"type": "integer", "minimum": 1, "maximum": 1000},
         "truth": {"enum": [truth.value for truth in TrackTruth]},
         "is_remix": {"type": "boolean"},
+        # The song the track is a recording of, for `truth.expected_songs`; never served.
+        "song": {"type": "string", "minLength": 1, "maxLength": 500},
     },
 )
 _ALBUM = _object(

@@ -1,8 +1,9 @@
 """The oracle: what a correct importer stores for a sandbox artist.
 
-Computed from the generator's `truth` labels, never from name rules, so a
-test comparing an importer against it checks the importer's rules rather than
-repeating them. Scenario tracks without a `truth` label cannot be judged.
+Computed from the generator's `truth` and `song` labels, never from name rules,
+so a test comparing an importer against it checks the importer's rules rather
+than repeating them. Scenario tracks without a `truth` label cannot be judged,
+nor grouped into songs without a `song` label.
 """
 
 from __future__ import annotations
@@ -12,13 +13,25 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterator
+from typing import TypeAlias
 
-from sandbox.profiles import LIVE_ALBUM_FORMS, LIVE_TITLE_FORMS, STUDIO_WORD_TITLES
+from sandbox.profiles import (
+    LIVE_ALBUM_FORMS,
+    LIVE_TITLE_FORMS,
+    NON_ENGLISH_VARIANT_FORMS,
+    SONG_WORD_TITLES,
+    STUDIO_VARIANT_FORMS,
+    STUDIO_WORD_TITLES,
+)
 from sandbox.world import Album, Artist, Track, TrackTruth, World
 
 # The groups a correct importer asks artist albums for (ARCHITECTURE.md):
 # compilations and appears-on releases are not part of the catalog.
 IMPORTED_GROUPS: tuple[str, ...] = ("album", "single")
+
+# One recording as a correct importer tells recordings apart: its ISRC, or for a track
+# without one, its normalised title and duration in whole seconds.
+RecordingKey: TypeAlias = str | tuple[str, int]
 
 
 def normalise_title(title: str) -> str:
@@ -29,6 +42,13 @@ def normalise_title(title: str) -> str:
 def duration_seconds(duration_ms: int) -> int:
     """The duration in whole seconds, half a second rounding up."""
     return (duration_ms + 500) // 1000
+
+
+def recording_key(track: Track) -> RecordingKey:
+    """The recording `track` is a copy of: its ISRC, else (normalised title, seconds)."""
+    if track.isrc is not None:
+        return track.isrc
+    return (normalise_title(track.name), duration_seconds(track.duration_ms))
 
 
 def _imported_tracks(
@@ -86,21 +106,57 @@ def expected_studio_track_count(
     include_groups: Collection[str] = IMPORTED_GROUPS,
     market: str | None = None,
 ) -> int:
-    """How many distinct songs a correct importer stores for `artist`.
+    """How many distinct recordings a correct importer stores for `artist`.
 
     Distinct ISRCs, plus distinct (normalised title, duration in seconds)
-    among kept tracks without ISRC. Arguments as for `expected_studio_isrcs`.
+    among kept tracks without ISRC (`recording_key`). Arguments as for
+    `expected_studio_isrcs`.
     """
     kept = _kept_tracks(
         artist, audio_features=audio_features, include_groups=include_groups, market=market
     )
-    with_isrc = {track.isrc for track in kept if track.isrc is not None}
-    without_isrc = {
-        (normalise_title(track.name), duration_seconds(track.duration_ms))
-        for track in kept
-        if track.isrc is None
-    }
-    return len(with_isrc) + len(without_isrc)
+    return len({recording_key(track) for track in kept})
+
+
+def expected_songs(
+    artist: Artist,
+    *,
+    audio_features: bool = True,
+    include_groups: Collection[str] = IMPORTED_GROUPS,
+    market: str | None = None,
+) -> dict[str, set[RecordingKey]]:
+    """Song title -> the recordings (`recording_key`) a correct importer keeps for it.
+
+    The kept recordings are those of `expected_studio_track_count`, grouped by
+    the song each track is labelled a recording of (`Track.song`): "Alive",
+    "Alive - Demo" and "Alive (Neon Cartel Remix)" under "Alive". Arguments as
+    for `expected_studio_isrcs`. Raises ValueError naming the track when a kept
+    track has no truth label or no song label.
+    """
+    kept = _kept_tracks(
+        artist, audio_features=audio_features, include_groups=include_groups, market=market
+    )
+    songs: dict[str, set[RecordingKey]] = {}
+    for track in kept:
+        if track.song is None:
+            raise ValueError(f"track {track.spotify_id} ({track.name!r}) has no song label")
+        songs.setdefault(track.song, set()).add(recording_key(track))
+    return songs
+
+
+def expected_song_count(
+    artist: Artist,
+    *,
+    audio_features: bool = True,
+    include_groups: Collection[str] = IMPORTED_GROUPS,
+    market: str | None = None,
+) -> int:
+    """How many songs a correct importer stores for `artist` (`expected_songs`)."""
+    return len(
+        expected_songs(
+            artist, audio_features=audio_features, include_groups=include_groups, market=market
+        )
+    )
 
 
 def expected_upcoming_event_ids(artist: Artist, *, today: datetime.date | None = None) -> set[str]:
@@ -164,9 +220,9 @@ def _is_live_album(album: Album) -> bool:
 
 
 def _form_matches(form: str, text: str) -> bool:
-    """Whether `text` has the shape of a LIVE_*_FORMS entry (fields as wildcards)."""
+    """Whether `text` has the shape of an entry of a *_FORMS tuple (fields as wildcards)."""
     pattern = re.escape(form)
-    for field in ("t", "p", "place"):
+    for field in ("t", "p", "place", "artist", "guest", "remixer", "year"):
         pattern = pattern.replace(re.escape("{" + field + "}"), ".+")
     return re.fullmatch(pattern, text) is not None
 
@@ -193,6 +249,18 @@ def trap_counts(artist: Artist) -> dict[str, int]:
         (normalise_title(t.name), duration_seconds(t.duration_ms)) for t in tracks if not t.isrc
     )
     live_titles = [t.name for t in tracks if t.truth is TrackTruth.LIVE_TITLE]
+    # Versions: studio recordings of a song with their own ISRC, not the song's own.
+    own_isrcs = {t.isrc for t in tracks if t.isrc and t.name == t.song}
+    versions = [
+        t
+        for t in tracks
+        if t.truth is TrackTruth.STUDIO
+        and t.isrc
+        and t.isrc not in own_isrcs
+        and t.song is not None
+        and t.name != t.song
+    ]
+    variant_names = [t.name for t in versions if not t.is_remix]
     live_album_names = [album.name for album in artist.albums if _is_live_album(album)]
     venues = {event.venue.tm_venue_id: event.venue for event in artist.events if event.venue}
     dates = Counter(event.local_date for event in artist.events if event.local_date)
@@ -221,6 +289,18 @@ def trap_counts(artist: Artist) -> dict[str, int]:
         ),
         "studio_word_titles": sum(
             t.truth is TrackTruth.STUDIO and t.name in STUDIO_WORD_TITLES for t in tracks
+        ),
+        "song_word_titles": len(
+            {t.name for t in tracks if t.truth is TrackTruth.STUDIO and t.name in SONG_WORD_TITLES}
+        ),
+        "song_word_versions": len({t.song for t in versions if t.song in SONG_WORD_TITLES}),
+        "variant_forms": sum(
+            any(_form_matches(form, name) for name in variant_names)
+            for form in STUDIO_VARIANT_FORMS
+        ),
+        "non_english_version_forms": sum(
+            any(_form_matches(form, name) for name in variant_names)
+            for form in NON_ENGLISH_VARIANT_FORMS
         ),
         "remixes": sum(t.is_remix for t in tracks),
         "tracks_without_isrc": sum(t.isrc is None for t in tracks),

@@ -2,8 +2,8 @@
 
 Scenario files and the built-in profiles both produce a `World`; the HTTP app
 only reads it. Every record also carries the truth the generator intended
-(`TrackTruth`), so tests can compute what a correct importer must store
-without re-using the importer's own rules.
+(`TrackTruth`, and each track's song), so tests can compute what a correct
+importer must store without re-using the importer's own rules.
 """
 
 from __future__ import annotations
@@ -73,6 +73,9 @@ class Track:
     track_number: int = 1
     truth: TrackTruth = TrackTruth.UNKNOWN
     is_remix: bool = False
+    # The title of the song this is a recording of, as the generator or scenario author
+    # intended ("Alive" for "Alive - Demo"); None: not labelled. Never served.
+    song: str | None = None
 
 
 @dataclass(slots=True)

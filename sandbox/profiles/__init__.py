@@ -7,8 +7,9 @@ the same seed and anchor date give equal artists on every machine. Event dates
 are `anchor + N days`, which keeps every profile upcoming whatever the day.
 
 The catalogs carry the traps real ones have (see SANDBOX.md "Scenarios") and
-label every track with the truth the generator intended (`TrackTruth`), so
-`truth.py` can say what a correct importer keeps without re-using name rules:
+label every track with the truth the generator intended (`TrackTruth`) and with
+the song it is a recording of (`Track.song`), so `truth.py` can say what a
+correct importer keeps, and which songs, without re-using name rules:
 
 - live albums, named with an explicit marker (`LIVE_ALBUM_FORMS`);
 - live versions with a marker in the title (`LIVE_TITLE_FORMS`) and without
@@ -18,7 +19,13 @@ label every track with the truth the generator intended (`TrackTruth`), so
   original, sometimes tied, sometimes higher on the re-release);
 - studio songs whose titles contain live/radio/tour/session words
   (`STUDIO_WORD_TITLES`), remixes with their own ISRC (`is_remix`), radio
-  edits, demos and instrumentals (studio recordings with their own ISRC);
+  edits, demos, instrumentals, takes, mono mixes, "(X's Version)" and feat.
+  credits, in English, Spanish, Portuguese, French and German (studio
+  recordings with their own ISRC, `STUDIO_VARIANT_FORMS`: the first box set has
+  every form);
+- studio songs whose own titles hold a version word ("Demolition Man", "Acoustic
+  Girl", `SONG_WORD_TITLES`), each on a single with a version of it whose marker
+  repeats the word ("Acoustic Girl - Acoustic", `SONG_WORD_VERSIONS`);
 - studio tracks without ISRC, some re-released without ISRC under the same
   title and duration (same second), and studio tracks with null audio features;
 - albums with more than 50 tracks, non-ASCII names everywhere;
@@ -38,7 +45,11 @@ from sandbox.profiles.artists import build_profile, decoy_spotify_artists, gener
 from sandbox.profiles.forms import (
     LIVE_ALBUM_FORMS,
     LIVE_TITLE_FORMS,
+    NON_ENGLISH_VARIANT_FORMS,
+    REMASTER_FORMS,
     REMIX_FORMS,
+    SONG_WORD_TITLES,
+    SONG_WORD_VERSIONS,
     STUDIO_VARIANT_FORMS,
     STUDIO_WORD_TITLES,
 )
@@ -64,8 +75,12 @@ __all__ = [
     "LIVE_ALBUM_FORMS",
     "LIVE_TITLE_FORMS",
     "MAX_GENERATED_PER_PROFILE",
+    "NON_ENGLISH_VARIANT_FORMS",
     "PROFILES",
+    "REMASTER_FORMS",
     "REMIX_FORMS",
+    "SONG_WORD_TITLES",
+    "SONG_WORD_VERSIONS",
     "STUDIO_VARIANT_FORMS",
     "STUDIO_WORD_TITLES",
     "SUPPORT_ATTRACTION_IDS",

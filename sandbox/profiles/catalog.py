@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sandbox.profiles.forms import (
     LIVE_ALBUM_FORMS,
     LIVE_TITLE_FORMS,
+    REMASTER_FORMS,
     REMIX_FORMS,
     STUDIO_VARIANT_FORMS,
 )
@@ -18,11 +19,13 @@ from sandbox.profiles.words import (
     ADJECTIVES,
     ADVERBS,
     CITIES,
+    FIRST_NAMES,
     LABELS,
     MARKETS,
     NON_ASCII_PHRASES,
     NOUNS,
     REMIXERS,
+    SUPPORT_ACTS,
     VERBS,
 )
 from sandbox.world import Album, Track, TrackTruth
@@ -30,7 +33,8 @@ from sandbox.world import Album, Track, TrackTruth
 
 @dataclass(slots=True)
 class Song:
-    """A studio recording; every copy of it on any release shares these values."""
+    """A studio recording; every copy of it on any release shares these values, and
+    every recording of it (copies, versions, live takes) carries `title` as its song."""
 
     title: str
     isrc: str | None
@@ -49,6 +53,8 @@ class Catalog:
         self.ids = ids
         self.spec = spec
         self.artist_name = artist_name
+        # What "(X's Version)" calls the artist: its first word, short of "The".
+        self.artist_word = (artist_name.removeprefix("The ").split() or [artist_name])[0]
         self.albums: list[Album] = []
         self.studio_songs: list[Song] = []
         self._titles: set[str] = set()
@@ -145,6 +151,7 @@ class Catalog:
             liveness=song.liveness,
             explicit=song.explicit,
             truth=TrackTruth.STUDIO,
+            song=song.title,
         )
 
     def original(self, song: Song) -> Track:
@@ -166,6 +173,7 @@ class Catalog:
             liveness=self._live_liveness(high=high),
             explicit=song.explicit,
             truth=truth,
+            song=song.title,
         )
 
     def live_title_track(self, song: Song) -> Track:
@@ -184,10 +192,12 @@ class Catalog:
         track.liveness = round(self.rng.uniform(0.85, 0.99), 4)
         return track
 
-    def remix_track(self, song: Song) -> Track:
+    def remix_track(self, song: Song, *, form: str | None = None) -> Track:
+        """A remix with its own ISRC, named in `form` (else the next of REMIX_FORMS)."""
         rng = self.rng
-        form = REMIX_FORMS[self._remix_turn % len(REMIX_FORMS)]
-        self._remix_turn += 1
+        if form is None:
+            form = REMIX_FORMS[self._remix_turn % len(REMIX_FORMS)]
+            self._remix_turn += 1
         return Track(
             spotify_id=self.ids.spotify(),
             name=form.format(t=song.title, remixer=rng.choice(REMIXERS)),
@@ -198,22 +208,44 @@ class Catalog:
             explicit=song.explicit,
             truth=TrackTruth.STUDIO,
             is_remix=True,
+            song=song.title,
         )
 
-    def variant_track(self, song: Song) -> Track:
-        """A studio variant (radio edit, demo, ...) with its own ISRC."""
+    def variant_track(self, song: Song, *, form: str | None = None) -> Track:
+        """A studio variant (radio edit, demo, ...) with its own ISRC, named in `form`
+        (else the next of STUDIO_VARIANT_FORMS, so every form comes in turn)."""
         rng = self.rng
-        form = STUDIO_VARIANT_FORMS[self._variant_turn % len(STUDIO_VARIANT_FORMS)]
-        self._variant_turn += 1
+        if form is None:
+            form = STUDIO_VARIANT_FORMS[self._variant_turn % len(STUDIO_VARIANT_FORMS)]
+            self._variant_turn += 1
+        guests = [name for name in (*SUPPORT_ACTS, *FIRST_NAMES) if name != self.artist_name]
         return Track(
             spotify_id=self.ids.spotify(),
-            name=form.format(t=song.title),
+            name=form.format(t=song.title, artist=self.artist_word, guest=rng.choice(guests)),
             duration_ms=max(60_000, song.duration_ms + rng.randint(-40_000, 20_000)),
             isrc=self.ids.isrc(song.year),
             popularity=max(0, song.popularity - rng.randint(5, 40)),
             liveness=round(rng.uniform(0.03, 0.4), 4),
             explicit=song.explicit,
             truth=TrackTruth.STUDIO,
+            song=song.title,
+        )
+
+    def remaster_track(self, song: Song, year: int) -> Track:
+        """`song` remastered in `year` as a new recording: its own ISRC, named in one of
+        REMASTER_FORMS, as long as the original to the second or two."""
+        rng = self.rng
+        form = rng.choice(REMASTER_FORMS)
+        return Track(
+            spotify_id=self.ids.spotify(),
+            name=form.format(t=song.title, year=year),
+            duration_ms=max(60_000, song.duration_ms + rng.randint(-2_000, 2_000)),
+            isrc=self.ids.isrc(year),
+            popularity=max(0, song.popularity - rng.randint(5, 30)),
+            liveness=song.liveness,
+            explicit=song.explicit,
+            truth=TrackTruth.STUDIO,
+            song=song.title,
         )
 
     # names

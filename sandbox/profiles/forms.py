@@ -48,7 +48,21 @@ REMIX_FORMS: tuple[str, ...] = (
     "{t} - Extended Mix",
     "{t} - {remixer} Remix",
 )
-# Studio recordings of a song with their own ISRC (not remixes, not live).
+# Studio recordings of a song with their own ISRC (not remixes, not live), in other
+# languages: a song-title rule must read their markers too.
+NON_ENGLISH_VARIANT_FORMS: tuple[str, ...] = (
+    "{t} - Versión Acústica",
+    "{t} (Versión Instrumental)",
+    "{t} - Remasterizado 2011",
+    "{t} (Versão Demo)",
+    "{t} - Versão Acústica",
+    "{t} - Remasterisé",
+    "{t} (Version acoustique)",
+    "{t} (Akustische Fassung)",
+    "{t} - Demoversion",
+)
+# Studio recordings of a song with their own ISRC (not remixes, not live); "{artist}"
+# is the artist's first name or word, "{guest}" a guest artist.
 STUDIO_VARIANT_FORMS: tuple[str, ...] = (
     "{t} - Radio Edit",
     "{t} - Demo",
@@ -58,4 +72,32 @@ STUDIO_VARIANT_FORMS: tuple[str, ...] = (
     "{t} - Early Version",
     "{t} - Acoustic",
     "{t} - Single Version",
+    "{t} [Mono]",
+    "{t} - Bonus Track",
+    "{t} (Take 2)",
+    "{t} ({artist}'s Version)",
+    "{t} (feat. {guest})",
+    *NON_ENGLISH_VARIANT_FORMS,
 )
+# Titles of remastered recordings; "{year}" is the year of the remaster.
+REMASTER_FORMS: tuple[str, ...] = (
+    "{t} - {year} Remaster",
+    "{t} - Remastered {year}",
+    "{t} - Remastered",
+    "{t} (Remastered {year})",
+    "{t} - Remasterizado {year}",
+)
+
+# Studio songs whose own titles hold a version word, each with a version of it whose
+# marker repeats that word: a song-title rule must take the marker off, not the word.
+SONG_WORD_VERSIONS: dict[str, str] = {
+    "Demolition Man": "{t} (Demo)",
+    "Edit the Heart": "{t} - Radio Edit",
+    "Remix the World": "{t} (Remix)",
+    "Mono No Aware": "{t} [Mono]",
+    "Acoustic Girl": "{t} - Acoustic",
+    "Demo Tape Love": "{t} - Demo",
+    "Bonus Round": "{t} - Bonus Track",
+    "Take Me Home": "{t} (Take 2)",
+}
+SONG_WORD_TITLES: tuple[str, ...] = tuple(SONG_WORD_VERSIONS)

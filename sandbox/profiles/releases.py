@@ -8,7 +8,14 @@ import dataclasses
 from collections.abc import Sequence
 
 from sandbox.profiles.catalog import Catalog, Song
-from sandbox.profiles.forms import STUDIO_WORD_TITLES
+from sandbox.profiles.forms import (
+    REMASTER_FORMS,
+    REMIX_FORMS,
+    SONG_WORD_TITLES,
+    SONG_WORD_VERSIONS,
+    STUDIO_VARIANT_FORMS,
+    STUDIO_WORD_TITLES,
+)
 from sandbox.profiles.ids import pick_indexes, quota
 from sandbox.profiles.words import NON_ASCII_TITLES
 from sandbox.world import Album, Track, TrackTruth
@@ -66,10 +73,11 @@ def _studio_albums(catalog: Catalog) -> list[tuple[Album, list[Song]]]:
     # Trap titles and non-ASCII titles go to random positions across all albums.
     special_titles: dict[int, str] = {}
     if traps:
-        positions = rng.sample(range(total), len(STUDIO_WORD_TITLES) + 4)
-        non_ascii = rng.sample(NON_ASCII_TITLES, 4)
-        for position, title in zip(positions, (*STUDIO_WORD_TITLES, *non_ascii), strict=True):
-            special_titles[position] = title
+        titles = (*STUDIO_WORD_TITLES, *SONG_WORD_TITLES, *rng.sample(NON_ASCII_TITLES, 4))
+        positions = rng.sample(range(total), len(titles))
+        special_titles = dict(zip(positions, titles, strict=True))
+        # No fresh title drawn before a trap title's turn may take it.
+        catalog.reserve_titles(titles)
     no_isrc = pick_indexes(rng, total, quota(total, 0.05, 4)) if traps else set()
     null_features = pick_indexes(rng, total, quota(total, 0.04, 3)) if traps else set()
     non_ascii_album = rng.randrange(spec.studio_albums) if traps else -1
@@ -150,9 +158,7 @@ def _remaster(catalog: Catalog, album: Album, songs: list[Song]) -> None:
             f"{album.name} [{year} Remaster]",
         )
     )
-    title_form = rng.choice(
-        ("{t} - {year} Remaster", "{t} - Remastered {year}", "{t} - Remastered")
-    )
+    title_form = rng.choice(REMASTER_FORMS)
     tracks = [catalog.copy_of(s, title=title_form.format(t=s.title, year=year)) for s in songs]
     tracks.append(catalog.live_title_track(rng.choice(songs)))
     catalog.add_album(name, "album", year, tracks)
@@ -182,7 +188,9 @@ def _live_album(catalog: Catalog) -> None:
 
 
 def _box_set(catalog: Catalog, number: int, no_isrc_songs: list[Song]) -> None:
-    """60-120 tracks over several discs: studio copies, variants, live takes, remixes."""
+    """60-120 tracks over several discs: studio copies, variants, live takes, remixes.
+
+    The first box set has a variant in every form of STUDIO_VARIANT_FORMS."""
     rng, spec = catalog.rng, catalog.spec
     year = catalog.later_year()
     first = rng.randint(spec.first_year, year - 1)
@@ -196,10 +204,11 @@ def _box_set(catalog: Catalog, number: int, no_isrc_songs: list[Song]) -> None:
     )
     count = rng.randint(*spec.box_tracks)
     # Fixed minimums guarantee every trap; the rest is a random mix.
-    kinds = ["copy"] * 20 + ["variant"] * 6 + ["live_title"] * 5 + ["live_unmarked"] * 3
+    variants = len(STUDIO_VARIANT_FORMS) if number == 0 else 6
+    kinds = ["copy"] * 20 + ["variant"] * variants + ["live_title"] * 5 + ["live_unmarked"] * 3
     kinds += ["remix"] * 2 + ["no_isrc"] * 2 + ["new"] * 2
     weights = {"copy": 45, "variant": 15, "live_title": 15, "live_unmarked": 8, "remix": 7}
-    kinds += rng.choices(list(weights), list(weights.values()), k=count - len(kinds))
+    kinds += rng.choices(list(weights), list(weights.values()), k=max(0, count - len(kinds)))
     rng.shuffle(kinds)
     remaster_form = rng.choice(("{t} - {year} Remaster", "{t}"))
     songs = catalog.songs_until(year)
@@ -256,12 +265,27 @@ def _compilation(catalog: Catalog, number: int, no_isrc_songs: list[Song]) -> No
 
 
 def _singles(catalog: Catalog) -> None:
-    """Singles: an album song or a new one, with B-sides of every kind."""
+    """Singles: an album song or a new one, with B-sides of every kind; and one single
+    for each song whose title holds a version word, with that version as its B-side."""
     rng, spec = catalog.rng, catalog.spec
     b_side_kinds = ("remix", "variant", "live_title", "live_unmarked", "remix_single")
-    kinds = [*b_side_kinds, *(rng.choice(b_side_kinds) for _ in range(spec.singles - 5))]
+    word_songs = [s for s in catalog.studio_songs if s.title in SONG_WORD_VERSIONS]
+    count = max(0, spec.singles - len(b_side_kinds) - len(word_songs))
+    kinds = [*b_side_kinds, *(rng.choice(b_side_kinds) for _ in range(count))]
+    kinds += ["song_word"] * len(word_songs)
     rng.shuffle(kinds)
     for kind in kinds:
+        if kind == "song_word":
+            song = word_songs.pop()
+            form = SONG_WORD_VERSIONS[song.title]
+            version = (
+                catalog.remix_track(song, form=form)
+                if form in REMIX_FORMS
+                else catalog.variant_track(song, form=form)
+            )
+            year = catalog.year_after(song.year, 0, 1)
+            catalog.add_album(song.title, "single", year, [catalog.copy_of(song), version])
+            continue
         if rng.random() < 0.75:
             song = rng.choice(catalog.songs_until(spec.last_year))
             lead = catalog.copy_of(song)

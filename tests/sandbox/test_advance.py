@@ -15,7 +15,7 @@ import pytest
 
 from sandbox import truth
 from sandbox.config import SandboxConfig
-from sandbox.profiles import BUILTIN_ATTRACTION_IDS
+from sandbox.profiles import BUILTIN_ATTRACTION_IDS, REMASTER_FORMS
 from sandbox.transport import sandbox_transport
 from sandbox.world import Artist, Event, TrackTruth, World, build_world, check_ids_unique
 from tests.sandbox.support import ANCHOR, bearer, tm
@@ -38,13 +38,15 @@ def artist_of(world: World, attraction_id: str) -> Artist:
 
 
 def shared_event(world: World) -> tuple[Event, list[str]]:
-    """A dated, on-sale event of mid with a support act on its bill, and that bill."""
+    """An on-sale event of mid with a support act on its bill, and that bill; dated two
+    days or more after the anchor, so a day earlier it is still upcoming."""
     bills = truth.expected_bills(world)
     event = next(
         e
         for e in artist_of(world, MID).events
         if len(bills[e.tm_event_id]) == 2
         and e.local_date
+        and datetime.date.fromisoformat(e.local_date) >= ANCHOR + datetime.timedelta(days=2)
         and e.status == "onsale"
         and e.venue is not None
     )
@@ -251,6 +253,7 @@ async def test_a_new_album_is_listed_served_and_expected(open_sandbox):
     assert {t["external_ids"]["isrc"] for t in tracks} == new_isrcs
     assert all(f is not None and f["liveness"] < 0.8 for f in features)
     assert {t["truth"] for t in released["tracks"]} == {TrackTruth.STUDIO.value}
+    assert all(t["song"] == t["name"] for t in released["tracks"])  # new songs, originals
     assert not new_isrcs & before and released["repeated_isrcs"] == []
     assert truth.expected_studio_isrcs(sparse, market=MARKET) == before | new_isrcs
     assert changes["artists"][SPARSE]["albums_released"] == [released["spotify_album_id"]]
@@ -271,6 +274,7 @@ async def test_a_single_repeats_an_album_song_or_is_a_new_one_with_b_sides(seed)
     lead, *b_sides = single["tracks"]
     assert single["kind"] == "single" and len(b_sides) == 2
     assert lead["truth"] == "studio" and lead["name"] == single["name"]
+    assert {t["song"] for t in single["tracks"]} == {single["name"]}  # one song's recordings
     repeated = lead["isrc"] in album_isrcs
     assert single["repeated_isrcs"] == ([lead["isrc"]] if repeated else [])
     # B-sides are remixes, studio variants or live versions: each its own recording.
@@ -278,6 +282,64 @@ async def test_a_single_repeats_an_album_song_or_is_a_new_one_with_b_sides(seed)
     kept = {t["isrc"] for t in single["tracks"] if t["truth"] == "studio"}
     assert truth.expected_studio_isrcs(mid, market=MARKET) == before | kept
     check_ids_unique(world)
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_a_remaster_adds_one_recording_to_one_song(seed):
+    world = small_world()
+    mid = artist_of(world, MID)
+    album_songs = {t.song for a in mid.albums if a.group == "album" for t in a.tracks if t.isrc}
+    isrcs_before = {t.isrc for a in mid.albums for t in a.tracks if t.isrc}
+    prefix = next(iter(isrcs_before))[:5]
+    songs_before = truth.expected_songs(mid, market=MARKET)
+    body = {"seed": seed, "release": [{"tm_attraction_id": MID, "kind": "remaster"}]}
+    async with client_for(world) as client:
+        changes = await advance(client, body)
+        [released] = changes["albums_released"]
+        headers = await bearer(client)
+        listing = await album_listing(client, headers, mid.spotify_id, market=MARKET)
+        album = (
+            await client.get(f"/v1/albums/{released['spotify_album_id']}", headers=headers)
+        ).json()
+        [served_id] = [t["id"] for t in album["tracks"]["items"]]
+        served = (await client.get(f"/v1/tracks/{served_id}", headers=headers)).json()
+
+    [track] = released["tracks"]
+    song = track["song"]
+    assert released["kind"] == "remaster" and released["name"] == track["name"]
+    assert released["release_date"] == ANCHOR.isoformat() and released["repeated_isrcs"] == []
+    assert MARKET in released["available_markets"] and released["spotify_album_id"] in listing
+    assert album["album_type"] == "single"
+    assert (served["name"], served["external_ids"]["isrc"]) == (track["name"], track["isrc"])
+    assert song in album_songs
+    assert track["name"] in {form.format(t=song, year=ANCHOR.year) for form in REMASTER_FORMS}
+    assert track["truth"] == "studio" and track["isrc"] not in isrcs_before
+    assert track["isrc"].startswith(prefix)  # the artist's registrant
+    # The same songs; one of them has one recording more: the remaster.
+    songs_after = truth.expected_songs(mid, market=MARKET)
+    assert songs_after.keys() == songs_before.keys()
+    grown = {
+        s: songs_after[s] - songs_before[s]
+        for s in songs_after
+        if songs_after[s] != songs_before[s]
+    }
+    assert grown == {song: {track["isrc"]}}
+    assert songs_before[song] < songs_after[song]
+    check_ids_unique(world)
+
+
+async def test_a_remaster_needs_a_song_on_an_album():
+    world = small_world()
+    sparse = artist_of(world, SPARSE)
+    sparse.albums = [a for a in sparse.albums if a.group != "album"]
+    body = {"release": [{"tm_attraction_id": SPARSE, "kind": "remaster"}]}
+    async with client_for(world) as client:
+        response = await client.post("/_sandbox/advance", json=body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["field"] == "release[0].tm_attraction_id"
+    assert "no song on an album to remaster" in error["message"]
+    assert sparse.albums == []
 
 
 @pytest.mark.parametrize("given", ["album", "chosen"])
@@ -448,6 +510,7 @@ def _error_cases(world: World) -> list[tuple[str, object, str, str | None]]:
             None,
         ),
         ("too many single tracks", release(kind="single", tracks=9), "release[0].tracks", None),
+        ("a remaster of two tracks", release(kind="remaster", tracks=2), "release[0].tracks", None),
         ("unknown kind", release(kind="ep"), "release[0].kind", None),
         ("share above 1", {"random": {"share": 1.5}}, "random.share", None),
         ("bad market", rerelease(markets=["jp"]), "regional_rerelease[0].markets[0]", None),

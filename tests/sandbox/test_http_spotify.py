@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
 import pytest
 
 from sandbox.common import fold
 from sandbox.config import SandboxConfig
-from sandbox.world import Album, Artist
-from tests.sandbox.support import BAND_SPOTIFY, bearer, spotify_id
+from sandbox.world import Album, Artist, build_world
+from tests.sandbox.support import ANCHOR, BAND_SPOTIFY, bearer, spotify_id
 
 pytestmark = pytest.mark.anyio
 
@@ -274,6 +275,41 @@ async def test_regional_release_has_own_ids_and_the_same_isrcs(
             assert [c[1:] for c in copies] == [o[1:] for o in originals]
             assert any(c[1] for c in copies)  # ISRCs to compare, not only missing ones
             assert not {c[0] for c in copies} & {o[0] for o in originals}
+
+
+async def test_song_labels_are_not_served(open_sandbox):
+    """The song a track records is the generator's truth, not a Spotify field: the world
+    with every song label taken off is served the same, byte for byte."""
+    labelled = build_world(scenario_sources=["mid"], seed=0, anchor=ANCHOR)
+    unlabelled = build_world(scenario_sources=["mid"], seed=0, anchor=ANCHOR)
+    for artist in unlabelled.artists:
+        for album in artist.albums:
+            for track in album.tracks:
+                track.song = None
+    mid = next(a for a in labelled.artists if a.profile == "mid")
+    assert all(t.song for album in mid.albums for t in album.tracks)
+    answers = []
+    for world in (labelled, unlabelled):
+        async with open_sandbox(world) as client:
+            headers = await bearer(client)
+            listing = await whole_listing(
+                client, headers, f"/v1/artists/{mid.spotify_id}/albums", {"limit": 50}
+            )
+            served = [listing]
+            for start in range(0, len(listing), 20):
+                ids = ",".join(album["id"] for album in listing[start : start + 20])
+                albums = await client.get("/v1/albums", headers=headers, params={"ids": ids})
+                served.append(albums.json())
+            for album in mid.albums:
+                track_ids = [track.spotify_id for track in album.tracks[:50]]
+                tracks = await client.get(
+                    "/v1/tracks", headers=headers, params={"ids": ",".join(track_ids)}
+                )
+                served.append(tracks.json())
+            # Over HTTP each sandbox has its own port, which the hrefs name.
+            answers.append(json.dumps(served).replace(str(client.base_url).rstrip("/"), ""))
+    assert answers[0] == answers[1]
+    assert '"song"' not in answers[0]
 
 
 async def test_paging_urls_are_absolute_and_point_at_the_sandbox(open_sandbox, edge_world):

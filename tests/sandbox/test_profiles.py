@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+import unicodedata
 
 import pytest
 
@@ -14,7 +15,11 @@ from sandbox.profiles import (
     BUILTIN_SPOTIFY_IDS,
     LIVE_ALBUM_FORMS,
     LIVE_TITLE_FORMS,
+    NON_ENGLISH_VARIANT_FORMS,
     PROFILES,
+    SONG_WORD_TITLES,
+    SONG_WORD_VERSIONS,
+    STUDIO_VARIANT_FORMS,
     STUDIO_WORD_TITLES,
     VenuePool,
     build_profile,
@@ -146,6 +151,10 @@ TRAP_MINIMUMS: dict[str, dict[str, int]] = {
         "shared_isrc_popularity_ties": 1,
         "shared_isrc_rerelease_more_popular": 1,
         "studio_word_titles": len(STUDIO_WORD_TITLES),
+        "song_word_titles": len(SONG_WORD_TITLES),
+        "song_word_versions": len(SONG_WORD_TITLES),
+        "variant_forms": len(STUDIO_VARIANT_FORMS),
+        "non_english_version_forms": len(NON_ENGLISH_VARIANT_FORMS),
         "remixes": 5,
         "tracks_without_isrc": 4,
         "no_isrc_rereleases": 1,
@@ -179,6 +188,10 @@ TRAP_MINIMUMS: dict[str, dict[str, int]] = {
         "shared_isrc_popularity_ties": 10,
         "shared_isrc_rerelease_more_popular": 10,
         "studio_word_titles": len(STUDIO_WORD_TITLES),
+        "song_word_titles": len(SONG_WORD_TITLES),
+        "song_word_versions": len(SONG_WORD_TITLES),
+        "variant_forms": len(STUDIO_VARIANT_FORMS),
+        "non_english_version_forms": len(NON_ENGLISH_VARIANT_FORMS),
         "remixes": 30,
         "tracks_without_isrc": 20,
         "no_isrc_rereleases": 5,
@@ -524,7 +537,145 @@ def test_regional_releases_leave_the_oracle_unchanged(profile: str, audio_featur
     in_us = dataclasses.replace(
         artist, albums=[a for a in artist.albums if "US" in a.available_markets]
     )
-    for count in (truth.expected_studio_isrcs, truth.expected_studio_track_count):
+    for count in (
+        truth.expected_studio_isrcs,
+        truth.expected_studio_track_count,
+        truth.expected_songs,
+    ):
         assert count(artist, audio_features=audio_features) == count(
             in_us, audio_features=audio_features
         )
+
+
+# --- songs ------------------------------------------------------------------------
+
+
+def song_spelling(title: str) -> str:
+    """A song title as a loose reader compares it: lower case, Latin accents, apostrophes
+    and punctuation off, spaces collapsed ("Ça ira!" and "ca ira" are one)."""
+    kept, base = [], ""
+    for char in unicodedata.normalize("NFKD", title):
+        if not unicodedata.combining(char):
+            base = char
+        elif base.isascii():
+            continue  # an accent on a Latin letter
+        kept.append(char)
+    text = unicodedata.normalize("NFC", "".join(kept)).casefold()
+    text = re.sub(r"[\W_]+", " ", re.sub("['\u2019]", "", text))
+    return " ".join(text.split())
+
+
+def kept_tracks(artist: Artist, *, audio_features: bool) -> list:
+    """The tracks of imported releases whose truth a correct importer keeps."""
+    kept = {TrackTruth.STUDIO} | (set() if audio_features else {TrackTruth.LIVE_UNMARKED})
+    return [
+        track
+        for album in artist.albums
+        if album.group in truth.IMPORTED_GROUPS
+        for track in album.tracks
+        if track.truth in kept
+    ]
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_every_generated_track_is_labelled_with_its_song(seed: int) -> None:
+    world = build_world(
+        scenario_sources=["sparse", "mid"], generate=[("mid", 2)], seed=seed, anchor=ANCHOR
+    )
+    artists = [*world.artists, _cached("prolific", seed)]
+    assert {a.profile for a in artists} == {*PROFILES, "support"}
+    for artist in artists:
+        for album in artist.albums:
+            for track in album.tracks:
+                where = (artist.name, album.name, track.name)
+                assert track.song, where
+                # Its own title, or the song's title with a version marker after it.
+                assert track.name == track.song or track.name.startswith(f"{track.song} "), where
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("audio_features", [True, False])
+def test_songs_hold_exactly_the_kept_recordings(profile: str, audio_features: bool) -> None:
+    artist = _cached(profile, 0)
+    songs = truth.expected_songs(artist, audio_features=audio_features)
+    keys = [key for recordings in songs.values() for key in recordings]
+    without_isrc = {
+        (truth.normalise_title(t.name), truth.duration_seconds(t.duration_ms))
+        for t in kept_tracks(artist, audio_features=audio_features)
+        if t.isrc is None
+    }
+
+    assert len(keys) == len(set(keys))  # no recording under two songs
+    assert set(keys) == truth.expected_studio_isrcs(artist, audio_features=audio_features) | (
+        without_isrc
+    )
+    assert len(keys) == truth.expected_studio_track_count(artist, audio_features=audio_features)
+    assert len(songs) == truth.expected_song_count(artist, audio_features=audio_features)
+    if profile != "sparse":
+        assert max(len(recordings) for recordings in songs.values()) > 2
+        assert len(without_isrc) > 0
+
+
+# README ("The sandbox upstream") quotes them for seed 0: recordings kept, songs, and
+# the most recordings of one song.
+SEED_0_SONGS = {"sparse": (9, 9, 1), "mid": (159, 114, 4), "prolific": (743, 442, 7)}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_seed_0_song_figures_are_the_readmes(profile: str) -> None:
+    artist = _cached(profile, 0)
+    songs = truth.expected_songs(artist)
+    assert (
+        truth.expected_studio_track_count(artist),
+        len(songs),
+        max(len(recordings) for recordings in songs.values()),
+    ) == SEED_0_SONGS[profile]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_copy_of_a_recording_has_its_song(profile: str) -> None:
+    songs_of: dict[object, set[str | None]] = {}
+    for track in tracks_of(_cached(profile, 0)):
+        songs_of.setdefault(truth.recording_key(track), set()).add(track.song)
+    assert all(len(songs) == 1 for songs in songs_of.values())
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_song_has_a_recording_named_as_the_song(profile: str) -> None:
+    artist = _cached(profile, 0)
+    kept = kept_tracks(artist, audio_features=True)
+    for song, recordings in truth.expected_songs(artist).items():
+        originals = [t for t in kept if t.song == song and t.name == song]
+        assert originals, song
+        assert {truth.recording_key(t) for t in originals} <= recordings, song
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("seed", [0, 7, 12345])
+def test_no_two_songs_share_a_title_in_any_spelling(profile: str, seed: int) -> None:
+    songs = {track.song for track in tracks_of(_cached(profile, seed))}
+    spellings: dict[str, set[str | None]] = {}
+    for song in songs:
+        spellings.setdefault(song_spelling(song or ""), set()).add(song)
+    assert [same for same in spellings.values() if len(same) > 1] == []
+    assert len(spellings) == len(songs)
+
+
+@pytest.mark.parametrize(
+    ("title", "spelling"),
+    [("Ça ira!", "ca ira"), ("Oliver's Army", "olivers army"), ("東京の雨", "東京の雨")],
+)
+def test_song_spelling(title: str, spelling: str) -> None:
+    assert song_spelling(title) == spelling
+
+
+@pytest.mark.parametrize("profile", ["mid", "prolific"])
+def test_songs_with_version_words_in_their_titles_group_their_versions(profile: str) -> None:
+    artist = _cached(profile, 0)
+    songs = truth.expected_songs(artist)
+    tracks = tracks_of(artist)
+    for title, form in SONG_WORD_VERSIONS.items():
+        # "Acoustic Girl - Acoustic" is a recording of "Acoustic Girl".
+        versions = [t for t in tracks if t.name == form.format(t=title) and t.song == title]
+        assert versions, title
+        assert {truth.recording_key(t) for t in versions} < songs[title], title

@@ -107,6 +107,7 @@ def test_example_loads_into_records(tmp_path: Path) -> None:
         1,
     )
     assert track.truth is TrackTruth.UNKNOWN
+    assert track.song is None
     [event] = artist.events
     assert event.venue is not None and event.venue.latitude == "30.26"
     # Absent timezone: the venue's, as Ticketmaster sends it.
@@ -118,7 +119,7 @@ def test_optional_fields_may_be_null_or_absent() -> None:
     data = copy.deepcopy(EXAMPLE)
     artist = data["artists"][0]
     track = artist["albums"][0]["tracks"][0]
-    track.update(isrc=None, liveness=None, truth="live_unmarked")
+    track.update(isrc=None, liveness=None, truth="live_unmarked", song="Opening")
     artist["albums"][0].update(album_group="appears_on", available_markets=["US", "SE"])
     event = artist["events"][0]
     event.update(venue=None, local_time=None, local_date=None, status="canceled", timezone=None)
@@ -131,6 +132,7 @@ def test_optional_fields_may_be_null_or_absent() -> None:
     loaded_track = loaded.albums[0].tracks[0]
     assert (loaded_track.isrc, loaded_track.liveness) == (None, None)
     assert loaded_track.truth is TrackTruth.LIVE_UNMARKED
+    assert loaded_track.song == "Opening"
     assert loaded.albums[0].group == "appears_on"
     first, second = loaded.events
     assert (first.venue, first.local_date, first.date_tba, first.time_tba) == (
@@ -469,6 +471,10 @@ WRONG = [
     (setting(track0, track_number=-3), f"{TRACK}.track_number: must be between 1 and 1000, got -3"),
     (setting(track0, truth=None), f"{TRACK}.truth: None is not one of"),
     (setting(track0, is_remix=1), f"{TRACK}.is_remix: expected boolean, got number 1"),
+    (setting(track0, song=""), f"{TRACK}.song: must not be empty"),
+    (setting(track0, song="x" * 501), f"{TRACK}.song: must be at most 500 characters long"),
+    (setting(track0, song=None), f"{TRACK}.song: expected string, got null"),
+    (setting(track0, song=["Opening"]), f"{TRACK}.song: expected string, got array"),
     (setting(track0, name="Open\ud800ing"), f"{TRACK}.name: text with a lone surrogate"),
     # event
     (

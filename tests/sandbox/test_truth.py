@@ -13,12 +13,15 @@ from sandbox.world import Album, Artist, Event, Track, TrackTruth, Venue
 ANCHOR = datetime.date(2026, 6, 1)
 
 
-def track(spotify_id: str, name: str, truth_label: TrackTruth, **fields: object) -> Track:
+def track(
+    spotify_id: str, name: str, truth_label: TrackTruth, song: str, **fields: object
+) -> Track:
     return Track(
         spotify_id=spotify_id,
         name=name,
         duration_ms=fields.pop("duration_ms", 200_200),  # type: ignore[arg-type]
         truth=truth_label,
+        song=song,
         **fields,  # type: ignore[arg-type]
     )
 
@@ -40,10 +43,10 @@ def small() -> Artist:
         "album",
         "2019",
         [
-            track("t1", "Opening", STUDIO, isrc="USAAA1900001"),
-            track("t2", "Live Wire", STUDIO, isrc="USAAA1900002"),
-            track("t3", "Untagged", STUDIO, isrc=None, duration_ms=180_100),
-            track("t4", "Closing", UNMARKED, isrc="USAAA1900003", liveness=0.93),
+            track("t1", "Opening", STUDIO, "Opening", isrc="USAAA1900001"),
+            track("t2", "Live Wire", STUDIO, "Live Wire", isrc="USAAA1900002"),
+            track("t3", "Untagged", STUDIO, "Untagged", isrc=None, duration_ms=180_100),
+            track("t4", "Closing", UNMARKED, "Closing", isrc="USAAA1900003", liveness=0.93),
         ],
     )
     deluxe = Album(
@@ -52,23 +55,34 @@ def small() -> Artist:
         "album",
         "2021",
         [
-            track("t5", "Opening", STUDIO, isrc="USAAA1900001"),
-            track("t6", "untagged ", STUDIO, isrc=None, duration_ms=180_400),
-            track("t7", "Opening - Live", LIVE_TITLE, isrc="USAAA2100004"),
+            track("t5", "Opening", STUDIO, "Opening", isrc="USAAA1900001"),
+            track("t6", "untagged ", STUDIO, "Untagged", isrc=None, duration_ms=180_400),
+            track("t7", "Opening - Live", LIVE_TITLE, "Opening", isrc="USAAA2100004"),
         ],
     )
     live = Album(
-        "alb3", "Live in Oslo", "album", "2022", [track("t8", "Opening", LIVE_ALBUM, isrc="X")]
+        "alb3",
+        "Live in Oslo",
+        "album",
+        "2022",
+        [track("t8", "Opening", LIVE_ALBUM, "Opening", isrc="X")],
     )
     single = Album(
         "alb4",
         "Opening",
         "single",
         "2019",
-        [track("t9", "Opening (Remix)", STUDIO, isrc="USAAA1900005", is_remix=True)],
+        [
+            track("t9", "Opening (Remix)", STUDIO, "Opening", isrc="USAAA1900005", is_remix=True),
+            track("t11", "Untagged (Demo)", STUDIO, "Untagged", isrc=None, duration_ms=150_000),
+        ],
     )
     hits = Album(
-        "alb5", "Greatest Hits", "compilation", "2024", [track("t10", "New", STUDIO, isrc="NEW")]
+        "alb5",
+        "Greatest Hits",
+        "compilation",
+        "2024",
+        [track("t10", "New", STUDIO, "New", isrc="NEW")],
     )
     hall = Venue("KovZ0000001", "Hall")
     events = [
@@ -101,15 +115,50 @@ def test_compilations_count_only_when_asked_for(small: Artist) -> None:
 
 
 def test_track_count_dedupes_no_isrc_tracks_by_title_and_second(small: Artist) -> None:
-    # Three ISRCs plus "Untagged" (twice, same second, title differs in case/space).
-    assert truth.expected_studio_track_count(small) == 4
-    assert truth.expected_studio_track_count(small, audio_features=False) == 5
+    # Three ISRCs, "Untagged" (twice, same second, title differs in case/space) and
+    # its demo, also without ISRC.
+    assert truth.expected_studio_track_count(small) == 5
+    assert truth.expected_studio_track_count(small, audio_features=False) == 6
 
 
 def test_unlabelled_tracks_cannot_be_judged(small: Artist) -> None:
     small.albums[0].tracks[0].truth = TrackTruth.UNKNOWN
     with pytest.raises(ValueError, match="no truth label"):
         truth.expected_studio_isrcs(small)
+
+
+def test_songs_group_the_kept_recordings_by_their_song_label(small: Artist) -> None:
+    songs = {
+        "Opening": {"USAAA1900001", "USAAA1900005"},  # the original and its remix
+        "Live Wire": {"USAAA1900002"},
+        "Untagged": {("untagged", 180), ("untagged (demo)", 150)},
+    }
+    assert truth.expected_songs(small) == songs
+    assert truth.expected_song_count(small) == 3
+    # Without audio features the unmarked live take is kept, as a song of its own here.
+    assert truth.expected_songs(small, audio_features=False) == {
+        **songs,
+        "Closing": {"USAAA1900003"},
+    }
+    with_compilations = ("album", "single", "compilation")
+    assert truth.expected_songs(small, include_groups=with_compilations)["New"] == {"NEW"}
+    assert truth.expected_songs(small, market="JP") == {}
+
+
+def test_a_kept_track_without_song_label_cannot_be_grouped(small: Artist) -> None:
+    small.albums[3].tracks[0].song = None
+    with pytest.raises(ValueError, match=r"track t9 \('Opening \(Remix\)'\) has no song label"):
+        truth.expected_songs(small)
+    # Only kept tracks need one: the live album's take is not.
+    small.albums[3].tracks[0].song = "Opening"
+    small.albums[2].tracks[0].song = None
+    assert truth.expected_song_count(small) == 3
+
+
+def test_recording_key_is_the_isrc_else_title_and_second(small: Artist) -> None:
+    opening, _, untagged, _ = small.albums[0].tracks
+    assert truth.recording_key(opening) == "USAAA1900001"
+    assert truth.recording_key(untagged) == ("untagged", 180)
 
 
 def test_upcoming_events_keep_every_status_and_tba(small: Artist) -> None:
@@ -125,7 +174,7 @@ def test_artist_sizes(small: Artist) -> None:
         "events": 4,
         "distinct_venues": 2,
         "releases": 5,
-        "raw_tracks": 10,
+        "raw_tracks": 11,
     }
 
 
