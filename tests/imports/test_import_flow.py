@@ -8,6 +8,7 @@ import json
 import math
 from datetime import date, timedelta
 
+import httpx
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -18,7 +19,7 @@ from imports.pipeline import run_import
 from imports.services import import_run_create
 from sandbox import profiles, truth
 from sandbox.scenario import parse_scenario
-from sandbox.world import World
+from sandbox.world import World, build_world
 from shows.models import Show, Venue
 from tests.factories import make_show
 
@@ -338,3 +339,32 @@ def test_command_draws_a_progress_bar_per_artist_on_a_terminal(world, sandbox):
     shows = len(truth.expected_upcoming_event_ids(mid))
     assert f"{mid.tm_attraction_id}: {mid.name} | {shows} shows" in text
     assert f"{sparse.tm_attraction_id}: {sparse.name} | 0 shows" in text
+
+
+def test_a_remaster_released_later_adds_a_recording_to_its_song_not_a_song(sandbox, settings):
+    world = build_world(scenario_sources=["mid"])
+    expected = sandbox_artist(world, "mid")
+    with sandbox(serve=world, tm_rps=0):
+        first = import_inline(expected.tm_attraction_id)
+        before = stored_songs(first.artist_id)
+        answer = httpx.post(
+            f"{settings.TICKETMASTER_BASE_URL}/_sandbox/advance",
+            json={
+                "seed": 7,
+                "release": [{"tm_attraction_id": expected.tm_attraction_id, "kind": "remaster"}],
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        (released,) = answer.json()["albums_released"]
+        (remaster,) = released["tracks"]
+        second = import_inline(expected.tm_attraction_id)
+    assert second.status == ImportStatus.SUCCEEDED, second.error
+    after = stored_songs(second.artist_id)
+    assert set(after) == set(before), "no song added or lost"
+    grown = {
+        title: after[title] - before[title] for title in after if after[title] != before[title]
+    }
+    assert grown == {remaster["song"]: {remaster["isrc"]}}
+    assert after == truth.expected_songs(expected)  # the advanced world's oracle
+    assert second.counters["songs"] == first.counters["songs"]
+    assert second.counters["tracks_kept"] == first.counters["tracks_kept"] + 1
