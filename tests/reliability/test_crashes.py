@@ -33,7 +33,7 @@ import redis
 from django.db import close_old_connections, connection
 from django_q.conf import Conf
 
-from catalog.models import Album, Artist, ArtistTrack, Track
+from catalog.models import Album, Artist, ArtistTrack, Song, Track
 from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName, RunStage
 from imports.progress import PhaseReporter, fail_run
@@ -71,6 +71,7 @@ NATURAL_KEYS: dict[type, tuple[str, ...]] = {
     Album: ("spotify_id",),
     Track: ("spotify_id",),
     ArtistTrack: ("artist_id", "track_id"),
+    Song: ("artist_id", "key"),
 }
 
 
@@ -100,10 +101,12 @@ def outcome(run: ImportRun, expected, *, runs_started: int = 1) -> Outcome:
         len(truth.expected_studio_isrcs(expected) - set(isrcs)),
         truth.expected_studio_track_count(expected) - tracks.count(),
     )
+    songs = set(Song.objects.filter(artist_id=run.artist_id).values_list("title", flat=True))
     lost = (
         len(truth.expected_upcoming_event_ids(expected) - shows)
         + len(truth.expected_venue_ids(expected) - venues)
         + missing_tracks
+        + len(set(truth.expected_songs(expected)) - songs)
     )
     twice = sum(
         model.objects.count() - model.objects.values(*key).distinct().count()
