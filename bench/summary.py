@@ -101,6 +101,21 @@ def rows(results: dict[str, dict]) -> list[tuple[str, dict[str, str], str]]:
             "<= 250 MB",
         ),
     ]
+    for profile in ("sparse", "mid", "prolific"):
+        table.append(
+            (
+                f"songs of {profile}: recordings -> songs, largest",
+                per_vendor(
+                    "songs",
+                    lambda f, p=profile: (
+                        f"{f[p]['recordings']} -> {f[p]['songs']}, "
+                        f"{f[p]['largest_song_versions']} versions "
+                        f"{met(f[p]['equals_oracle'] and f[p]['reimport_unchanged'])}"
+                    ),
+                ),
+                "= oracle, re-import unchanged",
+            )
+        )
     table.append(
         (
             "built-in world: artist-show links",
