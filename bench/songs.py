@@ -44,14 +44,11 @@ def main() -> None:
             return run
 
         def stored_songs(artist_id: int) -> dict[str, set]:
-            songs: dict[str, set] = {}
-            links = ArtistTrack.objects.filter(artist_id=artist_id).values_list(
-                "song__title", "track__isrc", "track__name", "track__duration_ms"
+            return truth.songs_of(
+                ArtistTrack.objects.filter(artist_id=artist_id).values_list(
+                    "song__title", "track__isrc", "track__name", "track__duration_ms"
+                )
             )
-            for title, isrc, name, duration_ms in links:
-                key = isrc or (truth.normalise_title(name), truth.duration_seconds(duration_ms))
-                songs.setdefault(title, set()).add(key)
-            return songs
 
         def song_rows(artist_id: int) -> set:
             return set(

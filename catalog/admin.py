@@ -42,6 +42,7 @@ from catalog.models import (
     TrackOverride,
 )
 from catalog.rules import CuratorDecision
+from catalog.selectors import song_recordings
 from catalog.services import songs_regroup
 from theset.admin import TimestampColumns, UpstreamOwnedAdmin, time_column
 from theset.text import count_noun, format_duration
@@ -301,6 +302,9 @@ class TrackOverrideInline(TimestampColumns, admin.TabularInline):
     extra = 0
     verbose_name_plural = "Curator track overrides (applied on every import)"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TrackOverride]:
+        return super().get_queryset(request).select_related("artist", "created_by")
+
 
 class SongOverrideInline(TimestampColumns, admin.TabularInline):
     """The artist's song overrides: saving them regroups the artist's songs at once."""
@@ -319,7 +323,11 @@ class SongOverrideInline(TimestampColumns, admin.TabularInline):
     )
     readonly_fields = ("created_by", "updated_time")
     extra = 0
+
     verbose_name_plural = "Curator song overrides (songs regrouped on save, and on every import)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SongOverride]:
+        return super().get_queryset(request).select_related("artist", "created_by")
 
 
 def artist_name_html(artist: Artist, marker: str = "not named yet") -> str:
@@ -675,16 +683,27 @@ class SongRecordingInline(admin.TabularInline):
             if obj is not None
             else {}
         )
+        # The order the site and the API list them in (main first, then as it is chosen).
+        self.recording_order = (
+            [track.pk for track in song_recordings(song_ids=[obj.pk])[obj.pk]]
+            if obj is not None
+            else []
+        )
         return super().get_formset(request, obj, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ArtistTrack]:
         main_first = Case(When(track_id=F("song__main_track_id"), then=Value(0)), default=Value(1))
+        order = getattr(self, "recording_order", [])
+        position = Case(
+            *(When(track_id=pk, then=Value(n)) for n, pk in enumerate(order)),
+            default=Value(len(order)),
+        )
         return (
             super()
             .get_queryset(request)
-            .select_related("song", "track__album")
-            .annotate(main_rank=main_first)
-            .order_by("main_rank", "track__album__release_date", "track__name", "pk")
+            .select_related("artist", "song", "track__album")
+            .annotate(main_rank=main_first, position=position)
+            .order_by("position", "main_rank", "track__name", "pk")
         )
 
     @admin.display(description="main")

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from catalog.rules import ISRC, CuratorDecision, VersionKind, normalise_isrc
+from catalog.rules import ISRC, SONG_KEY_MAX_LENGTH, CuratorDecision, VersionKind, normalise_isrc
 from integrations.ticketmaster.records import TM_ID_MAX_LENGTH
 from theset.models import TimestampedModel
 
@@ -19,8 +19,8 @@ VERSION_KIND_CHOICES = [
     (VersionKind.ORIGINAL.value, "Original"),
     (VersionKind.REMASTER.value, "Remaster"),
     (VersionKind.DEMO.value, "Demo"),
-    (VersionKind.ALTERNATE.value, "Early or alternate version"),
-    (VersionKind.EDIT.value, "Edit (single, album or radio version)"),
+    (VersionKind.ALTERNATE.value, "Alternate"),  # early or alternate version, take N
+    (VersionKind.EDIT.value, "Edit"),  # single, album or radio version or edit
     (VersionKind.MONO.value, "Mono"),
     (VersionKind.STEREO.value, "Stereo"),
     (VersionKind.BONUS.value, "Bonus track"),
@@ -181,7 +181,7 @@ class Song(TimestampedModel):
     (`catalog.rules.song_key`); written by `catalog.services` from `rules.group_songs`."""
 
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="songs")
-    key = models.CharField(max_length=500)
+    key = models.CharField(max_length=SONG_KEY_MAX_LENGTH)
     title = models.CharField(max_length=500)
     # The original studio version (`rules.main_recording_key`); null only while a
     # track it named is gone and the song is about to be rewritten.

@@ -892,10 +892,16 @@ def song_title(title: str) -> SongTitle:
     return SongTitle(title=said, key=song_key(said), kind=kind)
 
 
+# The longest song key stored (`Song.key`); normalising can lengthen a title ("ß" -> "ss").
+SONG_KEY_MAX_LENGTH = 500
+
+
 def song_key(title: str) -> str:
     """A song's key among the artist's songs: its title compared for sameness
-    (`normalise_title`); a title of punctuation alone ("!!!") is its own key."""
-    return normalise_title(title) or " ".join(title.casefold().split())
+    (`normalise_title`), at most `SONG_KEY_MAX_LENGTH` characters; a title of punctuation
+    alone ("!!!") is its own key."""
+    key = normalise_title(title) or " ".join(title.casefold().split())
+    return key[:SONG_KEY_MAX_LENGTH]
 
 
 # The recordings a song's main one is chosen among first: the original studio take.

@@ -343,6 +343,7 @@ def catalog_upsert(
         for track in kept
     ]
     with transaction.atomic():
+        _artist_lock(artist_id)
         groups = group_songs(recordings, SongOverride.objects.assignments_for(artist_id))
         version_of = {spotify_id: kind for group in groups for spotify_id, kind in group.recordings}
         Album.objects.bulk_create(
@@ -376,10 +377,7 @@ def catalog_upsert(
             unique_fields=["spotify_id"],
             update_fields=TRACK_UPDATE_FIELDS,
         )
-        linked = set(
-            ArtistTrack.objects.filter(artist_id=artist_id).values_list("track_id", flat=True)
-        )
-        track_pks = _songs_write(artist_id=artist_id, groups=groups)
+        linked, track_pks = _songs_write(artist_id=artist_id, groups=groups)
         links_removed, _ = ArtistTrack.objects.filter(
             artist_id=artist_id, track_id__in=linked - track_pks
         ).delete()
@@ -396,50 +394,77 @@ def catalog_upsert(
     )
 
 
-def _songs_write(*, artist_id: int, groups: Sequence[SongGroup]) -> set[int]:
-    """Write the artist's songs (`rules.group_songs`; their tracks' rows exist): songs
-    upserted on (artist, key) in key order, then the artist's links to the tracks
-    upserted with their songs. Returns the primary keys of the tracks linked. Songs
-    left without recordings are the caller's to delete, once it removed the links it
-    drops."""
+def _artist_lock(artist_id: int) -> None:
+    """Lock the artist's row for this transaction, first: its catalog writes and a
+    curator's regroup of its songs then take turns, each reading what the other
+    committed. NO KEY: shows' bills keep taking KEY SHARE locks on it meanwhile."""
+    Artist.objects.select_for_update(no_key=True).filter(pk=artist_id).exists()
+
+
+def _songs_write(*, artist_id: int, groups: Sequence[SongGroup]) -> tuple[set[int], set[int]]:
+    """Write the artist's songs (`rules.group_songs`; their tracks' rows exist): the new
+    or changed songs upserted on (artist, key) in key order, then the new or changed
+    links to the tracks upserted with their songs, in track order; unchanged rows are
+    not written again. Returns the primary keys of the tracks linked before and now.
+    Songs left without recordings are the caller's to delete, once it removed the links
+    it drops."""
     track_pks = dict(
         Track.objects.filter(
             spotify_id__in=[spotify_id for group in groups for spotify_id, _ in group.recordings]
         ).values_list("spotify_id", "pk")
     )
+    stored = {
+        key: (pk, values)
+        for key, pk, *values in Song.objects.filter(artist_id=artist_id).values_list(
+            "key", "pk", "title", "main_track_id", "recordings_count"
+        )
+    }
+    songs = [
+        Song(
+            artist_id=artist_id,
+            key=group.key,
+            title=group.title[:500],
+            main_track_id=track_pks[group.main],
+            recordings_count=len(group.recordings),
+        )
+        for group in groups  # in key order
+    ]
+    changed = [
+        song
+        for song in songs
+        if stored.get(song.key, (None, None))[1]
+        != [song.title, song.main_track_id, song.recordings_count]
+    ]
     Song.objects.bulk_create(
-        [
-            Song(
-                artist_id=artist_id,
-                key=group.key,
-                title=group.title[:500],
-                main_track_id=track_pks[group.main],
-                recordings_count=len(group.recordings),
-            )
-            for group in groups  # in key order
-        ],
+        changed,
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["artist", "key"],
         update_fields=SONG_UPDATE_FIELDS,
     )
-    song_pks = dict(Song.objects.filter(artist_id=artist_id).values_list("key", "pk"))
+    song_pks = {key: pk for key, (pk, _) in stored.items()}
+    if changed:
+        song_pks = dict(Song.objects.filter(artist_id=artist_id).values_list("key", "pk"))
     song_of_track = {
         track_pks[spotify_id]: song_pks[group.key]
         for group in groups
         for spotify_id, _ in group.recordings
     }
+    linked = dict(
+        ArtistTrack.objects.filter(artist_id=artist_id).values_list("track_id", "song_id")
+    )
     ArtistTrack.objects.bulk_create(
         [
-            ArtistTrack(artist_id=artist_id, track_id=track_pk, song_id=song_of_track[track_pk])
-            for track_pk in sorted(song_of_track)
+            ArtistTrack(artist_id=artist_id, track_id=track_pk, song_id=song_id)
+            for track_pk, song_id in sorted(song_of_track.items())
+            if linked.get(track_pk) != song_id
         ],
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["artist", "track"],
         update_fields=["song", "updated_at"],
     )
-    return set(song_of_track)
+    return set(linked), set(song_of_track)
 
 
 def _songs_without_recordings_delete(*, artist_id: int) -> int:
@@ -450,18 +475,19 @@ def _songs_without_recordings_delete(*, artist_id: int) -> int:
 def songs_regroup(*, artist_id: int) -> int:
     """Put the artist's stored recordings in their songs again, e.g. after a curator
     moved one (`SongOverride`); no upstream is asked. Returns the number of songs."""
-    rows = (
-        ArtistTrack.objects.filter(artist_id=artist_id)
-        .order_by("track__spotify_id")
-        .values_list(
-            "track__spotify_id",
-            "track__name",
-            "track__isrc",
-            "track__album__album_type",
-            "track__album__release_date",
-        )
-    )
     with transaction.atomic():
+        _artist_lock(artist_id)
+        rows = (
+            ArtistTrack.objects.filter(artist_id=artist_id)
+            .order_by("track__spotify_id")
+            .values_list(
+                "track__spotify_id",
+                "track__name",
+                "track__isrc",
+                "track__album__album_type",
+                "track__album__release_date",
+            )
+        )
         groups = group_songs(
             [Recording(*row) for row in rows], SongOverride.objects.assignments_for(artist_id)
         )

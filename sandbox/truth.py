@@ -12,7 +12,7 @@ import datetime
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import TypeAlias
 
 from sandbox.profiles import (
@@ -49,6 +49,19 @@ def recording_key(track: Track) -> RecordingKey:
     if track.isrc is not None:
         return track.isrc
     return (normalise_title(track.name), duration_seconds(track.duration_ms))
+
+
+def songs_of(
+    recordings: Iterable[tuple[str, str | None, str, int]],
+) -> dict[str, set[RecordingKey]]:
+    """Songs as an importer stored them, keyed as `expected_songs` keys them: from
+    (song title, ISRC or "" / None, track name, duration in ms) per stored recording, the
+    song title -> its recording keys. Compare it with `expected_songs`."""
+    songs: dict[str, set[RecordingKey]] = {}
+    for title, isrc, name, duration_ms in recordings:
+        key = isrc or (normalise_title(name), duration_seconds(duration_ms))
+        songs.setdefault(title, set()).add(key)
+    return songs
 
 
 def _imported_tracks(

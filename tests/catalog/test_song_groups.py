@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.rules import Recording, VersionKind, group_songs
+from catalog.rules import SONG_KEY_MAX_LENGTH, Recording, VersionKind, group_songs
 
 K = VersionKind
 
@@ -153,3 +153,13 @@ def test_the_title_of_a_song_made_by_an_assignment_is_the_assigned_one():
 def test_grouping_does_not_depend_on_input_order():
     recordings = [rec(f"t{n}", title) for n, title in enumerate(["B", "A - Demo", "A", "b (Mono)"])]
     assert group_songs(recordings) == group_songs(list(reversed(recordings)))
+
+
+def test_a_key_never_outgrows_its_column():
+    title = ("Straße " * 71).strip()
+    (group,) = group_songs([rec("a", title), rec("b", f"{title} (Remastered)")])
+    assert len(group.key) == SONG_KEY_MAX_LENGTH and group.key.startswith("strasse strasse")
+    assert group.title == title and [kind for _, kind in group.recordings] == [
+        K.ORIGINAL,
+        K.REMASTER,
+    ]

@@ -206,3 +206,27 @@ def test_the_database_keeps_songs_whole():
         song.delete()  # its recordings would be left without a song
     artist.delete()  # the artist takes its songs and recordings with it
     assert not Song.objects.exists() and not ArtistTrack.objects.exists()
+
+
+def test_writing_the_same_catalog_again_writes_no_song_or_link_row():
+    artist = make_artist()
+    write(artist)
+    stamps = (
+        sorted(Song.objects.filter(artist=artist).values_list("pk", "updated_at")),
+        sorted(ArtistTrack.objects.filter(artist=artist).values_list("pk", "updated_at")),
+    )
+    write(artist)
+    songs_regroup(artist_id=artist.pk)
+    assert (
+        sorted(Song.objects.filter(artist=artist).values_list("pk", "updated_at")),
+        sorted(ArtistTrack.objects.filter(artist=artist).values_list("pk", "updated_at")),
+    ) == stamps
+
+
+def test_a_title_longer_once_normalised_keeps_a_key_that_fits():
+    artist = make_artist()
+    long_title = ("Straße " * 71).strip()  # 497 characters; "ss" makes its key longer
+    write(artist, [track(1, long_title), track(2, f"{long_title} - Demo")])
+    (song,) = Song.objects.filter(artist=artist)
+    assert len(song.key) == Song._meta.get_field("key").max_length
+    assert (song.title, song.recordings_count) == (long_title, 2)

@@ -72,16 +72,12 @@ def stored_rows(artist_id: int) -> dict[str, set]:
 
 
 def stored_songs(artist_id: int) -> dict[str, set]:
-    """The artist's stored songs: title -> its recordings, each keyed as the oracle keys
-    them (the ISRC, else the normalised name and the duration in seconds)."""
-    songs: dict[str, set] = {}
-    links = ArtistTrack.objects.filter(artist_id=artist_id).values_list(
-        "song__title", "track__isrc", "track__name", "track__duration_ms"
+    """The artist's stored songs: title -> its recordings, keyed as the oracle keys them."""
+    return truth.songs_of(
+        ArtistTrack.objects.filter(artist_id=artist_id).values_list(
+            "song__title", "track__isrc", "track__name", "track__duration_ms"
+        )
     )
-    for title, isrc, name, duration_ms in links:
-        key = isrc or (truth.normalise_title(name), truth.duration_seconds(duration_ms))
-        songs.setdefault(title, set()).add(key)
-    return songs
 
 
 def assert_stores_the_scenario(run: ImportRun, expected, *, audio_features: bool = True) -> None:

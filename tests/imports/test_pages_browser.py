@@ -147,7 +147,7 @@ def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
     assert seen["versions"] == [
         ["Ballad 000", ["Original", "Main"]],
         ["Ballad 000 (Demo)", ["Demo"]],
-        ["Ballad 000 - Radio Edit", ["Edit (single, album or radio version)"]],
+        ["Ballad 000 - Radio Edit", ["Edit"]],
     ]
     assert seen["country_query"]["country"] == ["GB"]
     assert seen["in_gb"] == SHOWS // 2

@@ -368,8 +368,7 @@ def test_each_song_says_its_versions_main_album_and_length_and_opens_to_its_vers
             [
                 "Anthem / Original / Main / Debut 2001 · 2001 · 3:20",
                 "Anthem (Mono) / Mono / Debut 2001 · 2001 · 3:20",
-                "Anthem (Radio Edit) / Edit (single, album or radio version) / Debut 2001"
-                " · 2001 · 3:20",
+                "Anthem (Radio Edit) / Edit / Debut 2001 · 2001 · 3:20",
             ],
             id="kinds named as curators name them",
         ),
