@@ -6,19 +6,23 @@ from django.db import migrations, models
 
 
 def songs_of_stored_catalogs(apps, schema_editor):
-    """Every stored studio track in a song (catalog.rules.group_songs), each track with its
-    version kind: what the next import of each artist would write."""
+    """Every stored studio track in a song (catalog.rules.group_songs, as an import
+    writes them), each track with its version kind, in bulk. It reads the rules as they
+    are when it runs: on a database migrated later, the next import of each artist
+    writes what the rules of that day say."""
     from catalog.rules import Recording, group_songs, song_title
 
     Track = apps.get_model("catalog", "Track")
     Song = apps.get_model("catalog", "Song")
     ArtistTrack = apps.get_model("catalog", "ArtistTrack")
+    versioned = []
     for track in Track.objects.only("pk", "name").iterator():
-        version = song_title(track.name).kind.value
-        if version != "original":
-            Track.objects.filter(pk=track.pk).update(version=version)
-    artist_ids = ArtistTrack.objects.values_list("artist_id", flat=True).distinct()
-    for artist_id in sorted(set(artist_ids)):
+        track.version = song_title(track.name).kind.value
+        if track.version != "original":
+            versioned.append(track)
+    Track.objects.bulk_update(versioned, ["version"], batch_size=500)
+    artist_ids = sorted(set(ArtistTrack.objects.values_list("artist_id", flat=True)))
+    for artist_id in artist_ids:
         links = ArtistTrack.objects.filter(artist_id=artist_id).values_list(
             "pk",
             "track_id",
@@ -33,17 +37,30 @@ def songs_of_stored_catalogs(apps, schema_editor):
             link_of[spotify_id] = pk
             track_of[spotify_id] = track_id
             recordings.append(Recording(spotify_id, name, isrc, album_type, release_date))
-        for group in group_songs(recordings):
-            song = Song.objects.create(
-                artist_id=artist_id,
-                key=group.key,
-                title=group.title,
-                main_track_id=track_of[group.main],
-                recordings_count=len(group.recordings),
-            )
-            ArtistTrack.objects.filter(
-                pk__in=[link_of[spotify_id] for spotify_id, _ in group.recordings]
-            ).update(song=song)
+        groups = group_songs(recordings)
+        Song.objects.bulk_create(
+            [
+                Song(
+                    artist_id=artist_id,
+                    key=group.key,
+                    title=group.title[:500],
+                    main_track_id=track_of[group.main],
+                    recordings_count=len(group.recordings),
+                )
+                for group in groups
+            ],
+            batch_size=500,
+        )
+        song_pks = dict(Song.objects.filter(artist_id=artist_id).values_list("key", "pk"))
+        ArtistTrack.objects.bulk_update(
+            [
+                ArtistTrack(pk=link_of[spotify_id], song_id=song_pks[group.key])
+                for group in groups
+                for spotify_id, _ in group.recordings
+            ],
+            ["song"],
+            batch_size=500,
+        )
 
 
 class Migration(migrations.Migration):
