@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
-from common import record, setup_scratch_django, show, spread
+from common import PROJECT, record, setup_scratch_django, show, spread
 
 PROFILES = ("sparse", "mid", "prolific")
 
@@ -22,6 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5, help="timings of the grouping")
     args = parser.parse_args()
+    sys.path.insert(0, str(PROJECT))  # the sandbox starts before Django is set up
     from sandbox import profiles, truth
     from sandbox.config import SandboxConfig
     from sandbox.server import importer_environment, running_sandbox
