@@ -865,8 +865,27 @@ class SongAdmin(TimestampColumns, RecordingMoveActions, UpstreamOwnedAdmin):
         return self.move_recordings_page(request, queryset, "move_songs")
 
 
+class CuratorOverrideAdmin(TimestampColumns, admin.ModelAdmin):
+    """What the admins of curators' overrides share: who created one is recorded on
+    add and shown, with its times, once it exists."""
+
+    list_select_related = ("artist", "created_by")
+    autocomplete_fields = ("artist",)
+    readonly_fields = ("created_by", "created_time", "updated_time")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return self.fields
+        return (*self.fields, "created_by", "created_time", "updated_time")
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(TrackOverride)
-class TrackOverrideAdmin(TimestampColumns, admin.ModelAdmin):
+class TrackOverrideAdmin(CuratorOverrideAdmin):
     """Curators' standing decisions: every later import of the artist applies them."""
 
     list_display = (
@@ -887,28 +906,15 @@ class TrackOverrideAdmin(TimestampColumns, admin.ModelAdmin):
         "artist__name",
         "artist__tm_attraction_id",
     )
-    list_select_related = ("artist", "created_by")
-    autocomplete_fields = ("artist",)
     fields = ("artist", "track_name", "spotify_id", "isrc", "decision", "note")
-    readonly_fields = ("created_by", "created_time", "updated_time")
 
     @admin.display(description="Track", ordering="spotify_id")
     def key(self, obj: TrackOverride) -> str:
         return override_key_text(obj.spotify_id, obj.isrc)
 
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return self.fields
-        return (*self.fields, "created_by", "created_time", "updated_time")
-
-    def save_model(self, request, obj, form, change) -> None:
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
 
 @admin.register(SongOverride)
-class SongOverrideAdmin(TimestampColumns, admin.ModelAdmin):
+class SongOverrideAdmin(CuratorOverrideAdmin):
     """Curators' standing decisions on which song a recording is of: every later import
     applies them, and saving or deleting one here regroups the artist's songs at once."""
 
@@ -932,23 +938,13 @@ class SongOverrideAdmin(TimestampColumns, admin.ModelAdmin):
         "artist__name",
         "artist__tm_attraction_id",
     )
-    list_select_related = ("artist", "created_by")
-    autocomplete_fields = ("artist",)
     fields = ("artist", "track_name", "spotify_id", "isrc", "song_title", "note")
-    readonly_fields = ("created_by", "created_time", "updated_time")
 
     @admin.display(description="Recording", ordering="spotify_id")
     def key(self, obj: SongOverride) -> str:
         return override_key_text(obj.spotify_id, obj.isrc)
 
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return self.fields
-        return (*self.fields, "created_by", "created_time", "updated_time")
-
     def save_model(self, request, obj, form, change) -> None:
-        if not change:
-            obj.created_by = request.user
         # A change may move the override to another artist: both artists regroup.
         artist_ids = {obj.artist_id}
         if change:

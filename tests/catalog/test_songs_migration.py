@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from catalog.models import ArtistTrack, Song, Track
+from tests.support.migrations import latest, migrate
 
 BEFORE = [("catalog", "0005_artist_name_search")]
 AFTER = [("catalog", "0006_songs")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 @pytest.fixture

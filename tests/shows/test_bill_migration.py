@@ -6,28 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from integrations.ticketmaster.records import BilledAct
 from shows.models import Billing, Show
 from shows.services import shows_upsert
 from tests.factories import tm_event
+from tests.support.migrations import latest, migrate
 
 BEFORE = [("shows", "0001_initial")]
 AFTER = [("shows", "0002_show_bill")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 @pytest.fixture
