@@ -28,8 +28,14 @@ from imports.services import start_import
 from sandbox.server import importer_environment
 
 ROOT = Path(__file__).resolve().parents[2]
-PHASE_TIMEOUT_SECONDS = 8
-PHASE_RETRY_SECONDS = 10
+# django-q2 stops a phase's task after PHASE_TIMEOUT_SECONDS, and the ORM broker hands the
+# task of a dead worker to another after PHASE_RETRY_SECONDS (which must be longer): tests
+# that kill a cluster wait that long, so it is short. But the timeout must never be what a
+# test meets: the longest phase here (the prolific catalog from scratch against a 150 ms
+# upstream) takes 3 s on an idle machine and has taken five times that on CI's (two test
+# workers and their clusters on two cores), so it is ten times the idle figure.
+PHASE_TIMEOUT_SECONDS = 30
+PHASE_RETRY_SECONDS = 32
 
 
 def cluster_count() -> int:
