@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q, Value
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -31,6 +31,21 @@ def runs_with_events_after(
         ImportEvent.objects.filter(run_id__in=run_ids, pk__gt=after_event_id).order_by("pk")
     )
     return runs, events
+
+
+def runs_status(run_ids: list[int]) -> dict[int, str]:
+    """The status of each run that exists, by id."""
+    return dict(ImportRun.objects.filter(pk__in=run_ids).values_list("pk", "status"))
+
+
+def run_events_after(
+    run_ids: int | list[int], after_event_id: int, limit: int | None
+) -> QuerySet[ImportEvent]:
+    """The progress events of one run (or several) newer than `after_event_id`, oldest
+    first; at most `limit` of them when given."""
+    ids = [run_ids] if isinstance(run_ids, int) else run_ids
+    events = ImportEvent.objects.filter(run_id__in=ids, pk__gt=after_event_id).order_by("pk")
+    return events[:limit] if limit is not None else events
 
 
 def import_run_summary(run: ImportRun) -> str:

@@ -1,38 +1,44 @@
-"""Live progress of an import over server-sent events (SSE).
+"""Live progress of an import over server-sent events, carried by django-eventstream.
 
-How an event reaches a browser:
+What the package does: its `events` view and stream (one listener per open stream,
+woken by an asyncio event, never touching the database while it waits), its storage and
+channel-manager extension points, `send_event`, and its Redis pub/sub bridge between
+processes (`EVENTSTREAM_REDIS`, set from `REDIS_URL`).
 
-- Every progress report appends an `ImportEvent` row, the source of truth, and
-  once it is committed calls `publish_import_event` in whichever process made
-  the report (a cluster worker, the web process, a CLI running inline).
-- Embedded default (no `REDIS_URL`): publishing does nothing; every stream
-  polls the database for its run's events newer than the last one it sent
-  (the worker→web "DB bridge").
-- With `REDIS_URL`: the event is published on its run's Redis channel. A
-  stream subscribes before it replays the stored events, so nothing falls
-  between replay and live, and it skips ids it has already sent. A slow poll
-  of the database stays on as a safety net (a publish can fail: Redis down).
+What this module adds on top, and why:
 
-A run's events are committed in id order, even from parallel phases: each
-report updates the run row before inserting its event, and that row lock
-queues the reports of one run. So "ids above the last one sent" never skips
-an event that commits late.
+- `ImportEventStorage`, the package's storage class over our `ImportEvent` rows: no
+  second event table; replay comes from our rows. Its reads borrow one of a few
+  database connections (`borrowed_connection`) and give it back at once, so an open
+  stream holds none.
+- `publish_import_event` (scale-out, `REDIS_URL` set): the progress reporter calls it
+  once an event is committed; it hands the run's events to `send_event` in id order,
+  whichever worker process committed them, under a Redis lock per run.
+- `ProgressRelay` (embedded default, no Redis): one per web process. The package cannot
+  reach a web process from a worker without Redis or a GRIP proxy; the relay reads the
+  new `ImportEvent` rows of the runs someone watches in that process, every
+  `IMPORT_STREAM_POLL_SECONDS` (two queries whatever the number of viewers), and queues
+  them to the package's local listeners. With Redis it still runs, every
+  `IMPORT_STREAM_REDIS_POLL_SECONDS`, as the safety net for a lost publish. It also ends
+  the streams of runs that finished without a final event (a sweeper's update) or were
+  deleted.
+- `progress_stream`, the wire format around the package's stream, which is our public
+  contract: `retry: 2000` first; each progress event an unnamed message whose `id:` is
+  the `ImportEvent` id (the package's ids are `channel:id`) and whose `data:` is
+  `event_payload` as JSON; events the client already has are dropped (the same event can
+  come both by Redis and by the relay); `: keep-alive` comments after
+  `IMPORT_STREAM_KEEPALIVE_SECONDS` of silence; and `event: end`, data
+  `{"run_id", "status"}`, after the run's final event, after which the response closes
+  (the package streams for ever). `status` is "deleted" for a run deleted while
+  watched; an artist never imported gets `end` with nulls at once.
 
-What a client sees (`GET /api/artists/{id_or_slug}/stream`, ASGI only):
+A run's events are committed in id order, even from parallel phases: each report
+updates the run row before inserting its event, and that row lock queues the reports of
+one run. So "ids above the last one read" never skips an event that commits late.
 
-- `retry: 2000`, then the stored events of the artist's latest run, oldest
-  first (only those after `Last-Event-ID` / `?lastEventId=`), then live ones.
-- Each progress event is an unnamed message (`EventSource.onmessage`) whose
-  `id:` is the `ImportEvent` id and whose `data:` is `event_payload` as JSON.
-- Every stream ends with `event: end`, data `{"run_id", "status"}`: after the
-  run's final event (status succeeded or failed), at once with `run_id` and
-  `status` null for an artist that was never imported, or with status
-  "deleted" if the run is deleted while watched. The server then closes the
-  response; the client must call `close()` on `end`, or EventSource reconnects.
-- `: keep-alive` comment lines every ~15 s while waiting.
-- A run waiting for an upstream (status `waiting`, parked until its quota resets) has
-  not finished: its stream stays open, with keep-alives, until the run resumes and
-  ends, or is cancelled (then it fails, and the stream ends with status failed).
+A run waiting for an upstream (status `waiting`, parked until its quota resets) has not
+finished: its stream stays open, with keep-alives, until the run resumes and ends, or is
+cancelled (then it fails, and the stream ends with status failed).
 """
 
 from __future__ import annotations
@@ -40,20 +46,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import json
 import logging
+import threading
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis
-import redis.asyncio
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection, connections
+from django_eventstream import send_event
+from django_eventstream.event import Event
+from django_eventstream.storage import StorageBase
+from django_eventstream.views import get_listener_manager
 
 from imports.models import ImportEvent, ImportStatus
-from imports.selectors import runs_with_events_after
+from imports.selectors import run_events_after, runs_status
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +72,19 @@ FINISHED_STATUSES = frozenset({ImportStatus.SUCCEEDED, ImportStatus.FAILED})
 # The status a stream reports for a run deleted while it was watched.
 RUN_DELETED = "deleted"
 RECONNECT_MILLISECONDS = 2000
-REDIS_SUBSCRIBE_TIMEOUT_SECONDS = 2.0
+END = "end"
+# The package's event types of a progress event, by the way it reached a stream: read
+# from storage when the stream connected, published through Redis, or queued by this
+# process's relay. All go out as unnamed messages; `deliveries` counts them.
+REPLAYED, PUBLISHED, RELAYED = "replay", "pubsub", "poll"
+PROGRESS_TYPES = frozenset({REPLAYED, PUBLISHED, RELAYED})
+# How long the last published event id of a run is remembered in Redis.
+PUBLISHED_KEY_SECONDS = 7 * 24 * 3600
+# The relay stops when no stream has been open in this process for this long.
+RELAY_IDLE_SECONDS = 30.0
 
-# How each event reached a live stream in this process: "replay", "poll" (the
-# database) or "pubsub" (Redis). Tests and metrics read it.
+# How each event reached a live stream in this process: "replay", "poll" (the relay,
+# from the database) or "pubsub" (Redis). Tests and metrics read it.
 deliveries: Counter[str] = Counter()
 
 
@@ -83,12 +103,89 @@ def event_payload(event: ImportEvent) -> dict[str, Any]:
     }
 
 
+# --- Channels: one per run -----------------------------------------------------------
+
+
+def _database_key() -> str:
+    # Run ids are per database: naming it keeps deployments (and test databases) that
+    # share one Redis apart.
+    name = str(connections[ImportEvent.objects.db].settings_dict["NAME"])
+    return hashlib.sha1(name.encode()).hexdigest()[:10]
+
+
 def run_channel(run_id: int) -> str:
-    """The Redis channel of one run's events."""
-    # Run ids are per database: naming it keeps deployments (and test databases)
-    # that share one Redis apart.
-    database = connections[ImportEvent.objects.db].settings_dict["NAME"]
-    return f"theset:{database}:import-run:{run_id}:events"
+    """The django-eventstream channel of one run's events."""
+    return f"import-run-{run_id}.{_database_key()}"
+
+
+def channel_run_id(channel: str) -> int | None:
+    """The run of one of our channels; None for another database's or anything else."""
+    head, _, database = channel.partition(".")
+    number = head.removeprefix("import-run-")
+    if database != _database_key() or number == head or not number.isdigit():
+        return None
+    return int(number)
+
+
+# --- Database access of the web process: a few connections, borrowed -------------
+
+
+@functools.cache
+def _borrowing_slots(size: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(size)
+
+
+@contextlib.contextmanager
+def borrowed_connection() -> Iterator[None]:
+    """Run the block with one of `IMPORT_STREAM_DB_CONNECTIONS` database connections of
+    this process, then close it: a thousand streams connecting at once queue here rather
+    than open a thousand connections. Sync code only (a request's thread)."""
+    slots = _borrowing_slots(settings.IMPORT_STREAM_DB_CONNECTIONS)
+    with slots:
+        try:
+            yield
+        finally:
+            connection.close()
+
+
+def _end_data(run_id: int | None, status: str | None) -> str:
+    return json.dumps({"run_id": run_id, "status": status})
+
+
+class ImportEventStorage(StorageBase):
+    """django-eventstream's storage (`EVENTSTREAM_STORAGE_CLASS`) over `ImportEvent`."""
+
+    def append_event(self, channel: str, event_type: str, data: str) -> Event:
+        """`send_event` hands over an event the progress reporter has already stored (in
+        the transaction that moved its run on): it is published under its own id."""
+        return Event(channel, event_type, data, id=json.loads(data)["id"])
+
+    def get_events(self, channel: str, last_id: int, limit: int = 100) -> list[Event]:
+        """The run's events after `last_id`, oldest first, then `end` once there are no
+        more and the run has finished or is gone."""
+        run_id = channel_run_id(channel)
+        if run_id is None:
+            return []
+        with borrowed_connection():
+            status = runs_status([run_id]).get(run_id, RUN_DELETED)
+            events = list(run_events_after(run_id, last_id, limit))
+        replay = [Event(channel, REPLAYED, json.dumps(event_payload(e)), id=e.pk) for e in events]
+        last_id = replay[-1].id if replay else last_id
+        progress_relay.follow(run_id, last_id)
+        if len(replay) < limit and (status in FINISHED_STATUSES or status == RUN_DELETED):
+            replay.append(Event(channel, END, _end_data(run_id, status), id=last_id))
+        return replay
+
+    def get_current_id(self, channel: str) -> int:
+        run_id = channel_run_id(channel)
+        if run_id is None:
+            return 0
+        with borrowed_connection():
+            last = run_events_after(run_id, 0, None).values_list("pk", flat=True).last()
+        return last or 0
+
+
+# --- Publishing (scale-out) ---------------------------------------------------------
 
 
 @functools.cache
@@ -98,25 +195,34 @@ def _redis_client(url: str) -> redis.Redis:
 
 
 def publish_import_event(event_id: int) -> None:
-    """Push a committed progress event to the live streams of other processes.
+    """Publish a committed progress event to the streams of every web process, through
+    django-eventstream's `send_event` (its Redis bridge).
 
-    Never raises: a failed publish is logged and streams still get the event
-    from the database. Without `REDIS_URL` it does nothing (streams poll).
+    A run's events go out in id order whoever committed them (the shows and catalog
+    phases report from different workers): under a Redis lock per run, every event of
+    the run after the last one published, up to this one. Never raises: a failed publish
+    is logged and the web processes' relays read the event from the database. Without
+    `REDIS_URL` it does nothing: the relays are the bridge.
     """
     url = settings.REDIS_URL
     if not url:
         return
     try:
-        event = ImportEvent.objects.get(pk=event_id)
-        # The run's event before this one lets a stream see that it missed one.
-        previous_id = (
-            ImportEvent.objects.filter(run_id=event.run_id, pk__lt=event.pk)
-            .order_by("-pk")
-            .values_list("pk", flat=True)
-            .first()
+        run_id, run_created_at = ImportEvent.objects.values_list("run_id", "run__created_at").get(
+            pk=event_id
         )
-        message = json.dumps({"event": event_payload(event), "previous_id": previous_id})
-        _redis_client(url).publish(run_channel(event.run_id), message)
+        channel = run_channel(run_id)
+        client = _redis_client(url)
+        # The run's creation names it for good: a database whose ids start again (a test
+        # database flushed) does not find the last run 1's count.
+        published_key = f"theset:{channel}:{run_created_at.timestamp()}:published"
+        with client.lock(f"theset:{channel}:publishing", timeout=10, blocking_timeout=5):
+            published = int(client.get(published_key) or 0)
+            if published >= event_id:
+                return
+            for event in run_events_after(run_id, published, None).filter(pk__lte=event_id):
+                send_event(channel, PUBLISHED, event_payload(event))
+            client.set(published_key, event_id, ex=PUBLISHED_KEY_SECONDS)
     except Exception:
         logger.warning(
             "import event %s not published to Redis; streams will read it from the database",
@@ -125,160 +231,229 @@ def publish_import_event(event_id: int) -> None:
         )
 
 
-# --- The stream --------------------------------------------------------------------
+# --- The relay: one per web process ---------------------------------------------------
 
 
-async def release_db_connection() -> None:
-    """Close the database connection of the calling request's thread.
+class ProgressRelay:
+    """Reads the new events of the runs watched in this process and queues them to the
+    package's listeners; ends the streams of runs finished without a final event or
+    deleted. Its queries run on one thread of its own: one database connection."""
 
-    Under ASGI that thread ends with the request; a persistent connection
-    (CONN_MAX_AGE > 0) would stay open until garbage collection.
-    """
-    await sync_to_async(_close_connection)()
+    def __init__(self) -> None:
+        # run id → the last event id queued to its listeners (or replayed to them).
+        self.cursors: dict[int, int] = {}
+        self.lock = threading.Lock()
+        self.task: asyncio.Task | None = None
+        self.executor: ThreadPoolExecutor | None = None
+        self.wanted_at = 0.0
 
+    def follow(self, run_id: int, replayed_up_to: int) -> None:
+        """A stream of `run_id` replayed its events up to `replayed_up_to`: from there on
+        the relay carries them. (A later stream that replayed further has its listener in
+        place already, so it gets the events between from the relay too: dropped as
+        already sent.)"""
+        with self.lock:
+            self.cursors.setdefault(run_id, replayed_up_to)
 
-def _close_connection() -> None:
-    connection.close()  # resolved here, on the thread that owns the connection
+    def ensure_running(self) -> None:
+        """Start the relay on the running event loop unless it runs there (called by the
+        stream view, so a process serving no stream runs no relay)."""
+        loop = asyncio.get_running_loop()
+        self.wanted_at = loop.time()
+        if self.task is not None and not self.task.done() and self.task.get_loop() is loop:
+            return
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(1, thread_name_prefix="progress-relay")
+        self.task = loop.create_task(self._run(), name="progress-relay")
 
+    async def stop(self) -> None:
+        task, self.task = self.task, None
+        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._close_connection()
 
-def _sse_message(payload: dict[str, Any]) -> str:
-    return f"id: {payload['id']}\ndata: {json.dumps(payload)}\n\n"
+    async def _close_connection(self) -> None:
+        if self.executor is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.get_running_loop().run_in_executor(self.executor, connection.close)
 
-
-def _sse_end(run_id: int | None, status: str | None) -> str:
-    return f"event: end\ndata: {json.dumps({'run_id': run_id, 'status': status})}\n\n"
-
-
-def _run_status_and_events(run_id: int, after_id: int) -> tuple[str | None, list[dict[str, Any]]]:
-    runs, events = runs_with_events_after([run_id], after_id)
-    status = runs[0].status if runs else RUN_DELETED
-    return status, [event_payload(event) for event in events]
-
-
-class _LiveEvents:
-    """New events of one run: pushed by Redis pub/sub when configured, else polled."""
-
-    def __init__(self, run_id: int) -> None:
-        self.run_id = run_id
-        self.client: redis.asyncio.Redis | None = None
-        self.pubsub: redis.asyncio.client.PubSub | None = None
-
-    async def __aenter__(self) -> _LiveEvents:
+    @staticmethod
+    def _interval() -> float:
         if settings.REDIS_URL:
-            try:
-                await self._subscribe(settings.REDIS_URL)
-            except Exception:
-                logger.warning(
-                    "no Redis subscription for import run %s; polling the database",
-                    self.run_id,
-                    exc_info=True,
-                )
-                await self._unsubscribe()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self._unsubscribe()
-
-    async def _subscribe(self, url: str) -> None:
-        self.client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=1)
-        self.pubsub = self.client.pubsub()
-        await self.pubsub.subscribe(run_channel(self.run_id))
-        # Replay starts only once Redis confirms: from then on no event can slip by.
-        async with asyncio.timeout(REDIS_SUBSCRIBE_TIMEOUT_SECONDS):
-            while True:
-                message = await self.pubsub.get_message(timeout=REDIS_SUBSCRIBE_TIMEOUT_SECONDS)
-                if message and message["type"] == "subscribe":
-                    return
-
-    async def _unsubscribe(self) -> None:
-        client, pubsub, self.client, self.pubsub = self.client, self.pubsub, None, None
-        with contextlib.suppress(Exception):
-            if pubsub is not None:
-                await pubsub.aclose()
-            if client is not None:
-                await client.aclose()
-
-    @property
-    def poll_seconds(self) -> float:
-        if self.pubsub is not None:
             return settings.IMPORT_STREAM_REDIS_POLL_SECONDS
         return settings.IMPORT_STREAM_POLL_SECONDS
 
-    async def stored(self, after_id: int) -> tuple[str | None, list[dict[str, Any]]]:
-        """The run's status, then its stored events after `after_id`, oldest first."""
-        return await sync_to_async(_run_status_and_events)(self.run_id, after_id)
+    def _watched(self) -> dict[int, str]:
+        """The runs with a stream open in this process, and their channels."""
+        manager = get_listener_manager()
+        with manager.lock:
+            channels = [c for c, listeners in manager.listeners_by_channel.items() if listeners]
+        watched = {}
+        for channel in channels:
+            run_id = channel_run_id(channel)
+            if run_id is not None:
+                watched[run_id] = channel
+        with self.lock:
+            for run_id in set(self.cursors) - set(watched):
+                del self.cursors[run_id]  # its last stream closed
+        return watched
 
-    async def poll(self, after_id: int) -> tuple[str | None, list[dict[str, Any]]]:
-        status, events = await self.stored(after_id)
-        deliveries["poll"] += len(events)
-        return status, events
-
-    async def pushed(self, after_id: int, timeout: float) -> list[dict[str, Any]]:
-        """Events after `after_id` pushed within `timeout` seconds (none without Redis)."""
-        if self.pubsub is None:
-            await asyncio.sleep(timeout)
-            return []
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
-        except Exception:
-            logger.warning(
-                "Redis subscription of import run %s lost; polling the database",
-                self.run_id,
-                exc_info=True,
-            )
-            await self._unsubscribe()
-            return []
-        if message is None:
-            return []
-        published = json.loads(message["data"])
-        event, previous_id = published["event"], published["previous_id"]
-        if event["id"] <= after_id:
-            return []  # already sent
-        if previous_id is not None and previous_id > after_id:
-            # An event went by unpublished (or is still on its way): the database has it.
-            return (await self.poll(after_id))[1]
-        deliveries["pubsub"] += 1
-        return [event]
-
-
-async def run_event_stream(run_id: int | None, *, after_id: int = 0) -> AsyncIterator[str]:
-    """The SSE text of one run's progress: stored events after `after_id`, then live
-    ones, then `event: end` once the run has finished (see the module docstring)."""
-    if run_id is None:
-        await release_db_connection()
-        yield _sse_end(None, None)
-        return
-    loop = asyncio.get_running_loop()
-    keepalive_seconds = settings.IMPORT_STREAM_KEEPALIVE_SECONDS
-    try:
-        async with _LiveEvents(run_id) as live:
-            status, events = await live.stored(after_id)
-            deliveries["replay"] += len(events)
-            body = f"retry: {RECONNECT_MILLISECONDS}\n\n"
-            last_id = after_id
-            last_write = next_poll_at = loop.time()
-            next_poll_at += live.poll_seconds
             while True:
-                for payload in events:
-                    body += _sse_message(payload)
-                    last_id = payload["id"]
-                    if payload["status"] in FINISHED_STATUSES:
-                        status = payload["status"]
-                        break
-                # A status read from the database comes before its events: a run seen
-                # finished has had every event sent by now.
-                if status in FINISHED_STATUSES or status == RUN_DELETED:
-                    yield body + _sse_end(run_id, status)
-                    return
-                if not body and loop.time() - last_write >= keepalive_seconds:
-                    body = ": keep-alive\n\n"
-                if body:
-                    yield body
-                    body, last_write = "", loop.time()
-                wake_at = min(next_poll_at, last_write + keepalive_seconds)
-                status, events = None, await live.pushed(last_id, max(0.0, wake_at - loop.time()))
-                if not events and loop.time() >= next_poll_at:
-                    status, events = await live.poll(last_id)
-                    next_poll_at = loop.time() + live.poll_seconds
+                await asyncio.sleep(self._interval())
+                watched = self._watched()
+                if watched:
+                    self.wanted_at = loop.time()
+                elif loop.time() - self.wanted_at > RELAY_IDLE_SECONDS:
+                    break
+                with self.lock:
+                    cursors = {r: c for r, c in self.cursors.items() if r in watched}
+                if not cursors:
+                    continue
+                try:
+                    statuses, events = await loop.run_in_executor(
+                        self.executor, self._read, cursors
+                    )
+                except Exception:
+                    logger.warning("the progress relay could not read the database", exc_info=True)
+                    await self._close_connection()
+                    continue
+                self._queue(watched, cursors, statuses, events)
+        finally:
+            if self.task is asyncio.current_task():
+                self.task = None
+            await self._close_connection()
+
+    @staticmethod
+    def _read(cursors: dict[int, int]) -> tuple[dict[int, str], list[ImportEvent]]:
+        # Statuses first: a run seen finished has had all its events committed.
+        statuses = runs_status(list(cursors))
+        events = [
+            event
+            for event in run_events_after(list(cursors), min(cursors.values()), None)
+            if event.pk > cursors[event.run_id]
+        ]
+        return statuses, events
+
+    def _queue(
+        self,
+        watched: dict[int, str],
+        cursors: dict[int, int],
+        statuses: dict[int, str],
+        events: list[ImportEvent],
+    ) -> None:
+        manager = get_listener_manager()
+        for event in events:
+            channel = watched[event.run_id]
+            data = json.dumps(event_payload(event))
+            manager.add_to_queues(channel, Event(channel, RELAYED, data, id=event.pk))
+            cursors[event.run_id] = event.pk
+        with self.lock:
+            for run_id, last in cursors.items():
+                if run_id in self.cursors:
+                    self.cursors[run_id] = max(self.cursors[run_id], last)
+        for run_id, last in cursors.items():
+            status = statuses.get(run_id, RUN_DELETED)
+            if status in FINISHED_STATUSES or status == RUN_DELETED:
+                channel = watched[run_id]
+                manager.add_to_queues(channel, Event(channel, END, _end_data(run_id, status), last))
+
+
+progress_relay = ProgressRelay()
+
+
+# --- The wire format ------------------------------------------------------------------
+
+
+def sse_end(run_id: int | None, status: str | None) -> str:
+    return f"event: {END}\ndata: {_end_data(run_id, status)}\n\n"
+
+
+def _blocks(chunk: str) -> Iterator[dict[str, str]]:
+    """The events of a chunk of the package's stream, as fields; comments are skipped."""
+    for block in chunk.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.split("\n"):
+            if not line or line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            fields[name] = f"{fields[name]}\n{value}" if name in fields else value
+        if fields:
+            yield fields
+
+
+class _Translation:
+    """The package's events of one stream, in our wire format."""
+
+    def __init__(self, run_id: int, after_id: int) -> None:
+        self.run_id = run_id
+        self.last_id = after_id
+        self.finished = False
+
+    def __call__(self, chunk: str | bytes) -> str:
+        if isinstance(chunk, bytes):
+            chunk = chunk.decode()
+        out = ""
+        for fields in _blocks(chunk):
+            kind = fields.get("event", "message")
+            if kind in PROGRESS_TYPES:
+                event_id = int(fields["id"].rpartition(":")[2])
+                if event_id <= self.last_id:
+                    continue  # the client has it (it came both by Redis and by the relay)
+                deliveries[kind] += 1
+                self.last_id = event_id
+                out += f"id: {event_id}\ndata: {fields['data']}\n\n"
+                status = json.loads(fields["data"])["status"]
+                if status in FINISHED_STATUSES:
+                    return self._end(out, status)
+            elif kind == END:
+                return self._end(out, json.loads(fields["data"])["status"])
+            elif kind == "keep-alive":
+                out += ": keep-alive\n\n"
+            elif kind == "stream-error":
+                self.finished = True
+                return out + f"event: stream-error\ndata: {fields.get('data', '')}\n\n"
+            # stream-open, stream-reset: the package's own, nothing for our clients.
+        return out
+
+    def _end(self, out: str, status: str) -> str:
+        self.finished = True
+        return out + sse_end(self.run_id, status)
+
+
+async def progress_stream(
+    source: AsyncIterator[str | bytes], run_id: int, *, after_id: int
+) -> AsyncIterator[str]:
+    """Our wire format around the package's stream of one run (see the module docstring):
+    it ends after `end`, closing the package's stream (which removes its listener)."""
+    translate = _Translation(run_id, after_id)
+    keepalive = settings.IMPORT_STREAM_KEEPALIVE_SECONDS
+    pending: asyncio.Future | None = None
+    yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
+    try:
+        while not translate.finished:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(source))
+            done, _ = await asyncio.wait({pending}, timeout=keepalive)
+            if not done:
+                yield ": keep-alive\n\n"
+                continue
+            chunk, pending = pending, None
+            try:
+                body = translate(chunk.result())
+            except StopAsyncIteration:
+                return
+            if body:
+                yield body
     finally:
-        await release_db_connection()
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+        with contextlib.suppress(Exception):
+            await source.aclose()

@@ -5,11 +5,13 @@ folder, the ORM queue broker, no Redis, no upstream keys.
 """
 
 import contextlib
+import importlib.util
 import os
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from redis.connection import parse_url as redis_url_options
 
 from theset.durations import parse_duration
 from theset.logs import configure_structlog
@@ -274,6 +276,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # uvicorn serves no static files: WhiteNoise does, from STATIC_ROOT after
 # `collectstatic`, else straight from the apps (the admin's CSS and JS).
 WHITENOISE_USE_FINDERS = True
+# django-eventstream's browser client (ReconnectingEventSource) is served from the package;
+# the package is not an installed app (its models would be a second event table).
+STATICFILES_DIRS = [
+    (
+        "django_eventstream",
+        Path(importlib.util.find_spec("django_eventstream").submodule_search_locations[0])
+        / "static"
+        / "django_eventstream",
+    )
+]
 with contextlib.suppress(OSError):  # WhiteNoise warns about a missing STATIC_ROOT
     STATIC_ROOT.mkdir(exist_ok=True)
 LANGUAGE_CODE = "en-us"
@@ -309,16 +321,35 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # redis-py gives this logger a plain stdout handler of its own unless it exists.
         "push_response": {"handlers": [], "level": "INFO", "propagate": True},
+        # django-eventstream says "added listener" at INFO for every stream opened.
+        "django_eventstream": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }
 
 # --- Live progress (server-sent events) ---------------------------------------
-# GET /api/artists/{id}/stream (imports.stream). Without Redis each stream polls the
-# database for new events, the worker→web bridge; with Redis, pub/sub carries them
-# and the poll is only a safety net against a lost publish.
+# GET /api/artists/{id}/stream, served by django-eventstream (imports.stream). An open
+# stream holds no database connection: it reads the run's stored events when it connects,
+# on one of IMPORT_STREAM_DB_CONNECTIONS borrowed connections, then waits. New events
+# reach it from one relay per web process, which reads them every
+# IMPORT_STREAM_POLL_SECONDS (embedded default); with Redis, the workers publish them
+# (django-eventstream's Redis bridge) and the relay only guards against a lost publish,
+# every IMPORT_STREAM_REDIS_POLL_SECONDS.
 IMPORT_STREAM_POLL_SECONDS = env.float("IMPORT_STREAM_POLL_SECONDS", default=0.25)
 IMPORT_STREAM_REDIS_POLL_SECONDS = env.float("IMPORT_STREAM_REDIS_POLL_SECONDS", default=5.0)
 IMPORT_STREAM_KEEPALIVE_SECONDS = env.float("IMPORT_STREAM_KEEPALIVE_SECONDS", default=15.0)
+IMPORT_STREAM_DB_CONNECTIONS = env.int("IMPORT_STREAM_DB_CONNECTIONS", default=3)
+# Events queued to one stream before it falls back to reading the database (the
+# package's MAX_PENDING, set by imports.apps): a burst never costs a query per viewer.
+IMPORT_STREAM_MAX_PENDING = env.int("IMPORT_STREAM_MAX_PENDING", default=1000)
+EVENTSTREAM_STORAGE_CLASS = "imports.stream.ImportEventStorage"
+if REDIS_URL:
+    # django-eventstream's bridge between processes. No socket timeout: its subscriber
+    # waits on the socket for as long as no event comes.
+    EVENTSTREAM_REDIS = {
+        **redis_url_options(REDIS_URL),
+        "socket_connect_timeout": 1,
+        "socket_keepalive": True,
+    }
 
 # --- HTTP API ---
 # django-ninja at /api/ (docs /api/docs). Starting an import needs an API key
