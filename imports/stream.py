@@ -145,7 +145,8 @@ def borrowed_connection() -> Iterator[None]:
         try:
             yield
         finally:
-            connection.close()
+            if not connection.in_atomic_block:  # else a caller's transaction (a test's)
+                connection.close()
 
 
 def _end_data(run_id: int | None, status: str | None) -> str:

@@ -414,7 +414,7 @@ def test_run_page_of_an_active_run_follows_the_stream(admin_client):
         artist=make_artist(), status=ImportStatus.RUNNING, stage=RunStage.SHOWS, percent=35
     )
     content = admin_client.get(run_page(run)).content.decode()
-    assert "new EventSource(config.stream_url)" in content
+    assert "new ReconnectingEventSource(config.stream_url)" in content
     assert f'"stream_url": "/api/artists/{run.artist_id}/stream"' in content
     assert f'"run_id": {run.pk}' in content
     assert "No phase has started yet." in content or "Phases" in content

@@ -335,7 +335,7 @@ def test_run_page_of_a_waiting_run_says_what_it_waits_for_and_until_when(admin_c
         in shows
     )
     # Still followed live: waiting is not the end.
-    assert "new EventSource(config.stream_url)" in content
+    assert "new ReconnectingEventSource(config.stream_url)" in content
     assert reverse("admin:imports_importrun_cancel", args=[run.pk]) in content
     assert "Cancel this run" in content
 
