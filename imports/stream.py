@@ -61,7 +61,7 @@ from django.db import connection, connections
 from django_eventstream import send_event
 from django_eventstream.event import Event
 from django_eventstream.storage import StorageBase
-from django_eventstream.views import get_listener_manager
+from django_eventstream.views import RedisListener, get_listener_manager
 
 from imports.models import ImportEvent, ImportStatus
 from imports.selectors import run_events_after, runs_status
@@ -221,8 +221,11 @@ def publish_import_event(event_id: int) -> None:
             published = int(client.get(published_key) or 0)
             if published >= event_id:
                 return
+            previous_id = published or None
             for event in run_events_after(run_id, published, None).filter(pk__lte=event_id):
-                send_event(channel, PUBLISHED, event_payload(event))
+                # The run's event before it lets a stream see that it missed one.
+                send_event(channel, PUBLISHED, {**event_payload(event), "previous_id": previous_id})
+                previous_id = event.pk
             client.set(published_key, event_id, ex=PUBLISHED_KEY_SECONDS)
     except Exception:
         logger.warning(
@@ -245,6 +248,8 @@ class ProgressRelay:
         self.cursors: dict[int, int] = {}
         self.lock = threading.Lock()
         self.task: asyncio.Task | None = None
+        self.redis_task: asyncio.Task | None = None
+        self.wakeup: asyncio.Event | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.wanted_at = 0.0
 
@@ -261,18 +266,49 @@ class ProgressRelay:
         stream view, so a process serving no stream runs no relay)."""
         loop = asyncio.get_running_loop()
         self.wanted_at = loop.time()
+        self._ensure_redis_listener(loop)
         if self.task is not None and not self.task.done() and self.task.get_loop() is loop:
             return
         if self.executor is None:
             self.executor = ThreadPoolExecutor(1, thread_name_prefix="progress-relay")
+        self.wakeup = asyncio.Event()
         self.task = loop.create_task(self._run(), name="progress-relay")
 
+    def wake(self) -> None:
+        """Read the database now (a stream is missing an event): called on the loop."""
+        if self.wakeup is not None:
+            self.wakeup.set()
+
+    def _ensure_redis_listener(self, loop: asyncio.AbstractEventLoop) -> None:
+        """With `EVENTSTREAM_REDIS`, run the package's Redis subscriber on this loop, and
+        again if it died: the package starts it once per process, on the loop of the
+        first stream, and never again (a long Redis outage ends it for good)."""
+        manager = get_listener_manager()
+        if manager.redis_listener is None:
+            return
+        with manager.lock:
+            manager.redis_listener_started = True  # ours to run, not add_listener's
+        task = self.redis_task
+        if task is not None and not task.done() and task.get_loop() is loop:
+            return
+        if task is not None and task.done() and not task.cancelled() and task.exception():
+            logger.warning(
+                "django-eventstream's Redis subscriber stopped; starting it again "
+                "(the relay reads what it missed from the database)",
+                exc_info=task.exception(),
+            )
+        # Its connections belong to the loop they were made on: a new one for this loop.
+        manager.redis_listener = RedisListener()
+        self.redis_task = loop.create_task(manager.start_redis_listener(), name="redis-events")
+
     async def stop(self) -> None:
-        task, self.task = self.task, None
-        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        loop = asyncio.get_running_loop()
+        for task in (self.task, self.redis_task):
+            if task is not None and not task.done() and task.get_loop() is loop:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self.task = self.redis_task = None
         await self._close_connection()
 
     async def _close_connection(self) -> None:
@@ -303,9 +339,13 @@ class ProgressRelay:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        wakeup = self.wakeup
         try:
             while True:
-                await asyncio.sleep(self._interval())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wakeup.wait(), self._interval())
+                wakeup.clear()
+                self._ensure_redis_listener(loop)
                 watched = self._watched()
                 if watched:
                     self.wanted_at = loop.time()
@@ -389,12 +429,19 @@ def _blocks(chunk: str) -> Iterator[dict[str, str]]:
 
 
 class _Translation:
-    """The package's events of one stream, in our wire format."""
+    """The package's events of one stream, in our wire format, in id order.
+
+    An event published through Redis names the run's event before it: one that comes
+    while that one has not been sent (its publish was lost, say while the subscription
+    was down) is held, and the relay is asked to read the database now; the relay's
+    events fill the gap, then the held one goes out."""
 
     def __init__(self, run_id: int, after_id: int) -> None:
         self.run_id = run_id
         self.last_id = after_id
         self.finished = False
+        # Published events waiting for the one before them: id → (previous id, data).
+        self.held: dict[int, tuple[int, str]] = {}
 
     def __call__(self, chunk: str | bytes) -> str:
         if isinstance(chunk, bytes):
@@ -403,15 +450,7 @@ class _Translation:
         for fields in _blocks(chunk):
             kind = fields.get("event", "message")
             if kind in PROGRESS_TYPES:
-                event_id = int(fields["id"].rpartition(":")[2])
-                if event_id <= self.last_id:
-                    continue  # the client has it (it came both by Redis and by the relay)
-                deliveries[kind] += 1
-                self.last_id = event_id
-                out += f"id: {event_id}\ndata: {fields['data']}\n\n"
-                status = json.loads(fields["data"])["status"]
-                if status in FINISHED_STATUSES:
-                    return self._end(out, status)
+                out += self._progress(kind, int(fields["id"].rpartition(":")[2]), fields["data"])
             elif kind == END:
                 return self._end(out, json.loads(fields["data"])["status"])
             elif kind == "keep-alive":
@@ -420,6 +459,40 @@ class _Translation:
                 self.finished = True
                 return out + f"event: stream-error\ndata: {fields.get('data', '')}\n\n"
             # stream-open, stream-reset: the package's own, nothing for our clients.
+            if self.finished:
+                return out
+        return out
+
+    def _progress(self, kind: str, event_id: int, data: str) -> str:
+        if event_id <= self.last_id:
+            return ""  # the client has it (it came both by Redis and by the relay)
+        if kind == PUBLISHED:
+            payload = json.loads(data)
+            previous_id = payload.pop("previous_id", None)
+            data = json.dumps(payload)
+            if previous_id is not None and previous_id > self.last_id:
+                self.held[event_id] = (previous_id, data)
+                progress_relay.wake()
+                return ""
+        deliveries[kind] += 1
+        out = self._send(event_id, data)
+        # Held events whose predecessor has now gone out, in order.
+        while not self.finished and (
+            ready := [i for i, (previous, _) in self.held.items() if previous <= self.last_id]
+        ):
+            event_id = min(ready)
+            _, data = self.held.pop(event_id)
+            if event_id > self.last_id:
+                deliveries[PUBLISHED] += 1
+                out += self._send(event_id, data)
+        return out
+
+    def _send(self, event_id: int, data: str) -> str:
+        self.last_id = event_id
+        out = f"id: {event_id}\ndata: {data}\n\n"
+        status = json.loads(data)["status"]
+        if status in FINISHED_STATUSES:
+            return self._end(out, status)
         return out
 
     def _end(self, out: str, status: str) -> str:

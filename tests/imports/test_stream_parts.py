@@ -79,6 +79,10 @@ def progress(event_id: int, status: str = "running") -> str:
     return json.dumps({"id": event_id, "run_id": 7, "status": status})
 
 
+def published(event_id: int, *, previous_id: int | None, status: str = "running") -> str:
+    return json.dumps({**json.loads(progress(event_id, status)), "previous_id": previous_id})
+
+
 OPENING = ":" + " " * 2048 + "\n\nevent: stream-open\ndata:\n\n"
 
 
@@ -121,6 +125,34 @@ OPENING = ":" + " " * 2048 + "\n\nevent: stream-open\ndata:\n\n"
             True,
         ),
         ([package_event("stream-reset", 3, "{}")], 0, "", False),
+        # Published: it names the run's event before it, which goes in no wire data.
+        (
+            [package_event(PUBLISHED, 6, published(6, previous_id=5))],
+            5,
+            f"id: 6\ndata: {progress(6)}\n\n",
+            False,
+        ),
+        # Event 6's publish was lost: 7 waits for it, which the relay reads.
+        (
+            [
+                package_event(PUBLISHED, 7, published(7, previous_id=6)),
+                package_event(RELAYED, 6, progress(6)),
+                package_event(RELAYED, 7, progress(7)),
+            ],
+            5,
+            f"id: 6\ndata: {progress(6)}\n\nid: 7\ndata: {progress(7)}\n\n",
+            False,
+        ),
+        (
+            [
+                package_event(PUBLISHED, 8, published(8, previous_id=7, status="succeeded")),
+                package_event(PUBLISHED, 7, published(7, previous_id=6)),
+            ],
+            6,
+            f"id: 7\ndata: {progress(7)}\n\nid: 8\ndata: {progress(8, 'succeeded')}\n\n"
+            'event: end\ndata: {"run_id": 7, "status": "succeeded"}\n\n',
+            True,
+        ),
     ],
     ids=[
         "the package's opening",
@@ -132,6 +164,9 @@ OPENING = ":" + " " * 2048 + "\n\nevent: stream-open\ndata:\n\n"
         "keep-alive",
         "an error ends it",
         "a reset",
+        "a published event",
+        "a lost publish",
+        "published out of order",
     ],
 )
 def test_the_package_events_go_out_in_our_wire_format(chunks, after_id, wire, finished):
@@ -196,7 +231,7 @@ def events_channel():
     pubsub.subscribe("events_channel")
     pubsub.get_message(timeout=1)
 
-    def received() -> list[tuple[str, int]]:
+    def received() -> list[tuple[str, int, int | None]]:
         out = []
         deadline = time.monotonic() + 2
         while time.monotonic() < deadline:
@@ -207,7 +242,8 @@ def events_channel():
                 continue
             data = json.loads(message["data"])
             if channel_run_id(data["channel"]) is not None:
-                out.append((data["event_type"], int(data["pub_id"])))
+                previous = json.loads(data["data"])["previous_id"]
+                out.append((data["event_type"], int(data["pub_id"]), previous))
         return out
 
     yield received
@@ -227,13 +263,14 @@ def test_a_runs_events_are_published_in_id_order_whoever_commits_them(events_cha
     publish_import_event(events[2].pk)
     publish_import_event(events[1].pk)  # already out: nothing more
     publish_import_event(events[3].pk)
-    assert events_channel() == [(PUBLISHED, e.pk) for e in events]
+    previous = [None] + [e.pk for e in events[:-1]]
+    assert events_channel() == [(PUBLISHED, e.pk, p) for e, p in zip(events, previous, strict=True)]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_without_redis_publishing_does_nothing(settings):
     settings.REDIS_URL = None
-    run_id, events = new_run_with_events(1)
+    _, events = new_run_with_events(1)
     with connection.execute_wrapper(lambda *args: pytest.fail("publishing read the database")):
         publish_import_event(events[0].pk)
 
