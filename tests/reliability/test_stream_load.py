@@ -1,0 +1,355 @@
+"""1,000 people watching one import: 1,000 progress streams open at once on ONE web
+process (uvicorn serving `theset.asgi`), while a real qcluster runs the import of the
+mid sandbox artist against a slow upstream.
+
+Every stream must get every stored event of the run once, in order, then `end` with the
+run's status; the web process must hold at most a handful of database connections
+however many streams wait on it (an open stream holds none); and `/health/`, asked on
+the same process all along, must keep answering 200 within a second.
+
+The run is started first and its worker held (the breakpoint of test_crashes.py) right
+after identity reported 40%: the streams open against a run with two stored events
+(replayed), then the worker is let go and the rest of the import arrives live.
+
+Measured against real processes: the connections in pg_stat_activity that carry the
+web process's PGAPPNAME (PostgreSQL), or the web process's open files that are the
+database file (SQLite, /proc/<pid>/fd). Figures go to the reliability report and to
+test-artifacts/stream-load-<vendor>.md. THESET_STREAM_LOAD_STREAMS changes the number
+of streams (1,000 unless set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from django.db import close_old_connections, connection
+
+from imports.models import ImportEvent, ImportStatus
+from imports.phases import PhaseName
+from imports.services import start_import
+from imports.stream import event_payload
+from tests.imports.test_import_flow import sandbox_artist
+from tests.reliability.report import ARTIFACTS
+from tests.reliability.test_crashes import UNHURRIED_PHASES, WebServer, breakpoint_env
+from tests.support.cluster import finished_run, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
+
+STREAMS = int(os.environ.get("THESET_STREAM_LOAD_STREAMS", "") or 1000)
+BATCH = 100  # streams opened together; the next batch once these have their replay
+MAX_DB_CONNECTIONS = 5
+HEALTH_WITHIN_SECONDS = 1.0
+CONNECTIONS_EVERY_SECONDS = 0.2
+HEALTH_EVERY_SECONDS = 0.5
+# 100 ms a request: the mid import takes several seconds, so most of its events are
+# written while the streams are open.
+UPSTREAM = {"latency_ms": 100, "jitter_ms": 0}
+HOLD_PHASE, HOLD_PERCENT = PhaseName.IDENTITY, 40
+# Bounds (the whole test stays well under 3 minutes): every stream open, then every
+# stream ended after the worker is let go.
+OPEN_TIMEOUT_SECONDS = 60
+END_TIMEOUT_SECONDS = 75
+RECONNECT_MILLISECONDS = "2000"
+
+
+@dataclass
+class Watcher:
+    """One client: what its stream brought, as (event, id, data) messages."""
+
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    status_code: int | None = None
+    retry: str | None = None
+    messages: list[tuple[str, str | None, str]] = field(default_factory=list)
+    closed_by_server: bool = False
+    error: str | None = None
+
+
+async def watch(client: httpx.AsyncClient, url: str, watcher: Watcher) -> None:
+    """Read the stream to its end as an EventSource would (comments skipped); `opened`
+    once the first message (a replayed event) has arrived."""
+    try:
+        async with client.stream("GET", url) as response:
+            watcher.status_code = response.status_code
+            if response.status_code != 200:
+                watcher.error = f"HTTP {response.status_code}: {(await response.aread())[:200]!r}"
+                return
+            fields: dict[str, str] = {}
+            async for line in response.aiter_lines():
+                if line.startswith(":"):
+                    continue
+                if line:
+                    name, _, value = line.partition(":")
+                    value = value.removeprefix(" ")
+                    if name == "retry":
+                        watcher.retry = watcher.retry or value
+                    fields[name] = f"{fields[name]}\n{value}" if name in fields else value
+                    continue
+                if "data" in fields:
+                    watcher.messages.append(
+                        (fields.get("event", "message"), fields.get("id"), fields["data"])
+                    )
+                    watcher.opened.set()
+                fields = {}
+            watcher.closed_by_server = True
+    except (httpx.HTTPError, OSError) as exc:
+        watcher.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        watcher.opened.set()  # a stream that failed is not waited for
+
+
+async def watch_all(url: str, count: int, release: Callable[[], None]) -> dict:
+    """`count` streams opened in batches of BATCH, each batch once the previous one has
+    its replay; then `release()` (the import goes on) and every stream read to its end.
+    Returns the watchers and the seconds each stage took."""
+    limits = httpx.Limits(max_connections=count + 100, max_keepalive_connections=0)
+    timeout = httpx.Timeout(connect=30, read=END_TIMEOUT_SECONDS, write=30, pool=30)
+    watchers = [Watcher() for _ in range(count)]
+    tasks: list[asyncio.Task] = []
+    began = time.monotonic()
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+        try:
+            # Past the bound, the streams opened so far go on (the others count as failed).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(OPEN_TIMEOUT_SECONDS):
+                    for start in range(0, count, BATCH):
+                        batch = watchers[start : start + BATCH]
+                        tasks += [asyncio.create_task(watch(client, url, w)) for w in batch]
+                        await asyncio.gather(*(w.opened.wait() for w in batch))
+            opened = time.monotonic()
+            release()
+            _, pending = await asyncio.wait(tasks, timeout=END_TIMEOUT_SECONDS)
+            ended = time.monotonic()
+        finally:
+            release()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "watchers": watchers,
+        "started": len(tasks),
+        "open_seconds": opened - began,
+        "end_seconds": ended - opened,
+        "unfinished": len(pending),
+    }
+
+
+class Sampler(threading.Thread):
+    """Calls `sample` every `every` seconds until stopped; keeps what it returns."""
+
+    def __init__(self, sample: Callable[[], object], every: float) -> None:
+        super().__init__(daemon=True)
+        self.sample = sample
+        self.every = every
+        self.values: list = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while True:
+                try:
+                    self.values.append(self.sample())
+                except Exception as exc:
+                    self.errors.append(f"{type(exc).__name__}: {exc}")
+                if self._stop.wait(self.every):
+                    return
+        finally:
+            connection.close()  # this thread's own, if it opened one
+
+    def stop(self) -> list:
+        self._stop.set()
+        self.join(timeout=15)
+        assert not self.is_alive(), "a sampler did not stop"
+        return self.values
+
+
+def web_connections(application_name: str, pid: int) -> Callable[[], int]:
+    """How many database connections the web process holds, read from outside it."""
+    if connection.vendor == "postgresql":
+
+        def count() -> int:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE application_name = %s AND datname = current_database()",
+                    [application_name],
+                )
+                return cursor.fetchone()[0]
+
+        return count
+    database = os.path.realpath(connection.settings_dict["NAME"])
+    fds = Path(f"/proc/{pid}/fd")
+
+    def count() -> int:
+        # SQLite: each connection keeps the database file open (the -wal and -shm files
+        # are shared by the process's connections, so they are not counted).
+        opened = 0
+        for fd in fds.iterdir():
+            try:
+                opened += os.readlink(fd) == database
+            except OSError:
+                continue  # closed meanwhile
+        return opened
+
+    return count
+
+
+@contextlib.contextmanager
+def serving(web: WebServer) -> Iterator[WebServer]:
+    web.start()
+    try:
+        yield web
+    finally:
+        web.stop()
+
+
+def health_probe(client: httpx.Client, base_url: str) -> Callable[[], tuple[int | None, float]]:
+    """GET /health/ on the web process: its status (None: no answer) and seconds."""
+
+    def probe() -> tuple[int | None, float]:
+        began = time.perf_counter()
+        try:
+            status: int | None = client.get(f"{base_url}/health/").status_code
+        except httpx.HTTPError:
+            status = None
+        return status, time.perf_counter() - began
+
+    return probe
+
+
+@dataclass(frozen=True)
+class Received:
+    """What one stream brought, against the run's stored events."""
+
+    ok: bool
+    lost: int
+    twice: int
+    problem: str = ""
+
+
+def judge(watcher: Watcher, stored: dict[int, dict], order: list[int], end: dict) -> Received:
+    progress = [m for m in watcher.messages if m[0] == "message"]
+    ids = [int(m[1]) if m[1] is not None else None for m in progress]
+    lost = len(set(order) - set(ids))
+    twice = len(ids) - len(set(ids))
+    problems = []
+    if watcher.error:
+        problems.append(watcher.error)
+    if watcher.retry != RECONNECT_MILLISECONDS:
+        problems.append(f"retry {watcher.retry!r}")
+    if ids != order:
+        problems.append(f"event ids {ids[:5]}… ({len(ids)}), stored {order[:5]}… ({len(order)})")
+    elif any(json.loads(data) != stored[int(id_)] for _, id_, data in progress):
+        problems.append("an event's data differs from the stored event")
+    last = watcher.messages[-1] if watcher.messages else None
+    if last is None or last[0] != "end" or json.loads(last[2]) != end:
+        problems.append(f"last message {last!r}, not the end {end}")
+    if [m[0] for m in watcher.messages[:-1]] != ["message"] * (len(watcher.messages) - 1):
+        problems.append("a named message before the end")
+    if not watcher.closed_by_server:
+        problems.append("the server did not close the stream")
+    return Received(not problems, lost, twice, "; ".join(problems))
+
+
+def test_a_thousand_streams_on_one_web_process_get_every_event_without_holding_connections(
+    world, cluster, settings, tmp_path, reliability
+):
+    expected = sandbox_artist(world, "mid")
+    application_name = f"theset-streams-{uuid.uuid4().hex[:8]}"
+    env = {"PGAPPNAME": application_name, "IMPORT_STREAM_KEEPALIVE_SECONDS": "2"}
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    hold = tmp_path / "hold"
+    hold.touch()
+    cluster_env = {**UNHURRIED_PHASES, **breakpoint_env(tmp_path, HOLD_PHASE, HOLD_PERCENT, hold)}
+    web = WebServer(tmp_path / "web.log", env)
+    began = time.monotonic()
+    with cluster(env=cluster_env, **UPSTREAM) as (qcluster, _):
+        started = start_import(expected.tm_attraction_id)
+        wait_for(
+            lambda: ImportEvent.objects.filter(
+                run_id=started.import_id, stage=HOLD_PHASE, percent=HOLD_PERCENT
+            ).exists(),
+            timeout=60,
+            what=f"{HOLD_PHASE} to report {HOLD_PERCENT}%",
+            qcluster=qcluster,
+        )
+        replayed = ImportEvent.objects.filter(run_id=started.import_id).count()
+        with serving(web), httpx.Client(timeout=10) as prober:
+            connections = Sampler(
+                web_connections(application_name, web.process.pid), CONNECTIONS_EVERY_SECONDS
+            )
+            health = Sampler(health_probe(prober, web.base_url), HEALTH_EVERY_SECONDS)
+            connections.start()
+            health.start()
+            try:
+                url = f"{web.base_url}/api/artists/{started.artist_id}/stream"
+                watched = asyncio.run(watch_all(url, STREAMS, lambda: hold.unlink(missing_ok=True)))
+            finally:
+                connections_seen = connections.stop()
+                health_seen = health.stop()
+        close_old_connections()
+        run = finished_run(started.import_id, qcluster, timeout=30)
+    seconds = time.monotonic() - began
+
+    events = list(ImportEvent.objects.filter(run_id=run.pk).order_by("pk"))
+    stored = {event.pk: event_payload(event) for event in events}
+    order = [event.pk for event in events]
+    end = {"run_id": run.pk, "status": "succeeded"}
+    received = [judge(w, stored, order, end) for w in watched["watchers"]]
+    failed = [r for r in received if not r.ok]
+    max_connections = max(connections_seen, default=None)
+    health_statuses = sorted({status for status, _ in health_seen}, key=str)
+    health_max = max((s for _, s in health_seen), default=None)
+    figures = [
+        f"- streams: {STREAMS} on one uvicorn process, all open after "
+        f"{watched['open_seconds']:.1f} s (batches of {BATCH}); {replayed} events replayed, "
+        f"the rest live; all ended {watched['end_seconds']:.1f} s after the import went on "
+        f"({watched['unfinished']} still open at the {END_TIMEOUT_SECONDS} s bound)",
+        f"- run #{run.pk} {run.status}: {len(order)} events stored; streams that got all "
+        f"of them once, in order, then the end: {STREAMS - len(failed)} of {STREAMS}",
+        f"- database connections of the web process: max {max_connections} over "
+        f"{len(connections_seen)} samples (limit {MAX_DB_CONNECTIONS})",
+        f"- /health/: statuses {health_statuses}, slowest {health_max or 0:.3f} s over "
+        f"{len(health_seen)} probes (limit {HEALTH_WITHIN_SECONDS:g} s)",
+        f"- whole test: {seconds:.0f} s",
+    ]
+    if failed:
+        figures.append(f"- first failure: {failed[0].problem}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"stream-load-{connection.vendor}.md").write_text(
+        "# Live progress under load: many streams on one web process\n\n"
+        + "\n".join(figures)
+        + "\n"
+    )
+    reliability.record(
+        f"load: {STREAMS} progress streams on one web process",
+        runs=1,
+        failures=0 if run.status == ImportStatus.SUCCEEDED else 1,
+        rows_lost=sum(r.lost for r in received),
+        duplicates=sum(r.twice for r in received),
+        note=(
+            f"events lost/twice across streams; max {max_connections} db connections, "
+            f"slowest /health/ {health_max or 0:.2f} s"
+        ),
+    )
+
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    assert not connections.errors, connections.errors[:3]
+    assert not failed, f"{len(failed)} of {STREAMS} streams: {failed[0].problem}"
+    assert watched["unfinished"] == 0
+    assert len(order) > replayed  # most of the run was written while the streams were open
+    assert max_connections is not None and max_connections <= MAX_DB_CONNECTIONS, figures[2]
+    assert health_seen and health_statuses == [200], figures[3]
+    assert health_max < HEALTH_WITHIN_SECONDS, figures[3]
