@@ -10,10 +10,13 @@ and 5,000. Per N:
 - event latency: from just before this process writes a progress event (the real
   PhaseReporter) until the LAST of the N clients has it; median and max over --events.
 
-Then the run is finalized: every stream must get `end` and be closed by the server. The
-clients are httpx.AsyncClient streams in this process (opened in batches, each once the
-previous one has its replay), so at thousands of streams part of the latency is this
-process reading them on the same two cores as the server.
+Then the run is finalized: every stream must get `end` and be closed by the server.
+
+The clients are httpx.AsyncClient streams in this process (opened in batches, each once
+the previous one has its replay), so at thousands of streams part of the latency is this
+process reading them on the same two cores as the server. A web process holding more
+than --give-up-above connections (one per stream) stops the opening there and skips the
+larger rounds: on PostgreSQL it would take the server's max_connections from everyone.
 
     .venv/bin/python bench/streams.py [--streams 100 1000 5000] [--events 10]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/theset_bench \\
@@ -65,7 +68,7 @@ def web_process(application_name: str) -> Iterator[tuple[subprocess.Popen, str]]
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PGAPPNAME": application_name, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "PGAPPNAME": application_name}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "theset.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--no-access-log", "--log-level", "warning"],
@@ -130,13 +133,16 @@ def connection_counter(application_name: str, pid: int) -> Callable[[], int]:
 
 
 class Sampler(threading.Thread):
-    """`sample()` every SAMPLE_EVERY_SECONDS until stopped; the largest value seen."""
+    """`sample()` every SAMPLE_EVERY_SECONDS until stopped; the largest value seen, and
+    `tripped` once a value is above `trip_above`."""
 
-    def __init__(self, sample: Callable[[], int]) -> None:
+    def __init__(self, sample: Callable[[], int], trip_above: int) -> None:
         super().__init__(daemon=True)
         self.sample = sample
+        self.trip_above = trip_above
         self.most = 0
         self.samples = 0
+        self.tripped = threading.Event()
         self._stopping = threading.Event()
 
     def run(self) -> None:
@@ -144,17 +150,38 @@ class Sampler(threading.Thread):
 
         try:
             while True:
-                self.most = max(self.most, self.sample())
+                value = self.sample()
+                self.most = max(self.most, value)
                 self.samples += 1
+                if value > self.trip_above:
+                    self.tripped.set()
                 if self._stopping.wait(SAMPLE_EVERY_SECONDS):
                     return
         finally:
             connection.close()
 
+    async def fresh(self, timeout: float = 5.0) -> None:
+        """Until a sample taken wholly after this call is in (or `timeout`)."""
+        seen = self.samples
+        deadline = time.monotonic() + timeout
+        while self.samples < seen + 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+
     def stop(self) -> int:
         self._stopping.set()
         self.join(timeout=15)
         return self.most
+
+
+def ramp(count: int) -> list[int]:
+    """Batch sizes: 10, 20, 40, 80, then BATCH at a time (a web process holding a
+    connection per stream is caught after a few dozen)."""
+    sizes: list[int] = []
+    size = 10
+    while sum(sizes) < count:
+        sizes.append(min(size, count - sum(sizes)))
+        size = min(2 * size, BATCH)
+    return sizes
 
 
 # --- The clients -------------------------------------------------------------------
@@ -219,9 +246,10 @@ class Clients:
             client.closed = True
             client.opened.set()
 
-    async def open(self, url: str, count: int, timeout: float) -> int:
-        """`count` streams in batches of BATCH, each once the previous has its replay;
-        how many are open (a replayed event received, still reading) at the end."""
+    async def open(self, url: str, count: int, timeout: float, connections: Sampler) -> int:
+        """`count` streams in batches (`ramp`), each once the previous has its replay;
+        how many are open (a replayed event received, still reading) at the end. Stops
+        early once `connections` trips."""
         import httpx
 
         self.http = httpx.AsyncClient(
@@ -230,11 +258,15 @@ class Clients:
         )
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
-                for start in range(0, count, BATCH):
-                    batch = [Client() for _ in range(min(BATCH, count - start))]
+                for size in ramp(count):
+                    batch = [Client() for _ in range(size)]
                     self.clients += batch
                     self.tasks += [asyncio.create_task(self._watch(url, c)) for c in batch]
                     await asyncio.gather(*(c.opened.wait() for c in batch))
+                    if len(self.clients) <= 4 * BATCH:
+                        await connections.fresh()  # counted with this batch open
+                    if connections.tripped.is_set():
+                        break
         given_up = []
         for client, task in zip(self.clients, self.tasks, strict=True):
             if not client.opened.is_set():  # not open within the bound: given up
@@ -309,6 +341,8 @@ def warm_up(base_url: str) -> None:
 
 
 def one_round(count: int, args, base_url: str, pid: int, application_name: str) -> dict:
+    """N streams on one run: opened, then `--events` events written and timed, then the
+    run finalized and every stream read to its end."""
     from django.db import close_old_connections
 
     close_old_connections()
@@ -316,12 +350,14 @@ def one_round(count: int, args, base_url: str, pid: int, application_name: str) 
     url = f"{base_url}/api/artists/{started.artist_id}/stream"
     time.sleep(1)  # the previous round's connections and memory settle
     before_kb = rss_kb(pid)
-    sampler = Sampler(connection_counter(application_name, pid))
+    sampler = Sampler(connection_counter(application_name, pid), args.give_up_above)
     sampler.start()
     clients = Clients()
     try:
         began = time.perf_counter()
-        opened = clients.call(clients.open(url, count, args.open_timeout), args.open_timeout + 30)
+        opened = clients.call(
+            clients.open(url, count, args.open_timeout, sampler), args.open_timeout + 30
+        )
         open_seconds = time.perf_counter() - began
         time.sleep(0.5)
         after_kb = rss_kb(pid)
@@ -360,6 +396,7 @@ def one_round(count: int, args, base_url: str, pid: int, application_name: str) 
             "missed": missed,
         },
         "ended": ended,
+        "gave_up": sampler.tripped.is_set(),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
     }
@@ -372,11 +409,19 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=0.3, help="seconds between events")
     parser.add_argument("--open-timeout", type=float, default=180)
     parser.add_argument("--event-timeout", type=float, default=60)
+    parser.add_argument(
+        "--give-up-above",
+        type=int,
+        default=20,
+        help="stop opening streams once the web process holds more database connections "
+        "(a connection per stream would take PostgreSQL's max_connections from everyone)",
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     needed = 2 * max(args.streams) + 1000  # the clients' sockets and the server's
     if soft < needed:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, needed), hard))  # inherited
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per progress event written
     setup_scratch_django()
     from django.conf import settings
     from django.db import connection
@@ -391,6 +436,8 @@ def main() -> None:
             if process.poll() is not None:
                 print(f"  the web process died ({process.returncode}) at {count} streams")
                 break
+            if rounds[-1]["gave_up"]:
+                break  # more streams would only hold more connections
 
     print(f"progress streams on one uvicorn process ({lane}), {args.events} events a round")
     print(
@@ -408,14 +455,24 @@ def main() -> None:
             f"| {latency['max']} ms | {r['ended']:,} |"
         )
     for r in rounds:
+        if r["gave_up"]:
+            print(
+                f"  {r['streams']:,} streams: gave up opening at {r['opened']:,}, the web process "
+                f"holding {r['connections_max']} db connections (> --give-up-above "
+                f"{args.give_up_above}); larger rounds skipped"
+            )
         if r["first_error"]:
             print(f"  {r['streams']:,} streams: {r['errors']} failed, first: {r['first_error']}")
     worst = max(rounds, key=lambda r: r["streams"])
-    met = all(r["connections_max"] <= CONNECTIONS_TARGET for r in rounds) and all(
-        r["opened"] == r["streams"] == r["ended"] and not r["latency_ms"]["missed"] for r in rounds
+    met = len(rounds) == len(args.streams) and all(
+        r["connections_max"] <= CONNECTIONS_TARGET
+        and r["opened"] == r["streams"] == r["ended"]
+        and not r["latency_ms"]["missed"]
+        for r in rounds
     )
+    opened = "" if worst["opened"] == worst["streams"] else f" ({worst['opened']:,} opened)"
     print(
-        f"streams ({lane}): at {worst['streams']:,} streams the web process held "
+        f"streams ({lane}): at {worst['streams']:,} streams{opened} the web process held "
         f"{worst['connections_max']} db connections (target <= {CONNECTIONS_TARGET}), "
         f"{worst['kb_per_stream']:.1f} KB a stream, events reached the last client in "
         f"{worst['latency_ms']['median']} ms median ({worst['latency_ms']['max']} ms max); "
