@@ -3,8 +3,8 @@ on ONE uvicorn process (`theset.asgi`, as `manage.py serve` runs it), for N = 10
 and 5,000. Per N:
 
 - database connections the web process holds, the most seen while its streams are open
-  (PostgreSQL: pg_stat_activity rows with its PGAPPNAME; SQLite: its open files that
-  are the database file);
+  (PostgreSQL: pg_stat_activity rows with its PGAPPNAME; SQLite: its open descriptors
+  of the database's -wal file, one per open connection);
 - memory per stream: the web process's resident set (VmRSS) once all N are open, minus
   before, over N;
 - event latency: from just before this process writes a progress event (the real
@@ -119,14 +119,17 @@ def connection_counter(application_name: str, pid: int) -> Callable[[], int]:
                 return cursor.fetchone()[0]
 
         return count
-    database = os.path.realpath(connection.settings_dict["NAME"])
+    # SQLite (WAL): an open connection has the -wal file open and closes it with the
+    # connection. Not the database file: while any connection of the process is open,
+    # SQLite keeps a closed connection's descriptor of it for reuse.
+    wal = f"{os.path.realpath(connection.settings_dict['NAME'])}-wal"
     fds = Path(f"/proc/{pid}/fd")
 
     def count() -> int:
         opened = 0
         for fd in fds.iterdir():
             with contextlib.suppress(OSError):  # closed meanwhile
-                opened += os.readlink(fd) == database
+                opened += os.readlink(fd) == wal
         return opened
 
     return count
