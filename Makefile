@@ -60,7 +60,8 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_LANE = $(BIN)/python bench/kickoff.py && $(BIN)/python bench/write_path.py \
 	&& $(BIN)/python bench/cluster_import.py && $(BIN)/python bench/lineups.py \
 	&& $(BIN)/python bench/many_artists.py --workers 2 && $(BIN)/python bench/many_artists.py \
-	&& $(BIN)/python bench/fleet.py && $(BIN)/python bench/pages.py && $(BIN)/python bench/songs.py
+	&& $(BIN)/python bench/fleet.py && $(BIN)/python bench/pages.py && $(BIN)/python bench/songs.py \
+	&& $(BIN)/python bench/streams.py
 bench: $(DEV_STAMP)
 	@export BENCH_SESSION=$$(date -u +%Y%m%dT%H%M%S) && \
 	echo "== SQLite, rate limits shared through a file ==" && \

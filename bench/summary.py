@@ -199,6 +199,28 @@ def rows(results: dict[str, dict]) -> list[tuple[str, dict[str, str], str]]:
                 "< 500 ms",
             )
         )
+
+    def streams_round(figures: dict, count: int) -> str:
+        r = figures["rounds"].get(str(count))
+        if r is None:
+            return "skipped"
+        latency = r["latency_ms"]
+        complete = r["opened"] == r["streams"] == r["ended"] and not latency["missed"]
+        opened = "" if r["opened"] == r["streams"] else f" ({r['opened']:,} opened)"
+        return (
+            f"{r['connections_max']} conns{opened}, {r['kb_per_stream']:.0f} KB each, "
+            f"{latency['median']}/{latency['max']} ms "
+            f"{met(r['connections_max'] <= figures['targets']['connections_max'] and complete)}"
+        )
+
+    for count in (100, 1000, 5000):
+        table.append(
+            (
+                f"{count:,} streams, one web process: db connections, memory, latency (median/max)",
+                per_vendor("streams", lambda f, n=count: streams_round(f, n)),
+                "<= 5 connections, all events and the end",
+            )
+        )
     workers = sorted(
         {int(name.split("_")[2][:-1]) for name in results if name.startswith("many_artists_")}
     )
