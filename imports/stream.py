@@ -53,6 +53,7 @@ import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -414,18 +415,43 @@ def sse_end(run_id: int | None, status: str | None) -> str:
     return f"event: {END}\ndata: {_end_data(run_id, status)}\n\n"
 
 
-def _blocks(chunk: str) -> Iterator[dict[str, str]]:
-    """The events of a chunk of the package's stream, as fields; comments are skipped."""
-    for block in chunk.split("\n\n"):
-        fields: dict[str, str] = {}
-        for line in block.split("\n"):
-            if not line or line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            fields[name] = f"{fields[name]}\n{value}" if name in fields else value
-        if fields:
-            yield fields
+@dataclass(frozen=True)
+class _PackageEvent:
+    kind: str
+    data: str
+    event_id: int | None = None
+    status: str | None = None
+    previous_id: int | None = None
+
+
+@functools.lru_cache(maxsize=4096)
+def _package_event(block: str) -> _PackageEvent | None:
+    """One event of the package's stream, parsed. The streams of one run get the same
+    text: it is parsed once for all of them (a thousand viewers, one parse)."""
+    fields: dict[str, str] = {}
+    for line in block.split("\n"):
+        if not line or line.startswith(":"):
+            continue  # a comment (the package's opening padding)
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        fields[name] = f"{fields[name]}\n{value}" if name in fields else value
+    if not fields:
+        return None
+    kind, data = fields.get("event", "message"), fields.get("data", "")
+    if kind in PROGRESS_TYPES:
+        payload = json.loads(data)
+        named = "previous_id" in payload  # published events name it (None: the first)
+        previous_id = payload.pop("previous_id", None)
+        return _PackageEvent(
+            kind,
+            json.dumps(payload) if named else data,
+            int(fields["id"].rpartition(":")[2]),
+            payload["status"],
+            previous_id,
+        )
+    if kind == END:
+        return _PackageEvent(kind, data, status=json.loads(data)["status"])
+    return _PackageEvent(kind, data)
 
 
 class _Translation:
@@ -440,59 +466,54 @@ class _Translation:
         self.run_id = run_id
         self.last_id = after_id
         self.finished = False
-        # Published events waiting for the one before them: id → (previous id, data).
-        self.held: dict[int, tuple[int, str]] = {}
+        # Published events waiting for the one before them, by id.
+        self.held: dict[int, _PackageEvent] = {}
 
     def __call__(self, chunk: str | bytes) -> str:
         if isinstance(chunk, bytes):
             chunk = chunk.decode()
         out = ""
-        for fields in _blocks(chunk):
-            kind = fields.get("event", "message")
-            if kind in PROGRESS_TYPES:
-                out += self._progress(kind, int(fields["id"].rpartition(":")[2]), fields["data"])
-            elif kind == END:
-                return self._end(out, json.loads(fields["data"])["status"])
-            elif kind == "keep-alive":
+        for block in chunk.split("\n\n"):
+            event = _package_event(block)
+            if event is None:
+                continue
+            if event.kind in PROGRESS_TYPES:
+                out += self._progress(event)
+            elif event.kind == END:
+                return self._end(out, event.status)
+            elif event.kind == "keep-alive":
                 out += ": keep-alive\n\n"
-            elif kind == "stream-error":
+            elif event.kind == "stream-error":
                 self.finished = True
-                return out + f"event: stream-error\ndata: {fields.get('data', '')}\n\n"
+                return out + f"event: stream-error\ndata: {event.data}\n\n"
             # stream-open, stream-reset: the package's own, nothing for our clients.
             if self.finished:
                 return out
         return out
 
-    def _progress(self, kind: str, event_id: int, data: str) -> str:
-        if event_id <= self.last_id:
+    def _progress(self, event: _PackageEvent) -> str:
+        if event.event_id <= self.last_id:
             return ""  # the client has it (it came both by Redis and by the relay)
-        if kind == PUBLISHED:
-            payload = json.loads(data)
-            previous_id = payload.pop("previous_id", None)
-            data = json.dumps(payload)
-            if previous_id is not None and previous_id > self.last_id:
-                self.held[event_id] = (previous_id, data)
-                progress_relay.wake()
-                return ""
-        deliveries[kind] += 1
-        out = self._send(event_id, data)
+        if event.previous_id is not None and event.previous_id > self.last_id:
+            self.held[event.event_id] = event
+            progress_relay.wake()
+            return ""
+        out = self._send(event)
         # Held events whose predecessor has now gone out, in order.
         while not self.finished and (
-            ready := [i for i, (previous, _) in self.held.items() if previous <= self.last_id]
+            ready := [i for i, held in self.held.items() if held.previous_id <= self.last_id]
         ):
-            event_id = min(ready)
-            _, data = self.held.pop(event_id)
-            if event_id > self.last_id:
-                deliveries[PUBLISHED] += 1
-                out += self._send(event_id, data)
+            held = self.held.pop(min(ready))
+            if held.event_id > self.last_id:
+                out += self._send(held)
         return out
 
-    def _send(self, event_id: int, data: str) -> str:
-        self.last_id = event_id
-        out = f"id: {event_id}\ndata: {data}\n\n"
-        status = json.loads(data)["status"]
-        if status in FINISHED_STATUSES:
-            return self._end(out, status)
+    def _send(self, event: _PackageEvent) -> str:
+        deliveries[event.kind] += 1
+        self.last_id = event.event_id
+        out = f"id: {event.event_id}\ndata: {event.data}\n\n"
+        if event.status in FINISHED_STATUSES:
+            return self._end(out, event.status)
         return out
 
     def _end(self, out: str, status: str) -> str:

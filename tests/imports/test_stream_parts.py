@@ -132,6 +132,12 @@ OPENING = ":" + " " * 2048 + "\n\nevent: stream-open\ndata:\n\n"
             f"id: 6\ndata: {progress(6)}\n\n",
             False,
         ),
+        (
+            [package_event(PUBLISHED, 1, published(1, previous_id=None))],
+            0,
+            f"id: 1\ndata: {progress(1)}\n\n",
+            False,
+        ),
         # Event 6's publish was lost: 7 waits for it, which the relay reads.
         (
             [
@@ -165,6 +171,7 @@ OPENING = ":" + " " * 2048 + "\n\nevent: stream-open\ndata:\n\n"
         "an error ends it",
         "a reset",
         "a published event",
+        "the first published",
         "a lost publish",
         "published out of order",
     ],
