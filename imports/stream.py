@@ -26,8 +26,8 @@ What this module adds on top, and why:
   contract: `retry: 2000` first; each progress event an unnamed message whose `id:` is
   the `ImportEvent` id (the package's ids are `channel:id`) and whose `data:` is
   `event_payload` as JSON; events the client already has are dropped (the same event can
-  come both by Redis and by the relay); `: keep-alive` comments after
-  `IMPORT_STREAM_KEEPALIVE_SECONDS` of silence; and `event: end`, data
+  come both by Redis and by the relay); `: keep-alive` comments every
+  `IMPORT_STREAM_KEEPALIVE_SECONDS` (sent by the relay); and `event: end`, data
   `{"run_id", "status"}`, after the run's final event, after which the response closes
   (the package streams for ever). `status` is "deleted" for a run deleted while
   watched; an artist never imported gets `end` with nulls at once.
@@ -74,6 +74,7 @@ FINISHED_STATUSES = frozenset({ImportStatus.SUCCEEDED, ImportStatus.FAILED})
 RUN_DELETED = "deleted"
 RECONNECT_MILLISECONDS = 2000
 END = "end"
+KEEP_ALIVE = "keep-alive"  # the package's keep-alive event type, which the relay sends too
 # The package's event types of a progress event, by the way it reached a stream: read
 # from storage when the stream connected, published through Redis, or queued by this
 # process's relay. All go out as unnamed messages; `deliveries` counts them.
@@ -341,13 +342,18 @@ class ProgressRelay:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         wakeup = self.wakeup
+        keepalive_at = loop.time() + settings.IMPORT_STREAM_KEEPALIVE_SECONDS
         try:
             while True:
+                timeout = min(self._interval(), max(0.0, keepalive_at - loop.time()))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wakeup.wait(), self._interval())
+                    await asyncio.wait_for(wakeup.wait(), timeout)
                 wakeup.clear()
                 self._ensure_redis_listener(loop)
                 watched = self._watched()
+                if loop.time() >= keepalive_at:
+                    keepalive_at = loop.time() + settings.IMPORT_STREAM_KEEPALIVE_SECONDS
+                    self._keep_alive(watched)
                 if watched:
                     self.wanted_at = loop.time()
                 elif loop.time() - self.wanted_at > RELAY_IDLE_SECONDS:
@@ -369,6 +375,18 @@ class ProgressRelay:
             if self.task is asyncio.current_task():
                 self.task = None
             await self._close_connection()
+
+    def _keep_alive(self, watched: dict[int, str]) -> None:
+        """A keep-alive comment on every stream of this process, every
+        `IMPORT_STREAM_KEEPALIVE_SECONDS` (proxies close a connection silent too long).
+        It carries an id as every event must (the package's stream drops its last id on
+        an event without one): its run's last one relayed, which the streams ignore."""
+        manager = get_listener_manager()
+        with self.lock:
+            cursors = {r: c for r, c in self.cursors.items() if r in watched}
+        for run_id, last in cursors.items():
+            channel = watched[run_id]
+            manager.add_to_queues(channel, Event(channel, KEEP_ALIVE, "", id=last))
 
     @staticmethod
     def _read(cursors: dict[int, int]) -> tuple[dict[int, str], list[ImportEvent]]:
@@ -481,7 +499,7 @@ class _Translation:
                 out += self._progress(event)
             elif event.kind == END:
                 return self._end(out, event.status)
-            elif event.kind == "keep-alive":
+            elif event.kind == KEEP_ALIVE:
                 out += ": keep-alive\n\n"
             elif event.kind == "stream-error":
                 self.finished = True
@@ -527,28 +545,14 @@ async def progress_stream(
     """Our wire format around the package's stream of one run (see the module docstring):
     it ends after `end`, closing the package's stream (which removes its listener)."""
     translate = _Translation(run_id, after_id)
-    keepalive = settings.IMPORT_STREAM_KEEPALIVE_SECONDS
-    pending: asyncio.Future | None = None
     yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
     try:
-        while not translate.finished:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(source))
-            done, _ = await asyncio.wait({pending}, timeout=keepalive)
-            if not done:
-                yield ": keep-alive\n\n"
-                continue
-            chunk, pending = pending, None
-            try:
-                body = translate(chunk.result())
-            except StopAsyncIteration:
-                return
+        async for chunk in source:
+            body = translate(chunk)
             if body:
                 yield body
+            if translate.finished:
+                return
     finally:
-        if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
         with contextlib.suppress(Exception):
             await source.aclose()

@@ -120,6 +120,8 @@ def write(report: Report) -> Path | None:
         return None
     lane = lane_name()
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"reliability-{lane.replace('+', '-')}.md"
+    # `make test`'s second run, of the load tests alone, keeps its own file.
+    suffix = f"-{os.environ['RELIABILITY_REPORT']}" if os.environ.get("RELIABILITY_REPORT") else ""
+    path = ARTIFACTS / f"reliability-{lane.replace('+', '-')}{suffix}.md"
     path.write_text(report.markdown(lane))
     return path

@@ -48,7 +48,11 @@ from tests.reliability.report import ARTIFACTS
 from tests.reliability.test_crashes import UNHURRIED_PHASES, WebServer, breakpoint_env
 from tests.support.cluster import finished_run, wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.integration,
+    pytest.mark.load,  # run alone, after the rest (Makefile)
+]
 
 STREAMS = int(os.environ.get("THESET_STREAM_LOAD_STREAMS", "") or 1000)
 BATCH = 100  # streams opened together at most (see `ramp`)
