@@ -49,6 +49,7 @@ import functools
 import hashlib
 import json
 import logging
+import random
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -484,6 +485,8 @@ class _Translation:
         self.run_id = run_id
         self.last_id = after_id
         self.finished = False
+        # Once finished: what closes the stream (`end`, or the package's error).
+        self.last_words = ""
         # Published events waiting for the one before them, by id.
         self.held: dict[int, _PackageEvent] = {}
 
@@ -503,7 +506,8 @@ class _Translation:
                 out += ": keep-alive\n\n"
             elif event.kind == "stream-error":
                 self.finished = True
-                return out + f"event: stream-error\ndata: {event.data}\n\n"
+                self.last_words = f"event: stream-error\ndata: {event.data}\n\n"
+                return out
             # stream-open, stream-reset: the package's own, nothing for our clients.
             if self.finished:
                 return out
@@ -536,7 +540,19 @@ class _Translation:
 
     def _end(self, out: str, status: str) -> str:
         self.finished = True
-        return out + sse_end(self.run_id, status)
+        self.last_words = sse_end(self.run_id, status)
+        return out
+
+
+def _end_spread(run_id: int) -> float:
+    """A random wait before this stream's `end`, up to `IMPORT_STREAM_END_SPREAD_SECONDS`
+    per thousand streams of the run open in this process: their final event goes out at
+    once, but a thousand browsers do not all reload the page, nor does the server tear a
+    thousand requests down, in the same instant."""
+    manager = get_listener_manager()
+    with manager.lock:
+        watching = len(manager.listeners_by_channel.get(run_channel(run_id), ()))
+    return random.uniform(0, settings.IMPORT_STREAM_END_SPREAD_SECONDS * watching / 1000)
 
 
 async def progress_stream(
@@ -552,6 +568,8 @@ async def progress_stream(
             if body:
                 yield body
             if translate.finished:
+                await asyncio.sleep(_end_spread(run_id))
+                yield translate.last_words
                 return
     finally:
         with contextlib.suppress(Exception):

@@ -337,7 +337,10 @@ LOGGING = {
 IMPORT_STREAM_POLL_SECONDS = env.float("IMPORT_STREAM_POLL_SECONDS", default=0.25)
 IMPORT_STREAM_REDIS_POLL_SECONDS = env.float("IMPORT_STREAM_REDIS_POLL_SECONDS", default=5.0)
 IMPORT_STREAM_KEEPALIVE_SECONDS = env.float("IMPORT_STREAM_KEEPALIVE_SECONDS", default=15.0)
-IMPORT_STREAM_DB_CONNECTIONS = env.int("IMPORT_STREAM_DB_CONNECTIONS", default=3)
+IMPORT_STREAM_DB_CONNECTIONS = env.int("IMPORT_STREAM_DB_CONNECTIONS", default=2)
+# A run's final event reaches all its streams at once; their `end` (on which a browser
+# reloads the page) is spread over up to this many seconds per thousand streams.
+IMPORT_STREAM_END_SPREAD_SECONDS = env.float("IMPORT_STREAM_END_SPREAD_SECONDS", default=2.0)
 # Events queued to one stream before it falls back to reading the database (the
 # package's MAX_PENDING, set by imports.apps): a burst never costs a query per viewer.
 IMPORT_STREAM_MAX_PENDING = env.int("IMPORT_STREAM_MAX_PENDING", default=1000)
