@@ -103,38 +103,6 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def connection_counter(application_name: str, pid: int) -> Callable[[], int]:
-    """How many database connections the web process holds, read from outside it."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-
-        def count() -> int:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE application_name = %s AND datname = current_database()",
-                    [application_name],
-                )
-                return cursor.fetchone()[0]
-
-        return count
-    # SQLite (WAL): an open connection has the -wal file open and closes it with the
-    # connection. Not the database file: while any connection of the process is open,
-    # SQLite keeps a closed connection's descriptor of it for reuse.
-    wal = f"{os.path.realpath(connection.settings_dict['NAME'])}-wal"
-    fds = Path(f"/proc/{pid}/fd")
-
-    def count() -> int:
-        opened = 0
-        for fd in fds.iterdir():
-            with contextlib.suppress(OSError):  # closed meanwhile
-                opened += os.readlink(fd) == wal
-        return opened
-
-    return count
-
-
 class Sampler(threading.Thread):
     """`sample()` every SAMPLE_EVERY_SECONDS until stopped; the largest value seen, and
     `tripped` once a value is above `trip_above`."""
@@ -353,7 +321,9 @@ def one_round(count: int, args, base_url: str, pid: int, application_name: str) 
     url = f"{base_url}/api/artists/{started.artist_id}/stream"
     time.sleep(1)  # the previous round's connections and memory settle
     before_kb = rss_kb(pid)
-    sampler = Sampler(connection_counter(application_name, pid), args.give_up_above)
+    from tests.support.processes import database_connections
+
+    sampler = Sampler(database_connections(application_name, pid), args.give_up_above)
     sampler.start()
     clients = Clients()
     try:

@@ -53,6 +53,7 @@ from tests.support.cluster import (
     phases_under_way,
     wait_for,
 )
+from tests.support.processes import terminate_backends
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -509,18 +510,6 @@ def test_killing_the_web_server_mid_stream_loses_no_event_and_repeats_none(
 
 
 # --- 3. the database kills the cluster's connections mid-write ------------------------
-
-
-def terminate_backends(application_name: str) -> int:
-    """pg_terminate_backend of every connection the cluster has open (they carry its
-    PGAPPNAME); how many there were."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE application_name = %s AND datname = current_database()",
-            [application_name],
-        )
-        return cursor.fetchone()[0]
 
 
 @pytest.mark.skipif(

@@ -47,6 +47,7 @@ from tests.imports.test_import_flow import sandbox_artist
 from tests.reliability.report import ARTIFACTS
 from tests.reliability.test_crashes import UNHURRIED_PHASES, WebServer, breakpoint_env
 from tests.support.cluster import finished_run, wait_for
+from tests.support.processes import database_connections, open_files, sqlite_database
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -233,42 +234,6 @@ async def watch_all(
     }
 
 
-def open_files(pid: int, path: str) -> int:
-    """How many of the process's file descriptors are `path`."""
-    opened = 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):  # closed meanwhile
-            opened += os.readlink(fd) == path
-    return opened
-
-
-def sqlite_database() -> str:
-    return os.path.realpath(connection.settings_dict["NAME"])
-
-
-def web_connections(application_name: str, pid: int) -> Callable[[], int]:
-    """How many database connections the web process holds, read from outside it."""
-    if connection.vendor == "postgresql":
-
-        def count() -> int:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE application_name = %s AND datname = current_database()",
-                    [application_name],
-                )
-                return cursor.fetchone()[0]
-
-        return count
-    # SQLite (WAL): each open connection has the -wal file open, and closes it with the
-    # connection. The database file itself is no count: while another connection of the
-    # process holds a lock on it (in WAL mode, any open one), SQLite keeps a closed
-    # connection's descriptor of it open for reuse, so those add up to the most
-    # connections ever open at once.
-    wal = f"{sqlite_database()}-wal"
-    return lambda: open_files(pid, wal)
-
-
 @contextlib.contextmanager
 def serving(web: WebServer) -> Iterator[WebServer]:
     web.start()
@@ -438,7 +403,9 @@ def test_a_thousand_streams_on_one_web_process_get_every_event_without_holding_c
         lock = tmp_path / "health.lock"
         with serving(web), probing_health(web.base_url, tmp_path, lock) as health_seen:
             connections = Sampler(
-                between_health_probes(web_connections(application_name, web.process.pid), lock),
+                between_health_probes(
+                    database_connections(application_name, web.process.pid), lock
+                ),
                 CONNECTIONS_EVERY_SECONDS,
                 trip_above=ABORT_ABOVE_CONNECTIONS,
             )
