@@ -27,10 +27,7 @@ def runs_with_events_after(
     none is missed by the events query that follows.
     """
     runs = list(ImportRun.objects.filter(pk__in=run_ids))
-    events = list(
-        ImportEvent.objects.filter(run_id__in=run_ids, pk__gt=after_event_id).order_by("pk")
-    )
-    return runs, events
+    return runs, list(run_events_after(run_ids, after_event_id, None))
 
 
 def runs_status(run_ids: list[int]) -> dict[int, str]:

@@ -66,7 +66,7 @@ from django_eventstream.storage import StorageBase
 from django_eventstream.views import RedisListener, get_listener_manager
 
 from imports.models import ImportEvent, ImportStatus
-from imports.selectors import run_events_after, runs_status
+from imports.selectors import run_events_after, runs_status, runs_with_events_after
 
 logger = logging.getLogger(__name__)
 
@@ -391,14 +391,10 @@ class ProgressRelay:
 
     @staticmethod
     def _read(cursors: dict[int, int]) -> tuple[dict[int, str], list[ImportEvent]]:
-        # Statuses first: a run seen finished has had all its events committed.
-        statuses = runs_status(list(cursors))
-        events = [
-            event
-            for event in run_events_after(list(cursors), min(cursors.values()), None)
-            if event.pk > cursors[event.run_id]
-        ]
-        return statuses, events
+        # Runs first: a run seen finished has had all its events committed.
+        runs, events = runs_with_events_after(list(cursors), min(cursors.values()))
+        statuses = {run.pk: run.status for run in runs}
+        return statuses, [event for event in events if event.pk > cursors[event.run_id]]
 
     def _queue(
         self,
