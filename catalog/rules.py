@@ -229,13 +229,18 @@ def _is_latin(char: str) -> bool:
     return ord(char) < 0x0250 or 0x1E00 <= ord(char) <= 0x1EFF
 
 
+@functools.lru_cache(maxsize=16_384)
 def normalise_title(title: str) -> str:
     """Comparable form of a title: casefolded, Latin accents and punctuation removed.
 
     "Ça Plane Pour Moi" and "ca plane pour moi" compare equal, as do
     "Don't Stop" / "Dont Stop" and "Live-Wire" (any dash) / "live wire". Marks
     on other scripts are kept, so "ライブ" (live) and "ライフ" (life) stay different.
+    (Cached: a catalog judges the same album and track names many times over.)
     """
+    if title.isascii():  # nothing to decompose: no accents, no other scripts
+        text = title.casefold()
+        return " ".join(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", text)).split())
     decomposed = unicodedata.normalize("NFKD", title)
     kept: list[str] = []
     base = ""

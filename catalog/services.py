@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,6 +23,7 @@ from catalog.models import (
 )
 from catalog.rules import AudioFeatures, Recording, SongGroup, group_songs
 from integrations.spotify.records import SpotifyAlbumSummary
+from theset.bulk import bulk_upsert
 from theset.models import in_key_order
 
 BATCH_SIZE = 500
@@ -80,8 +81,18 @@ class ReleaseTrack:
     liveness: float | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self) | {
-            "audio_features": self.audio_features.value if self.audio_features else None
+        # Field by field: dataclasses.asdict deep-copies, a cost over thousands of tracks.
+        return {
+            "spotify_id": self.spotify_id,
+            "name": self.name,
+            "duration_ms": self.duration_ms,
+            "disc_number": self.disc_number,
+            "track_number": self.track_number,
+            "details": self.details,
+            "isrc": self.isrc,
+            "popularity": self.popularity,
+            "audio_features": self.audio_features.value if self.audio_features else None,
+            "liveness": self.liveness,
         }
 
     @classmethod
@@ -278,24 +289,24 @@ def releases_upsert(*, releases: Sequence[Release]) -> int:
     by_id = {release.spotify_id: release for release in releases}
     now = timezone.now()
     rows = [
-        SpotifyRelease(
-            spotify_id=release.spotify_id,
-            name=release.name,
-            album_type=release.album_type,
-            release_date=release.release_date,
-            release_date_precision=release.release_date_precision,
-            total_tracks=release.total_tracks,
-            image_url=release.image_url,
-            tracks=[track.as_json() for track in release.tracks],
-            fetched_at=now,
+        (
+            release.spotify_id,
+            release.name,
+            release.album_type,
+            release.release_date,
+            release.release_date_precision,
+            release.total_tracks,
+            release.image_url,
+            [track.as_json() for track in release.tracks],
+            now,
         )
         # Key order: syncs of artists sharing releases lock them in the same order.
         for release in sorted(by_id.values(), key=_by_spotify_id)
     ]
-    SpotifyRelease.objects.bulk_create(
+    bulk_upsert(
+        SpotifyRelease,
         rows,
-        batch_size=BATCH_SIZE,
-        update_conflicts=True,
+        fields=["spotify_id", *(name for name in RELEASE_UPDATE_FIELDS if name != "updated_at")],
         unique_fields=["spotify_id"],
         update_fields=RELEASE_UPDATE_FIELDS,
     )
@@ -317,14 +328,14 @@ def catalog_upsert(
     """
     kept_album_ids = {track.album_spotify_id for track in tracks}
     album_rows = [
-        Album(
-            spotify_id=album.spotify_id,
-            name=album.name,
-            album_type=album.album_type,
-            release_date=album.release_date,
-            release_date_precision=album.release_date_precision,
-            total_tracks=album.total_tracks,
-            image_url=album.image_url,
+        (
+            album.spotify_id,
+            album.name,
+            album.album_type,
+            album.release_date,
+            album.release_date_precision,
+            album.total_tracks,
+            album.image_url,
         )
         # Key order: imports of artists sharing albums lock them in the same order.
         for album in sorted({a.spotify_id: a for a in albums}.values(), key=_by_spotify_id)
@@ -346,34 +357,34 @@ def catalog_upsert(
         _artist_lock(artist_id)
         groups = group_songs(recordings, SongOverride.objects.assignments_for(artist_id))
         version_of = {spotify_id: kind for group in groups for spotify_id, kind in group.recordings}
-        Album.objects.bulk_create(
+        bulk_upsert(
+            Album,
             album_rows,
-            batch_size=BATCH_SIZE,
-            update_conflicts=True,
+            fields=["spotify_id", *ALBUM_UPDATE_FIELDS[:-1]],
             unique_fields=["spotify_id"],
             update_fields=ALBUM_UPDATE_FIELDS,
         )
         album_pks = dict(
             Album.objects.filter(spotify_id__in=kept_album_ids).values_list("spotify_id", "pk")
         )
-        Track.objects.bulk_create(
+        bulk_upsert(
+            Track,
             [
-                Track(
-                    spotify_id=track.spotify_id,
-                    isrc=track.isrc or "",
-                    name=track.name,
-                    album_id=album_pks[track.album_spotify_id],
-                    duration_ms=track.duration_ms,
-                    popularity=track.popularity,
-                    disc_number=track.disc_number,
-                    track_number=track.track_number,
-                    is_remix=track.is_remix,
-                    version=version_of[track.spotify_id].value,
+                (
+                    track.spotify_id,
+                    track.isrc or "",
+                    track.name,
+                    album_pks[track.album_spotify_id],
+                    track.duration_ms,
+                    track.popularity,
+                    track.disc_number,
+                    track.track_number,
+                    track.is_remix,
+                    version_of[track.spotify_id].value,
                 )
                 for track in kept
             ],
-            batch_size=BATCH_SIZE,
-            update_conflicts=True,
+            fields=["spotify_id", *TRACK_UPDATE_FIELDS[:-1]],
             unique_fields=["spotify_id"],
             update_fields=TRACK_UPDATE_FIELDS,
         )
@@ -420,25 +431,18 @@ def _songs_write(*, artist_id: int, groups: Sequence[SongGroup]) -> tuple[set[in
         )
     }
     songs = [
-        Song(
-            artist_id=artist_id,
-            key=group.key,
-            title=group.title[:500],
-            main_track_id=track_pks[group.main],
-            recordings_count=len(group.recordings),
-        )
+        (group.key, group.title[:500], track_pks[group.main], len(group.recordings))
         for group in groups  # in key order
     ]
     changed = [
-        song
+        (artist_id, *song)
         for song in songs
-        if stored.get(song.key, (None, None))[1]
-        != [song.title, song.main_track_id, song.recordings_count]
+        if stored.get(song[0], (None, None))[1] != list(song[1:])
     ]
-    Song.objects.bulk_create(
+    bulk_upsert(
+        Song,
         changed,
-        batch_size=BATCH_SIZE,
-        update_conflicts=True,
+        fields=["artist_id", "key", *SONG_UPDATE_FIELDS[:-1]],
         unique_fields=["artist", "key"],
         update_fields=SONG_UPDATE_FIELDS,
     )
@@ -453,14 +457,14 @@ def _songs_write(*, artist_id: int, groups: Sequence[SongGroup]) -> tuple[set[in
     linked = dict(
         ArtistTrack.objects.filter(artist_id=artist_id).values_list("track_id", "song_id")
     )
-    ArtistTrack.objects.bulk_create(
+    bulk_upsert(
+        ArtistTrack,
         [
-            ArtistTrack(artist_id=artist_id, track_id=track_pk, song_id=song_id)
+            (artist_id, track_pk, song_id)
             for track_pk, song_id in sorted(song_of_track.items())
             if linked.get(track_pk) != song_id
         ],
-        batch_size=BATCH_SIZE,
-        update_conflicts=True,
+        fields=["artist_id", "track_id", "song_id"],
         unique_fields=["artist", "track"],
         update_fields=["song", "updated_at"],
     )

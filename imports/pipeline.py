@@ -53,6 +53,7 @@ from integrations.http.stats import collect_stats
 from integrations.spotify.client import SpotifyClient
 from integrations.ticketmaster.client import TicketmasterClient
 from shows.sync import sync_shows
+from theset.bulk import bulk_upsert
 from theset.text import count_noun
 
 log = structlog.get_logger(__name__)
@@ -324,20 +325,21 @@ def _record_catalog(run_id: int, result) -> None:
             drop_counts=result.drop_counts, spotify_app_mode=result.spotify_app_mode
         )
         DroppedTrack.objects.filter(run_id=run_id).delete()
-        DroppedTrack.objects.bulk_create(
+        bulk_upsert(
+            DroppedTrack,
             [
-                DroppedTrack(
-                    run_id=run_id,
-                    spotify_id=drop.spotify_id,
-                    name=drop.name[:500],
-                    album_name=drop.album_name[:500],
-                    isrc=drop.isrc,
-                    reason=drop.reason,
-                    duplicate_of=drop.duplicate_of,
+                (
+                    run_id,
+                    drop.spotify_id,
+                    drop.name[:500],
+                    drop.album_name[:500],
+                    drop.isrc,
+                    drop.reason,
+                    drop.duplicate_of,
                 )
                 for drop in result.dropped
             ],
-            batch_size=500,
+            fields=["run_id", "spotify_id", "name", "album_name", "isrc", "reason", "duplicate_of"],
         )
     for warning in result.warnings:
         import_run_warning_add(run_id=run_id, warning=warning)

@@ -15,6 +15,7 @@ from catalog.services import artists_billed_upsert
 from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, TicketmasterVenue
 from shows.models import Billing, Show, Venue
 from shows.rules import EventBill, StoredShow, event_bill, show_changed
+from theset.bulk import bulk_upsert
 from theset.models import in_key_order
 
 BATCH_SIZE = 500
@@ -51,6 +52,8 @@ BILL_UPDATE_FIELDS = ["position", "headliner"]
 # The listing act's own row also says its own events search has the show.
 LISTED_UPDATE_FIELDS = ["listed_at", "removed_upstream_at", "updated_at"]
 PLACED_UPDATE_FIELDS = [*BILL_UPDATE_FIELDS, "updated_at"]
+# A place as bulk_upsert writes it (updated_at: now).
+PLACE_FIELDS = ["show_id", "artist_id", "position", "headliner"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,52 +84,44 @@ def venues_upsert(*, venues: Sequence[TicketmasterVenue]) -> dict[str, int]:
     """Insert or update venues; return {tm_venue_id: primary key} for all of them. Only
     venues new or different from the stored row are written (a re-sync lists mostly
     the same ones)."""
-    rows = [
-        Venue(
-            tm_venue_id=venue.tm_venue_id,
-            name=venue.name,
-            address=venue.address,
-            city=venue.city,
-            state=venue.state,
-            state_code=venue.state_code,
-            country=venue.country,
-            country_code=venue.country_code[:2],
-            postal_code=venue.postal_code,
-            timezone=venue.timezone,
-            latitude=venue.latitude,
-            longitude=venue.longitude,
+    fields = [name for name in VENUE_UPDATE_FIELDS if name != "updated_at"]
+    rows = {
+        venue.tm_venue_id: (
+            venue.name,
+            venue.address,
+            venue.city,
+            venue.state,
+            venue.state_code,
+            venue.country,
+            venue.country_code[:2],
+            venue.postal_code,
+            venue.timezone,
+            venue.latitude,
+            venue.longitude,
         )
         for venue in _unique_by(venues, lambda v: v.tm_venue_id)
-    ]
-    fields = [name for name in VENUE_UPDATE_FIELDS if name != "updated_at"]
-    ids = [row.tm_venue_id for row in rows]
-    stored = {
-        values["tm_venue_id"]: values
-        for values in Venue.objects.filter(tm_venue_id__in=ids).values("pk", "tm_venue_id", *fields)
     }
-    changed = [row for row in rows if _differs(row, stored.get(row.tm_venue_id), fields)]
-    Venue.objects.bulk_create(
+    stored = {
+        values[0]: values[2:]
+        for values in Venue.objects.filter(tm_venue_id__in=list(rows)).values_list(
+            "tm_venue_id", "pk", *fields
+        )
+    }
+    changed = [(key, *row) for key, row in rows.items() if _differs(row, stored.get(key))]
+    bulk_upsert(
+        Venue,
         changed,
-        batch_size=BATCH_SIZE,
-        update_conflicts=True,
+        fields=["tm_venue_id", *fields],
         unique_fields=["tm_venue_id"],
         update_fields=VENUE_UPDATE_FIELDS,
     )
-    found = {tm_venue_id: values["pk"] for tm_venue_id, values in stored.items()}
-    if changed:
-        found |= dict(
-            Venue.objects.filter(tm_venue_id__in=[row.tm_venue_id for row in changed])
-            .values_list("tm_venue_id", "pk")
-            .iterator()
-        )
+    found = dict(Venue.objects.filter(tm_venue_id__in=list(rows)).values_list("tm_venue_id", "pk"))
     return found
 
 
-def _differs(row, stored: dict | None, fields: Sequence[str]) -> bool:
-    """Whether `row` is new, or any of `fields` differs from its stored values."""
-    if stored is None:
-        return True
-    return any(getattr(row, name) != stored[name] for name in fields)
+def _differs(row: tuple, stored: tuple | None) -> bool:
+    """Whether `row` is new, or differs from the stored values of the same fields."""
+    return stored is None or tuple(row) != tuple(stored)
 
 
 def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> ShowsWritten:
@@ -159,38 +154,41 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
         added, changed = _changes(
             artist_id=artist_id, events=events, stored=stored, venue_ids=venue_ids
         )
-        rows = [
-            Show(
-                tm_event_id=event.tm_event_id,
-                venue_id=venue_ids[event.venue.tm_venue_id] if event.venue else None,
-                name=event.name,
-                local_date=event.local_date,
-                local_time=event.local_time,
-                starts_at=event.starts_at,
-                date_tba=event.date_tba,
-                time_tba=event.time_tba,
-                status=event.status,
-                url=event.url,
-                image_url=event.image_url,
+        rows = {
+            event.tm_event_id: (
+                venue_ids[event.venue.tm_venue_id] if event.venue else None,
+                event.name,
+                event.local_date,
+                event.local_time,
+                event.starts_at,
+                event.date_tba,
+                event.time_tba,
+                event.status,
+                event.url,
+                event.image_url,
                 # Listed by an act on its bill: not gone, whatever an earlier sync found.
-                removed_upstream_at=None,
+                None,
             )
             for event in events
+        }
+        written = [
+            (key, *row)
+            for key, row in rows.items()
+            if _differs(row, _stored_values(stored.get(key), columns))
         ]
-        written = [row for row in rows if _differs(row, stored.get(row.tm_event_id), columns)]
-        Show.objects.bulk_create(
+        bulk_upsert(
+            Show,
             written,
-            batch_size=BATCH_SIZE,
-            update_conflicts=True,
+            fields=["tm_event_id", *columns],
             unique_fields=["tm_event_id"],
             update_fields=SHOW_UPDATE_FIELDS,
         )
         show_ids = {tm_event_id: values["pk"] for tm_event_id, values in stored.items()}
         if written:
             show_ids |= dict(
-                Show.objects.filter(
-                    tm_event_id__in=[row.tm_event_id for row in written]
-                ).values_list("tm_event_id", "pk")
+                Show.objects.filter(tm_event_id__in=[row[0] for row in written]).values_list(
+                    "tm_event_id", "pk"
+                )
             )
         bills = {
             event.tm_event_id: event_bill(
@@ -212,6 +210,10 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
         added=added,
         changed=changed,
     )
+
+
+def _stored_values(stored: dict | None, columns: Sequence[str]) -> tuple | None:
+    return None if stored is None else tuple(stored[name] for name in columns)
 
 
 def _changes(
@@ -293,29 +295,30 @@ def bills_upsert(
         ).values_list("pk", "show_id", "artist_id", "position", "headliner"):
             stored[(show_id, artist_id)] = (pk, position, headliner)
 
-    def moved(row: Billing) -> bool:
-        place = stored.get((row.show_id, row.artist_id))
-        return place is None or place[1:] != (row.position, row.headliner)
+    def moved(row: tuple) -> bool:
+        """Whether a (show_id, artist_id, position, headliner) place is new or moved."""
+        place = stored.get((row[0], row[1]))
+        return place is None or place[1:] != (row[2], row[3])
 
     # Other acts' places: where they are on the bill.
     placed = _unique_by(
         (
-            Billing(
-                show_id=show_ids[tm_event_id],
-                artist_id=artist_ids[slot.tm_attraction_id],
-                position=slot.position,
-                headliner=slot.headliner,
+            (
+                show_ids[tm_event_id],
+                artist_ids[slot.tm_attraction_id],
+                slot.position,
+                slot.headliner,
             )
             for tm_event_id, bill in complete.items()
             for slot in bill.slots
             if slot.tm_attraction_id != listing.tm_attraction_id
         ),
-        lambda row: (row.show_id, row.artist_id),
+        lambda row: (row[0], row[1]),
     )
-    Billing.objects.bulk_create(
+    bulk_upsert(
+        Billing,
         [row for row in placed if moved(row)],
-        batch_size=BATCH_SIZE,
-        update_conflicts=True,
+        fields=PLACE_FIELDS,
         unique_fields=["show", "artist"],
         update_fields=PLACED_UPDATE_FIELDS,
     )
@@ -325,39 +328,28 @@ def bills_upsert(
     relisted: list[int] = []
     for known in (True, False):
         own = sorted(
-            (
-                Billing(
-                    show_id=show_ids[tm_event_id],
-                    artist_id=listing.artist_id,
-                    position=slot.position,
-                    headliner=slot.headliner,
-                    listed_at=listed_at,
-                    removed_upstream_at=None,
-                )
-                for tm_event_id, bill in bills.items()
-                if bill.complete is known
-                for slot in bill.slots
-                if slot.tm_attraction_id == listing.tm_attraction_id
-            ),
-            key=lambda row: row.show_id,
+            (show_ids[tm_event_id], listing.artist_id, slot.position, slot.headliner)
+            for tm_event_id, bill in bills.items()
+            if bill.complete is known
+            for slot in bill.slots
+            if slot.tm_attraction_id == listing.tm_attraction_id
         )
         written = []
         for row in own:
-            place = stored.get((row.show_id, row.artist_id))
+            place = stored.get((row[0], row[1]))
             if place is not None and (not known or not moved(row)):
                 relisted.append(place[0])
             else:
-                written.append(row)
-        if written:
-            Billing.objects.bulk_create(
-                written,
-                batch_size=BATCH_SIZE,
-                update_conflicts=True,
-                unique_fields=["show", "artist"],
-                update_fields=[*BILL_UPDATE_FIELDS, *LISTED_UPDATE_FIELDS]
-                if known
-                else LISTED_UPDATE_FIELDS,
-            )
+                written.append((*row, listed_at, None))
+        bulk_upsert(
+            Billing,
+            written,
+            fields=[*PLACE_FIELDS, "listed_at", "removed_upstream_at"],
+            unique_fields=["show", "artist"],
+            update_fields=[*BILL_UPDATE_FIELDS, *LISTED_UPDATE_FIELDS]
+            if known
+            else LISTED_UPDATE_FIELDS,
+        )
     relisted.sort()
     for start in range(0, len(relisted), BATCH_SIZE):
         Billing.objects.filter(pk__in=relisted[start : start + BATCH_SIZE]).update(

@@ -1,5 +1,7 @@
 """Incremental catalog rules: which releases, details and audio features a re-sync fetches."""
 
+import dataclasses
+import json
 from dataclasses import replace
 
 import pytest
@@ -14,6 +16,7 @@ from catalog.rules import (
     details_to_fetch,
     releases_to_fetch,
 )
+from catalog.services import ReleaseTrack
 from integrations.spotify.records import SpotifyAlbumSummary
 
 ALBUM = SpotifyAlbumSummary("alb1", "Paper Lanterns", "album", "album", "2020-05-01", "day", 12, "")
@@ -144,3 +147,18 @@ def test_details_to_fetch(needed, with_details, fetch):
 )
 def test_audio_features_plan(needed, stored, plan):
     assert audio_features_plan(needed, stored) == plan
+
+
+@pytest.mark.parametrize(
+    "track",
+    [
+        ReleaseTrack("t1", "Song", 200_000, 1, 1),
+        ReleaseTrack("t2", "Live", 180_000, 2, 7, True, "USAB1", 55, AudioFeatures.MEASURED, 0.9),
+        ReleaseTrack("t3", "Refused", 1, 1, 2, True, None, None, AudioFeatures.REFUSED, None),
+    ],
+    ids=["as listed", "measured", "refused"],
+)
+def test_a_stored_track_is_every_field_of_it_and_reads_back_the_same(track):
+    stored = track.as_json()
+    assert set(stored) == {field.name for field in dataclasses.fields(ReleaseTrack)}
+    assert ReleaseTrack.from_json(json.loads(json.dumps(stored))) == track

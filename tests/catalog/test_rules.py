@@ -265,6 +265,9 @@ NORMALISED_TITLES = [
     ("ＬＩＶＥ ＷＩＲＥ", "live wire"),
     ("ライブ", "ライブ"),
     ("夜明けの歌", "夜明けの歌"),
+    # Plain ASCII takes a shorter way to the same form.
+    ("Rock`n_Roll  (Take 2)", "rockn roll take 2"),
+    ("", ""),
 ]
 
 

@@ -1,0 +1,150 @@
+"""Bulk upserts from value tuples: `INSERT … ON CONFLICT (key) DO UPDATE`, as Django's
+`bulk_create(update_conflicts=True)` writes it, without a model instance per row.
+
+`bulk_create` builds a model instance for every row and compiles every value through
+the field's `pre_save` / `get_db_prep_save` and the insert compiler; for the thousands
+of rows an import writes that is most of its CPU (`bench/README.md`). Here each column's
+conversion is decided once: plain values (text, numbers, booleans, keys) go to the
+driver as they are; the others (dates and times, JSON, decimals) through the field's
+own `get_db_prep_save`. Columns left out get what `bulk_create` would give them: the
+field's default, or now for `auto_now` / `auto_now_add`.
+
+The statement is the one `bulk_create` sends on SQLite and PostgreSQL alike, batched
+within the backend's parameter limit; rows go in the order given (callers sort them in
+key order, the deadlock rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any
+
+from django.db import connections, models, router
+from django.utils import timezone
+
+# Fields whose Python values the drivers take as they are (None included).
+PLAIN_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "FloatField",
+        "ForeignKey",
+        "IntegerField",
+        "OneToOneField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+        "URLField",
+    }
+)
+# Rows per statement at most (PostgreSQL has no lower limit of its own).
+MAX_BATCH = 500
+# Placeholders per statement where the backend sets no limit: psycopg's is 65,535.
+DEFAULT_MAX_PARAMS = 65_535
+
+
+def bulk_upsert(
+    model: type[models.Model],
+    rows: Iterable[Sequence[Any]],
+    *,
+    fields: Sequence[str],
+    unique_fields: Sequence[str] = (),
+    update_fields: Sequence[str] = (),
+) -> int:
+    """Insert `rows` (tuples of the values of `fields`, by field name or attname) into
+    `model`'s table; a row whose `unique_fields` match a stored one updates that row's
+    `update_fields` instead (none: the stored row is kept). Returns the rows sent."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    given = [meta.get_field(name) for name in fields]
+    missing = [
+        field
+        for field in meta.concrete_fields
+        if field not in given and not field.primary_key and not field.generated
+    ]
+    now = timezone.now()
+    # What the rows leave out is the same for every row: converted once.
+    filled = tuple(_prepared(field, _default(field, now), connection) for field in missing)
+    columns = [*given, *missing]
+    converted = [
+        (column, convert)
+        for column, field in enumerate(given)
+        if (convert := _converter(field, connection)) is not None
+    ]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in columns)
+    head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "
+    tail = _conflict_clause(meta, unique_fields, update_fields, quote)
+    row_sql = f"({', '.join(['%s'] * len(columns))})"
+    max_params = connection.features.max_query_params or DEFAULT_MAX_PARAMS
+    batch = max(1, min(MAX_BATCH, max_params // len(columns)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            params: list[Any] = []
+            for row in chunk:
+                if converted:
+                    row = list(row)
+                    for column, convert in converted:
+                        row[column] = convert(row[column])
+                params.extend(row)
+                params.extend(filled)
+            cursor.execute(f"{head}{', '.join([row_sql] * len(chunk))}{tail}", params)
+    return len(rows)
+
+
+def _default(field: models.Field, now: Any) -> Any:
+    """What `bulk_create` writes for a field its rows leave out."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now
+    return field.get_default()
+
+
+def _prepared(field: models.Field, value: Any, connection) -> Any:
+    convert = _converter(field, connection)
+    return value if convert is None else convert(value)
+
+
+def _converter(field: models.Field, connection) -> Callable[[Any], Any] | None:
+    """How a column's values become parameters: None when they go as they are. Values
+    that repeat (a sync's timestamp, a date) are converted once each."""
+    if field.get_internal_type() in PLAIN_TYPES:
+        return None
+    prepare = partial(field.get_db_prep_save, connection=connection)
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = prepared = prepare(value)
+            return prepared
+        except TypeError:  # unhashable (JSON)
+            return prepare(value)
+
+    return convert
+
+
+def _conflict_clause(
+    meta, unique_fields: Sequence[str], update_fields: Sequence[str], quote
+) -> str:
+    if not unique_fields:
+        return ""
+    keys = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
+    if not update_fields:
+        return f" ON CONFLICT ({keys}) DO NOTHING"
+    updates = ", ".join(
+        f"{quote(column)} = EXCLUDED.{quote(column)}"
+        for column in (meta.get_field(name).column for name in update_fields)
+    )
+    return f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
