@@ -66,6 +66,7 @@ sandbox: $(RUN_STAMP)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/theset_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_LANE = $(BIN)/python bench/kickoff.py && $(BIN)/python bench/write_path.py \
+	&& $(BIN)/python bench/cpu.py \
 	&& $(BIN)/python bench/cluster_import.py && $(BIN)/python bench/lineups.py \
 	&& $(BIN)/python bench/many_artists.py --workers 2 && $(BIN)/python bench/many_artists.py \
 	&& $(BIN)/python bench/fleet.py && $(BIN)/python bench/pages.py && $(BIN)/python bench/songs.py \

@@ -24,7 +24,64 @@ from common import PROJECT, record, setup_scratch_django, show, spread
 
 TARGET_CPU_S = 0.6
 # py-spy samples the import from outside (every thread, only while on a CPU).
+PROFILE_HZ = 200
 PY_SPY = [str(Path(sys.executable).with_name("py-spy"))]
+
+
+# Where a sample's CPU went, by the first of these whose text is in any frame of its stack
+# (py-spy's folded stacks: "function (path:line)" joined by ";").
+KINDS = [
+    ("progress reports", ("imports/progress.py", "import_phase_metrics_record")),
+    ("database writes (bulk upserts)", ("theset/bulk.py", "/services.py", "_record_catalog")),
+    ("rate limit and quota ledger", ("integrations/http/quota.py", "ratelimit.py", "pyrate")),
+    ("JSON decoding", ("UpstreamClient._json",)),
+    ("parsing upstream answers", ("/parsing.py", "integrations/http/readers.py")),
+    ("business rules", ("/rules.py",)),
+    ("HTTP client", ("httpx/", "httpcore/", "h11/", "anyio/", "tenacity/")),
+    ("other ORM reads and writes", ("django/db/",)),
+    ("logging", ("structlog/", "logging/")),
+    ("module imports during the run", ("_find_and_load (",)),
+    ("command line (progress display)", ("import_artist.py", "rich/")),
+    ("sync/async hops", ("asgiref/",)),
+    ("event loop", ("asyncio/",)),
+]
+PHASES = [
+    ("identity", ("identity_phase",)),
+    ("shows", ("shows_phase", "shows/")),
+    ("catalog", ("catalog_phase", "catalog/", "_record_catalog")),
+    ("finalize", ("finalize_phase",)),
+]
+# Samples whose innermost frame only waits (py-spy's --gil keeps few of them).
+WAITING = ("_worker (concurrent/futures/thread.py", "EpollSelector.select", "Condition.wait")
+
+
+def where_cpu_went(path: str) -> tuple[dict[str, int], dict[str, int], int]:
+    """Samples of a py-spy `--format raw --gil` profile of `import_artist --inline`, by
+    kind and by phase, and the samples of the process's start (before the command ran),
+    which `shell -c pass` pays too."""
+    kinds: dict[str, int] = {}
+    phases: dict[str, int] = {}
+    start = 0
+    for line in Path(path).read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if not stack or frames[-1].startswith(WAITING):
+            continue
+        samples = int(count)
+        if "manage.py" in frames[0] and not any("run_from_argv" in f for f in frames):
+            start += samples
+            continue
+        kind = next(
+            (name for name, marks in KINDS if any(m in f for f in frames for m in marks)),
+            "other",
+        )
+        kinds[kind] = kinds.get(kind, 0) + samples
+        phase = next(
+            (name for name, marks in PHASES if any(m in f for f in frames for m in marks)),
+            "(not a phase's)",
+        )
+        phases[phase] = phases.get(phase, 0) + samples
+    return kinds, phases, start
 
 
 def child_cpu(command: list[str], env: dict[str, str]) -> float:
@@ -102,12 +159,25 @@ def main() -> None:
         for artist in profiled:
             httpx.post(f"{base_url}/_sandbox/reset")
             time.sleep(1)
+            sample = [*PY_SPY, "record", "--rate", str(PROFILE_HZ), "--gil"]
+            importing = ["import_artist", "--inline", artist.tm_attraction_id]
             subprocess.run(
-                [*PY_SPY, "record", "--rate", "200", "--format", "raw", "--gil", "--output", args.profile,
-                 "--", *python, "import_artist", "--inline", artist.tm_attraction_id],
-                cwd=PROJECT, env=env, check=True, stdout=subprocess.DEVNULL,
+                [*sample, "--format", "raw", "--output", args.profile, "--", *python, *importing],
+                cwd=PROJECT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+            )
+        if profiled:
+            kinds, phases, start = where_cpu_went(args.profile)
+            total = sum(kinds.values())
+            print(f"where the import's CPU went ({total} samples at {PROFILE_HZ} Hz holding the")
+            print(f"interpreter lock, beyond the {start} of the process's start):")
+            for title, counts in (("by kind", kinds), ("by phase", phases)):
+                print(f"  {title}:")
+                for name, samples in sorted(counts.items(), key=lambda kv: -kv[1]):
+                    print(f"    {name:34s} {samples:5d}  {100 * samples / total:5.1f}%")
     figures = {
         "pairs": len(costs),
         "import_process_cpu_s": spread(imports),
