@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -53,8 +54,10 @@ def headline_part(event_name: str) -> str:
     return _folded(SUPPORT_MARKER.split(f" {event_name} ", maxsplit=1)[0])
 
 
+@functools.lru_cache(maxsize=4096)
 def _as_whole_words(name: str) -> re.Pattern[str] | None:
-    """A pattern finding folded `name` as whole words in folded text; None for no name."""
+    """A pattern finding folded `name` as whole words in folded text; None for no name.
+    (Cached: a tour's events name the same acts again and again.)"""
     folded = _folded(name)
     return re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)") if folded else None
 

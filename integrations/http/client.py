@@ -200,10 +200,18 @@ class UpstreamClient:
 
     async def _attempt(self, endpoint: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
         async with self._semaphore:
-            if self._rate_limiter is not None:
-                self.stats.limiter_wait_seconds += await self._rate_limiter.acquire()
             if self._quota is not None:
                 await self._wait_for_quota(endpoint)
+            # The permit last, just before the request goes: the upstream counts it on
+            # arrival, and a delay between permit and sending could bring it closer to
+            # the request five permits later than the window allows.
+            if self._rate_limiter is not None:
+                try:
+                    self.stats.limiter_wait_seconds += await self._rate_limiter.acquire()
+                except BaseException:
+                    if self._quota is not None:  # not sent after all: not counted
+                        await asyncio.shield(asyncio.to_thread(self._quota.give_back))
+                    raise
             self.stats.requests[endpoint] += 1
             try:
                 response = await self._http.request(method, url, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import random
 import re
 import time
@@ -23,8 +24,18 @@ from integrations.http.errors import UpstreamError
 REDIS_OUTAGE_SECONDS = 30.0
 REDIS_OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, NoScriptError)
 
+# A waiter that cannot learn when the window frees polls this often.
+POLL_SECONDS = 0.02
+# Waiters wake within this much after the window frees (see `RateLimiter.acquire`).
+WAKE_SPREAD_SECONDS = 0.004
+
 # One limiter per file, key and rate in each process: its bucket holds a connection.
 _file_limiters: dict[tuple[str, str, float], Limiter] = {}
+
+
+async def _resolved(value: Any) -> Any:
+    """pyrate's bucket calls answer at once (file bucket) or with an awaitable (Redis)."""
+    return await value if inspect.isawaitable(value) else value
 
 
 def _rate(requests_per_second: float) -> Rate:
@@ -85,12 +96,12 @@ class RateLimiter:
         Not pyrate-limiter's blocking wait: it keeps retrying with the first
         attempt's timestamp, so a permit that waited is filed as if taken back
         then, and a bucket shared with other clients lets a sixth request into a
-        second. A fresh attempt after each short sleep is filed when it is taken.
+        second. A fresh attempt is made when the bucket says its oldest permit
+        leaves the window (`_until_free`), and filed when it is taken.
 
         A Redis restart costs a wait, not the phase (up to REDIS_OUTAGE_SECONDS).
         """
         started = time.monotonic()
-        poll = min(0.02, 0.1 / self._rps)
         # One attempt, no waiting. The file bucket's lock is a filelock, which reads
         # pyrate's positional `acquire(False)` as a timeout: it takes timeout=0 instead
         # (with the Redis bucket, timeout=0 would give up before asking Redis).
@@ -101,6 +112,7 @@ class RateLimiter:
                 limiter = await self._get()
                 if await limiter.try_acquire_async(self.name, **attempt):
                     return time.monotonic() - started
+                wait = await self._until_free(limiter)
                 outage_since = None
             except REDIS_OUTAGE_ERRORS as exc:
                 # Redis restarted or failed over: the dropped connection fails once, then
@@ -122,7 +134,21 @@ class RateLimiter:
                     ) from None
                 await asyncio.sleep(0.2)
                 continue
-            await asyncio.sleep(poll * (0.5 + random.random()))  # spread the waiters
+            # Waiters of every process wake at once: a few milliseconds' spread lets one
+            # take the permit and the others see the next one's time.
+            await asyncio.sleep(wait + random.uniform(0, WAKE_SPREAD_SECONDS))
+
+    async def _until_free(self, limiter: Limiter) -> float:
+        """Seconds until the bucket's window has room again, as the bucket computes it
+        from the permits it holds (those of every process sharing it); a short poll
+        when it cannot say (another permit was taken meanwhile)."""
+        factory = limiter.bucket_factory
+        item = await _resolved(factory.wrap_item(self.name))
+        bucket = await _resolved(factory.get(item))
+        waiting_ms = await _resolved(bucket.waiting(item))
+        if waiting_ms <= 0:
+            return min(POLL_SECONDS, 0.1 / self._rps)
+        return waiting_ms / 1000
 
     async def aclose(self) -> None:
         if self._redis is not None:

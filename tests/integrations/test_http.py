@@ -1,13 +1,14 @@
 """The shared upstream policy, against respx fakes: retries, Retry-After, no retry on 4xx, rate."""
 
 import asyncio
+import os
 import time
 from inspect import isawaitable
 
 import httpx
 import pytest
 import respx
-from pyrate_limiter import RedisBucket, SQLiteBucket
+from pyrate_limiter import Limiter, RedisBucket, SQLiteBucket
 
 from integrations.http.client import UpstreamClient
 from integrations.http.errors import (
@@ -291,6 +292,40 @@ def test_the_limiter_holds_five_requests_per_second(monkeypatch):
     # No one-second window of the limiter holds more than five permits.
     assert_five_a_second(admitted, 12)
     assert stats.limiter_wait_seconds > 0
+
+
+@pytest.mark.parametrize("backend", ["file", "redis"])
+def test_a_waiting_request_asks_again_when_the_window_frees_not_in_a_poll(monkeypatch, backend):
+    """The sixth request of a second waits for the moment the bucket says the first
+    permit leaves the window, then takes it: two attempts, not one every few ms."""
+    import uuid
+
+    if backend == "redis" and not os.environ.get("REDIS_URL"):
+        pytest.skip("needs REDIS_URL (the PostgreSQL + Redis lane)")
+    attempts: list[int] = []
+    try_acquire = Limiter.try_acquire_async
+
+    async def counted(limiter, *args, **kwargs):
+        attempts.append(1)
+        return await try_acquire(limiter, *args, **kwargs)
+
+    monkeypatch.setattr(Limiter, "try_acquire_async", counted)
+    redis_url = "redis://127.0.0.1:6379/15" if backend == "redis" else None
+    limiter = RateLimiter(
+        name=f"test-wait-{uuid.uuid4().hex}", requests_per_second=5, redis_url=redis_url
+    )
+
+    async def go():
+        for _ in range(5):
+            await limiter.acquire()
+        del attempts[:]
+        waited = await limiter.acquire()
+        await limiter.aclose()
+        return waited
+
+    waited = run(go())
+    assert len(attempts) <= 3  # the refusal, the permit (and a millisecond's rounding)
+    assert waited >= 0.9  # the window: a second (and the margin) after the first permit
 
 
 @respx.mock
