@@ -24,7 +24,7 @@ delay has passed, then handed out again like any other.
 from __future__ import annotations
 
 from datetime import timedelta
-from time import sleep
+from time import monotonic, sleep
 
 from django.utils import timezone
 from django_q.brokers.orm import ORM
@@ -33,6 +33,14 @@ from django_q.conf import Conf
 from django_q.signing import SignedPackage
 
 from imports.phases import parse_phase_task_name, phase_get
+
+# While tasks are being handed out, an empty queue is asked again this often: an
+# import's next phases are queued the moment its phase ends, and each of the three
+# hand-overs of an import (kickoff, identity, the shows and catalog phases) would
+# otherwise wait up to a whole idle poll (Q_CLUSTER["poll"]).
+BUSY_POLL_SECONDS = 0.02
+# How long after the last task handed out the broker counts as busy.
+BUSY_FOR_SECONDS = 30.0
 
 # How far ahead of a first phase the later phases of a started import go.
 FOLLOW_UP_HEAD_START = timedelta(days=1)
@@ -57,6 +65,15 @@ def queue_lock(task_name: str, now, group: str = ""):
     return lock
 
 
+def poll_interval(*, since_last_handout: float | None, idle_poll: float) -> float:
+    """How long an empty queue waits before it is asked again: briefly while imports
+    are under way (a task was handed out within BUSY_FOR_SECONDS), else the cluster's
+    own poll, which spares the database when nothing happens."""
+    if since_last_handout is not None and since_last_handout < BUSY_FOR_SECONDS:
+        return min(BUSY_POLL_SECONDS, idle_poll)
+    return idle_poll
+
+
 def _name_and_group(task) -> tuple[str, str]:
     try:
         package = SignedPackage.loads(task)
@@ -66,6 +83,8 @@ def _name_and_group(task) -> tuple[str, str]:
 
 
 class PhaseOrderBroker(ORM):
+    _last_handout: float | None = None  # monotonic time of the last tasks handed out
+
     def enqueue(self, task):
         name, group = _name_and_group(task)
         package = self.get_connection().create(
@@ -92,8 +111,11 @@ class PhaseOrderBroker(ORM):
                     .update(lock=self.timeout(task))
                 ):
                     taken.append((task.pk, task.payload))
+            if taken:
+                self._last_handout = monotonic()
             return taken
-        sleep(Conf.POLL)  # an empty queue: spare the database
+        since = None if self._last_handout is None else monotonic() - self._last_handout
+        sleep(poll_interval(since_last_handout=since, idle_poll=Conf.POLL))
         return None
 
 

@@ -12,10 +12,13 @@ from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
 from imports.broker import (
+    BUSY_FOR_SECONDS,
+    BUSY_POLL_SECONDS,
     FOLLOW_UP_HEAD_START,
     PERSON_HEAD_START,
     PhaseOrderBroker,
     PriorityRedisBroker,
+    poll_interval,
     queue_lock,
 )
 
@@ -140,3 +143,19 @@ def test_a_taken_task_comes_back_only_after_the_retry_delay():
     assert broker.dequeue() is None  # locked while a worker has it
     OrmQ.objects.filter(pk=task_id).update(lock=timezone.now() - timedelta(seconds=1))
     assert [t for t, _ in broker.dequeue()] == [task_id]
+
+
+@pytest.mark.parametrize(
+    ("since_last_handout", "idle_poll", "expected"),
+    [
+        (None, 0.1, 0.1),  # nothing handed out yet: the cluster's own poll
+        (0.5, 0.1, BUSY_POLL_SECONDS),  # an import under way: its next phases soon
+        (BUSY_FOR_SECONDS - 0.01, 0.1, BUSY_POLL_SECONDS),
+        (BUSY_FOR_SECONDS, 0.1, 0.1),  # quiet again: spare the database
+        (1.0, 0.01, 0.01),  # a cluster polling faster than that keeps its pace
+    ],
+)
+def test_an_empty_queue_is_asked_again_soon_while_imports_are_under_way(
+    since_last_handout, idle_poll, expected
+):
+    assert poll_interval(since_last_handout=since_last_handout, idle_poll=idle_poll) == expected
