@@ -46,9 +46,9 @@ KINDS = [
     ("event loop", ("asyncio/",)),
 ]
 PHASES = [
-    ("identity", ("identity_phase",)),
-    ("shows", ("shows_phase", "shows/")),
-    ("catalog", ("catalog_phase", "catalog/", "_record_catalog")),
+    ("identity", ("identity_phase", "TicketmasterClient.attraction", "search_artists")),
+    ("shows", ("shows_phase", "shows/", "TicketmasterClient", "ticketmaster/parsing.py")),
+    ("catalog", ("catalog_phase", "catalog/", "_record_catalog", "spotify/")),
     ("finalize", ("finalize_phase",)),
 ]
 # Samples whose innermost frame only waits (py-spy's --gil keeps few of them).
