@@ -9,9 +9,10 @@ driver as they are; the others (dates and times, JSON, decimals) through the fie
 own `get_db_prep_save`. Columns left out get what `bulk_create` would give them: the
 field's default, or now for `auto_now` / `auto_now_add`.
 
-The statement is the one `bulk_create` sends on SQLite and PostgreSQL alike, batched
-within the backend's parameter limit; rows go in the order given (callers sort them in
-key order, the deadlock rule).
+The statement is the one `bulk_create` sends on SQLite and PostgreSQL alike: on SQLite
+one row's statement run for every row (`executemany`, stepped in C), on PostgreSQL
+statements of up to 500 rows; rows go in the order given (callers sort them in key
+order, the deadlock rule).
 """
 
 from __future__ import annotations
@@ -85,22 +86,29 @@ def bulk_upsert(
     names = ", ".join(quote(field.column) for field in columns)
     head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "
     tail = _conflict_clause(meta, unique_fields, update_fields, quote)
-    row_sql = f"({', '.join(['%s'] * len(columns))})"
-    max_params = connection.features.max_query_params or DEFAULT_MAX_PARAMS
-    batch = max(1, min(MAX_BATCH, max_params // len(columns)))
+    values = [_row_params(row, converted, filled) for row in rows]
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            params: list[Any] = []
-            for row in chunk:
-                if converted:
-                    row = list(row)
-                    for column, convert in converted:
-                        row[column] = convert(row[column])
-                params.extend(row)
-                params.extend(filled)
+        if connection.vendor == "sqlite":
+            # One statement, prepared once and stepped per row in C: the fastest way in.
+            cursor.executemany(f"{head}({', '.join(['%s'] * len(columns))}){tail}", values)
+            return len(rows)
+        # A statement of many rows per round trip (psycopg's executemany is slower here).
+        max_params = connection.features.max_query_params or DEFAULT_MAX_PARAMS
+        batch = max(1, min(MAX_BATCH, max_params // len(columns)))
+        row_sql = f"({', '.join(['%s'] * len(columns))})"
+        for start in range(0, len(values), batch):
+            chunk = values[start : start + batch]
+            params = [value for row in chunk for value in row]
             cursor.execute(f"{head}{', '.join([row_sql] * len(chunk))}{tail}", params)
     return len(rows)
+
+
+def _row_params(row: Sequence[Any], converted, filled: tuple) -> tuple:
+    if converted:
+        row = list(row)
+        for column, convert in converted:
+            row[column] = convert(row[column])
+    return (*row, *filled)
 
 
 def _default(field: models.Field, now: Any) -> Any:
