@@ -39,7 +39,7 @@ from integrations.http.retry import (
     is_rate_limited,
     is_retryable,
 )
-from integrations.http.stats import new_stats
+from integrations.http.stats import UpstreamStats, new_stats
 
 
 @functools.cache
@@ -47,6 +47,37 @@ def _tls_context() -> ssl.SSLContext:
     """httpx's default TLS context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once
     per process: loading the CA bundle costs ~50 ms, and every phase opens clients."""
     return httpx.create_ssl_context()
+
+
+# httpcore's trace events as a request's headers start going out, per protocol.
+_SENDING = frozenset({"http11.send_request_headers.started", "http2.send_request_headers.started"})
+
+
+class _Permit:
+    """One request's rate-limit permit, taken once."""
+
+    def __init__(self, limiter: RateLimiter, stats: UpstreamStats) -> None:
+        self._limiter = limiter
+        self._stats = stats
+        self.taken = False
+
+    async def take(self) -> None:
+        if not self.taken:
+            self._stats.limiter_wait_seconds += await self._limiter.acquire()
+            self.taken = True
+
+    async def take_or_give_back(self, quota: QuotaLedger | None) -> None:
+        try:
+            await self.take()
+        except BaseException:
+            if quota is not None:  # not sent after all: not counted
+                await asyncio.shield(asyncio.to_thread(quota.give_back))
+            raise
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpx's `trace` extension: the permit as the request's headers go out."""
+        if event in _SENDING:
+            await self.take()
 
 
 class UpstreamClient:
@@ -93,6 +124,10 @@ class UpstreamClient:
         concurrency = concurrency or settings.DEFAULT_CONCURRENCY
         self._retry = retry or RetryPolicy.from_settings()
         self._rate_limiter = rate_limiter
+        # Through httpx's own network transport the permit is taken as the request is
+        # written (httpcore's `trace` extension); a transport given (an in-process ASGI
+        # app) writes to no connection: the permit is taken before the request.
+        self._permit_on_the_wire = transport is None
         self._semaphore = asyncio.Semaphore(concurrency)
         self._http = httpx.AsyncClient(
             base_url=base_url,
@@ -202,20 +237,32 @@ class UpstreamClient:
         async with self._semaphore:
             if self._quota is not None:
                 await self._wait_for_quota(endpoint)
-            # The permit last, just before the request goes: the upstream counts it on
-            # arrival, and a delay between permit and sending could bring it closer to
-            # the request five permits later than the window allows.
-            if self._rate_limiter is not None:
-                try:
-                    self.stats.limiter_wait_seconds += await self._rate_limiter.acquire()
-                except BaseException:
-                    if self._quota is not None:  # not sent after all: not counted
-                        await asyncio.shield(asyncio.to_thread(self._quota.give_back))
-                    raise
+            permit = _Permit(self._rate_limiter, self.stats) if self._rate_limiter else None
+            if permit is not None and not self._permit_on_the_wire:
+                await permit.take_or_give_back(self._quota)
             self.stats.requests[endpoint] += 1
             try:
-                response = await self._http.request(method, url, **kwargs)
+                response = await self._http.request(
+                    method,
+                    url,
+                    # The permit as late as can be: once the connection is open (a new
+                    # one costs a handshake, and DNS and TLS upstream), as the request's
+                    # first bytes go. The upstream counts requests as they arrive; a
+                    # permit taken before connecting could bring this request closer
+                    # to the one five permits later than its window allows.
+                    extensions={"trace": permit.trace}
+                    if permit is not None and self._permit_on_the_wire
+                    else None,
+                    **kwargs,
+                )
+                if permit is not None and not permit.taken:
+                    # A transport that never wrote to a connection (a test's mock): the
+                    # permit is still taken, so that the window counts the request.
+                    await permit.take()
             except BaseException as exc:
+                if permit is not None and not permit.taken and self._quota is not None:
+                    # Never sent: not counted.
+                    await asyncio.shield(asyncio.to_thread(self._quota.give_back))
                 # Cancelled by us (a page no longer needed) is not an upstream error.
                 no_answer = (
                     "timeout"

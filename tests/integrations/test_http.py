@@ -360,6 +360,55 @@ def test_the_redis_limiter_is_shared_between_clients(monkeypatch):
     assert_five_a_second(admitted, 12)  # one permit per request, from the one shared bucket
 
 
+async def _empty_json(scope, receive, send):
+    """An ASGI app answering every request with `{}`."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+class ConnectionsAtPermit:
+    """A limiter that grants every permit at once and notes how many connections the
+    client's pool held open as each was asked for."""
+
+    def __init__(self) -> None:
+        self.upstream: UpstreamClient | None = None
+        self.open_connections: list[int] = []
+
+    async def acquire(self) -> float:
+        pool = self.upstream._http._transport._pool
+        self.open_connections.append(len(pool.connections))
+        return 0.0
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_a_permit_is_taken_once_the_connection_is_open_as_the_request_goes():
+    """The upstream counts a request when it arrives: a permit taken before a new
+    connection's handshake would be older than its request by that handshake."""
+    from sandbox.server import serve_in_thread
+
+    limiter = ConnectionsAtPermit()
+
+    async def go(base_url: str):
+        upstream = UpstreamClient(provider="Ticketmaster", base_url=base_url, rate_limiter=limiter)
+        limiter.upstream = upstream
+        async with upstream:
+            await upstream.get_json("e", "/first")  # opens the connection
+            await upstream.get_json("e", "/second")  # reuses it
+            return upstream.stats
+
+    with serve_in_thread(_empty_json) as base_url:
+        stats = run(go(base_url))
+    assert limiter.open_connections == [1, 1]
+    assert stats.requests["e"] == 2
+
+
 LIMITED_PROCESS = """
 import asyncio, json, sys, time
 import django
