@@ -240,6 +240,28 @@ def publish_import_event(event_id: int) -> None:
 
 # --- The relay: one per web process ---------------------------------------------------
 
+# How often, and how long, a task that swallowed a cancellation is cancelled again.
+RECANCEL_SECONDS = 0.05
+RECANCEL_TIMES = 100
+
+
+async def _cancelled_until_done(coroutine) -> Any:
+    """Run `coroutine` in a task of its own; when this task is cancelled, cancel that one
+    again until it has ended. redis-py's pubsub may swallow a cancellation (it tidies its
+    connection on one) and go on listening: a loop closing with it (a test client's, a
+    WSGI request's, where the view ran in a loop of its own) would wait for it forever."""
+    inner = asyncio.ensure_future(coroutine)
+    try:
+        await asyncio.wait([inner])  # a cancellation of this task stops here, not in there
+    except asyncio.CancelledError:
+        for _ in range(RECANCEL_TIMES):
+            if inner.done():
+                break
+            inner.cancel()
+            await asyncio.wait([inner], timeout=RECANCEL_SECONDS)
+        raise
+    return inner.result()
+
 
 class ProgressRelay:
     """Reads the new events of the runs watched in this process and queues them to the
@@ -302,7 +324,9 @@ class ProgressRelay:
             )
         # Its connections belong to the loop they were made on: a new one for this loop.
         manager.redis_listener = RedisListener()
-        self.redis_task = loop.create_task(manager.start_redis_listener(), name="redis-events")
+        self.redis_task = loop.create_task(
+            _cancelled_until_done(manager.start_redis_listener()), name="redis-events"
+        )
 
     async def stop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -306,3 +306,31 @@ def test_the_packages_browser_client_is_served_by_the_app(client):
     response = client.get("/static/django_eventstream/reconnecting-eventsource.js")
     assert response.status_code == 200
     assert b"ReconnectingEventSource" in b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize("swallowed", [0, 1, 3], ids=["obeys", "swallows once", "thrice"])
+def test_a_closing_loop_ends_a_listener_that_swallows_cancellations(swallowed):
+    """redis-py's pubsub may swallow a cancellation and go on listening. asyncio.run (as a
+    test client or a WSGI request runs an async view) cancels the loop's tasks once and
+    waits for them: the subscriber's task must end all the same."""
+    import asyncio
+
+    ends: list[str] = []
+
+    async def listener():
+        left = swallowed
+        while True:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                if left == 0:
+                    ends.append("cancelled")
+                    raise
+                left -= 1
+
+    async def view():
+        asyncio.get_running_loop().create_task(stream._cancelled_until_done(listener()))
+        await asyncio.sleep(0)  # the listener starts; the view returns, the loop closes
+
+    asyncio.run(view())  # would wait forever for a listener that swallowed
+    assert ends == ["cancelled"]
