@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -86,25 +87,26 @@ def venues_upsert(*, venues: Sequence[TicketmasterVenue]) -> dict[str, int]:
     the same ones)."""
     fields = [name for name in VENUE_UPDATE_FIELDS if name != "updated_at"]
     rows = {
-        venue.tm_venue_id: (
-            venue.name,
-            venue.address,
-            venue.city,
-            venue.state,
-            venue.state_code,
-            venue.country,
-            venue.country_code[:2],
-            venue.postal_code,
-            venue.timezone,
-            venue.latitude,
-            venue.longitude,
+        venue.tm_venue_id: _in_order(
+            fields,
+            name=venue.name,
+            address=venue.address,
+            city=venue.city,
+            state=venue.state,
+            state_code=venue.state_code,
+            country=venue.country,
+            country_code=venue.country_code[:2],
+            postal_code=venue.postal_code,
+            timezone=venue.timezone,
+            latitude=venue.latitude,
+            longitude=venue.longitude,
         )
         for venue in _unique_by(venues, lambda v: v.tm_venue_id)
     }
     stored = {
-        values[0]: values[2:]
+        values[0]: values[1:]
         for values in Venue.objects.filter(tm_venue_id__in=list(rows)).values_list(
-            "tm_venue_id", "pk", *fields
+            "tm_venue_id", *fields
         )
     }
     changed = [(key, *row) for key, row in rows.items() if _differs(row, stored.get(key))]
@@ -117,6 +119,13 @@ def venues_upsert(*, venues: Sequence[TicketmasterVenue]) -> dict[str, int]:
     )
     found = dict(Venue.objects.filter(tm_venue_id__in=list(rows)).values_list("tm_venue_id", "pk"))
     return found
+
+
+def _in_order(fields: Sequence[str], **values: Any) -> tuple:
+    """`values` as a row of `fields`, in their order (every field given, no other)."""
+    if values.keys() != set(fields):
+        raise ValueError(f"a row of {fields} was given {sorted(values)}")
+    return tuple(values[name] for name in fields)
 
 
 def _differs(row: tuple, stored: tuple | None) -> bool:
@@ -155,19 +164,20 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
             artist_id=artist_id, events=events, stored=stored, venue_ids=venue_ids
         )
         rows = {
-            event.tm_event_id: (
-                venue_ids[event.venue.tm_venue_id] if event.venue else None,
-                event.name,
-                event.local_date,
-                event.local_time,
-                event.starts_at,
-                event.date_tba,
-                event.time_tba,
-                event.status,
-                event.url,
-                event.image_url,
+            event.tm_event_id: _in_order(
+                columns,
+                venue_id=venue_ids[event.venue.tm_venue_id] if event.venue else None,
+                name=event.name,
+                local_date=event.local_date,
+                local_time=event.local_time,
+                starts_at=event.starts_at,
+                date_tba=event.date_tba,
+                time_tba=event.time_tba,
+                status=event.status,
+                url=event.url,
+                image_url=event.image_url,
                 # Listed by an act on its bill: not gone, whatever an earlier sync found.
-                None,
+                removed_upstream_at=None,
             )
             for event in events
         }
