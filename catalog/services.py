@@ -23,7 +23,7 @@ from catalog.models import (
 )
 from catalog.rules import AudioFeatures, Recording, SongGroup, group_songs
 from integrations.spotify.records import SpotifyAlbumSummary
-from theset.bulk import bulk_upsert
+from theset.bulk import bulk_upsert, row_of
 from theset.models import in_key_order
 
 BATCH_SIZE = 500
@@ -49,6 +49,10 @@ TRACK_UPDATE_FIELDS = [
     "updated_at",
 ]
 SONG_UPDATE_FIELDS = ["title", "main_track", "recordings_count", "updated_at"]
+# The rows bulk_upsert writes: the key and what an upsert updates (updated_at: now).
+ALBUM_FIELDS = ["spotify_id", *(name for name in ALBUM_UPDATE_FIELDS if name != "updated_at")]
+TRACK_FIELDS = ["spotify_id", *(name for name in TRACK_UPDATE_FIELDS if name != "updated_at")]
+SONG_FIELDS = ["key", *(name for name in SONG_UPDATE_FIELDS if name != "updated_at")]
 
 
 RELEASE_UPDATE_FIELDS = [
@@ -288,17 +292,19 @@ def releases_upsert(*, releases: Sequence[Release]) -> int:
     written."""
     by_id = {release.spotify_id: release for release in releases}
     now = timezone.now()
+    fields = ["spotify_id", *(name for name in RELEASE_UPDATE_FIELDS if name != "updated_at")]
     rows = [
-        (
-            release.spotify_id,
-            release.name,
-            release.album_type,
-            release.release_date,
-            release.release_date_precision,
-            release.total_tracks,
-            release.image_url,
-            [track.as_json() for track in release.tracks],
-            now,
+        row_of(
+            fields,
+            spotify_id=release.spotify_id,
+            name=release.name,
+            album_type=release.album_type,
+            release_date=release.release_date,
+            release_date_precision=release.release_date_precision,
+            total_tracks=release.total_tracks,
+            image_url=release.image_url,
+            tracks=[track.as_json() for track in release.tracks],
+            fetched_at=now,
         )
         # Key order: syncs of artists sharing releases lock them in the same order.
         for release in sorted(by_id.values(), key=_by_spotify_id)
@@ -306,7 +312,7 @@ def releases_upsert(*, releases: Sequence[Release]) -> int:
     bulk_upsert(
         SpotifyRelease,
         rows,
-        fields=["spotify_id", *(name for name in RELEASE_UPDATE_FIELDS if name != "updated_at")],
+        fields=fields,
         unique_fields=["spotify_id"],
         update_fields=RELEASE_UPDATE_FIELDS,
     )
@@ -328,14 +334,15 @@ def catalog_upsert(
     """
     kept_album_ids = {track.album_spotify_id for track in tracks}
     album_rows = [
-        (
-            album.spotify_id,
-            album.name,
-            album.album_type,
-            album.release_date,
-            album.release_date_precision,
-            album.total_tracks,
-            album.image_url,
+        row_of(
+            ALBUM_FIELDS,
+            spotify_id=album.spotify_id,
+            name=album.name,
+            album_type=album.album_type,
+            release_date=album.release_date,
+            release_date_precision=album.release_date_precision,
+            total_tracks=album.total_tracks,
+            image_url=album.image_url,
         )
         # Key order: imports of artists sharing albums lock them in the same order.
         for album in sorted({a.spotify_id: a for a in albums}.values(), key=_by_spotify_id)
@@ -360,7 +367,7 @@ def catalog_upsert(
         bulk_upsert(
             Album,
             album_rows,
-            fields=["spotify_id", *ALBUM_UPDATE_FIELDS[:-1]],
+            fields=ALBUM_FIELDS,
             unique_fields=["spotify_id"],
             update_fields=ALBUM_UPDATE_FIELDS,
         )
@@ -370,21 +377,22 @@ def catalog_upsert(
         bulk_upsert(
             Track,
             [
-                (
-                    track.spotify_id,
-                    track.isrc or "",
-                    track.name,
-                    album_pks[track.album_spotify_id],
-                    track.duration_ms,
-                    track.popularity,
-                    track.disc_number,
-                    track.track_number,
-                    track.is_remix,
-                    version_of[track.spotify_id].value,
+                row_of(
+                    TRACK_FIELDS,
+                    spotify_id=track.spotify_id,
+                    isrc=track.isrc or "",
+                    name=track.name,
+                    album=album_pks[track.album_spotify_id],
+                    duration_ms=track.duration_ms,
+                    popularity=track.popularity,
+                    disc_number=track.disc_number,
+                    track_number=track.track_number,
+                    is_remix=track.is_remix,
+                    version=version_of[track.spotify_id].value,
                 )
                 for track in kept
             ],
-            fields=["spotify_id", *TRACK_UPDATE_FIELDS[:-1]],
+            fields=TRACK_FIELDS,
             unique_fields=["spotify_id"],
             update_fields=TRACK_UPDATE_FIELDS,
         )
@@ -431,7 +439,13 @@ def _songs_write(*, artist_id: int, groups: Sequence[SongGroup]) -> tuple[set[in
         )
     }
     songs = [
-        (group.key, group.title[:500], track_pks[group.main], len(group.recordings))
+        row_of(
+            SONG_FIELDS,
+            key=group.key,
+            title=group.title[:500],
+            main_track=track_pks[group.main],
+            recordings_count=len(group.recordings),
+        )
         for group in groups  # in key order
     ]
     changed = [
@@ -442,7 +456,7 @@ def _songs_write(*, artist_id: int, groups: Sequence[SongGroup]) -> tuple[set[in
     bulk_upsert(
         Song,
         changed,
-        fields=["artist_id", "key", *SONG_UPDATE_FIELDS[:-1]],
+        fields=["artist_id", *SONG_FIELDS],
         unique_fields=["artist", "key"],
         update_fields=SONG_UPDATE_FIELDS,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -16,7 +15,7 @@ from catalog.services import artists_billed_upsert
 from integrations.ticketmaster.records import BilledAct, TicketmasterEvent, TicketmasterVenue
 from shows.models import Billing, Show, Venue
 from shows.rules import EventBill, StoredShow, event_bill, show_changed
-from theset.bulk import bulk_upsert
+from theset.bulk import bulk_upsert, row_of
 from theset.models import in_key_order
 
 BATCH_SIZE = 500
@@ -87,7 +86,7 @@ def venues_upsert(*, venues: Sequence[TicketmasterVenue]) -> dict[str, int]:
     the same ones)."""
     fields = [name for name in VENUE_UPDATE_FIELDS if name != "updated_at"]
     rows = {
-        venue.tm_venue_id: _in_order(
+        venue.tm_venue_id: row_of(
             fields,
             name=venue.name,
             address=venue.address,
@@ -119,13 +118,6 @@ def venues_upsert(*, venues: Sequence[TicketmasterVenue]) -> dict[str, int]:
     )
     found = dict(Venue.objects.filter(tm_venue_id__in=list(rows)).values_list("tm_venue_id", "pk"))
     return found
-
-
-def _in_order(fields: Sequence[str], **values: Any) -> tuple:
-    """`values` as a row of `fields`, in their order (every field given, no other)."""
-    if values.keys() != set(fields):
-        raise ValueError(f"a row of {fields} was given {sorted(values)}")
-    return tuple(values[name] for name in fields)
 
 
 def _differs(row: tuple, stored: tuple | None) -> bool:
@@ -164,7 +156,7 @@ def shows_upsert(*, artist_id: int, events: Sequence[TicketmasterEvent]) -> Show
             artist_id=artist_id, events=events, stored=stored, venue_ids=venue_ids
         )
         rows = {
-            event.tm_event_id: _in_order(
+            event.tm_event_id: row_of(
                 columns,
                 venue_id=venue_ids[event.venue.tm_venue_id] if event.venue else None,
                 name=event.name,

@@ -51,6 +51,14 @@ MAX_BATCH = 500
 DEFAULT_MAX_PARAMS = 65_535
 
 
+def row_of(fields: Sequence[str], **values: Any) -> tuple:
+    """`values` as a row of `fields`, in their order: rows are built by field name, so a
+    field added to a list of fields cannot shift the values (every field given, no other)."""
+    if values.keys() != set(fields):
+        raise ValueError(f"a row of {list(fields)} was given {sorted(values)}")
+    return tuple(values[name] for name in fields)
+
+
 def bulk_upsert(
     model: type[models.Model],
     rows: Iterable[Sequence[Any]],

@@ -1,8 +1,8 @@
-"""A show's or venue's values become a row in the order of the fields written."""
+"""Rows for bulk_upsert are built by field name, in the order of the fields written."""
 
 import pytest
 
-from shows.services import _in_order
+from theset.bulk import row_of
 
 
 @pytest.mark.parametrize(
@@ -13,7 +13,7 @@ from shows.services import _in_order
     ],
 )
 def test_values_come_out_in_the_fields_order(fields, values, row):
-    assert _in_order(fields, **values) == row
+    assert row_of(fields, **values) == row
 
 
 @pytest.mark.parametrize(
@@ -21,4 +21,4 @@ def test_values_come_out_in_the_fields_order(fields, values, row):
 )
 def test_a_field_missing_or_extra_is_refused(values):
     with pytest.raises(ValueError, match="a row of"):
-        _in_order(["name", "city"], **values)
+        row_of(["name", "city"], **values)
