@@ -57,6 +57,7 @@ from imports.models import (
 from imports.phases import RunStage
 from imports.resync import artist_last_shows_sync, artist_shows_syncs, shows_batch_retry
 from imports.rules import merged_phase_counters
+from imports.selectors import live_progress_of, with_latest_event
 from imports.services import InvalidAttractionId, import_run_cancel, start_import
 from theset.admin import TimestampColumns, admin_time, time_column
 
@@ -254,9 +255,9 @@ class ImportRunAdmin(TimestampColumns, admin.ModelAdmin):
         "id",
         "artist_column",
         "status_column",
-        "stage",
-        "percent",
-        "message",
+        "stage_column",
+        "percent_column",
+        "message_column",
         "trigger_column",
         "attempt",
         "created_time",
@@ -327,6 +328,23 @@ class ImportRunAdmin(TimestampColumns, admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_column(self, run: ImportRun) -> str:
         return status_with_wait(run)
+
+    def get_queryset(self, request) -> QuerySet[ImportRun]:
+        # A running phase's reports are events only: the list shows the latest.
+        return with_latest_event(super().get_queryset(request))
+
+    @admin.display(description="Stage", ordering="stage")
+    def stage_column(self, run: ImportRun) -> str:
+        stage = live_progress_of(run).stage
+        return RunStage(stage).label if stage in RunStage.values else stage
+
+    @admin.display(description="Percent", ordering="percent")
+    def percent_column(self, run: ImportRun) -> int:
+        return live_progress_of(run).percent
+
+    @admin.display(description="Message", ordering="message")
+    def message_column(self, run: ImportRun) -> str:
+        return live_progress_of(run).message
 
     @admin.display(description="Trigger", ordering="trigger")
     def trigger_column(self, run: ImportRun) -> str:

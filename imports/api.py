@@ -45,7 +45,7 @@ from imports.models import (
 )
 from imports.phases import PhaseName, RunStage
 from imports.resync import artist_last_shows_sync, shows_batch_get
-from imports.selectors import artist_latest_run, import_run_get
+from imports.selectors import artist_latest_run, import_run_get, with_live_progress
 from imports.services import (
     InvalidAttractionId,
     import_run_cancel,
@@ -665,6 +665,7 @@ def artist_import_status(request: HttpRequest, id_or_slug: ArtistIdOrSlug) -> Ar
             stream_url=_stream_url(artist.pk),
             import_url=None,
         )
+    run = with_live_progress(run)
     return ArtistImportStatusOut(
         artist_id=artist.pk,
         import_id=run.pk,
@@ -695,7 +696,7 @@ def import_run_detail(request: HttpRequest, import_id: DatabaseId) -> ImportRun:
     """The run: status, counters, drops by reason, warnings, Spotify app mode, error,
     and each phase's status, attempt, timing and counters."""
     try:
-        return import_run_get(import_id)
+        return with_live_progress(import_run_get(import_id))
     except ImportRun.DoesNotExist:
         raise HttpError(404, f"No import with id {import_id}") from None
 

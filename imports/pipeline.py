@@ -137,8 +137,9 @@ REPORT_INTERVAL_SECONDS = 0.25
 
 
 def _report(reporter: PhaseReporter) -> Callable[..., Awaitable[Any]]:
-    """The phase's `report(percent, message, counters)`, throttled."""
-    report = sync_to_async(reporter.report)
+    """The phase's `progress(percent, message, counters)`, throttled: at most one every
+    REPORT_INTERVAL_SECONDS, each one event row."""
+    report = sync_to_async(reporter.progress)
     last = float("-inf")  # the first report always goes: a phase is seen under way
 
     async def throttled(percent: int, message: str, counters: dict[str, Any] | None) -> Any:

@@ -1,4 +1,6 @@
-"""Progress of a run: every report updates the phase and run rows and appends an event.
+"""Progress of a run. A phase's transitions (start, finish, park, failure) update its
+row and the run's and append an event; its reports in between append the event only,
+one row each (`PhaseReporter.progress`), and the run's latest event is its live state.
 
 Percent is monotone per phase and in total: a phase's percent only grows
 (`Greatest` in SQL, safe when a retried phase reports again), and the run's
@@ -12,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, When
+from django.db.models import Case, Exists, F, Max, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -79,12 +81,15 @@ class PhaseReporter:
     def report(
         self, percent: int, message: str, counters: dict[str, Any] | None = None
     ) -> ImportEvent:
+        """A report at a transition (start, finish, park, failure, re-queue): the phase
+        and run rows take it, and an event tells the watchers."""
         percent = max(0, min(100, int(percent)))
         message = shorten(message)
         with transaction.atomic():
-            # Lock the run first: parallel phases then compute and record the run's
-            # percent one after the other, so events never show it going down.
-            list(ImportRun.objects.select_for_update().filter(pk=self.run_id).values("pk"))
+            self._lock_run()
+            phase_percents = self._phase_percents()
+            if self.phase in phase_percents:
+                percent = phase_percents[self.phase] = max(phase_percents[self.phase], percent)
             updates: dict[str, Any] = {
                 "percent": Greatest(F("percent"), percent),
                 "message": message,
@@ -92,9 +97,6 @@ class PhaseReporter:
             if counters is not None:
                 updates["counters"] = counters
             ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(**updates)
-            phase_percents = dict(
-                ImportPhase.objects.filter(run_id=self.run_id).values_list("phase", "percent")
-            )
             overall = overall_percent(phase_percents)
             # A finished run keeps its last word: a phase still running beside a failed
             # one must not overwrite the failure with news of its own progress.
@@ -105,18 +107,69 @@ class PhaseReporter:
                 updated_at=timezone.now(),
             )
             run_status = ImportRun.objects.values_list("status", flat=True).get(pk=self.run_id)
-            event = ImportEvent.objects.create(
-                run_id=self.run_id,
-                stage=self.phase,
-                status=run_status,
-                percent=phase_percents.get(self.phase, percent),
-                overall_percent=overall,
-                message=message,
-                counters=counters or {},
-            )
-            # Live listeners hear of the event only once it is committed and replayable.
-            transaction.on_commit(partial(publish_import_event, event.pk))
-            return event
+            return self._append_event(run_status, percent, overall, message, counters)
+
+    def progress(
+        self, percent: int, message: str, counters: dict[str, Any] | None = None
+    ) -> ImportEvent:
+        """A report while the phase runs: one row written, its event. The phase and run
+        rows are state, written at the transitions (`report`); between them the run's
+        latest event is its live progress, as the stream, the pages, the API
+        (`selectors.with_live_progress`) and the sweeper (`selectors.stale_runs`) read it."""
+        percent = max(0, min(100, int(percent)))
+        message = shorten(message)
+        with transaction.atomic():
+            run_status = self._lock_run()
+            phase_percents = self._phase_percents()
+            percent = phase_percents[self.phase] = max(phase_percents.get(self.phase, 0), percent)
+            overall = overall_percent(phase_percents)
+            return self._append_event(run_status, percent, overall, message, counters)
+
+    def _lock_run(self) -> str:
+        """Lock the run and give its status. Parallel phases then compute and record the
+        run's percent one after the other, so events never show it going down, and a
+        run's events commit in id order (what the stream relies on)."""
+        return (
+            ImportRun.objects.select_for_update()
+            .filter(pk=self.run_id)
+            .values_list("status", flat=True)
+            .get()
+        )
+
+    def _phase_percents(self) -> dict[str, int]:
+        """Each of the run's phases' percent: the most its row or its events have said
+        (a phase's reports between transitions are written as events only)."""
+        rows = dict(ImportPhase.objects.filter(run_id=self.run_id).values_list("phase", "percent"))
+        reported = (
+            ImportEvent.objects.filter(run_id=self.run_id, stage__in=list(rows))
+            .values("stage")
+            .annotate(top=Max("percent"))
+            .values_list("stage", "top")
+        )
+        for stage, top in reported:
+            rows[stage] = max(rows[stage], top)
+        return rows
+
+    def _append_event(
+        self,
+        run_status: str,
+        percent: int,
+        overall: int,
+        message: str,
+        counters: dict[str, Any] | None,
+    ) -> ImportEvent:
+        event = ImportEvent.objects.create(
+            run_id=self.run_id,
+            stage=self.phase,
+            status=run_status,
+            percent=percent,
+            overall_percent=overall,
+            message=message,
+            counters=counters or {},
+        )
+        # Live listeners hear of the event only once it is committed and replayable.
+        transaction.on_commit(partial(publish_import_event, event.pk))
+        return event
 
     def finish(self, message: str, counters: dict[str, Any] | None = None) -> ImportEvent:
         event = self.report(100, message, counters)
@@ -152,10 +205,7 @@ class PhaseReporter:
                 status=ImportStatus.WAITING, waiting_for=what[:200], waiting_until=until
             )
             waits = self._run_waits_if_nothing_runs()
-            percent = ImportPhase.objects.values_list("percent", flat=True).get(
-                run_id=self.run_id, phase=self.phase
-            )
-            event = self.report(percent, message)
+            event = self.report(0, message)  # the phase's percent so far (never lowered)
             if waits:  # the run says what it waits for first
                 earliest = (
                     ImportPhase.objects.filter(run_id=self.run_id, status=ImportStatus.WAITING)

@@ -242,3 +242,34 @@ def parts_missing_after_failure(
         return ()
     missing = ((MissingPart.SHOWS, shows_synced), (MissingPart.SONGS, catalog_synced))
     return tuple(part for part, synced in missing if not synced)
+
+
+@dataclass(frozen=True)
+class LiveProgress:
+    """Where a run stands as its watchers see it."""
+
+    stage: str
+    percent: int
+    message: str
+    updated_at: datetime
+
+
+def live_progress(
+    *, status: str, row: LiveProgress, latest_event: LiveProgress | None
+) -> LiveProgress:
+    """A running run's row is written at its phases' transitions and its progress in
+    between as events only: while it is queued or running, its latest event, when newer,
+    says where it stands (its percent never below the row's). A waiting or finished run's
+    row has the last word (what it waits for; why it failed)."""
+    if (
+        status not in ("queued", "running")
+        or latest_event is None
+        or latest_event.updated_at <= row.updated_at
+    ):
+        return row
+    return LiveProgress(
+        stage=latest_event.stage,
+        percent=max(row.percent, latest_event.percent),
+        message=latest_event.message,
+        updated_at=latest_event.updated_at,
+    )

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from catalog.models import Artist
+from imports import rules
 from imports.models import ACTIVE_STATUSES, ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName, parse_phase_task_name
 from theset.text import count_noun
@@ -112,14 +123,71 @@ def artist_latest_run(*, artist_id: int) -> ImportRun | None:
     return ImportRun.objects.filter(artist_id=artist_id).order_by("-pk").first()
 
 
+LATEST_EVENT_FIELDS = ("stage", "overall_percent", "message", "at")
+
+
+def with_latest_event(runs: QuerySet[ImportRun]) -> QuerySet[ImportRun]:
+    """`runs`, each with its latest event's stage, percent, message and time
+    (`latest_stage`, ...; None without events), for `live_progress_of`."""
+    latest = ImportEvent.objects.filter(run_id=OuterRef("pk")).order_by("-pk")
+    return runs.annotate(
+        **{f"latest_{name}": Subquery(latest.values(name)[:1]) for name in LATEST_EVENT_FIELDS}
+    )
+
+
+def live_progress_of(run: ImportRun) -> rules.LiveProgress:
+    """Where `run` stands (`rules.live_progress`), from its row and its latest event (the
+    `with_latest_event` annotations, or read now)."""
+    if hasattr(run, "latest_at"):
+        latest = tuple(getattr(run, f"latest_{name}") for name in LATEST_EVENT_FIELDS)
+    else:
+        latest = (
+            ImportEvent.objects.filter(run_id=run.pk)
+            .order_by("-pk")
+            .values_list(*LATEST_EVENT_FIELDS)
+            .first()
+        )
+    return rules.live_progress(
+        status=run.status,
+        row=rules.LiveProgress(run.stage, run.percent, run.message, run.updated_at),
+        latest_event=rules.LiveProgress(*latest) if latest and latest[-1] else None,
+    )
+
+
+def with_live_progress(run: ImportRun) -> ImportRun:
+    """`run` with the stage, percent, message and time of its latest progress, for a
+    view that shows the row: a running phase's reports are written as events only."""
+    live = live_progress_of(run)
+    run.stage, run.percent, run.message, run.updated_at = (
+        live.stage,
+        live.percent,
+        live.message,
+        live.updated_at,
+    )
+    return run
+
+
+def _progressed_since(idle_since) -> Exists:
+    """The run (an outer query's row) has an event since `idle_since`: its running
+    phase's reports, which write no run row."""
+    return Exists(ImportEvent.objects.filter(run_id=OuterRef("pk"), at__gte=idle_since))
+
+
 def stale_runs(*, idle_since) -> list[ImportRun]:
-    """Active runs with no progress since `idle_since`; a waiting run only once the time
-    it waits for is as far behind (until then it is parked, not stale)."""
+    """Active runs with no progress since `idle_since` (their row and their events); a
+    waiting run only once the time it waits for is as far behind (until then it is
+    parked, not stale)."""
     return list(
         ImportRun.objects.filter(status__in=ACTIVE_STATUSES, updated_at__lt=idle_since)
         .exclude(status=ImportStatus.WAITING, waiting_until__gte=idle_since)
+        .exclude(_progressed_since(idle_since))
         .order_by("pk")
     )
+
+
+def run_progressed_since(run_id: int, since) -> bool:
+    """The run has reported progress (an event) since `since`."""
+    return ImportEvent.objects.filter(run_id=run_id, at__gte=since).exists()
 
 
 def queued_tasks() -> list[tuple[str, tuple]]:

@@ -27,6 +27,7 @@ from imports.selectors import (
     active_runs_count,
     queued_import_tasks,
     resync_candidates,
+    run_progressed_since,
     stale_runs,
 )
 from imports.tasks import (
@@ -208,7 +209,11 @@ def stale_runs_sweep(*, now: datetime | None = None) -> list[SweptRun]:
     for stale in stale_runs(idle_since=idle_since):
         with transaction.atomic():
             run = ImportRun.objects.select_for_update().get(pk=stale.pk)
-            if run.status not in ACTIVE_STATUSES or run.updated_at >= idle_since:
+            if (
+                run.status not in ACTIVE_STATUSES
+                or run.updated_at >= idle_since
+                or run_progressed_since(run.pk, idle_since)
+            ):
                 continue  # it moved on while we looked
             succeeded = ImportPhase.objects.filter(
                 run=run, status=ImportStatus.SUCCEEDED

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from imports.models import ImportPhase, ImportRun, ImportStatus
+from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName
 from imports.rules import SweepAction
 from imports.schedules import sweep_stale_runs
@@ -26,9 +26,11 @@ def _short_deadline(settings):
 
 
 def idle(run: ImportRun, seconds: int = STALE + 1) -> None:
-    ImportRun.objects.filter(pk=run.pk).update(
-        updated_at=timezone.now() - timedelta(seconds=seconds)
-    )
+    """Nothing written for the run for `seconds`: its row, nor an event (a running
+    phase's reports are events only)."""
+    then = timezone.now() - timedelta(seconds=seconds)
+    ImportRun.objects.filter(pk=run.pk).update(updated_at=then)
+    ImportEvent.objects.filter(run=run).update(at=then)
 
 
 def lose_tasks() -> None:

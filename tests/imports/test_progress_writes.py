@@ -1,0 +1,155 @@
+"""A running phase's progress costs one row: `PhaseReporter.progress` appends its event
+and nothing else. The run's latest event is then its live state, which the API, the
+admin list and the sweeper read; transitions (start, finish, park) still write the
+phase and run rows. Percent stays monotone across all of it."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
+from imports.phases import PhaseName
+from imports.progress import PhaseReporter, park_phase
+from imports.rules import LiveProgress, live_progress
+from imports.selectors import stale_runs
+from imports.services import import_run_create
+
+pytestmark = pytest.mark.django_db
+
+_ids = itertools.count(1)
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def running_run() -> tuple[int, PhaseReporter, PhaseReporter]:
+    """A run whose identity finished and whose shows and catalog phases run side by side."""
+    run_id = import_run_create(tm_attraction_id=f"K8vZ917writes{next(_ids)}").import_id
+    identity = PhaseReporter(run_id=run_id, phase=PhaseName.IDENTITY)
+    identity.start()
+    identity.finish("found the artist", {})
+    shows = PhaseReporter(run_id=run_id, phase=PhaseName.SHOWS)
+    catalog = PhaseReporter(run_id=run_id, phase=PhaseName.CATALOG)
+    shows.start()
+    catalog.start()
+    return run_id, shows, catalog
+
+
+def writes_of(action) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    return [q["sql"] for q in queries.captured_queries if WRITE.match(q["sql"])]
+
+
+def test_a_progress_report_writes_one_row_its_event():
+    run_id, shows, _ = running_run()
+    before_run = ImportRun.objects.values().get(pk=run_id)
+    before_phase = ImportPhase.objects.values().get(run_id=run_id, phase=PhaseName.SHOWS)
+
+    writes = writes_of(lambda: shows.progress(40, "events page 2/5", {"shows": 400}))
+
+    assert len(writes) == 1 and "importevent" in writes[0].lower(), writes
+    assert ImportRun.objects.values().get(pk=run_id) == before_run
+    assert ImportPhase.objects.values().get(run_id=run_id, phase=PhaseName.SHOWS) == before_phase
+    event = ImportEvent.objects.filter(run_id=run_id).latest("pk")
+    assert (event.stage, event.percent, event.message, event.counters) == (
+        PhaseName.SHOWS,
+        40,
+        "events page 2/5",
+        {"shows": 400},
+    )
+    assert event.status == ImportStatus.RUNNING
+
+
+def test_percent_stays_monotone_through_progress_and_transitions():
+    run_id, shows, catalog = running_run()
+    seen = [
+        shows.progress(60, "page 3"),
+        catalog.progress(50, "albums"),
+        shows.progress(30, "a late, lower report"),  # never shown as a step back
+        catalog.progress(80, "tracks"),
+    ]
+    until = timezone.now() + timedelta(hours=1)
+    park_phase(run_id, PhaseName.SHOWS, what="Ticketmaster's daily quota", until=until)
+    seen.append(ImportEvent.objects.filter(run_id=run_id).latest("pk"))
+    seen.append(catalog.finish("catalog done", {}))
+
+    shows_percents = [e.percent for e in seen if e.stage == PhaseName.SHOWS]
+    overall = [e.overall_percent for e in seen]
+    assert shows_percents == [60, 60, 60, 60]  # the park keeps what progress reached
+    assert overall == sorted(overall) and overall[-1] > overall[0]
+    # The transition wrote the rows with what the events had reached.
+    assert ImportPhase.objects.get(run_id=run_id, phase=PhaseName.SHOWS).percent == 60
+    assert ImportRun.objects.get(pk=run_id).percent == overall[-1]
+
+
+def test_the_api_shows_the_latest_progress_of_a_running_run(client):
+    run_id, shows, _ = running_run()
+    shows.progress(45, "events page 3/6")
+    event = ImportEvent.objects.filter(run_id=run_id).latest("pk")
+    artist_id = ImportRun.objects.get(pk=run_id).artist_id
+
+    status = client.get(f"/api/artists/{artist_id}/status").json()
+    detail = client.get(f"/api/imports/{run_id}").json()
+
+    for answer in (status, detail):
+        assert (answer["stage"], answer["percent"], answer["message"]) == (
+            "shows",
+            event.overall_percent,
+            "events page 3/6",
+        )
+        # The API gives times to the millisecond.
+        at = event.at.replace(microsecond=event.at.microsecond // 1000 * 1000)
+        assert datetime.fromisoformat(answer["updated_at"].replace("Z", "+00:00")) == at
+
+
+def test_the_admin_list_shows_the_latest_progress_of_a_running_run(admin_client):
+    run_id, shows, _ = running_run()
+    shows.progress(45, "events page 3/6 (admin)")
+
+    page = admin_client.get(reverse("admin:imports_importrun_changelist")).content.decode()
+
+    assert "events page 3/6 (admin)" in page
+
+
+def test_a_run_whose_phase_reports_progress_is_not_stale():
+    run_id, shows, _ = running_run()
+    long_ago = timezone.now() - timedelta(hours=2)
+    ImportRun.objects.filter(pk=run_id).update(updated_at=long_ago)
+    ImportEvent.objects.filter(run_id=run_id).update(at=long_ago)
+    idle_since = timezone.now() - timedelta(minutes=10)
+    assert [run.pk for run in stale_runs(idle_since=idle_since)] == [run_id]
+
+    shows.progress(50, "still fetching")  # only an event: the row stays two hours old
+
+    assert stale_runs(idle_since=idle_since) == []
+
+
+T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+ROW = LiveProgress("shows", 40, "shows started", T0)
+NEWER = LiveProgress("catalog", 55, "tracks read", T0 + timedelta(seconds=3))
+LOWER = LiveProgress("catalog", 30, "tracks read", T0 + timedelta(seconds=3))
+OLDER = LiveProgress("catalog", 55, "old news", T0 - timedelta(seconds=3))
+
+
+@pytest.mark.parametrize(
+    ("status", "latest", "expected"),
+    [
+        ("running", NEWER, NEWER),
+        ("queued", NEWER, NEWER),
+        ("running", None, ROW),
+        ("running", OLDER, ROW),  # the row is the newer word
+        ("running", LOWER, LiveProgress("catalog", 40, "tracks read", NEWER.updated_at)),
+        ("waiting", NEWER, ROW),  # what it waits for, from the row
+        ("failed", NEWER, ROW),  # why it failed
+        ("succeeded", NEWER, ROW),
+    ],
+)
+def test_live_progress(status, latest, expected):
+    assert live_progress(status=status, row=ROW, latest_event=latest) == expected
