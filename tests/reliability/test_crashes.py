@@ -255,7 +255,7 @@ def await_recovery(run_id: int, expected, qcluster, settings, *, cause: str) -> 
 # --- A breakpoint in the cluster's processes -----------------------------------------
 
 # Loaded by the cluster's interpreter (PYTHONPATH): after the report of phase PHASE at
-# PERCENT has committed, the worker waits while HOLD exists, as a stalled host would.
+# PERCENT has committed (a transition's or a progress report's), the worker waits while HOLD exists, as a stalled host would.
 # The code between the commits is the real code; only the pause is added.
 BREAKPOINT = textwrap.dedent(
     """
@@ -272,17 +272,21 @@ BREAKPOINT = textwrap.dedent(
         from imports.progress import PhaseReporter
 
         phase, percent, hold = os.environ["THESET_TEST_BREAKPOINT"].split(":", 2)
-        report = PhaseReporter.report
 
-        def report_then_hold(self, pct, message, counters=None):
-            event = report(self, pct, message, counters)
-            if self.phase == phase and int(pct) == int(percent):
-                deadline = time.monotonic() + 120
-                while os.path.exists(hold) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-            return event
+        def then_hold(report):
+            def report_then_hold(self, pct, message, counters=None):
+                event = report(self, pct, message, counters)
+                if self.phase == phase and int(pct) == int(percent):
+                    deadline = time.monotonic() + 120
+                    while os.path.exists(hold) and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                return event
 
-        PhaseReporter.report = report_then_hold
+            return report_then_hold
+
+        # Transitions (`report`) and the reports between them (`progress`).
+        PhaseReporter.report = then_hold(PhaseReporter.report)
+        PhaseReporter.progress = then_hold(PhaseReporter.progress)
 
 
     django.setup = setup
@@ -324,7 +328,7 @@ def test_killing_the_cluster_mid_phase_resumes_without_duplicates(
     hold = tmp_path / "hold"
     if hold_at is None:
         env, upstream = {}, SLOW_UPSTREAM
-        reached = {"percent__gt": 0}
+        reached = {"run__events__stage": phase, "run__events__percent__gt": 0}
     else:
         hold.touch()
         env, upstream = breakpoint_env(tmp_path, phase, hold_at, hold), {"latency_ms": 20}

@@ -20,9 +20,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.db.models import Exists, OuterRef
 from django_q.conf import Conf
 
-from imports.models import ImportPhase, ImportRun, ImportStatus
+from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName
 from imports.services import start_import
 from sandbox.server import importer_environment
@@ -145,9 +146,13 @@ def cluster_factory(sandbox, tmp_path: Path, monkeypatch):
 
 
 def phases_under_way(run_id: int, *phases: PhaseName) -> bool:
-    """Every phase named is running and has reported progress (it is past its start)."""
+    """Every phase named is running and has reported progress since it started (it is
+    past its start): an event of its own above 0% (its reports are events only)."""
+    reported = ImportEvent.objects.filter(
+        run_id=run_id, stage=OuterRef("phase"), percent__gt=0, at__gte=OuterRef("started_at")
+    )
     return ImportPhase.objects.filter(
-        run_id=run_id, phase__in=phases, status=ImportStatus.RUNNING, percent__gt=0
+        Exists(reported), run_id=run_id, phase__in=phases, status=ImportStatus.RUNNING
     ).count() == len(phases)
 
 
