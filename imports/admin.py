@@ -47,7 +47,6 @@ from imports.auth import START_IMPORTS_PERMISSION
 from imports.models import (
     DroppedTrack,
     ImportEvent,
-    ImportPhase,
     ImportRun,
     ImportStatus,
     ImportTrigger,
@@ -57,7 +56,12 @@ from imports.models import (
 from imports.phases import RunStage
 from imports.resync import artist_last_shows_sync, artist_shows_syncs, shows_batch_retry
 from imports.rules import merged_phase_counters
-from imports.selectors import live_progress_of, with_latest_event
+from imports.selectors import (
+    live_progress_of,
+    phases_with_live_progress,
+    with_latest_event,
+    with_live_progress,
+)
 from imports.services import InvalidAttractionId, import_run_cancel, start_import
 from theset.admin import TimestampColumns, admin_time, time_column
 
@@ -670,7 +674,8 @@ def run_page_context(run: ImportRun, *, last_event_id: int = 0) -> dict[str, Any
     An active run's page follows the artist's progress stream from the event after
     `last_event_id` (read before `run`) and reloads when the status changes, or when
     identity names the artist, so the whole page says one state: the run's."""
-    phases = list(ImportPhase.objects.filter(run=run).order_by("id"))
+    run = with_live_progress(run)
+    phases = phases_with_live_progress(run)
     # The run's counters are filled in by finalize; until then each phase holds its own.
     counters = run.counters or merged_phase_counters(
         (phase.phase, phase.counters) for phase in phases

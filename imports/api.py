@@ -45,7 +45,12 @@ from imports.models import (
 )
 from imports.phases import PhaseName, RunStage
 from imports.resync import artist_last_shows_sync, shows_batch_get
-from imports.selectors import artist_latest_run, import_run_get, with_live_progress
+from imports.selectors import (
+    artist_latest_run,
+    import_run_get,
+    phases_with_live_progress,
+    with_live_progress,
+)
 from imports.services import (
     InvalidAttractionId,
     import_run_cancel,
@@ -228,6 +233,10 @@ class ImportRunOut(Schema):
         if run.started_at and run.finished_at:
             return (run.finished_at - run.started_at).total_seconds()
         return None
+
+    @staticmethod
+    def resolve_phases(run: ImportRun) -> list[ImportPhase]:
+        return phases_with_live_progress(run)
 
 
 class ShowsSyncChanges(Schema):

@@ -187,17 +187,23 @@ async def identity_phase(run_id: int) -> None:
         run = await sync_to_async(_run_with_artist)(run_id)
         async with TicketmasterClient.from_settings(reserve_share=_reserve(run)) as tm:
             attraction = await tm.attraction(run.artist.tm_attraction_id)
-        await _report(reporter)(40, f"found {attraction.name} on Ticketmaster", None)
-        spotify_id, match = attraction.spotify_id, SpotifyMatch.EXTERNAL_LINK
-        if not spotify_id:
-            async with SpotifyClient.from_settings() as spotify:
-                candidates = await spotify.search_artists(attraction.name)
-            found = rules.pick_spotify_artist(
-                attraction.name, [(c.spotify_id, c.name) for c in candidates]
-            )
-            spotify_id, match = (
-                (found, SpotifyMatch.NAME_SEARCH) if found else (None, SpotifyMatch.NOT_FOUND)
-            )
+        # Written while the Spotify search is in flight: not a round trip on the path.
+        found_it = asyncio.ensure_future(
+            _report(reporter)(40, f"found {attraction.name} on Ticketmaster", None)
+        )
+        try:
+            spotify_id, match = attraction.spotify_id, SpotifyMatch.EXTERNAL_LINK
+            if not spotify_id:
+                async with SpotifyClient.from_settings() as spotify:
+                    candidates = await spotify.search_artists(attraction.name)
+                found = rules.pick_spotify_artist(
+                    attraction.name, [(c.spotify_id, c.name) for c in candidates]
+                )
+                spotify_id, match = (
+                    (found, SpotifyMatch.NAME_SEARCH) if found else (None, SpotifyMatch.NOT_FOUND)
+                )
+        finally:
+            await found_it  # before anything else of the phase is written
         artist = await sync_to_async(artist_identity_update)(
             artist_id=run.artist_id,
             name=attraction.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -257,19 +257,37 @@ class LiveProgress:
 def live_progress(
     *, status: str, row: LiveProgress, latest_event: LiveProgress | None
 ) -> LiveProgress:
-    """A running run's row is written at its phases' transitions and its progress in
-    between as events only: while it is queued or running, its latest event, when newer,
-    says where it stands (its percent never below the row's). A waiting or finished run's
-    row has the last word (what it waits for; why it failed)."""
-    if (
-        status not in ("queued", "running")
-        or latest_event is None
-        or latest_event.updated_at <= row.updated_at
-    ):
+    """Where a run stands. Its row is written at its phases' transitions, its progress in
+    between as events only (each transition's event written after its row): while the
+    run is queued or running its latest event says where it stands; a waiting or
+    finished run's row has the last word (what it waits for, why it failed). Either way
+    the percent is the most either says: it never goes back."""
+    if latest_event is None:
         return row
+    percent = max(row.percent, latest_event.percent)
+    if status not in ("queued", "running"):
+        return replace(row, percent=percent)
     return LiveProgress(
         stage=latest_event.stage,
-        percent=max(row.percent, latest_event.percent),
+        percent=percent,
         message=latest_event.message,
-        updated_at=latest_event.updated_at,
+        updated_at=max(row.updated_at, latest_event.updated_at),
     )
+
+
+def live_phase_progress(
+    *,
+    status: str,
+    row: LiveProgress,
+    started_at: datetime | None,
+    latest_event: LiveProgress | None,
+) -> LiveProgress:
+    """Where one phase stands, as `live_progress` for a run: a running phase's latest
+    event of this attempt (written at or after its start) gives its message; its
+    percent is the most its row or its events have said."""
+    if latest_event is None:
+        return row
+    percent = max(row.percent, latest_event.percent)
+    if status != "running" or started_at is None or latest_event.updated_at < started_at:
+        return replace(row, percent=percent)
+    return replace(latest_event, percent=percent)

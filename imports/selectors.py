@@ -167,6 +167,38 @@ def with_live_progress(run: ImportRun) -> ImportRun:
     return run
 
 
+def phases_with_live_progress(run: ImportRun) -> list[ImportPhase]:
+    """The run's phases in order, each with the percent and message of its latest
+    progress (`rules.live_phase_progress`): a running phase's reports are events only."""
+    latest = ImportEvent.objects.filter(run_id=OuterRef("run_id"), stage=OuterRef("phase"))
+    latest = latest.order_by("-pk")
+    phases = list(
+        ImportPhase.objects.filter(run=run)
+        .annotate(
+            **{
+                f"latest_{name}": Subquery(latest.values(name)[:1])
+                for name in ("percent", "message", "at")
+            }
+        )
+        .order_by("id")
+    )
+    for phase in phases:
+        live = rules.live_phase_progress(
+            status=phase.status,
+            row=rules.LiveProgress(phase.phase, phase.percent, phase.message, phase.started_at),
+            started_at=phase.started_at,
+            latest_event=(
+                rules.LiveProgress(
+                    phase.phase, phase.latest_percent, phase.latest_message, phase.latest_at
+                )
+                if phase.latest_at is not None
+                else None
+            ),
+        )
+        phase.percent, phase.message = live.percent, live.message
+    return phases
+
+
 def _progressed_since(idle_since) -> Exists:
     """The run (an outer query's row) has an event since `idle_since`: its running
     phase's reports, which write no run row."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,8 +18,8 @@ from django.utils import timezone
 
 from imports.models import ImportEvent, ImportPhase, ImportRun, ImportStatus
 from imports.phases import PhaseName
-from imports.progress import PhaseReporter, park_phase
-from imports.rules import LiveProgress, live_progress
+from imports.progress import PhaseReporter, fail_run, park_phase
+from imports.rules import LiveProgress, live_phase_progress, live_progress
 from imports.selectors import stale_runs
 from imports.services import import_run_create
 
@@ -110,7 +111,7 @@ def test_the_api_shows_the_latest_progress_of_a_running_run(client):
 
 
 def test_the_admin_list_shows_the_latest_progress_of_a_running_run(admin_client):
-    run_id, shows, _ = running_run()
+    _, shows, _ = running_run()
     shows.progress(45, "events page 3/6 (admin)")
 
     page = admin_client.get(reverse("admin:imports_importrun_changelist")).content.decode()
@@ -144,12 +145,71 @@ OLDER = LiveProgress("catalog", 55, "old news", T0 - timedelta(seconds=3))
         ("running", NEWER, NEWER),
         ("queued", NEWER, NEWER),
         ("running", None, ROW),
-        ("running", OLDER, ROW),  # the row is the newer word
+        # The latest event is the latest word, whatever a row write touched since
+        # (a warning added bumps updated_at) or a worker host's clock says.
+        ("running", OLDER, LiveProgress("catalog", 55, "old news", T0)),
         ("running", LOWER, LiveProgress("catalog", 40, "tracks read", NEWER.updated_at)),
-        ("waiting", NEWER, ROW),  # what it waits for, from the row
-        ("failed", NEWER, ROW),  # why it failed
-        ("succeeded", NEWER, ROW),
+        # What it waits for, why it failed, from the row; the percent never goes back.
+        ("waiting", NEWER, replace(ROW, percent=55)),
+        ("failed", NEWER, replace(ROW, percent=55)),
+        ("failed", LOWER, ROW),
+        ("succeeded", NEWER, replace(ROW, percent=55)),
     ],
 )
 def test_live_progress(status, latest, expected):
     assert live_progress(status=status, row=ROW, latest_event=latest) == expected
+
+
+PHASE_ROW = LiveProgress("shows", 10, "Shows & venues started", T0)
+PHASE_EVENT = LiveProgress("shows", 60, "800 of ~1,350 events fetched", T0 + timedelta(seconds=2))
+EARLIER_ATTEMPT = LiveProgress("shows", 70, "page 5 (before the crash)", T0 - timedelta(minutes=5))
+
+
+@pytest.mark.parametrize(
+    ("status", "latest", "expected"),
+    [
+        ("running", PHASE_EVENT, PHASE_EVENT),
+        ("running", None, PHASE_ROW),
+        # An earlier attempt's words are not this one's; its percent still counts.
+        ("running", EARLIER_ATTEMPT, replace(PHASE_ROW, percent=70)),
+        ("succeeded", PHASE_EVENT, replace(PHASE_ROW, percent=60)),
+        ("waiting", PHASE_EVENT, replace(PHASE_ROW, percent=60)),
+        ("queued", PHASE_EVENT, replace(PHASE_ROW, percent=60)),
+    ],
+)
+def test_live_phase_progress(status, latest, expected):
+    assert (
+        live_phase_progress(status=status, row=PHASE_ROW, started_at=T0, latest_event=latest)
+        == expected
+    )
+
+
+def test_a_failed_run_keeps_the_percent_its_progress_reached(client):
+    run_id, _, catalog = running_run()
+    catalog.progress(80, "tracks read")
+    reached = ImportEvent.objects.filter(run_id=run_id).latest("pk").overall_percent
+    fail_run(run_id, PhaseName.SHOWS, "Ticketmaster answered 500 three times")
+
+    detail = client.get(f"/api/imports/{run_id}").json()
+
+    assert detail["status"] == "failed"
+    assert detail["percent"] >= reached
+    assert detail["message"].startswith("Shows & venues failed")
+
+
+def test_the_run_detail_and_the_admin_run_page_show_each_phase_live(client, admin_client):
+    run_id, shows, catalog = running_run()
+    shows.progress(45, "events page 3/6")
+    catalog.progress(30, "albums listed")
+
+    detail = client.get(f"/api/imports/{run_id}").json()
+    page = admin_client.get(
+        reverse("admin:imports_importrun_change", args=[run_id])
+    ).content.decode()
+
+    phases = {p["phase"]: (p["percent"], p["message"]) for p in detail["phases"]}
+    assert phases["shows"] == (45, "events page 3/6")
+    assert phases["catalog"] == (30, "albums listed")
+    assert phases["identity"] == (100, "found the artist")
+    for words in ("events page 3/6", "albums listed"):
+        assert words in page

@@ -255,7 +255,8 @@ def await_recovery(run_id: int, expected, qcluster, settings, *, cause: str) -> 
 # --- A breakpoint in the cluster's processes -----------------------------------------
 
 # Loaded by the cluster's interpreter (PYTHONPATH): after the report of phase PHASE at
-# PERCENT has committed (a transition's or a progress report's), the worker waits while HOLD exists, as a stalled host would.
+# PERCENT has committed (a transition's or a progress report's), the worker waits
+# while HOLD exists, as a stalled host would.
 # The code between the commits is the real code; only the pause is added.
 BREAKPOINT = textwrap.dedent(
     """
