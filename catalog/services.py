@@ -55,6 +55,12 @@ TRACK_FIELDS = ["spotify_id", *(name for name in TRACK_UPDATE_FIELDS if name != 
 SONG_FIELDS = ["key", *(name for name in SONG_UPDATE_FIELDS if name != "updated_at")]
 
 
+def _album_columns(album: SpotifyAlbumSummary | Release) -> dict[str, Any]:
+    """An album's own columns (`ALBUM_FIELDS`), as its album row and its release row
+    both store them."""
+    return {name: getattr(album, name) for name in ALBUM_FIELDS}
+
+
 RELEASE_UPDATE_FIELDS = [
     "name",
     "album_type",
@@ -296,13 +302,7 @@ def releases_upsert(*, releases: Sequence[Release]) -> int:
     rows = [
         row_of(
             fields,
-            spotify_id=release.spotify_id,
-            name=release.name,
-            album_type=release.album_type,
-            release_date=release.release_date,
-            release_date_precision=release.release_date_precision,
-            total_tracks=release.total_tracks,
-            image_url=release.image_url,
+            **_album_columns(release),
             tracks=[track.as_json() for track in release.tracks],
             fetched_at=now,
         )
@@ -334,16 +334,7 @@ def catalog_upsert(
     """
     kept_album_ids = {track.album_spotify_id for track in tracks}
     album_rows = [
-        row_of(
-            ALBUM_FIELDS,
-            spotify_id=album.spotify_id,
-            name=album.name,
-            album_type=album.album_type,
-            release_date=album.release_date,
-            release_date_precision=album.release_date_precision,
-            total_tracks=album.total_tracks,
-            image_url=album.image_url,
-        )
+        row_of(ALBUM_FIELDS, **_album_columns(album))
         # Key order: imports of artists sharing albums lock them in the same order.
         for album in sorted({a.spotify_id: a for a in albums}.values(), key=_by_spotify_id)
         if album.spotify_id in kept_album_ids
