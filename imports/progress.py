@@ -86,7 +86,7 @@ class PhaseReporter:
         percent = max(0, min(100, int(percent)))
         message = shorten(message)
         with transaction.atomic():
-            self._lock_run()
+            run_status = self._lock_run()  # the updates below leave the status as it is
             phase_percents = self._phase_percents()
             if self.phase in phase_percents:
                 percent = phase_percents[self.phase] = max(phase_percents[self.phase], percent)
@@ -106,7 +106,6 @@ class PhaseReporter:
                 message=message,
                 updated_at=timezone.now(),
             )
-            run_status = ImportRun.objects.values_list("status", flat=True).get(pk=self.run_id)
             return self._append_event(run_status, percent, overall, message, counters)
 
     def progress(

@@ -262,17 +262,7 @@ def live_progress(
     run is queued or running its latest event says where it stands; a waiting or
     finished run's row has the last word (what it waits for, why it failed). Either way
     the percent is the most either says: it never goes back."""
-    if latest_event is None:
-        return row
-    percent = max(row.percent, latest_event.percent)
-    if status not in ("queued", "running"):
-        return replace(row, percent=percent)
-    return LiveProgress(
-        stage=latest_event.stage,
-        percent=percent,
-        message=latest_event.message,
-        updated_at=max(row.updated_at, latest_event.updated_at),
-    )
+    return _latest_word(row, latest_event, event_speaks=status in ("queued", "running"))
 
 
 def live_phase_progress(
@@ -285,9 +275,23 @@ def live_phase_progress(
     """Where one phase stands, as `live_progress` for a run: a running phase's latest
     event of this attempt (written at or after its start) gives its message; its
     percent is the most its row or its events have said."""
+    this_attempt = (
+        latest_event is not None
+        and started_at is not None
+        and latest_event.updated_at >= started_at
+    )
+    return _latest_word(row, latest_event, event_speaks=status == "running" and this_attempt)
+
+
+def _latest_word(
+    row: LiveProgress, latest_event: LiveProgress | None, *, event_speaks: bool
+) -> LiveProgress:
+    """The event's word when it speaks, else the row's; the most percent of either."""
     if latest_event is None:
         return row
     percent = max(row.percent, latest_event.percent)
-    if status != "running" or started_at is None or latest_event.updated_at < started_at:
+    if not event_speaks:
         return replace(row, percent=percent)
-    return replace(latest_event, percent=percent)
+    return replace(
+        latest_event, percent=percent, updated_at=max(row.updated_at, latest_event.updated_at)
+    )

@@ -126,12 +126,17 @@ def artist_latest_run(*, artist_id: int) -> ImportRun | None:
 LATEST_EVENT_FIELDS = ("stage", "overall_percent", "message", "at")
 
 
+def _latest_event(events: QuerySet[ImportEvent], names: tuple[str, ...]) -> dict[str, Subquery]:
+    """Annotations `latest_<name>`: each field of the latest of `events` (None if none)."""
+    latest = events.order_by("-pk")
+    return {f"latest_{name}": Subquery(latest.values(name)[:1]) for name in names}
+
+
 def with_latest_event(runs: QuerySet[ImportRun]) -> QuerySet[ImportRun]:
     """`runs`, each with its latest event's stage, percent, message and time
     (`latest_stage`, ...; None without events), for `live_progress_of`."""
-    latest = ImportEvent.objects.filter(run_id=OuterRef("pk")).order_by("-pk")
     return runs.annotate(
-        **{f"latest_{name}": Subquery(latest.values(name)[:1]) for name in LATEST_EVENT_FIELDS}
+        **_latest_event(ImportEvent.objects.filter(run_id=OuterRef("pk")), LATEST_EVENT_FIELDS)
     )
 
 
@@ -170,16 +175,10 @@ def with_live_progress(run: ImportRun) -> ImportRun:
 def phases_with_live_progress(run: ImportRun) -> list[ImportPhase]:
     """The run's phases in order, each with the percent and message of its latest
     progress (`rules.live_phase_progress`): a running phase's reports are events only."""
-    latest = ImportEvent.objects.filter(run_id=OuterRef("run_id"), stage=OuterRef("phase"))
-    latest = latest.order_by("-pk")
+    own_events = ImportEvent.objects.filter(run_id=OuterRef("run_id"), stage=OuterRef("phase"))
     phases = list(
         ImportPhase.objects.filter(run=run)
-        .annotate(
-            **{
-                f"latest_{name}": Subquery(latest.values(name)[:1])
-                for name in ("percent", "message", "at")
-            }
-        )
+        .annotate(**_latest_event(own_events, ("percent", "message", "at")))
         .order_by("id")
     )
     for phase in phases:
@@ -199,10 +198,9 @@ def phases_with_live_progress(run: ImportRun) -> list[ImportPhase]:
     return phases
 
 
-def _progressed_since(idle_since) -> Exists:
-    """The run (an outer query's row) has an event since `idle_since`: its running
-    phase's reports, which write no run row."""
-    return Exists(ImportEvent.objects.filter(run_id=OuterRef("pk"), at__gte=idle_since))
+def _events_since(run_id: int | OuterRef, since) -> QuerySet[ImportEvent]:
+    """The run's events since `since`: its running phases' reports write no run row."""
+    return ImportEvent.objects.filter(run_id=run_id, at__gte=since)
 
 
 def stale_runs(*, idle_since) -> list[ImportRun]:
@@ -212,14 +210,14 @@ def stale_runs(*, idle_since) -> list[ImportRun]:
     return list(
         ImportRun.objects.filter(status__in=ACTIVE_STATUSES, updated_at__lt=idle_since)
         .exclude(status=ImportStatus.WAITING, waiting_until__gte=idle_since)
-        .exclude(_progressed_since(idle_since))
+        .exclude(Exists(_events_since(OuterRef("pk"), idle_since)))
         .order_by("pk")
     )
 
 
 def run_progressed_since(run_id: int, since) -> bool:
     """The run has reported progress (an event) since `since`."""
-    return ImportEvent.objects.filter(run_id=run_id, at__gte=since).exists()
+    return _events_since(run_id, since).exists()
 
 
 def queued_tasks() -> list[tuple[str, tuple]]:

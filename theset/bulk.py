@@ -95,15 +95,15 @@ def bulk_upsert(
     head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "
     tail = _conflict_clause(meta, unique_fields, update_fields, quote)
     values = [_row_params(row, converted, filled) for row in rows]
+    row_sql = f"({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             # One statement, prepared once and stepped per row in C: the fastest way in.
-            cursor.executemany(f"{head}({', '.join(['%s'] * len(columns))}){tail}", values)
+            cursor.executemany(f"{head}{row_sql}{tail}", values)
             return len(rows)
         # A statement of many rows per round trip (psycopg's executemany is slower here).
         max_params = connection.features.max_query_params or DEFAULT_MAX_PARAMS
         batch = max(1, min(MAX_BATCH, max_params // len(columns)))
-        row_sql = f"({', '.join(['%s'] * len(columns))})"
         for start in range(0, len(values), batch):
             chunk = values[start : start + batch]
             params = [value for row in chunk for value in row]

@@ -54,11 +54,15 @@ _SENDING = frozenset({"http11.send_request_headers.started", "http2.send_request
 
 
 class _Permit:
-    """One request's rate-limit permit, taken once."""
+    """One request's rate-limit permit, taken once; a request that never got it was
+    never sent, and gives its quota count back."""
 
-    def __init__(self, limiter: RateLimiter, stats: UpstreamStats) -> None:
+    def __init__(
+        self, limiter: RateLimiter, stats: UpstreamStats, quota: QuotaLedger | None
+    ) -> None:
         self._limiter = limiter
         self._stats = stats
+        self._quota = quota
         self.taken = False
 
     async def take(self) -> None:
@@ -66,13 +70,9 @@ class _Permit:
             self._stats.limiter_wait_seconds += await self._limiter.acquire()
             self.taken = True
 
-    async def take_or_give_back(self, quota: QuotaLedger | None) -> None:
-        try:
-            await self.take()
-        except BaseException:
-            if quota is not None:  # not sent after all: not counted
-                await asyncio.shield(asyncio.to_thread(quota.give_back))
-            raise
+    async def give_back_if_unsent(self) -> None:
+        if not self.taken and self._quota is not None:  # not sent after all: not counted
+            await asyncio.shield(asyncio.to_thread(self._quota.give_back))
 
     async def trace(self, event: str, info: dict[str, Any]) -> None:
         """httpx's `trace` extension: the permit as the request's headers go out."""
@@ -237,9 +237,15 @@ class UpstreamClient:
         async with self._semaphore:
             if self._quota is not None:
                 await self._wait_for_quota(endpoint)
-            permit = _Permit(self._rate_limiter, self.stats) if self._rate_limiter else None
+            permit = (
+                _Permit(self._rate_limiter, self.stats, self._quota) if self._rate_limiter else None
+            )
             if permit is not None and not self._permit_on_the_wire:
-                await permit.take_or_give_back(self._quota)
+                try:
+                    await permit.take()
+                except BaseException:
+                    await permit.give_back_if_unsent()
+                    raise
             self.stats.requests[endpoint] += 1
             try:
                 response = await self._http.request(
@@ -260,9 +266,8 @@ class UpstreamClient:
                     # permit is still taken, so that the window counts the request.
                     await permit.take()
             except BaseException as exc:
-                if permit is not None and not permit.taken and self._quota is not None:
-                    # Never sent: not counted.
-                    await asyncio.shield(asyncio.to_thread(self._quota.give_back))
+                if permit is not None:
+                    await permit.give_back_if_unsent()
                 # Cancelled by us (a page no longer needed) is not an upstream error.
                 no_answer = (
                     "timeout"
