@@ -34,7 +34,7 @@ from catalog.selectors import (
     song_recordings,
     studio_tracks,
 )
-from imports.auth import ImportKickoffThrottle, write_auth
+from imports.auth import ImportKickoffThrottle, kickoff_counted, write_auth
 from imports.models import (
     ImportPhase,
     ImportRun,
@@ -617,6 +617,7 @@ def _artist_or_404(id_or_slug: str) -> Artist:
         403: ErrorOut,
         422: ValidationErrorOut,
         429: ErrorOut,
+        503: ErrorOut,
     },
     url_name="artist-import-start",
     summary="Start an artist import",
@@ -627,6 +628,7 @@ def artist_import_start(
     """Queue an import of the attraction's artist: 202 with the new run, or 200 with the
     artist's run already queued or running (nothing new is started). Never calls
     Ticketmaster or Spotify; the work runs on the task cluster."""
+    kickoff_counted(request)
     try:
         started = start_import(payload.tm_attraction_id, full_catalog=payload.full_catalog)
     except InvalidAttractionId as exc:

@@ -9,21 +9,20 @@ staff without that permission: 403.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import BaseCache, caches
-from django.db import connections
 from django.http import HttpRequest
-from ninja.errors import AuthorizationError
+from ninja.errors import AuthorizationError, HttpError
 from ninja.security import SessionAuthIsStaff
 from ninja.throttling import SimpleRateThrottle
 
 from theset.auth import ApiKeyAuth
 from theset.models import ApiKey
+from theset.security import OncePer, cache_scope
 
 # The permission the admin's "Import artists" page asks for (imports.admin): a session
 # may start no more through the API than through the admin.
@@ -58,6 +57,30 @@ class StaffSessionAuth(SessionAuthIsStaff):
         return user
 
 
+KICKOFF_THROTTLE_UNAVAILABLE = (
+    "Imports cannot be started with an API key right now: the store that counts "
+    "kickoffs per key (Redis) does not answer. Try again in a minute."
+)
+
+
+class KickoffThrottleUnavailable(HttpError):
+    """503: a key's kickoff cannot be counted; Retry-After a minute."""
+
+    retry_after_seconds = 60
+
+    def __init__(self) -> None:
+        super().__init__(503, KICKOFF_THROTTLE_UNAVAILABLE)
+
+
+def kickoff_counted(request: HttpRequest) -> None:
+    """Raise the 503 when the throttle could not count this key's kickoff."""
+    if getattr(request, "kickoff_uncounted", False):
+        raise KickoffThrottleUnavailable
+
+
+# The outage is logged once a minute per process, not once per request.
+_outage_log = OncePer(60.0)
+
 # Tried in order: a request carrying a key is judged by its key.
 write_auth = [ApiKeyAuth(), StaffSessionAuth()]
 
@@ -66,9 +89,11 @@ class ImportKickoffThrottle(SimpleRateThrottle):
     """At most `IMPORT_KICKOFF_RATE` kickoffs (e.g. "60/min") per API key or staff user.
 
     Counts live in the `api_throttle` cache: Redis when `REDIS_URL` is set, so every
-    web process shares them; per process otherwise. The rate is read on each
-    request, so a settings change applies at once. (ninja keeps a check's state on
-    the throttle object; sync views run on one thread per process under ASGI.)
+    web process shares them; per process otherwise. When that cache does not answer,
+    a key's kickoff is refused (503, saying why) and a staff session's allowed. The
+    rate is read on each request, so a settings change applies at once. (ninja keeps a
+    check's state on the throttle object; sync views run on one thread per process
+    under ASGI.)
     """
 
     scope = "import_kickoff"
@@ -86,8 +111,19 @@ class ImportKickoffThrottle(SimpleRateThrottle):
         try:
             return super().allow_request(request)
         except Exception:
-            # Starting imports matters more than limiting them while the cache is down.
-            logger.warning("import kickoff throttle unavailable; request allowed", exc_info=True)
+            # An API key is a program that may start imports in bulk: without its count
+            # it waits (503). A staff session is a person in the admin's place: allowed.
+            refuse = isinstance(getattr(request, "auth", None), ApiKey)
+            if _outage_log.due():
+                logger.warning(
+                    "import kickoff throttle unavailable (its cache does not answer); "
+                    "API keys refused with 503, staff sessions allowed",
+                    exc_info=True,
+                )
+            if refuse:
+                # ninja answers only the view's exceptions, not a throttle's: the view
+                # raises it (kickoff_counted).
+                request.kickoff_uncounted = True  # type: ignore[attr-defined]
             return True
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
@@ -99,6 +135,5 @@ class ImportKickoffThrottle(SimpleRateThrottle):
         else:
             return None  # unauthenticated requests never get this far
         # One Redis may serve several deployments (and test databases): name ours.
-        database = str(connections[ApiKey.objects.db].settings_dict["NAME"])
-        scope = f"{self.scope}_{hashlib.sha256(database.encode()).hexdigest()[:12]}"
+        scope = f"{self.scope}_{cache_scope()}"
         return self.cache_format % {"scope": scope, "ident": ident}

@@ -52,7 +52,7 @@ from typing import Any
 
 import prometheus_client
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
@@ -68,7 +68,10 @@ from prometheus_client.registry import CollectorRegistry
 from imports.models import ACTIVE_STATUSES, ImportPhase, ImportRun, ImportStatus
 from integrations.http.quota import QuotaReport, quota_reports
 from integrations.http.stats import UpstreamStats
+from theset import logins
 from theset.models import MetricCounter
+from theset.security import metrics_guard
+from theset.services import metric_counters_add, series
 
 logger = logging.getLogger(__name__)
 
@@ -104,44 +107,19 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Rows upserted by import phases (shows, venues, tracks, songs); a re-import counts again.",
         ("kind",),
     ),
+    logins.LOGIN_FAILURES: ("Failed admin logins (a locked-out one included).", ()),
+    logins.LOGIN_LOCKOUTS: (
+        "Admin login lockouts started, of an account or of a client address.",
+        ("kind",),
+    ),
+    logins.LOGIN_UNLOCKS: (
+        "Admin login lockouts lifted early by staff (Access attempts, Unlock), by kind.",
+        ("kind",),
+    ),
 }
 
 # Which figure of a phase's counters is how many rows of which kind it wrote.
 ROWS_WRITTEN = {"shows": "shows", "venues": "venues", "tracks_kept": "tracks", "songs": "songs"}
-
-
-def series(name: str, **labels: str) -> tuple[str, str]:
-    """The `MetricCounter` key of one series: its name and its labels as canonical JSON."""
-    return name, json.dumps(labels, sort_keys=True, separators=(",", ":"))
-
-
-# --- Writes ------------------------------------------------------------------------
-
-
-def metric_counters_add(increments: Mapping[tuple[str, str], float]) -> None:
-    """Add each amount to its series (keys from `series()`), creating missing series.
-
-    Atomic per series against every other process: the database adds, not Python.
-    Zeros are written too: a series that exists before its first event lets
-    `increase()` see that event.
-    """
-    rows = sorted((name, labels, amount) for (name, labels), amount in increments.items())
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table = quote(MetricCounter._meta.db_table)
-    name, labels, value = quote("name"), quote("labels"), quote("value")
-    # The ORM's upsert (bulk_create update_conflicts) can only overwrite a value, not add
-    # to it; this statement is the same on SQLite (3.24+) and PostgreSQL. Sorted rows
-    # lock in the same order in every process, so two phases ending together cannot
-    # deadlock.
-    sql = (
-        f"INSERT INTO {table} ({name}, {labels}, {value}) VALUES (%s, %s, %s) "
-        f"ON CONFLICT ({name}, {labels}) "
-        f"DO UPDATE SET {value} = {table}.{value} + excluded.{value}"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 def upstream_increments(provider: str, stats: UpstreamStats) -> Counter[tuple[str, str]]:
@@ -369,6 +347,23 @@ IMPORT_REGISTRY.register(ImportMetricsCollector())
 IMPORT_REGISTRY.register(UpstreamQuotaCollector())
 
 
+class LoginLockCollector:
+    """The admin login locks in force, read at each scrape (theset.logins)."""
+
+    def collect(self) -> Iterator[Metric]:
+        locked = GaugeMetricFamily(
+            "theset_admin_login_locked",
+            "Accounts and client addresses locked out of the admin login now.",
+            labels=["kind"],
+        )
+        locked.add_metric([logins.ACCOUNT], len(logins.locked_accounts()))
+        locked.add_metric([logins.ADDRESS], len(logins.locked_addresses()))
+        yield locked
+
+
+IMPORT_REGISTRY.register(LoginLockCollector())
+
+
 def _process_registry() -> CollectorRegistry:
     """django-prometheus's metrics as its own view finds them (multiprocess or not)."""
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ or "prometheus_multiproc_dir" in os.environ:
@@ -379,6 +374,7 @@ def _process_registry() -> CollectorRegistry:
 
 
 @require_GET
+@metrics_guard
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """This web process's metrics (django-prometheus), then the importer's (database)."""
     body = prometheus_client.generate_latest(_process_registry())

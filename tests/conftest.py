@@ -42,6 +42,28 @@ def _private_quota_ledger(tmp_path_factory):
     settings.QUOTA_LEDGER_REDIS_PREFIX = prefix
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _anonymous_reads_unlimited():
+    """The suite reads its pages and API from one address (127.0.0.1) thousands of times
+    a minute: the anonymous read limit is off, in this process and the servers it
+    starts, except where a test turns it on (`anonymous_read_rates`)."""
+    from django.conf import settings
+
+    os.environ["ANON_READ_RATES"] = ""
+    settings.ANON_READ_RATES = []
+
+
+@pytest.fixture
+def anonymous_read_rates(settings, own_throttle_counts):
+    """`anonymous_read_rates("5/m")`: the anonymous read limit on, counted from zero (in
+    Redis when configured, as in production)."""
+
+    def turn_on(*rates: str) -> None:
+        settings.ANON_READ_RATES = list(rates)
+
+    return turn_on
+
+
 @pytest.fixture(autouse=True)
 def _empty_quota_ledger(_private_quota_ledger):
     """Each test starts with a ledger that knows no quota (its sandbox's is fresh too)."""

@@ -291,7 +291,9 @@ def test_staff_sessions_are_throttled_too(client, django_user_model, settings):
     assert kickoff(client, {"tm_attraction_id": TM_ID}).status_code == 429
 
 
-def test_kickoffs_go_through_while_the_throttle_cache_is_down(client, api_key, settings):
+@pytest.fixture
+def throttle_cache_down(settings):
+    """The kickoff counts' cache is a Redis that does not answer."""
     settings.CACHES = {
         **settings.CACHES,
         "api_throttle": {
@@ -301,7 +303,43 @@ def test_kickoffs_go_through_while_the_throttle_cache_is_down(client, api_key, s
         },
     }
 
-    assert kickoff(client, {"tm_attraction_id": TM_ID}, key=api_key.plaintext).status_code == 202
+
+@pytest.fixture
+def fresh_outage_log(monkeypatch):
+    """The once-a-minute outage warning has not been logged yet in this process."""
+    from imports import auth
+    from theset.security import OncePer
+
+    monkeypatch.setattr(auth, "_outage_log", OncePer(60.0))
+
+
+def test_a_keys_kickoff_waits_while_the_throttle_cache_is_down(
+    client, api_key, throttle_cache_down, fresh_outage_log, caplog, openapi
+):
+    answers = [
+        kickoff(client, {"tm_attraction_id": TM_ID}, key=api_key.plaintext) for _ in range(3)
+    ]
+
+    assert [answer.status_code for answer in answers] == [503, 503, 503]
+    refused = answers[0]
+    assert refused.json()["detail"] == (
+        "Imports cannot be started with an API key right now: the store that counts "
+        "kickoffs per key (Redis) does not answer. Try again in a minute."
+    )
+    assert refused["Retry-After"] == "60"
+    assert_matches_openapi(openapi, refused, "/api/artists/import", "post")
+    assert ImportRun.objects.count() == 0
+    # Logged once for the three refusals (once a minute), not once per request.
+    warnings = [r for r in caplog.records if "kickoff throttle unavailable" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_a_staff_sessions_kickoff_goes_through_while_the_throttle_cache_is_down(
+    client, django_user_model, throttle_cache_down, fresh_outage_log
+):
+    client.force_login(importing_staff(django_user_model))
+
+    assert kickoff(client, {"tm_attraction_id": TM_ID}).status_code == 202
 
 
 # --- Invalid input -----------------------------------------------------------------------

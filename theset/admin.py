@@ -1,5 +1,6 @@
-"""Admin of the project package: HTTP API keys (create, see, revoke; never read back), and
-what every app's admin shares: timestamps that name their zone, read-only upstream rows."""
+"""Admin of the project package: HTTP API keys (create, see, revoke; never read back),
+failed admin logins and their locks (django-axes' models), and what every app's admin
+shares: timestamps that name their zone, read-only upstream rows."""
 
 from __future__ import annotations
 
@@ -7,16 +8,23 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from theset import logins
 from theset.auth import API_KEY_HEADER
 from theset.models import ApiKey
+from theset.rules import lockout_of
 from theset.services import api_key_issue, api_keys_revoke
+from theset.text import count_noun
 
 # "6 Dec 2026, 14:05 UTC": the site's zone (settings.TIME_ZONE), named.
 ADMIN_TIME_FORMAT = "j M Y, H:i T"
@@ -94,3 +102,78 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         revoked = api_keys_revoke(api_keys=queryset)
         self.message_user(request, f"{revoked} API key(s) revoked.", messages.SUCCESS)
+
+
+# --- Admin logins (django-axes' models; theset.logins) -----------------------------
+
+
+def _failures_in_window(field: str) -> Coalesce:
+    recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - logins.cool_off())
+    total = (
+        recent.filter(**{field: OuterRef(field)})
+        .order_by()
+        .values(field)
+        .annotate(failures=Sum("failures_since_start"))
+        .values("failures")[:1]
+    )
+    return Coalesce(Subquery(total), 0)
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(AxesAccessAttemptAdmin):
+    """axes' failed-login counts, with what they lock now (per account and per address,
+    over the cool-off window) and an Unlock action; unlocks are counted in /metrics."""
+
+    actions = ["unlock", *AxesAccessAttemptAdmin.actions]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        columns = [column for column in super().get_list_display(request) if column != "status"]
+        return [*columns, "lock"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AccessAttempt]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                account_failures=_failures_in_window("username"),
+                address_failures=_failures_in_window("ip_address"),
+            )
+        )
+
+    @admin.display(description="lock")
+    def lock(self, obj: AccessAttempt) -> str:
+        state = lockout_of(
+            account=getattr(obj, "account_failures", 0),
+            address=getattr(obj, "address_failures", 0),
+            account_limit=settings.AXES_FAILURE_LIMIT,
+            address_limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+        )
+        if state.account and state.address:
+            return "account and address locked"
+        if state.account:
+            return "account locked"
+        if state.address:
+            return "address locked"
+        return "-"
+
+    @admin.action(description="Unlock the accounts and addresses of the selected rows")
+    def unlock(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        usernames = {name for name in queryset.values_list("username", flat=True) if name}
+        addresses = {ip for ip in queryset.values_list("ip_address", flat=True) if ip}
+        unlocked = logins.login_attempts_clear(usernames=usernames, addresses=addresses)
+        self.message_user(
+            request,
+            f"Unlocked {count_noun(unlocked['account'], 'account')} and "
+            f"{count_noun(unlocked['address'], 'address', 'addresses')}; "
+            "their failed logins are cleared.",
+            messages.SUCCESS,
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        logins.login_attempts_delete(queryset)
+
+    def delete_model(self, request: HttpRequest, obj: AccessAttempt) -> None:
+        logins.login_attempts_delete(AccessAttempt.objects.filter(pk=obj.pk))

@@ -28,7 +28,11 @@ shown once, when created) or the session of a logged-in staff user with the "add
 run" permission, with its CSRF token in `X-CSRFToken`. No credentials: 401; a revoked
 key, a non-staff user or staff without that permission: 403.
 Kickoffs are limited per key (`IMPORT_KICKOFF_RATE`, default 60 a minute): past it,
-429 with `Retry-After`.
+429 with `Retry-After`; while that count cannot be kept (Redis down), a key's kickoff
+is a 503 with `Retry-After`.
+Anonymous reads are limited per client address (`ANON_READ_RATES`, default 60 a minute
+and 1000 an hour): past it, 429 with `Retry-After`. Reads with an API key are not
+counted.
 
 An artist is named in a path (`{{id_or_slug}}`) by its id (all digits), else its slug,
 else its Ticketmaster attraction id (case-sensitive, e.g. `K8vZ917Pr7k`).
@@ -96,7 +100,11 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         detail = "Too many requests" + (
             f"; retry in {math.ceil(exc.wait)} s" if exc.wait is not None else ""
         )
-    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+    response = api.create_response(request, {"detail": detail}, status=exc.status_code)
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 api.add_router("", imports_router)

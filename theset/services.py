@@ -1,18 +1,21 @@
-"""Writes of the project package: issuing, checking and revoking HTTP API keys."""
+"""Writes of the project package: issuing, checking and revoking HTTP API keys; adding to
+the cumulative metric counters every process shares (`GET /metrics`)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from theset.models import ApiKey
+from theset.models import ApiKey, MetricCounter
 
 API_KEY_MARKER = "theset"
 PREFIX_BYTES = 6  # 12 hex characters: finds the row, is not a secret
@@ -68,12 +71,8 @@ def api_keys_revoke(*, api_keys: QuerySet[ApiKey]) -> int:
 _PREFIX = re.compile(rf"[0-9a-f]{{{PREFIX_BYTES * 2}}}")
 
 
-def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
-    """The key `plaintext` stands for, or None if it is not one of ours.
-
-    Raises `ApiKeyRevoked` for a genuine key that was revoked. The secret is
-    compared in constant time; a successful check records when the key was used.
-    """
+def _api_key_of(plaintext: str) -> ApiKey | None:
+    """The row whose secret `plaintext` holds (compared in constant time), or None."""
     marker, _, rest = plaintext.partition("_")
     prefix, _, secret = rest.partition("_")
     if marker != API_KEY_MARKER or not prefix or not secret:
@@ -83,8 +82,60 @@ def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
     api_key = ApiKey.objects.filter(prefix=prefix).first()
     if api_key is None or not hmac.compare_digest(api_key.secret_sha256, _secret_sha256(secret)):
         return None
+    return api_key
+
+
+def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
+    """The key `plaintext` stands for, or None if it is not one of ours.
+
+    Raises `ApiKeyRevoked` for a genuine key that was revoked. The secret is
+    compared in constant time; a successful check records when the key was used.
+    """
+    api_key = _api_key_of(plaintext)
+    if api_key is None:
+        return None
     if api_key.is_revoked:
         raise ApiKeyRevoked(f"API key {api_key.prefix} was revoked")
     api_key.last_used_at = timezone.now()
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=api_key.last_used_at)
     return api_key
+
+
+def api_key_valid(*, plaintext: str) -> bool:
+    """Whether `plaintext` is one of our keys, not revoked (a read: records no use)."""
+    api_key = _api_key_of(plaintext)
+    return api_key is not None and not api_key.is_revoked
+
+
+# --- Metric counters -------------------------------------------------------------
+
+
+def series(name: str, **labels: str) -> tuple[str, str]:
+    """The `MetricCounter` key of one series: its name and its labels as canonical JSON."""
+    return name, json.dumps(labels, sort_keys=True, separators=(",", ":"))
+
+
+def metric_counters_add(increments: Mapping[tuple[str, str], float]) -> None:
+    """Add each amount to its series (keys from `series()`), creating missing series.
+
+    Atomic per series against every other process: the database adds, not Python.
+    Zeros are written too: a series that exists before its first event lets
+    `increase()` see that event.
+    """
+    rows = sorted((name, labels, amount) for (name, labels), amount in increments.items())
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(MetricCounter._meta.db_table)
+    name, labels, value = quote("name"), quote("labels"), quote("value")
+    # The ORM's upsert (bulk_create update_conflicts) can only overwrite a value, not add
+    # to it; this statement is the same on SQLite (3.24+) and PostgreSQL. Sorted rows
+    # lock in the same order in every process, so two phases ending together cannot
+    # deadlock.
+    sql = (
+        f"INSERT INTO {table} ({name}, {labels}, {value}) VALUES (%s, %s, %s) "
+        f"ON CONFLICT ({name}, {labels}) "
+        f"DO UPDATE SET {value} = {table}.{value} + excluded.{value}"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from redis.connection import parse_url as redis_url_options
 
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "django_prometheus",
+    # Admin login lockout: failed logins counted per account and per address (theset.logins).
+    "axes",
     # Its templates and static files: /api/docs loads Swagger UI from here, not a CDN.
     "ninja",
     "theset",
@@ -54,14 +57,26 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "theset.logs.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "theset.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Anonymous reads per client address (after authentication: staff are not counted).
+    "theset.security.anonymous_read_throttle",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with theset.logins' page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "theset.urls"
@@ -321,6 +336,9 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # redis-py gives this logger a plain stdout handler of its own unless it exists.
         "push_response": {"handlers": [], "level": "INFO", "propagate": True},
+        # django-axes says "user login failed" at INFO for every failed login (its
+        # warnings, with the username and address masked, still show).
+        "axes": {"handlers": [], "level": "WARNING", "propagate": True},
         # django-eventstream says "added listener" at INFO for every stream opened.
         "django_eventstream": {"handlers": [], "level": "WARNING", "propagate": True},
     },
@@ -377,6 +395,63 @@ CACHES = {
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
     ),
+}
+
+# --- Security: client addresses, logins, anonymous reads, CSP, /metrics -------
+# (theset.security, theset.logins; README "Deploying" and "Operations".)
+
+# The client's address is the connection's (REMOTE_ADDR) unless that is one of these
+# proxies (addresses or networks, e.g. "10.0.0.0/8"): then X-Forwarded-For is read
+# from the right, past every trusted proxy. Empty: the header is never believed.
+TRUSTED_PROXIES = [item for item in env.list("TRUSTED_PROXIES", default=[]) if item]
+
+# Admin logins (django-axes). An account is locked after LOGIN_FAILURE_LIMIT failed
+# logins within LOGIN_COOLOFF, from anywhere; a client address after
+# LOGIN_ADDRESS_FAILURE_LIMIT, whatever the accounts. A failure while locked starts
+# the cool-off again; a successful login clears that account's count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=20)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)
+AXES_COOLOFF_TIME = parse_duration(env.str("LOGIN_COOLOFF", default="15m"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "theset.logins.LoginLockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "theset.security.client_address"
+AXES_LOCKOUT_CALLABLE = "theset.logins.locked_out_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Never stored with an attempt (the password always is masked).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+
+# Anonymous reads (the API and the public pages) per client address: each rate is a
+# window ("N/s", "N/m", "N/h", "N/d", or e.g. "N/15m"), all must hold. Not counted: API
+# keys, staff, /health/, /metrics, static files, the admin and the progress streams.
+# Counted in the "api_throttle" cache (Redis when configured). Empty: no limit.
+ANON_READ_RATES = [item for item in env.list("ANON_READ_RATES", default=["60/m", "1000/h"]) if item]
+RATELIMIT_USE_CACHE = "api_throttle"
+# A cache that does not answer lets reads through (logged once a minute).
+RATELIMIT_FAIL_OPEN = True
+
+# /metrics answers these client addresses (or networks), or a request carrying
+# `Authorization: Bearer <METRICS_BEARER_TOKEN>`; anyone else gets 403.
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+METRICS_BEARER_TOKEN = env.str("METRICS_BEARER_TOKEN", default="")
+
+# Content-Security-Policy (django-csp): our own origin only, no inline script or style.
+# Artist portraits and album covers come from Spotify's image host.
+CSP_IMAGE_SOURCES = env.list("CSP_IMAGE_SOURCES", default=["https://i.scdn.co"])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *CSP_IMAGE_SOURCES],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 # --- Production profile -------------------------------------------------------
