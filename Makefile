@@ -15,7 +15,7 @@ PYTEST_WORKERS ?= 4
 PYTEST_MARKS ?=
 marks = $(1)$(if $(PYTEST_MARKS), and ($(PYTEST_MARKS)))
 
-.PHONY: help install demo test migrate sandbox serve lint format bench clean
+.PHONY: help install demo test migrate sandbox serve lint format bench audit clean
 
 help:
 	@echo "make demo     set up and run the demo import against the offline sandbox"
@@ -24,6 +24,7 @@ help:
 	@echo "make sandbox  serve the sandbox upstream on 127.0.0.1:8765"
 	@echo "make bench    benchmarks against the sandbox, on SQLite and on PostgreSQL + Redis, then a table"
 	@echo "make lint     ruff lint + format check + the layering contract (import-linter)"
+	@echo "make audit    known vulnerabilities in the pinned requirements (pip-audit; needs PyPI)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,15 @@ test: $(DEV_STAMP)
 	  -m "$(call marks,not load)" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	RELIABILITY_REPORT=load $(BIN)/python -m pytest \
 	  -m "$(call marks,load)" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# Known vulnerabilities (PyPI's advisory data, through pip-audit) in both requirement lists:
+# a deployment's (requirements.txt) and the developers' (requirements-dev.txt, which
+# includes the sandbox's). The versions are pinned, so nothing is resolved or installed.
+# Exits non-zero when a vulnerability is found; a package the service does not know is
+# listed as skipped.
+audit: $(DEV_STAMP)
+	$(BIN)/pip-audit --progress-spinner off --no-deps --disable-pip \
+	  -r requirements.txt -r requirements-dev.txt
 
 sandbox: $(RUN_STAMP)
 	$(BIN)/python manage.py sandbox_upstream

@@ -33,6 +33,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
@@ -149,6 +150,21 @@ def _shows_batch_samples(artist) -> dict:
     return {ShowsBatch: batch, ShowsSync: sync}
 
 
+def _login_samples() -> dict[type[models.Model], models.Model]:
+    """django-axes' rows: a failed-login count, a login and a failure log entry."""
+    seen = {"ip_address": "203.0.113.9", "user_agent": "sample", "http_accept": "*/*"}
+    seen["path_info"] = "/admin/login/"
+    return {
+        AccessAttempt: AccessAttempt.objects.create(
+            username="guesser", get_data="", post_data="", failures_since_start=1, **seen
+        ),
+        AccessLog: AccessLog.objects.create(username="root", **seen),
+        AccessFailureLog: AccessFailureLog.objects.create(
+            username="guesser", locked_out=False, **seen
+        ),
+    }
+
+
 @pytest.fixture
 def samples(django_user_model) -> Samples:
     superuser = django_user_model.objects.create_superuser("root", password="pw-root-1")
@@ -207,6 +223,7 @@ def samples(django_user_model) -> Samples:
         Schedule: Schedule.objects.create(name="sample", func="math.floor"),
         OrmQ: OrmQ.objects.create(key="sample", payload="sample", lock=timezone.now()),
         Task: Task.objects.create(id=uuid.uuid4().hex, success=True, **task),
+        **_login_samples(),
     }
     rows[ContentType] = ContentType.objects.get_for_model(Artist)
     for model in admin.site._registry:
@@ -485,8 +502,8 @@ def test_each_api_write_operation_needs_a_valid_key_or_a_permitted_staff_session
             if content
             else None
         )
-        before = state_of_database()
-        for who, caller, expected in [
+        # Logged in before the snapshot: a login is recorded (django-axes' access log).
+        callers = [
             ("nobody", client_for(samples, "anonymous"), 401),
             ("wrong key", client_for(samples, "anonymous", key=samples.wrong_key), 401),
             ("garbage key", client_for(samples, "anonymous", key="not-a-key"), 401),
@@ -498,7 +515,9 @@ def test_each_api_write_operation_needs_a_valid_key_or_a_permitted_staff_session
                 client_for(samples, "starter", enforce_csrf_checks=True),
                 403,
             ),
-        ]:
+        ]
+        before = state_of_database()
+        for who, caller, expected in callers:
             response = send(caller, method, url, body)
             assert response.status_code == expected, f"{where}, {who}: {response.status_code}"
             assert "detail" in response.json()
