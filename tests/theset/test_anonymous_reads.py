@@ -234,3 +234,20 @@ def test_metrics_allowed_networks_and_the_proxy(client, settings):
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
     forwarded = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=SCRAPER)
     assert forwarded.status_code == 403
+
+
+def test_the_counts_are_shared_through_redis_when_configured(limited, settings):
+    """Every web process counts into the same Redis keys (here read with a client of
+    their own, as another process would); without Redis the count is the process's."""
+    if not settings.REDIS_URL:
+        pytest.skip("the PostgreSQL + Redis lane checks the shared counts")
+    import redis
+
+    client = Client()
+    for _ in range(3):
+        read(client)
+
+    prefix = settings.CACHES["api_throttle"]["KEY_PREFIX"]
+    other_process = redis.Redis.from_url(settings.REDIS_URL)
+    keys = other_process.keys(f"{prefix}:*")
+    assert [int(other_process.get(key)) for key in keys] == [3]  # one window, 3 reads
