@@ -1,5 +1,6 @@
 """What the browser tests share: Debian's headless Chromium driven by Playwright,
-where screenshots go, and running ORM calls beside Playwright's event loop."""
+where screenshots go, running ORM calls beside Playwright's event loop, and the
+Content-Security-Policy violations a page reports."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 import pytest
 from django.db import connection
@@ -32,6 +34,18 @@ NEEDS_CHROMIUM = f"needs Debian's chromium at {CHROMIUM} (install it: {INSTALL_C
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=NEEDS_CHROMIUM)
 
 T = TypeVar("T")
+
+# Before any script of the page: each Content-Security-Policy violation it reports, handed
+# to the test through a Playwright binding (so reports outlive the page's navigations).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : "";
+  window.reportCspViolation(
+    `${event.violatedDirective} blocked ${event.blockedURI || "?"} on ${event.documentURI}${where}`
+  );
+});
+"""
+_csp_reports: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def launch(playwright):
@@ -61,13 +75,55 @@ def in_a_thread(function: Callable[[], T]) -> T:
         return pool.submit(call).result()
 
 
+def csp_violations(page) -> list[str]:
+    """The Content-Security-Policy violations `page` reported so far: each
+    `securitypolicyviolation` event (directive, what was blocked, where), and each console
+    error naming the Content Security Policy. The first call, before the page's first
+    navigation, starts recording (`logged_in_page` makes it); a later call answers once
+    every report the page sent before it has arrived."""
+    reports = _csp_reports.get(page)
+    if reports is None:
+        reports = _csp_reports[page] = []
+
+        def report(violation: str) -> None:
+            reports.append(violation)
+
+        def console(message) -> None:
+            if message.type == "error" and "Content Security Policy" in message.text:
+                reports.append(f"console: {message.text}")
+
+        page.expose_function("reportCspViolation", report)
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
+        page.on("console", console)
+    elif not page.is_closed():
+        page.evaluate("() => null")  # a round trip: the reports sent before it are in
+    return list(reports)
+
+
+def progress_drawn(page, bar: str) -> dict[str, int]:
+    """The percent the progress bar at selector `bar` says (its aria-valuenow) and the one
+    it is drawn at (its fill's width in the bar's, rounded). Read it while the bar stands
+    still: the fill eases from one width to the next."""
+    return page.eval_on_selector(
+        bar,
+        """(bar) => ({
+          says: Number(bar.getAttribute("aria-valuenow")),
+          drawn: Math.round(
+            (100 * bar.firstElementChild.getBoundingClientRect().width) / bar.clientWidth
+          ),
+        })""",
+    )
+
+
 def logged_in_page(browser, web: str, username: str, *, viewport: dict[str, int], next_url: str):
     """A new page, reaching nothing but 127.0.0.1, logged in through the admin's login form
-    as `username` (password "password", pytest-django's admin_user), then at `next_url`."""
+    as `username` (password "password", pytest-django's admin_user), then at `next_url`;
+    its Content-Security-Policy violations are recorded from the start (`csp_violations`)."""
     from django.urls import reverse
 
     page = browser.new_page(viewport=viewport)
     page.route("**/*", only_local)
+    csp_violations(page)
     page.goto(f"{web}{reverse('admin:login')}?next={next_url}")
     page.fill("#id_username", username)
     page.fill("#id_password", "password")

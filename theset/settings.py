@@ -437,8 +437,11 @@ METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.
 METRICS_BEARER_TOKEN = env.str("METRICS_BEARER_TOKEN", default="")
 
 # Content-Security-Policy (django-csp): our own origin only, no inline script or style.
-# Artist portraits and album covers come from Spotify's image host.
-CSP_IMAGE_SOURCES = env.list("CSP_IMAGE_SOURCES", default=["https://i.scdn.co"])
+# Images come from the upstreams' image hosts: Ticketmaster's (artist portraits) and
+# Spotify's (album covers).
+CSP_IMAGE_SOURCES = env.list(
+    "CSP_IMAGE_SOURCES", default=["https://s1.ticketm.net", "https://i.scdn.co"]
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

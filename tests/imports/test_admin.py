@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -35,6 +36,7 @@ from sandbox import profiles
 from sandbox.server import serve_in_thread
 from tests.browser import (
     ARTIFACTS,
+    csp_violations,
     in_a_thread,
     launch,
     logged_in_admin_run_page,
@@ -44,6 +46,9 @@ from tests.factories import link_track, make_artist, make_track
 from theset.admin import admin_time
 
 pytestmark = pytest.mark.django_db
+
+# The admin run page's live script (loaded from the page, never inline: CSP).
+RUN_PAGE_SCRIPT = Path(__file__).resolve().parents[2] / "theset/static/theset/import_run.js"
 
 IMPORT_PAGE = "admin:imports_importrun_import"
 
@@ -414,7 +419,8 @@ def test_run_page_of_an_active_run_follows_the_stream(admin_client):
         artist=make_artist(), status=ImportStatus.RUNNING, stage=RunStage.SHOWS, percent=35
     )
     content = admin_client.get(run_page(run)).content.decode()
-    assert "new ReconnectingEventSource(config.stream_url)" in content
+    assert '<script src="/static/theset/import_run.js" defer></script>' in content
+    assert "new ReconnectingEventSource(config.stream_url)" in RUN_PAGE_SCRIPT.read_text()
     assert f'"stream_url": "/api/artists/{run.artist_id}/stream"' in content
     assert f'"run_id": {run.pk}' in content
     assert "No phase has started yet." in content or "Phases" in content
@@ -530,7 +536,7 @@ def test_a_running_run_page_says_one_state_and_when_it_started(admin_client):
     assert started and started[1] == admin_time(run.started_at) and started[1].endswith(" UTC")
     # The live script knows the state the page shows, and reloads when it changes.
     assert '"status": "running"' in content
-    assert "event.status !== config.status" in content
+    assert "event.status !== config.status" in RUN_PAGE_SCRIPT.read_text()
 
 
 def test_the_run_page_follows_the_stream_from_the_last_event_it_shows(admin_client):
@@ -953,9 +959,11 @@ def test_run_page_follows_the_run_live_and_reloads_when_it_ends(admin_user):
                 "bar": int(page.get_attribute("[data-field=bar]", "aria-valuenow")),
             }
             page.screenshot(path=f"{screenshot}.png", full_page=True)
+            violations = csp_violations(page)
         finally:
             browser.close()
 
+    assert violations == []
     assert live["bar"] == 6  # identity weighs 10% of the run
     assert (live["status"], live["stage"]) == ("Running", "Identity")
     assert finished == {"status": "Succeeded", "bar": 100}

@@ -1,7 +1,7 @@
 """The admin in a browser, at phone and desktop sizes: a finished import's run page keeps
 its event log inside the screen and shows its figures as a table; an artist's page leads
 to the artist's public page ("View on site"); a song's page lists its recordings, the
-main one first, inside the screen."""
+main one first, inside the screen. No page breaks the Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ from imports.pipeline import run_import
 from imports.services import import_run_create
 from sandbox import profiles
 from sandbox.server import serve_in_thread
-from tests.browser import ARTIFACTS, launch, logged_in_page, needs_chromium
+from tests.browser import (
+    ARTIFACTS,
+    csp_violations,
+    launch,
+    logged_in_page,
+    needs_chromium,
+    progress_drawn,
+)
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
@@ -80,6 +87,7 @@ def test_the_admin_at_phone_and_desktop_size(sandbox, admin_user):
                 page.goto(f"{web}{run_page}")
                 page.wait_for_selector("#import-run-counters table.figures")
                 seen[size] = what_the_run_page_shows(page)
+                seen[size]["bar"] = progress_drawn(page, "[data-field=bar]")
                 page.screenshot(path=f"{screenshot}-run-page-{size}.png", full_page=True)
 
                 page.goto(f"{web}{artist_page}")
@@ -100,6 +108,8 @@ def test_the_admin_at_phone_and_desktop_size(sandbox, admin_user):
                     })"""
                 )
                 page.screenshot(path=f"{screenshot}-song-page-{size}.png", full_page=True)
+                # The admin index, the run page, the artist's and the song's, the public page.
+                seen[size]["csp_violations"] = csp_violations(page)
                 page.close()
         finally:
             browser.close()
@@ -116,3 +126,5 @@ def test_the_admin_at_phone_and_desktop_size(sandbox, admin_user):
         assert shown["song"]["page_width"] <= shown["screen_width"], (size, shown)
         assert shown["song"]["rows"] == song.recordings_count, (size, shown)
         assert shown["song"]["first_main"] == "main", (size, shown)
+        assert shown["bar"] == {"says": 100, "drawn": 100}, (size, shown)
+        assert shown["csp_violations"] == [], (size, shown)

@@ -44,6 +44,7 @@ from shows.selectors import upcoming_shows
 from shows.services import shows_mark_removed, shows_upsert
 from tests.browser import (
     ARTIFACTS,
+    csp_violations,
     in_a_thread,
     launch,
     logged_in_page,
@@ -415,6 +416,8 @@ def watch_the_import_in_a_browser(
             seen["phone_overflow"] = page.evaluate(
                 "document.documentElement.scrollWidth - window.innerWidth"
             )
+            # From the login to the lists, through the live progress and the page's refetch.
+            seen["csp_violations"] = csp_violations(page)
             return seen
         finally:
             browser.close()
@@ -467,3 +470,4 @@ def test_the_page_follows_a_cluster_import_live_then_shows_the_lists(world, clus
     assert seen["bills"] == sum(len(show.lineup) > 1 for show in first_page) > 0
     assert seen["phone_overflow"] <= 0
     assert seen["badges"] == sum(show.status in FLAGGED_SHOW_STATUSES for show in first_page)
+    assert seen["csp_violations"] == []

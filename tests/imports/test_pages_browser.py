@@ -1,7 +1,8 @@
 """The public pages in a real browser (Debian's headless Chromium through Playwright),
 at desktop and phone sizes: `/` and its search, the artist page's filters and paging,
-the song search, a venue page, and the way from the site to the admin. The ASGI app is
-served by uvicorn on 127.0.0.1; screenshots go to test-artifacts/pages-*.png."""
+the song search, a venue page, the API docs, and the way from the site to the admin;
+none breaks the Content-Security-Policy. The ASGI app is served by uvicorn on 127.0.0.1;
+screenshots go to test-artifacts/pages-*.png."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from catalog.models import Album, Artist
 from catalog.rules import song_title
 from imports.pages import SHOWS_PER_PAGE, SONGS_PER_PAGE
 from sandbox.server import serve_in_thread
-from tests.browser import ARTIFACTS, launch, logged_in_page, needs_chromium, only_local
+from tests.browser import (
+    ARTIFACTS,
+    csp_violations,
+    launch,
+    logged_in_page,
+    needs_chromium,
+    only_local,
+)
 from tests.factories import link_track, make_artist, make_touring_artist, make_track
 
 pytestmark = [
@@ -69,6 +77,7 @@ def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
         try:
             page = browser.new_page(viewport=SIZES[size])
             page.route("**/*", only_local)
+            csp_violations(page)
 
             page.goto(f"{web}/")
             seen["index"] = page.locator("#artists .name").all_inner_texts()
@@ -135,6 +144,12 @@ def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
             page.wait_for_url(f"**{site.get_absolute_url()}")
 
             seen["unknown"] = page.goto(f"{web}{unknown_url}").status
+
+            # The API docs: Swagger UI, from the app's own static files, lists the routes.
+            page.goto(f"{web}/api/docs")
+            page.wait_for_selector("#swagger-ui .opblock")
+            seen["api_docs_routes"] = page.locator("#swagger-ui .opblock").count()
+            seen["csp_violations"] = csp_violations(page)
         finally:
             browser.close()
 
@@ -159,6 +174,8 @@ def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
     assert seen["venue"] in {"Roundhouse", "Moody Center"}
     assert seen["venue_rows"] > 0
     assert seen["unknown"] == 404
+    assert seen["api_docs_routes"] > 0
+    assert seen["csp_violations"] == []
     # Nothing scrolls sideways, at either size; no box scrolls inside the page.
     assert seen["index_overflow"] <= 0
     assert seen["artist_overflow"] <= 0
@@ -182,8 +199,10 @@ def test_staff_go_from_the_site_to_the_admin(site, admin_user):
             page.click("text=Edit in admin")
             page.wait_for_url("**/admin/catalog/artist/*/change/")
             admin_title = page.locator("#content h2, #content h1").first.inner_text()
+            violations = csp_violations(page)
         finally:
             browser.close()
 
     assert import_form == 1
     assert "Touring Browser Band" in admin_title or "Change artist" in admin_title
+    assert violations == []  # the login, `/` with its import form, the admin's artist page

@@ -36,11 +36,13 @@ from sandbox import profiles
 from sandbox.server import serve_in_thread
 from tests.browser import (
     ARTIFACTS,
+    csp_violations,
     in_a_thread,
     launch,
     logged_in_admin_run_page,
     needs_chromium,
     only_local,
+    progress_drawn,
 )
 from tests.imports.test_stream import Message, assert_ends, in_thread, read_stream, stream_url
 from theset.services import api_key_create
@@ -48,6 +50,10 @@ from theset.services import api_key_create
 pytestmark = pytest.mark.django_db
 
 TM_QUOTA = "Ticketmaster's daily quota"
+STATIC = Path(__file__).resolve().parents[2] / "theset/static/theset"
+# The admin's styles (the run page's among them) and the run page's live script.
+ADMIN_CSS = STATIC / "admin.css"
+LIVE_RUN_SCRIPT = STATIC / "import_run.js"
 
 
 def resumes_at() -> datetime:
@@ -335,16 +341,15 @@ def test_run_page_of_a_waiting_run_says_what_it_waits_for_and_until_when(admin_c
         in shows
     )
     # Still followed live: waiting is not the end.
-    assert "new ReconnectingEventSource(config.stream_url)" in content
+    assert '<script id="import-run-live" type="application/json">' in content
+    assert '<script src="/static/theset/import_run.js" defer></script>' in content
+    assert "new ReconnectingEventSource(config.stream_url)" in LIVE_RUN_SCRIPT.read_text()
     assert reverse("admin:imports_importrun_cancel", args=[run.pk]) in content
     assert "Cancel this run" in content
 
 
 def test_the_waiting_badge_is_neither_red_nor_green():
-    template = (
-        Path(__file__).resolve().parents[2] / "templates/admin/imports/importrun/change_form.html"
-    ).read_text()
-    style = template[template.index("<style>") : template.index("</style>")].splitlines()
+    style = ADMIN_CSS.read_text().splitlines()
 
     waiting = [line for line in style if ".waiting " in line or ".waiting {" in line]
     assert [line.split("{")[0].strip() for line in waiting] == [
@@ -730,11 +735,13 @@ def test_the_artist_page_shows_a_wait_live_neither_failed_nor_done():
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.route("**/*", only_local)
+            csp_violations(page)
             page.add_init_script(RECORD_STREAMS)
             page.goto(f"{web}/artists/{run.artist.slug}/")
             page.wait_for_function("() => window.eventSources.length === 1")
             page.wait_for_timeout(700)  # a few polls of the stream: nothing ends it
             at_first = drawn(page)
+            bar_at_first = progress_drawn(page, f"{SECTION} [role=progressbar]")
             page.screenshot(path=f"{screenshot}.png")
 
             in_a_thread(lambda: PhaseReporter(run_id=run.pk, phase=PhaseName.SHOWS).start())
@@ -755,6 +762,7 @@ def test_the_artist_page_shows_a_wait_live_neither_failed_nor_done():
                 "() => document.querySelector('.notice.failed') !== null", timeout=30_000
             )
             cancelled = page.evaluate("window.eventSources.map((s) => s.readyState)")
+            violations = csp_violations(page)
         finally:
             browser.close()
 
@@ -762,6 +770,8 @@ def test_the_artist_page_shows_a_wait_live_neither_failed_nor_done():
     assert (at_first["state"], at_first["message"]) == ("Waiting", expected_message(until))
     assert at_first["streams"] == [EventSourceState.OPEN]
     assert "rgb(152, 162, 179)" in at_first["fill"]  # neutral grey, no gradient
+    # Drawn as wide as its percent from the first paint (no style attribute, no script).
+    assert bar_at_first["drawn"] == bar_at_first["says"] > 0, bar_at_first
     assert not resumed["waiting"]
     assert (resumed["state"], resumed["message"]) == ("Importing", "Shows & venues started")
     assert "linear-gradient" in resumed["fill"]
@@ -770,6 +780,7 @@ def test_the_artist_page_shows_a_wait_live_neither_failed_nor_done():
     assert parked_again["streams"] == [EventSourceState.OPEN]
     # The end (failed) closed the stream; the page was fetched again, with the notice.
     assert cancelled and all(state == EventSourceState.CLOSED for state in cancelled)
+    assert violations == []  # nothing the Content-Security-Policy blocked
 
 
 @pytest.mark.integration
@@ -808,6 +819,7 @@ def test_the_admin_run_page_follows_a_run_into_a_wait_and_out_by_cancel(admin_us
                 "message": page.inner_text("[data-field=message]"),
                 "live": page.locator("[data-field=live]").count(),
             }
+            bar_waiting = progress_drawn(page, "[data-field=bar]")
             page.screenshot(path=f"{screenshot}.png", full_page=True)
 
             page.click("#cancel-run button")
@@ -821,6 +833,7 @@ def test_the_admin_run_page_follows_a_run_into_a_wait_and_out_by_cancel(admin_us
                 "badge": page.inner_text(badge),
                 "cancel_button": page.locator("#cancel-run").count(),
             }
+            violations = csp_violations(page)
         finally:
             browser.close()
 
@@ -836,3 +849,5 @@ def test_the_admin_run_page_follows_a_run_into_a_wait_and_out_by_cancel(admin_us
         "badge": "Failed",
         "cancel_button": 0,
     }
+    assert bar_waiting["drawn"] == bar_waiting["says"], bar_waiting
+    assert violations == []  # nothing the Content-Security-Policy blocked

@@ -516,7 +516,10 @@ def test_page_scripts_never_insert_server_data_as_html():
     itself, parsed by DOMParser from the server's already-escaped HTML.)"""
     scripts = {
         path.relative_to(ROOT): path.read_text(encoding="utf-8")
-        for path in (ROOT / "templates").rglob("*.html")
+        for path in [
+            *(ROOT / "templates").rglob("*.html"),
+            *(ROOT / "theset" / "static").rglob("*.js"),
+        ]
     }
     assert any("EventSource" in text for text in scripts.values())  # the scripts are there
     offenders = {
@@ -525,7 +528,7 @@ def test_page_scripts_never_insert_server_data_as_html():
         if HTML_SINKS.search(text)
     }
     assert offenders == {}
-    assert "textContent" in scripts[Path("templates/artists/artist_page.html")]
+    assert "textContent" in scripts[Path("theset/static/theset/artist_page.js")]
 
 
 # --- 3. Malformed upstream answers ----------------------------------------------------
