@@ -53,10 +53,31 @@ def _anonymous_reads_unlimited():
     settings.ANON_READ_RATES = []
 
 
+class FixedClock:
+    """A clock that stands still until a test moves it (`clock.now += 60`)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def anonymous_read_rates(settings, own_throttle_counts):
+def ratelimit_clock(monkeypatch) -> FixedClock:
+    """django-ratelimit's clock (its fixed windows), held still: no test depends on when
+    a window happens to end."""
+    import django_ratelimit.core
+
+    clock = FixedClock()
+    monkeypatch.setattr(django_ratelimit.core, "time", clock)
+    return clock
+
+
+@pytest.fixture
+def anonymous_read_rates(settings, own_throttle_counts, ratelimit_clock):
     """`anonymous_read_rates("5/m")`: the anonymous read limit on, counted from zero (in
-    Redis when configured, as in production)."""
+    Redis when configured, as in production), its windows' clock held still."""
 
     def turn_on(*rates: str) -> None:
         settings.ANON_READ_RATES = list(rates)

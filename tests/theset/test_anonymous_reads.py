@@ -1,8 +1,8 @@
 """The anonymous read limit (theset.security) and the /metrics guard, with the Django
 test client: a burst past the rate gets 429s with Retry-After while API keys, staff and
 the operators' endpoints are not counted. Counts live in Redis when configured (the
-PostgreSQL + Redis lane), in memory otherwise; the windows' clock is fixed, so no test
-depends on when a window happens to end."""
+PostgreSQL + Redis lane), in memory otherwise; the windows' clock stands still
+(tests/conftest.py `ratelimit_clock`), so no test depends on when a window ends."""
 
 from __future__ import annotations
 
@@ -20,31 +20,12 @@ pytestmark = pytest.mark.django_db
 
 SCRAPER = "203.0.113.50"
 NEIGHBOUR = "203.0.113.51"
-NOW = 1_800_000_000.0  # the windows' clock in these tests
-
-
-class FixedClock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def time(self) -> float:
-        return self.now
 
 
 @pytest.fixture
-def clock(monkeypatch) -> FixedClock:
-    """django-ratelimit's clock (its fixed windows), held still unless a test moves it."""
-    import django_ratelimit.core
-
-    fixed = FixedClock()
-    monkeypatch.setattr(django_ratelimit.core, "time", fixed)
-    return fixed
-
-
-@pytest.fixture
-def limited(anonymous_read_rates, clock):
+def limited(anonymous_read_rates, ratelimit_clock):
     anonymous_read_rates("5/m")
-    return clock
+    return ratelimit_clock
 
 
 def read(client: Client, url: str = "/api/artists", address: str = SCRAPER, **headers):
@@ -157,13 +138,13 @@ def test_the_proxy_header_counts_only_through_a_trusted_proxy(limited, settings)
     assert behind_proxy == [200] * 10 + [429] * 2
 
 
-def test_every_rate_holds(anonymous_read_rates, clock):
+def test_every_rate_holds(anonymous_read_rates, ratelimit_clock):
     anonymous_read_rates("3/s", "5/h")
     client = Client()
     answers = []
     for _ in range(7):
         answers.append(read(client).status_code)
-        clock.now += 1  # never more than one a second
+        ratelimit_clock.now += 1  # never more than one a second
     assert answers == [200] * 5 + [429] * 2
 
 

@@ -190,3 +190,25 @@ def test_the_live_run_page_config_is_data_not_script(admin_client, touring):
     assert '<script id="import-run-live" type="application/json">' in html
     client_at = html.index('src="/static/django_eventstream/reconnecting-eventsource.js" defer')
     assert client_at < html.index('src="/static/theset/import_run.js" defer')
+
+
+def test_the_too_many_reads_page_keeps_the_policy_too(client, anonymous_read_rates):
+    anonymous_read_rates("1/d")
+    client.get("/")
+
+    response = client.get("/")
+
+    assert response.status_code == 429
+    assert_keeps_the_policy(client, response)
+
+
+def test_the_locked_login_page_keeps_the_policy_too(client, settings, django_user_model):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AXES_FAILURE_LIMIT = 2
+    django_user_model.objects.create_user("alice", password="right", is_staff=True)
+    for _ in range(2):
+        response = client.post("/admin/login/", {"username": "alice", "password": "wrong"})
+
+    assert response.status_code == 429
+    assert "Login locked" in response.content.decode()
+    assert_keeps_the_policy(client, response)
