@@ -34,7 +34,7 @@ from catalog.selectors import (
     song_recordings,
     studio_tracks,
 )
-from imports.auth import ImportKickoffThrottle, kickoff_counted, write_auth
+from imports.auth import ImportKickoffThrottle, write_auth
 from imports.models import (
     ImportPhase,
     ImportRun,
@@ -628,7 +628,6 @@ def artist_import_start(
     """Queue an import of the attraction's artist: 202 with the new run, or 200 with the
     artist's run already queued or running (nothing new is started). Never calls
     Ticketmaster or Spotify; the work runs on the task cluster."""
-    kickoff_counted(request)
     try:
         started = start_import(payload.tm_attraction_id, full_catalog=payload.full_catalog)
     except InvalidAttractionId as exc:

@@ -16,13 +16,13 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import BaseCache, caches
 from django.http import HttpRequest
-from ninja.errors import AuthorizationError, HttpError
+from ninja.errors import AuthorizationError
 from ninja.security import SessionAuthIsStaff
 from ninja.throttling import SimpleRateThrottle
 
 from theset.auth import ApiKeyAuth
 from theset.models import ApiKey
-from theset.security import OncePer, cache_scope
+from theset.security import CACHE_ERRORS, StoreOutage, cache_scope
 
 # The permission the admin's "Import artists" page asks for (imports.admin): a session
 # may start no more through the API than through the admin.
@@ -63,23 +63,11 @@ KICKOFF_THROTTLE_UNAVAILABLE = (
 )
 
 
-class KickoffThrottleUnavailable(HttpError):
-    """503: a key's kickoff cannot be counted; Retry-After a minute."""
-
-    retry_after_seconds = 60
-
-    def __init__(self) -> None:
-        super().__init__(503, KICKOFF_THROTTLE_UNAVAILABLE)
-
-
-def kickoff_counted(request: HttpRequest) -> None:
-    """Raise the 503 when the throttle could not count this key's kickoff."""
-    if getattr(request, "kickoff_uncounted", False):
-        raise KickoffThrottleUnavailable
-
-
-# The outage is logged once a minute per process, not once per request.
-_outage_log = OncePer(60.0)
+# Seconds a key is told to wait (Retry-After) while its kickoffs cannot be counted.
+KICKOFF_THROTTLE_UNAVAILABLE_WAIT = 60
+# The cache outage, per process: not asked again for a few seconds after a failure,
+# logged once a minute, not once per request.
+_outage = StoreOutage()
 
 # Tried in order: a request carrying a key is judged by its key.
 write_auth = [ApiKeyAuth(), StaffSessionAuth()]
@@ -108,23 +96,34 @@ class ImportKickoffThrottle(SimpleRateThrottle):
     def allow_request(self, request: HttpRequest) -> bool:
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
+        self.unavailable = False
+        if _outage.ongoing():
+            return self._uncounted(request)
         try:
             return super().allow_request(request)
-        except Exception:
-            # An API key is a program that may start imports in bulk: without its count
-            # it waits (503). A staff session is a person in the admin's place: allowed.
-            refuse = isinstance(getattr(request, "auth", None), ApiKey)
-            if _outage_log.due():
+        except CACHE_ERRORS:
+            if _outage.failed():
                 logger.warning(
                     "import kickoff throttle unavailable (its cache does not answer); "
                     "API keys refused with 503, staff sessions allowed",
                     exc_info=True,
                 )
-            if refuse:
-                # ninja answers only the view's exceptions, not a throttle's: the view
-                # raises it (kickoff_counted).
-                request.kickoff_uncounted = True  # type: ignore[attr-defined]
+            return self._uncounted(request)
+
+    def _uncounted(self, request: HttpRequest) -> bool:
+        """A kickoff the cache cannot count. An API key is a program that may start
+        imports in bulk: it waits (503, theset.api says why). A staff session is a
+        person in the admin's place: allowed."""
+        if not isinstance(getattr(request, "auth", None), ApiKey):
             return True
+        self.unavailable = True
+        request.throttle_unavailable = KICKOFF_THROTTLE_UNAVAILABLE  # type: ignore[attr-defined]
+        return False
+
+    def wait(self) -> float | None:
+        if self.unavailable:
+            return float(KICKOFF_THROTTLE_UNAVAILABLE_WAIT)
+        return super().wait()
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
         caller: Any = getattr(request, "auth", None)

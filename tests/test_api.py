@@ -306,11 +306,11 @@ def throttle_cache_down(settings):
 
 @pytest.fixture
 def fresh_outage_log(monkeypatch):
-    """The once-a-minute outage warning has not been logged yet in this process."""
+    """This process has seen no outage of the throttle's cache yet."""
     from imports import auth
-    from theset.security import OncePer
+    from theset.security import StoreOutage
 
-    monkeypatch.setattr(auth, "_outage_log", OncePer(60.0))
+    monkeypatch.setattr(auth, "_outage", StoreOutage())
 
 
 def test_a_keys_kickoff_waits_while_the_throttle_cache_is_down(

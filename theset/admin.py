@@ -129,6 +129,10 @@ class LoginAttemptAdmin(AxesAccessAttemptAdmin):
 
     actions = ["unlock", *AxesAccessAttemptAdmin.actions]
 
+    # axes' "locked out" filter judges one row against the account limit: the lock column
+    # judges the account's and the address's failures together.
+    list_filter = ["attempt_time", "path_info"]
+
     def get_list_display(self, request: HttpRequest) -> list[str]:
         columns = [column for column in super().get_list_display(request) if column != "status"]
         return [*columns, "lock"]
@@ -159,7 +163,10 @@ class LoginAttemptAdmin(AxesAccessAttemptAdmin):
             return "address locked"
         return "-"
 
-    @admin.action(description="Unlock the accounts and addresses of the selected rows")
+    @admin.action(
+        description="Unlock the accounts and addresses of the selected rows",
+        permissions=["delete"],
+    )
     def unlock(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
         usernames = {name for name in queryset.values_list("username", flat=True) if name}
         addresses = {ip for ip in queryset.values_list("ip_address", flat=True) if ip}

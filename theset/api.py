@@ -97,14 +97,14 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
             "or the session of a staff user with the 'add import run' permission"
         )
     elif isinstance(exc, Throttled):
+        unavailable = getattr(request, "throttle_unavailable", None)
+        if unavailable:
+            # The throttle could not count (its cache is down) and refuses: 503, not 429.
+            return api.create_response(request, {"detail": unavailable}, status=503)
         detail = "Too many requests" + (
             f"; retry in {math.ceil(exc.wait)} s" if exc.wait is not None else ""
         )
-    response = api.create_response(request, {"detail": detail}, status=exc.status_code)
-    retry_after = getattr(exc, "retry_after_seconds", None)
-    if retry_after is not None:
-        response["Retry-After"] = str(retry_after)
-    return response
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 api.add_router("", imports_router)

@@ -11,11 +11,11 @@ cool-off window (LOGIN_COOLOFF):
   sharing an address with a locked account still log in.
 
 A failure while locked starts the cool-off again (axes' default). A successful login
-clears its own account's count only: clearing the address's too (axes' reset) would
-let one staff member's login unlock a guesser working from the same address on
-another account. Staff unlock an account or an address early in the admin (Access
-attempts → "Unlock"). Failures, lockouts and unlocks are counted in the metric
-counters (`/metrics`), and the locks in force are read at scrape time.
+clears its account's failures from its address only (see `reset_user_attempts`). An
+IPv6 client is counted per /64 (theset.security.client_ident). Staff unlock an
+account or an address early in the admin (Access attempts → "Unlock"). Failures,
+lockouts and unlocks are counted in the metric counters (`/metrics`), and the locks in
+force are read at scrape time.
 """
 
 from __future__ import annotations
@@ -107,25 +107,34 @@ class LoginLockoutHandler(AxesDatabaseHandler):
         )
 
     def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
-        """After a successful login: that account's failures only (see the module)."""
+        """After a successful login: that account's failures from this address only.
+        Clearing the address's (axes' reset) would let one staff login unlock a guesser
+        working from the same address on another account; clearing the account's from
+        everywhere would hand a guesser elsewhere a fresh allowance."""
         username = get_client_username(request, credentials)
         if not username:
             return 0
-        count, _ = AccessAttempt.objects.filter(username=username).delete()
+        count, _ = AccessAttempt.objects.filter(
+            username=username, ip_address=request.axes_ip_address
+        ).delete()
         return count
 
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs) -> None:
+        # The counts as the backend saw them before this failure (its lock check).
+        before: Failures | None = getattr(request, "theset_login_failures", None)
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is None:
             return
         increments = {series(LOGIN_FAILURES): 1.0}
-        failures: Failures | None = getattr(request, "theset_login_failures", None)
-        if failures is not None:
-            # The failure that reaches a limit starts a lockout; later ones extend it.
-            if failures.account == _account_limit():
-                increments[series(LOGIN_LOCKOUTS, kind=ACCOUNT)] = 1.0
-            if failures.address == _address_limit():
-                increments[series(LOGIN_LOCKOUTS, kind=ADDRESS)] = 1.0
+        after: Failures | None = getattr(request, "theset_login_failures", None)
+        if before is not None and after is not None:
+            # A lockout starts with the failure that takes a count to its limit.
+            for kind, was, now, limit in (
+                (ACCOUNT, before.account, after.account, _account_limit()),
+                (ADDRESS, before.address, after.address, _address_limit()),
+            ):
+                if was < limit <= now:
+                    increments[series(LOGIN_LOCKOUTS, kind=kind)] = 1.0
         metric_counters_add(increments)
 
 
@@ -189,6 +198,9 @@ def locked_out_response(
 ) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: 429 with Retry-After and a page saying what is locked,
     until when, and how staff can unlock it sooner."""
+    if isinstance(original_response, dict):
+        # axes' async middleware passes the credentials second (its 2-argument form).
+        credentials, original_response = original_response, None
     failures = getattr(request, "theset_login_failures", None) or _failures(request, credentials)
     lockout = _lockout(failures)
     recent = AccessAttempt.objects.filter(attempt_time__gte=_window_start(request))

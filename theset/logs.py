@@ -165,3 +165,12 @@ def info_logs_quieted(*, verbosity: int) -> Iterator[None]:
     finally:
         for logger in quieted:
             logger.setLevel(logging.INFO)
+
+
+class RefusalsNotLogged(logging.Filter):
+    """Drops Django's "Too Many Requests" warning (django.request) for each 429: under a
+    scraper or a guesser there is one per request, and the limits' own counts (the
+    responses by status in /metrics, axes' failure log) already tell it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 429

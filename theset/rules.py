@@ -51,7 +51,8 @@ def client_address_of(remote_addr: str, forwarded_for: str, trusted: Sequence[Ne
     """The client's address: the connection's, unless that is a trusted proxy; then the
     X-Forwarded-For entries are read from the right (each proxy appends the address it
     was connected from) past every trusted proxy. Entries left of the first untrusted
-    one are whatever the client sent, and are never believed."""
+    one are whatever the client sent, and are never believed; nor is anything left of
+    an entry that is not an address (the nearest valid hop stands)."""
     address = remote_addr.strip()
     if not address_in(address, trusted):
         return address
@@ -59,14 +60,33 @@ def client_address_of(remote_addr: str, forwarded_for: str, trusted: Sequence[Ne
         hop = hop.strip()
         if not hop:
             continue
+        if not _is_address(hop):
+            break
         address = hop
         if not address_in(hop, trusted):
             break
     return address
 
 
+def proxied_past_trust(remote_addr: str, forwarded_for: str, trusted: Sequence[Network]) -> bool:
+    """Whether a request came through a proxy that is not trusted: it carries
+    X-Forwarded-For, but from a connection whose address is no trusted proxy (e.g. a
+    proxy on the same host that TRUSTED_PROXIES does not name). Its address is then the
+    proxy's, and says nothing about the client."""
+    return bool(forwarded_for.strip()) and not address_in(remote_addr, trusted)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def throttle_ident(address: str) -> str:
-    """What the anonymous read limit counts by: the address, or an IPv6 address's /64."""
+    """What the anonymous read limit and the login lockout count by: the address, or an
+    IPv6 address's /64 (written as its first address, e.g. 2001:db8:1:2::)."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -74,22 +94,24 @@ def throttle_ident(address: str) -> str:
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/{IPV6_CLIENT_PREFIX}", strict=False))
+        network = ipaddress.ip_network(f"{ip}/{IPV6_CLIENT_PREFIX}", strict=False)
+        return str(network.network_address)
     return str(ip)
 
 
 def metrics_access(
-    *, address: str, authorization: str, allowed: Sequence[Network], token: str
+    *, address: str, authorization: str, allowed: Sequence[Network], token: str, proxied: bool
 ) -> bool:
     """/metrics answers a request with the bearer token (when one is set) or from an
-    allowed address."""
+    allowed address, unless it came through a proxy that is not trusted (`proxied`:
+    then the address is the proxy's, and every client would pass as loopback)."""
     if token:
         scheme, _, credentials = authorization.strip().partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(
             credentials.strip().encode(), token.encode()
         ):
             return True
-    return address_in(address, allowed)
+    return not proxied and address_in(address, allowed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +136,7 @@ class Rate:
 def parse_rate(text: str, *, setting: str) -> Rate:
     """'60/m', '1000/h', '5/15m' (units s, m, h, d); a ValueError names the setting."""
     match = _RATE.match(text)
-    if not match or int(match[1]) < 1 or match[2] == "0":
+    if not match or int(match[1]) < 1 or int(match[2] or 1) < 1:
         raise ValueError(
             f"{setting}: {text!r} is not a rate such as 60/m, 1000/h or 5/15m "
             "(requests / [multiplier] unit, unit one of s, m, h, d)"

@@ -28,6 +28,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.template.loader import render_to_string
 from django.utils.decorators import sync_and_async_middleware
 from django_ratelimit.core import get_usage
+from redis.exceptions import RedisError
 
 from theset.models import ApiKey
 from theset.rules import (
@@ -38,6 +39,7 @@ from theset.rules import (
     metrics_access,
     networks_of,
     parse_rate,
+    proxied_past_trust,
     retry_after_seconds,
     throttle_ident,
 )
@@ -49,22 +51,42 @@ API_KEY_META = "HTTP_X_API_KEY"
 API_PREFIX = "/api/"
 
 
-class OncePer:
-    """`due()` is true at most once per `seconds` (per process): a warning about an
-    outage logged once a minute, not once per request."""
+# What a cache that does not answer raises (Django's Redis cache: redis-py's errors).
+CACHE_ERRORS = (RedisError, OSError)
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
-        self.seconds = seconds
+
+class StoreOutage:
+    """A shared store (the throttles' Redis) that stopped answering, per process: after a
+    failure it is not asked again for `retry_seconds` (each request would otherwise
+    wait for its connect timeout), and the outage is logged at most once per
+    `log_seconds`, not once per request."""
+
+    def __init__(
+        self,
+        *,
+        retry_seconds: float = 10.0,
+        log_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.retry_seconds = retry_seconds
+        self.log_seconds = log_seconds
         self.clock = clock
-        self._next = 0.0
+        self._retry_at = 0.0
+        self._log_at = 0.0
         self._lock = threading.Lock()
 
-    def due(self) -> bool:
+    def ongoing(self) -> bool:
+        """True while the store is not to be asked."""
+        return self.clock() < self._retry_at
+
+    def failed(self) -> bool:
+        """Record a failure; True when it is time to log the outage."""
         with self._lock:
             now = self.clock()
-            if now < self._next:
+            self._retry_at = now + self.retry_seconds
+            if now < self._log_at:
                 return False
-            self._next = now + self.seconds
+            self._log_at = now + self.log_seconds
             return True
 
 
@@ -84,14 +106,24 @@ def _rates(items: tuple[str, ...]) -> tuple[Rate, ...]:
         raise ImproperlyConfigured(str(exc)) from None
 
 
+def _trusted_proxies() -> tuple[Network, ...]:
+    return _networks(tuple(settings.TRUSTED_PROXIES), "TRUSTED_PROXIES")
+
+
 def client_address(request: HttpRequest) -> str:
-    """The client's address (django-axes' AXES_CLIENT_IP_CALLABLE too): the
-    connection's, or X-Forwarded-For's past the proxies in TRUSTED_PROXIES."""
+    """The client's address: the connection's, or X-Forwarded-For's past the proxies in
+    TRUSTED_PROXIES."""
     return client_address_of(
         request.META.get("REMOTE_ADDR") or "",
         request.META.get("HTTP_X_FORWARDED_FOR") or "",
-        _networks(tuple(settings.TRUSTED_PROXIES), "TRUSTED_PROXIES"),
+        _trusted_proxies(),
     )
+
+
+def client_ident(request: HttpRequest) -> str:
+    """What limits count a client by (django-axes' AXES_CLIENT_IP_CALLABLE too): its
+    address, or its IPv6 address's /64, where one machine has a whole /64 to rotate in."""
+    return throttle_ident(client_address(request))
 
 
 def cache_scope() -> str:
@@ -117,11 +149,17 @@ def metrics_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
                 tuple(settings.METRICS_ALLOWED_ADDRESSES), "METRICS_ALLOWED_ADDRESSES"
             ),
             token=settings.METRICS_BEARER_TOKEN,
+            proxied=proxied_past_trust(
+                request.META.get("REMOTE_ADDR") or "",
+                request.META.get("HTTP_X_FORWARDED_FOR") or "",
+                _trusted_proxies(),
+            ),
         )
         if not allowed:
             return HttpResponseForbidden(
                 "Forbidden: /metrics answers only the addresses in METRICS_ALLOWED_ADDRESSES "
-                "or a request with the bearer token METRICS_BEARER_TOKEN.\n",
+                "(directly or through a proxy in TRUSTED_PROXIES) or a request with the "
+                "bearer token METRICS_BEARER_TOKEN.\n",
                 content_type="text/plain; charset=utf-8",
             )
         return view(request, *args, **kwargs)
@@ -131,7 +169,7 @@ def metrics_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 # --- Anonymous reads ------------------------------------------------------------------
 
-_throttle_outage_log = OncePer(60.0)
+_throttle_outage = StoreOutage()
 
 
 def _exempt_prefixes() -> tuple[str, ...]:
@@ -161,7 +199,9 @@ def _over_rate(request: HttpRequest) -> tuple[Rate, int] | None:
         return None
     if _caller_is_exempt(request):
         return None
-    ident = throttle_ident(client_address(request))
+    if _throttle_outage.ongoing():
+        return None
+    ident = client_ident(request)
     group = f"anon-read:{cache_scope()}"
     over: list[tuple[Rate, int]] = []
     for rate in rates:
@@ -173,10 +213,10 @@ def _over_rate(request: HttpRequest) -> tuple[Rate, int] | None:
                 rate=f"{rate.count}/{rate.seconds}s",
                 increment=True,
             )
-        except Exception:
+        except CACHE_ERRORS:
             usage = None
         if usage is None:  # the cache did not answer (RATELIMIT_FAIL_OPEN)
-            if _throttle_outage_log.due():
+            if _throttle_outage.failed():
                 logger.warning(
                     "anonymous read throttle unavailable (its cache does not answer); "
                     "reads allowed",

@@ -326,6 +326,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"structured": log_formatter(LOG_FORMAT)},
+    "filters": {"refusals_not_logged": {"()": "theset.logs.RefusalsNotLogged"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -333,6 +334,8 @@ LOGGING = {
         # Django's own handlers (console copy under DEBUG, mail to ADMINS, django.server)
         # would skip the redacting formatter: its records go to the root handler only.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # One warning per 429 would flood the logs under a scraper (theset.logs).
+        "django.request": {"handlers": [], "filters": ["refusals_not_logged"], "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # redis-py gives this logger a plain stdout handler of its own unless it exists.
         "push_response": {"handlers": [], "level": "INFO", "propagate": True},
@@ -389,7 +392,8 @@ CACHES = {
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "theset",
+            # Deployments sharing one Redis keep their counts apart by this prefix.
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="theset"),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
         if REDIS_URL
@@ -408,13 +412,14 @@ TRUSTED_PROXIES = [item for item in env.list("TRUSTED_PROXIES", default=[]) if i
 # Admin logins (django-axes). An account is locked after LOGIN_FAILURE_LIMIT failed
 # logins within LOGIN_COOLOFF, from anywhere; a client address after
 # LOGIN_ADDRESS_FAILURE_LIMIT, whatever the accounts. A failure while locked starts
-# the cool-off again; a successful login clears that account's count.
+# the cool-off again; a successful login clears that account's failures from there.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=20)
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)
 AXES_COOLOFF_TIME = parse_duration(env.str("LOGIN_COOLOFF", default="15m"))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_HANDLER = "theset.logins.LoginLockoutHandler"
-AXES_CLIENT_IP_CALLABLE = "theset.security.client_address"
+# Per client address, an IPv6 client per /64 (theset.security.client_ident).
+AXES_CLIENT_IP_CALLABLE = "theset.security.client_ident"
 AXES_LOCKOUT_CALLABLE = "theset.logins.locked_out_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

@@ -160,7 +160,7 @@ def test_reads_go_through_while_the_counts_cache_is_down(
             "OPTIONS": {"socket_connect_timeout": 0.5},
         },
     }
-    monkeypatch.setattr(security, "_throttle_outage_log", security.OncePer(60.0))
+    monkeypatch.setattr(security, "_throttle_outage", security.StoreOutage())
     client = Client()
 
     with caplog.at_level(logging.WARNING, logger="theset.security"):

@@ -16,6 +16,7 @@ from theset.rules import (
     metrics_access,
     networks_of,
     parse_rate,
+    proxied_past_trust,
     retry_after_seconds,
     throttle_ident,
 )
@@ -51,6 +52,16 @@ LOOPBACK = networks_of(["127.0.0.1", "::1"], setting="METRICS_ALLOWED_ADDRESSES"
         ),
         pytest.param("127.0.0.1", "", PROXIES, "127.0.0.1", id="trusted-proxy-without-header"),
         pytest.param("127.0.0.1", " , ", PROXIES, "127.0.0.1", id="empty-entries"),
+        pytest.param(
+            "127.0.0.1", "6.6.6.6, 1.2.3.4:5678", PROXIES, "127.0.0.1", id="hop-with-port-stops"
+        ),
+        pytest.param(
+            "127.0.0.1",
+            "6.6.6.6, junk, 10.0.0.5",
+            PROXIES,
+            "10.0.0.5",
+            id="junk-hop-stops-at-the-nearest-valid",
+        ),
         pytest.param("127.0.0.1", "10.0.0.5", PROXIES, "10.0.0.5", id="all-hops-trusted-leftmost"),
         pytest.param(
             "::ffff:127.0.0.1", "198.51.100.1", PROXIES, "198.51.100.1", id="ipv4-mapped-peer"
@@ -100,9 +111,47 @@ def test_networks_of_names_the_setting_and_the_bad_item():
 )
 def test_metrics_access(address, authorization, token, expected):
     assert (
-        metrics_access(address=address, authorization=authorization, allowed=LOOPBACK, token=token)
+        metrics_access(
+            address=address,
+            authorization=authorization,
+            allowed=LOOPBACK,
+            token=token,
+            proxied=False,
+        )
         is expected
     )
+
+
+@pytest.mark.parametrize(
+    ("authorization", "token", "expected"),
+    [
+        pytest.param("", "", False, id="loopback-through-an-untrusted-proxy"),
+        pytest.param("Bearer s3cret", "s3cret", True, id="the-token-still-works"),
+    ],
+)
+def test_metrics_access_through_an_untrusted_proxy(authorization, token, expected):
+    allowed = metrics_access(
+        address="127.0.0.1",
+        authorization=authorization,
+        allowed=LOOPBACK,
+        token=token,
+        proxied=True,
+    )
+    assert allowed is expected
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "expected"),
+    [
+        pytest.param("127.0.0.1", "203.0.113.9", True, id="header-from-an-untrusted-peer"),
+        pytest.param("10.0.0.1", "203.0.113.9", False, id="header-from-a-trusted-proxy"),
+        pytest.param("127.0.0.2", "", False, id="no-header"),
+        pytest.param("127.0.0.2", "  ", False, id="blank-header"),
+    ],
+)
+def test_proxied_past_trust(remote, forwarded, expected):
+    trusted = networks_of(["10.0.0.0/8"], setting="TRUSTED_PROXIES")
+    assert proxied_past_trust(remote, forwarded, trusted) is expected
 
 
 @pytest.mark.parametrize(
@@ -122,7 +171,9 @@ def test_parse_rate(text, rate, described):
     assert rate.describe() == described
 
 
-@pytest.mark.parametrize("text", ["60", "60/minute", "0/m", "-1/m", "60/0m", "a/m", "", "60/m/h"])
+@pytest.mark.parametrize(
+    "text", ["60", "60/minute", "0/m", "-1/m", "60/0m", "5/00m", "a/m", "", "60/m/h"]
+)
 def test_parse_rate_refuses_what_is_not_a_rate(text):
     with pytest.raises(ValueError, match=r"ANON_READ_RATES: .* is not a rate such as 60/m"):
         parse_rate(text, setting="ANON_READ_RATES")
@@ -158,8 +209,8 @@ def test_counted_read(method, path, expected):
     ("address", "ident"),
     [
         ("203.0.113.9", "203.0.113.9"),
-        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
-        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::"),
         ("::ffff:203.0.113.9", "203.0.113.9"),
         ("garbage", "garbage"),
     ],
