@@ -232,3 +232,38 @@ def test_the_counts_are_shared_through_redis_when_configured(limited, settings):
     other_process = redis.Redis.from_url(settings.REDIS_URL)
     keys = other_process.keys(f"{prefix}:*")
     assert [int(other_process.get(key)) for key in keys] == [3]  # one window, 3 reads
+
+
+def test_a_cache_outage_is_not_asked_again_for_a_while(anonymous_read_rates, monkeypatch):
+    """After the cache fails, the next reads do not each wait for its connect timeout."""
+    from django_ratelimit.core import get_usage as real_get_usage
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    anonymous_read_rates("1/m")
+    asked = []
+
+    def down(*args, **kwargs):
+        asked.append(1)
+        raise RedisConnectionError("nothing listens")
+
+    clock = [100.0]
+    monkeypatch.setattr(security, "get_usage", down)
+    monkeypatch.setattr(security, "_throttle_outage", security.StoreOutage(clock=lambda: clock[0]))
+    client = Client()
+
+    assert [read(client).status_code for _ in range(3)] == [200, 200, 200]
+    assert len(asked) == 1
+    clock[0] += 10  # the outage's retry delay has passed: the cache is asked again
+    monkeypatch.setattr(security, "get_usage", real_get_usage)
+    assert [read(client).status_code for _ in range(2)] == [200, 429]
+
+
+def test_refusals_are_not_logged_one_warning_each(limited, caplog):
+    client = Client()
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        for _ in range(8):
+            read(client)
+        read(client, "/api/no-such-route", address=NEIGHBOUR)
+
+    logged = [record.getMessage() for record in caplog.records if record.name == "django.request"]
+    assert logged == ["Not Found: /api/no-such-route"]
