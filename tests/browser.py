@@ -75,27 +75,32 @@ def in_a_thread(function: Callable[[], T]) -> T:
         return pool.submit(call).result()
 
 
+def record_csp_violations(page) -> None:
+    """Record the Content-Security-Policy violations `page` reports from its next
+    navigation on: each `securitypolicyviolation` event (directive, what was blocked,
+    where), and each console error naming the Content Security Policy."""
+    reports: list[str] = []
+    _csp_reports[page] = reports
+
+    def report(violation: str) -> None:
+        reports.append(violation)
+
+    def console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            reports.append(f"console: {message.text}")
+
+    page.expose_function("reportCspViolation", report)
+    page.add_init_script(REPORT_CSP_VIOLATIONS)
+    page.on("console", console)
+
+
 def csp_violations(page) -> list[str]:
-    """The Content-Security-Policy violations `page` reported so far: each
-    `securitypolicyviolation` event (directive, what was blocked, where), and each console
-    error naming the Content Security Policy. The first call, before the page's first
-    navigation, starts recording (`logged_in_page` makes it); a later call answers once
-    every report the page sent before it has arrived."""
+    """The violations `page` reported since `record_csp_violations` (`logged_in_page`
+    calls it), once every report it sent before this call has arrived. A page that is
+    not being recorded is an error, not an empty list."""
     reports = _csp_reports.get(page)
-    if reports is None:
-        reports = _csp_reports[page] = []
-
-        def report(violation: str) -> None:
-            reports.append(violation)
-
-        def console(message) -> None:
-            if message.type == "error" and "Content Security Policy" in message.text:
-                reports.append(f"console: {message.text}")
-
-        page.expose_function("reportCspViolation", report)
-        page.add_init_script(REPORT_CSP_VIOLATIONS)
-        page.on("console", console)
-    elif not page.is_closed():
+    assert reports is not None, "call record_csp_violations(page) before the page loads"
+    if not page.is_closed():
         page.evaluate("() => null")  # a round trip: the reports sent before it are in
     return list(reports)
 
@@ -123,7 +128,7 @@ def logged_in_page(browser, web: str, username: str, *, viewport: dict[str, int]
 
     page = browser.new_page(viewport=viewport)
     page.route("**/*", only_local)
-    csp_violations(page)
+    record_csp_violations(page)
     page.goto(f"{web}{reverse('admin:login')}?next={next_url}")
     page.fill("#id_username", username)
     page.fill("#id_password", "password")

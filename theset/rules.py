@@ -127,10 +127,8 @@ class Rate:
         if name:
             article = "an" if name == "hour" else "a"
             return f"{self.count} {article} {name}"
-        for unit_seconds, unit in sorted(_UNIT_NAMES.items(), reverse=True):
-            if self.seconds % unit_seconds == 0:
-                return f"{self.count} every {self.seconds // unit_seconds} {unit}s"
-        return f"{self.count} every {self.seconds} seconds"  # pragma: no cover (units cover all)
+        unit_seconds = max(unit for unit in _UNIT_NAMES if self.seconds % unit == 0)
+        return f"{self.count} every {self.seconds // unit_seconds} {_UNIT_NAMES[unit_seconds]}s"
 
 
 def parse_rate(text: str, *, setting: str) -> Rate:

@@ -30,6 +30,7 @@ from django.utils.decorators import sync_and_async_middleware
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
 
+from theset.auth import API_KEY_HEADER
 from theset.models import ApiKey
 from theset.rules import (
     Network,
@@ -47,7 +48,6 @@ from theset.services import api_key_valid
 
 logger = logging.getLogger(__name__)
 
-API_KEY_META = "HTTP_X_API_KEY"
 API_PREFIX = "/api/"
 
 
@@ -179,7 +179,7 @@ def _exempt_prefixes() -> tuple[str, ...]:
 
 def _caller_is_exempt(request: HttpRequest) -> bool:
     """A request with a valid API key, or from a logged-in staff user."""
-    key = request.META.get(API_KEY_META)
+    key = request.headers.get(API_KEY_HEADER)
     if key and api_key_valid(plaintext=key):
         return True
     # Only a request with a session cookie can be staff: nobody else costs a session read.
@@ -189,14 +189,17 @@ def _caller_is_exempt(request: HttpRequest) -> bool:
     return False
 
 
-def _over_rate(request: HttpRequest) -> tuple[Rate, int] | None:
-    """The rate an anonymous read is over and the seconds until it may read again, or
-    None when it may read (or the counts cannot be read)."""
-    rates = _rates(tuple(settings.ANON_READ_RATES))
-    if not rates or not counted_read(
+def _counted(request: HttpRequest) -> bool:
+    """Whether the limit is on and counts this kind of request (no I/O)."""
+    return bool(settings.ANON_READ_RATES) and counted_read(
         request.method or "", request.path_info, exempt_prefixes=_exempt_prefixes()
-    ):
-        return None
+    )
+
+
+def _over_rate(request: HttpRequest) -> tuple[Rate, int] | None:
+    """For a counted request (`_counted`): the rate it is over and the seconds until it
+    may read again, or None when it may read (or the counts cannot be read)."""
+    rates = _rates(tuple(settings.ANON_READ_RATES))
     if _caller_is_exempt(request):
         return None
     if _throttle_outage.ongoing():
@@ -253,9 +256,7 @@ def anonymous_read_throttle(get_response):
         check = sync_to_async(_over_rate)
 
         async def middleware(request: HttpRequest) -> HttpResponse:
-            if settings.ANON_READ_RATES and counted_read(
-                request.method or "", request.path_info, exempt_prefixes=_exempt_prefixes()
-            ):
+            if _counted(request):
                 over = await check(request)
                 if over is not None:
                     return _too_many(request, *over)
@@ -264,9 +265,10 @@ def anonymous_read_throttle(get_response):
     else:
 
         def middleware(request: HttpRequest) -> HttpResponse:
-            over = _over_rate(request)
-            if over is not None:
-                return _too_many(request, *over)
+            if _counted(request):
+                over = _over_rate(request)
+                if over is not None:
+                    return _too_many(request, *over)
             return get_response(request)
 
     return middleware

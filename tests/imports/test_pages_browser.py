@@ -24,6 +24,7 @@ from tests.browser import (
     logged_in_page,
     needs_chromium,
     only_local,
+    record_csp_violations,
 )
 from tests.factories import link_track, make_artist, make_touring_artist, make_track
 
@@ -77,7 +78,7 @@ def test_a_fan_finds_an_artist_filters_pages_and_reaches_a_venue(site, size):
         try:
             page = browser.new_page(viewport=SIZES[size])
             page.route("**/*", only_local)
-            csp_violations(page)
+            record_csp_violations(page)
 
             page.goto(f"{web}/")
             seen["index"] = page.locator("#artists .name").all_inner_texts()

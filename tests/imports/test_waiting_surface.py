@@ -43,6 +43,7 @@ from tests.browser import (
     needs_chromium,
     only_local,
     progress_drawn,
+    record_csp_violations,
 )
 from tests.imports.test_stream import Message, assert_ends, in_thread, read_stream, stream_url
 from theset.services import api_key_create
@@ -735,7 +736,7 @@ def test_the_artist_page_shows_a_wait_live_neither_failed_nor_done():
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.route("**/*", only_local)
-            csp_violations(page)
+            record_csp_violations(page)
             page.add_init_script(RECORD_STREAMS)
             page.goto(f"{web}/artists/{run.artist.slug}/")
             page.wait_for_function("() => window.eventSources.length === 1")

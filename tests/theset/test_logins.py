@@ -161,7 +161,7 @@ def test_a_locked_login_through_the_async_handler_gets_the_page():
 
 def test_passwords_and_csrf_tokens_are_never_stored():
     make_staff("alice")
-    client = Client(enforce_csrf_checks=False)
+    client = Client()
     client.post(
         LOGIN,
         {"username": "alice", "password": "hunter2-secret", "csrfmiddlewaretoken": "tok-XYZ"},
