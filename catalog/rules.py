@@ -179,6 +179,7 @@ def _split_name(text: str) -> tuple[str, list[str]]:
     return main.strip(), [d for d in cleaned if d.strip() and not _FEATURING.match(d)]
 
 
+@functools.lru_cache(maxsize=16_384)  # an album's name is asked once per track of it
 def has_live_marker(text: str, *, album: bool = False) -> bool:
     """True when a track title (or, with `album=True`, an album name) marks a live recording.
 

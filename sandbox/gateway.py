@@ -7,7 +7,8 @@ an ASGI endpoint that, in order:
 1. counts the request (per endpoint, in flight, `repeated`),
 2. sleeps the configured latency (+/- jitter, seeded) without blocking the loop,
 3. authenticates (provider-specific; 401 bodies are the provider's),
-4. applies the provider's rate limit (429, counted in `rate_limited`),
+4. applies the provider's rate limit (429, counted in `rate_limited`), counting
+   the request when its latency brought it in, however late this loop woke,
 5. rolls for a fault (500/502/503 or a dropped connection),
 6. runs the handler and lets the provider decorate successful answers.
 
@@ -66,8 +67,9 @@ class Provider(Protocol):
         """The caller's identity (API key, app id), or the provider's refusal."""
         ...
 
-    def throttle(self, identity: str, endpoint: str) -> Response | None:
-        """The provider's 429 when `identity` is over its limit, else None (and counted)."""
+    def throttle(self, identity: str, endpoint: str, at_ms: int) -> Response | None:
+        """The provider's 429 when `identity` is over its limit, else None (and counted);
+        `at_ms` is when the request reached the upstream."""
         ...
 
     def fault(self, status: int) -> Response:
@@ -86,6 +88,12 @@ def now_ms() -> int:
     tests may replace this function to move time without sleeping.
     """
     return time.time_ns() // 1_000_000
+
+
+async def latency(seconds: float) -> None:
+    """The simulated network's wait (a test may replace it to wake late, as a busy
+    loop does)."""
+    await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +115,16 @@ class WindowLimiter:
         self._rates = rates
         self._buckets: dict[str, InMemoryBucket] = {}
         self._held_until: dict[str, int] = {}
+        self._last_ms: dict[str, int] = {}
 
-    def admit(self, identity: str) -> Refusal | None:
-        """Record one request and return None if it is admitted, else why not."""
-        now = now_ms()
+    def admit(self, identity: str, at_ms: int | None = None) -> Refusal | None:
+        """Record one request and return None if it is admitted, else why not.
+
+        `at_ms`: when the request reached the upstream (default now). An identity's
+        requests are recorded in the order they are admitted, never before the last."""
+        now = now_ms() if at_ms is None else at_ms
+        now = max(now, self._last_ms.get(identity, now))
+        self._last_ms[identity] = now
         held_until = self._held_until.get(identity)
         if held_until is not None:
             if now < held_until:
@@ -135,6 +149,7 @@ class WindowLimiter:
         """Forget every window and hold."""
         self._buckets.clear()
         self._held_until.clear()
+        self._last_ms.clear()
 
 
 @dataclass(slots=True)
@@ -344,9 +359,13 @@ class Gateway:
         if identity_key in stats.succeeded:
             stats.repeated[endpoint.name] += 1
 
+        # The request reaches the upstream after the latency: its rate-limit windows count
+        # it then, by that moment, not by when this loop (busy with other requests)
+        # wakes from the sleep; a real upstream's clock does not wait for ours.
         delay = self._delay()
+        reached_ms = now_ms() + round(delay * 1000)
         if delay:
-            await asyncio.sleep(delay)
+            await latency(delay)
 
         identity = ""
         if provider is not None:
@@ -355,7 +374,7 @@ class Gateway:
                 stats.record_response(endpoint.name, authenticated.status_code)
                 return authenticated, False
             identity = authenticated
-            refusal = provider.throttle(identity, endpoint.name)
+            refusal = provider.throttle(identity, endpoint.name, reached_ms)
             if refusal is not None:
                 stats.rate_limited[endpoint.name] += 1
                 stats.record_response(endpoint.name, refusal.status_code)

@@ -197,7 +197,7 @@ class Spotify:
             return _unauthorized(EXPIRED_TOKEN)
         return client_id
 
-    def throttle(self, identity: str, endpoint: str) -> Response | None:
+    def throttle(self, identity: str, endpoint: str, at_ms: int) -> Response | None:
         """429 with `Retry-After` (seconds) over the app's rolling 30 s window.
 
         The Retry-After is the wait until the window has room, or the configured
@@ -207,7 +207,7 @@ class Spotify:
         A development-mode app's 429 is the quota one (`"reason": "QUOTA_EXCEEDED"`):
         `--spotify-app development` with a `--spotify-rps` a test can exhaust.
         """
-        refusal = self.limiter.admit(identity)
+        refusal = self.limiter.admit(identity, at_ms)
         if refusal is None:
             return None
         retry_after = max(1, math.ceil(refusal.wait_ms / 1000))

@@ -396,12 +396,12 @@ class Ticketmaster:
             return invalid_key()
         return key
 
-    def throttle(self, identity: str, endpoint: str) -> Response | None:
+    def throttle(self, identity: str, endpoint: str, at_ms: int) -> Response | None:
         """429 over the per-second spike limit or the daily quota.
 
         Neither carries `Rate-Limit*` headers: UPSTREAM.md says error answers have none.
         """
-        if self.spike_limiter.admit(identity) is not None:
+        if self.spike_limiter.admit(identity, at_ms) is not None:
             return spike_arrest(self.config.tm_rps)
         if not self.quota.admit(identity):
             return quota_violation(identity)

@@ -1,6 +1,8 @@
+import asyncio
 import gc
 
 from django.apps import AppConfig
+from django.conf import settings
 
 # The cyclic garbage collector's first threshold (Python's default is 700 allocations).
 # An import parses megabytes of JSON into millions of objects, none of them cyclic
@@ -20,3 +22,9 @@ class ThesetConfig(AppConfig):
         gc.freeze()
         _, gen1, gen2 = gc.get_threshold()
         gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+        if settings.IMPORT_EVENT_LOOP == "uvloop":
+            # Every new event loop of this process (asgiref's `async_to_sync` starts one
+            # per call in a worker or the CLI) is uvloop's. uvicorn sets its own.
+            import uvloop
+
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())

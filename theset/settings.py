@@ -266,6 +266,14 @@ DEFAULT_CONCURRENCY = env.int("DEFAULT_CONCURRENCY", default=10)
 DEFAULT_RETRIES = env.int("DEFAULT_RETRIES", default=5)
 DEFAULT_TIMEOUT = env.float("DEFAULT_TIMEOUT", default=10.0)
 RETRY_AFTER_CAP_SECONDS = env.float("RETRY_AFTER_CAP_SECONDS", default=60.0)
+# The event loop the importer's phases run on (every `async_to_sync` in a worker or the
+# CLI): uvloop, as uvicorn's web processes already use, costs a third less CPU per
+# upstream request than asyncio's own loop (bench/README.md). `asyncio` for debugging.
+IMPORT_EVENT_LOOP = env.str("IMPORT_EVENT_LOOP", default="uvloop")
+if IMPORT_EVENT_LOOP not in ("uvloop", "asyncio"):
+    raise ImproperlyConfigured(
+        f"IMPORT_EVENT_LOOP must be uvloop or asyncio, not {IMPORT_EVENT_LOOP!r}"
+    )
 TICKETMASTER_RPS = env.float("TICKETMASTER_RPS", default=5.0)
 # Widens each rate-limit window: network jitter must not turn a permitted request into a 429.
 RATE_LIMIT_MARGIN_MS = env.int("RATE_LIMIT_MARGIN_MS", default=50)

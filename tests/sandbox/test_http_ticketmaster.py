@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from sandbox import gateway
 from sandbox.config import SandboxConfig
 from tests.sandbox.support import (
     BAND,
@@ -348,6 +349,39 @@ async def test_rate_limit_headers_and_spike_arrest(open_sandbox, edge_world):
     }
     assert "Retry-After" not in refused.headers
     assert not any(h in refused.headers for h in RATE_HEADERS)
+
+
+@pytest.mark.parametrize(
+    ("late_ms", "second"),
+    [
+        (0, 200),  # woken on time: a second and 10 ms apart on arrival
+        (400, 200),  # woken 400 ms late: still counted when it arrived, not when woken
+    ],
+)
+async def test_the_spike_window_counts_a_request_when_it_arrives_not_when_served(
+    open_sandbox, edge_world, clock, monkeypatch, late_ms, second
+):
+    """The window counts each request at its arrival (sent + latency). A busy sandbox
+    loop that wakes late from the simulated latency must not move a request closer to
+    the next one: a client that spaced them a second apart is not refused."""
+    wakes = iter([50 + late_ms, 50, 50])
+
+    async def latency(seconds: float) -> None:
+        assert seconds == 0.05
+        clock.advance(next(wakes))
+
+    monkeypatch.setattr(gateway, "latency", latency)
+    config = SandboxConfig(tm_rps=1, latency_ms=50)
+    attraction = f"/discovery/v2/attractions/{BAND}.json"
+    async with open_sandbox(edge_world, config) as client:
+        first_sent = clock.now_ms
+        first = await client.get(attraction, params=tm())
+        clock.now_ms = first_sent + 1_010
+        again = await client.get(attraction, params=tm())
+        clock.now_ms = first_sent + 1_020
+        too_soon = await client.get(attraction, params=tm())  # 10 ms after `again`
+    assert [first.status_code, again.status_code] == [200, second]
+    assert too_soon.status_code == 429
 
 
 async def test_daily_quota(open_sandbox, edge_world):
