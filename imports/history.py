@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
+from django_q.models import Success
 
 from imports.models import ACTIVE_STATUSES, DroppedTrack, ImportEvent, ImportRun
 
@@ -221,3 +222,18 @@ def _chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def task_results_prune(*, keep: int | None = None) -> int:
+    """Delete the task queue's successful results (django-q2's Task rows) but the newest
+    `keep` (Q_SUCCESS_KEEP); failures are kept. Returns how many were deleted."""
+    keep = settings.Q_SUCCESS_KEEP if keep is None else keep
+    newest = Success.objects.order_by("-stopped", "-pk").values_list("stopped", "pk")
+    oldest_kept = newest[keep - 1 : keep].first()
+    if oldest_kept is None:
+        return 0
+    stopped, pk = oldest_kept
+    deleted, _ = Success.objects.filter(
+        Q(stopped__lt=stopped) | Q(stopped=stopped, pk__lt=pk)
+    ).delete()
+    return deleted

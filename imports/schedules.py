@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from imports.history import runs_history_prune
+from imports.history import runs_history_prune, task_results_prune
 from imports.resync import shows_batches_sweep, shows_resync_round
 from imports.services import artists_resync, stale_runs_sweep
 from imports.tasks import interleaved_resync_tasks
@@ -42,5 +42,9 @@ def resync_stale_artists() -> str:
 
 def prune_run_history() -> str:
     """Every 5 minutes: runs older than each artist's last RUN_HISTORY_KEEP lose their
-    progress events and dropped-track rows, within a row and time budget per round."""
-    return runs_history_prune().summary()
+    progress events and dropped-track rows, within a row and time budget per round; the
+    task queue keeps its newest Q_SUCCESS_KEEP successful results."""
+    summary = runs_history_prune().summary()
+    if results := task_results_prune():
+        summary += f"; {results} task results pruned"
+    return summary

@@ -212,6 +212,10 @@ if RUN_HISTORY_KEEP < 1:
         f"RUN_HISTORY_KEEP must be at least 1 (the latest run keeps its history), "
         f"not {RUN_HISTORY_KEEP}"
     )
+# The task queue's successful results kept (django-q2's Task rows; failures all kept).
+Q_SUCCESS_KEEP = env.int("Q_SUCCESS_KEEP", default=1000)
+if Q_SUCCESS_KEEP < 1:
+    raise ImproperlyConfigured(f"Q_SUCCESS_KEEP must be at least 1, not {Q_SUCCESS_KEEP}")
 RUN_HISTORY_PRUNE_BUDGET_ROWS = env.int("RUN_HISTORY_PRUNE_BUDGET_ROWS", default=100_000)
 if RUN_HISTORY_PRUNE_BUDGET_ROWS < 1:
     raise ImproperlyConfigured(
@@ -228,7 +232,10 @@ Q_CLUSTER = {
     "retry": IMPORT_PHASE_RETRY_SECONDS,
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
     "ack_failures": False,
-    "save_limit": 1000,
+    # No pruning per task: django-q2's locks and loads up to `save_limit` result rows after
+    # every task (a tenth of a busy cluster's CPU, bench/README.md). The history prune
+    # (every 5 minutes) keeps the newest Q_SUCCESS_KEEP successes instead, in one delete.
+    "save_limit": 0,
     "catch_up": False,
     # How often an idle cluster asks the ORM broker for work: the wait between phases.
     "poll": env.float("Q_POLL_SECONDS", default=0.1),

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django_q.models import Schedule
+from django_q.models import Schedule, Task
 
 from imports.history import RunHistoryRow, runs_history_prune, runs_to_prune
 from imports.models import DroppedTrack, ImportEvent, ImportPhase, ImportRun, ImportStatus
@@ -361,3 +361,31 @@ def test_the_api_says_when_a_run_was_pruned(client):
         milliseconds=1
     )
     assert client.get(f"/api/imports/{new.pk}").json()["history_pruned_at"] is None
+
+
+def _task(name: str, *, success: bool, stopped: datetime) -> Task:
+    return Task.objects.create(
+        id=name,
+        name=name,
+        func="imports.tasks.identity_task",
+        started=stopped - timedelta(seconds=1),
+        stopped=stopped,
+        success=success,
+    )
+
+
+@pytest.mark.django_db
+def test_the_task_queue_keeps_its_newest_successes_and_every_failure(settings):
+    """django-q2 prunes no results per task (that locked and loaded every kept result
+    after each task); the history prune keeps the newest Q_SUCCESS_KEEP successes."""
+    assert settings.Q_CLUSTER["save_limit"] == 0
+    settings.Q_SUCCESS_KEEP = 3
+    at = timezone.now()
+    for n in range(5):
+        _task(f"ok{n}", success=True, stopped=at + timedelta(seconds=n))
+    _task("ok-tie", success=True, stopped=at + timedelta(seconds=2))  # as new as ok2
+    _task("failed", success=False, stopped=at - timedelta(days=30))
+    assert prune_run_history() == "nothing to prune; 3 task results pruned"
+    # Ties broken by id, newest first: ok2 is kept over ok-tie ("ok2" > "ok-tie").
+    assert sorted(Task.objects.values_list("name", flat=True)) == ["failed", "ok2", "ok3", "ok4"]
+    assert prune_run_history() == "nothing to prune"
