@@ -14,8 +14,19 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, Max, When
-from django.db.models.functions import Greatest
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from imports import rules
@@ -70,12 +81,18 @@ class PhaseReporter:
                 waiting_until=None,
             )
             attempt = ImportPhase.objects.values_list("attempt", flat=True).get(pk=phase.pk)
-            # The run's attempt is its most retried phase's: 2 means a phase ran twice.
-            ImportRun.objects.filter(pk=self.run_id).update(attempt=Greatest(F("attempt"), attempt))
-            ImportRun.objects.filter(pk=self.run_id, started_at__isnull=True).update(started_at=now)
-            ImportRun.objects.filter(
-                pk=self.run_id, status__in=(ImportStatus.QUEUED, ImportStatus.WAITING)
-            ).update(status=ImportStatus.RUNNING, waiting_until=None)
+            # One statement: the run's attempt is its most retried phase's (2 means a phase
+            # ran twice); it started with its first phase; a queued or waiting run runs.
+            starts = Q(status__in=(ImportStatus.QUEUED, ImportStatus.WAITING))
+            ImportRun.objects.filter(pk=self.run_id).update(
+                attempt=Greatest(F("attempt"), attempt),
+                started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
+                status=Case(When(starts, then=Value(ImportStatus.RUNNING)), default=F("status")),
+                waiting_until=Case(
+                    When(starts, then=Value(None, output_field=DateTimeField())),
+                    default=F("waiting_until"),
+                ),
+            )
         return self.report(0, message or f"{self.phase.label} started")
 
     def report(
@@ -86,7 +103,7 @@ class PhaseReporter:
         percent = max(0, min(100, int(percent)))
         message = shorten(message)
         with transaction.atomic():
-            run_status = self._lock_run()  # the updates below leave the status as it is
+            run_status, created_at = self._lock_run()  # the updates leave the status as it is
             phase_percents = self._phase_percents()
             if self.phase in phase_percents:
                 percent = phase_percents[self.phase] = max(phase_percents[self.phase], percent)
@@ -106,7 +123,7 @@ class PhaseReporter:
                 message=message,
                 updated_at=timezone.now(),
             )
-            return self._append_event(run_status, percent, overall, message, counters)
+            return self._append_event(run_status, created_at, percent, overall, message, counters)
 
     def progress(
         self, percent: int, message: str, counters: dict[str, Any] | None = None
@@ -118,40 +135,44 @@ class PhaseReporter:
         percent = max(0, min(100, int(percent)))
         message = shorten(message)
         with transaction.atomic():
-            run_status = self._lock_run()
+            run_status, created_at = self._lock_run()
             phase_percents = self._phase_percents()
             percent = phase_percents[self.phase] = max(phase_percents.get(self.phase, 0), percent)
             overall = overall_percent(phase_percents)
-            return self._append_event(run_status, percent, overall, message, counters)
+            return self._append_event(run_status, created_at, percent, overall, message, counters)
 
-    def _lock_run(self) -> str:
-        """Lock the run and give its status. Parallel phases then compute and record the
-        run's percent one after the other, so events never show it going down, and a
-        run's events commit in id order (what the stream relies on)."""
+    def _lock_run(self) -> tuple[str, datetime]:
+        """Lock the run and give its status and creation time. Parallel phases then
+        compute and record the run's percent one after the other, so events never show it
+        going down, and a run's events commit in id order (what the stream relies on)."""
         return (
             ImportRun.objects.select_for_update()
             .filter(pk=self.run_id)
-            .values_list("status", flat=True)
+            .values_list("status", "created_at")
             .get()
         )
 
     def _phase_percents(self) -> dict[str, int]:
         """Each of the run's phases' percent: the most its row or its events have said
-        (a phase's reports between transitions are written as events only)."""
-        rows = dict(ImportPhase.objects.filter(run_id=self.run_id).values_list("phase", "percent"))
+        (a phase's reports between transitions are written as events only). One query."""
         reported = (
-            ImportEvent.objects.filter(run_id=self.run_id, stage__in=list(rows))
+            ImportEvent.objects.filter(run_id=OuterRef("run_id"), stage=OuterRef("phase"))
+            .order_by()
             .values("stage")
             .annotate(top=Max("percent"))
-            .values_list("stage", "top")
+            .values("top")
         )
-        for stage, top in reported:
-            rows[stage] = max(rows[stage], top)
-        return rows
+        rows = (
+            ImportPhase.objects.filter(run_id=self.run_id)
+            .annotate(reported=Subquery(reported))
+            .values_list("phase", "percent", "reported")
+        )
+        return {phase: max(percent, reported or 0) for phase, percent, reported in rows}
 
     def _append_event(
         self,
         run_status: str,
+        run_created_at: datetime,
         percent: int,
         overall: int,
         message: str,
@@ -167,7 +188,9 @@ class PhaseReporter:
             counters=counters or {},
         )
         # Live listeners hear of the event only once it is committed and replayable.
-        transaction.on_commit(partial(publish_import_event, event.pk))
+        transaction.on_commit(
+            partial(publish_import_event, event.pk, run=(self.run_id, run_created_at))
+        )
         return event
 
     def finish(self, message: str, counters: dict[str, Any] | None = None) -> ImportEvent:

@@ -55,6 +55,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -198,9 +199,10 @@ def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
 
 
-def publish_import_event(event_id: int) -> None:
+def publish_import_event(event_id: int, *, run: tuple[int, datetime] | None = None) -> None:
     """Publish a committed progress event to the streams of every web process, through
-    django-eventstream's `send_event` (its Redis bridge).
+    django-eventstream's `send_event` (its Redis bridge). `run`: the event's run id and
+    creation time when the caller has them (else they are read).
 
     A run's events go out in id order whoever committed them (the shows and catalog
     phases report from different workers): under a Redis lock per run, every event of
@@ -212,9 +214,9 @@ def publish_import_event(event_id: int) -> None:
     if not url:
         return
     try:
-        run_id, run_created_at = ImportEvent.objects.values_list("run_id", "run__created_at").get(
-            pk=event_id
-        )
+        run_id, run_created_at = run or ImportEvent.objects.values_list(
+            "run_id", "run__created_at"
+        ).get(pk=event_id)
         channel = run_channel(run_id)
         client = _redis_client(url)
         # The run's creation names it for good: a database whose ids start again (a test
