@@ -72,10 +72,13 @@ HEALTH_EVERY_SECONDS = 0.5
 # written while the streams are open.
 UPSTREAM = {"latency_ms": 250, "jitter_ms": 0}
 HOLD_PHASE, HOLD_PERCENT = PhaseName.IDENTITY, 40
-# Bounds (the whole test stays well under 3 minutes): every stream open, then every
-# stream ended after the worker is let go.
-OPEN_TIMEOUT_SECONDS = 40
-END_TIMEOUT_SECONDS = 50
+# Guards against a hang, not figures to meet: every stream open, then every stream ended
+# after the worker is let go. How long each took is a figure of the report (and of
+# bench/streams.py); on a busy 2-core machine opening 1,000 took from 27 s to over 40 s,
+# so a bound near that would fail the test by timing. Both stay within the held phase's
+# timeout (UNHURRIED_PHASES, 300 s).
+OPEN_TIMEOUT_SECONDS = 150
+END_TIMEOUT_SECONDS = 100
 # A web process holding more connections than this is the bug (a connection per
 # stream): the test stops there rather than open hundreds, which on PostgreSQL would
 # take the server's max_connections from every other test database on it.
