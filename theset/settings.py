@@ -233,7 +233,7 @@ Q_CLUSTER = {
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
     "ack_failures": False,
     # No pruning per task: django-q2's locks and loads up to `save_limit` result rows after
-    # every task (a tenth of a busy cluster's CPU, bench/README.md). The history prune
+    # every task (about 5% of a busy cluster's CPU, bench/README.md). The history prune
     # (every 5 minutes) keeps the newest Q_SUCCESS_KEEP successes instead, in one delete.
     "save_limit": 0,
     "catch_up": False,

@@ -140,6 +140,31 @@ def test_malformed_events_name_what_is_wrong(raw, message):
     assert str(caught.value).startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("sent", "starts_at"),
+    [
+        ("2027-05-02T01:00:00Z", datetime(2027, 5, 2, 1, 0, tzinfo=UTC)),
+        ("2027-12-31T23:59:59Z", datetime(2027, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        # Anything but Ticketmaster's one UTC format is unreadable, even where Python's
+        # ISO parser would read it.
+        ("2027-05-02T01:00:00", None),
+        ("2027-05-02T01:00:00+02:00", None),
+        ("2027-05-02T01:00:00.000Z", None),
+        ("2027-05-02", None),
+        ("2027-5-2T1:00:00Z", None),
+        ("20270502T010000Z", None),
+        ("2027-02-30T01:00:00Z", None),
+    ],
+)
+def test_an_events_utc_start_is_read_only_in_ticketmasters_format(sent, starts_at):
+    raw = event(dates={"start": {"localDate": "2027-05-01", "dateTime": sent}})
+    if starts_at is not None:
+        assert parse_event(raw).starts_at == starts_at
+        return
+    with pytest.raises(MalformedEventError, match="unreadable field"):
+        parse_event(raw)
+
+
 def test_attraction_identity_comes_from_links_and_classifications():
     attraction = parse_attraction(
         {
