@@ -9,10 +9,14 @@ driver as they are; the others (dates and times, JSON, decimals) through the fie
 own `get_db_prep_save`. Columns left out get what `bulk_create` would give them: the
 field's default, or now for `auto_now` / `auto_now_add`.
 
-The statement is the one `bulk_create` sends on SQLite and PostgreSQL alike: on SQLite
-one row's statement run for every row (`executemany`, stepped in C), on PostgreSQL
-statements of up to 500 rows; rows go in the order given (callers sort them in key
-order, the deadlock rule).
+On SQLite the statement is the one `bulk_create` sends, one row's statement run for
+every row (`executemany`, stepped in C). On PostgreSQL the rows go as one array per
+column, `INSERT … SELECT … FROM unnest(%s::type[], …) WITH ORDINALITY … ORDER BY`:
+a statement of a few parameters, the same text for every call, where `VALUES` lists
+of thousands of placeholders cost psycopg a parse of the statement's text on every
+call and a literal per value (about three times the client CPU for 2,000 rows, and
+the largest share of a cluster's bulk writes: `bench/README.md`). Either way rows go
+in the order given (callers sort them in key order, the deadlock rule).
 """
 
 from __future__ import annotations
@@ -45,10 +49,8 @@ PLAIN_TYPES = frozenset(
         "URLField",
     }
 )
-# Rows per statement at most (PostgreSQL has no lower limit of its own).
-MAX_BATCH = 500
-# Placeholders per statement where the backend sets no limit: psycopg's is 65,535.
-DEFAULT_MAX_PARAMS = 65_535
+# The position of a row in the arrays PostgreSQL is given (a name no model's column has).
+ORDINAL = '"bulk_upsert_ordinal"'
 
 
 def row_of(fields: Sequence[str], **values: Any) -> tuple:
@@ -91,23 +93,28 @@ def bulk_upsert(
         if (convert := _converter(field, connection)) is not None
     ]
     quote = connection.ops.quote_name
+    table = quote(meta.db_table)
     names = ", ".join(quote(field.column) for field in columns)
-    head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "
     tail = _conflict_clause(meta, unique_fields, update_fields, quote)
-    values = [_row_params(row, converted, filled) for row in rows]
-    row_sql = f"({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             # One statement, prepared once and stepped per row in C: the fastest way in.
-            cursor.executemany(f"{head}{row_sql}{tail}", values)
-            return len(rows)
-        # A statement of many rows per round trip (psycopg's executemany is slower here).
-        max_params = connection.features.max_query_params or DEFAULT_MAX_PARAMS
-        batch = max(1, min(MAX_BATCH, max_params // len(columns)))
-        for start in range(0, len(values), batch):
-            chunk = values[start : start + batch]
-            params = [value for row in chunk for value in row]
-            cursor.execute(f"{head}{', '.join([row_sql] * len(chunk))}{tail}", params)
+            values = [_row_params(row, converted, filled) for row in rows]
+            row_sql = f"({', '.join(['%s'] * len(columns))})"
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {row_sql}{tail}", values)
+        else:
+            # PostgreSQL: an array per given column, what every row leaves out once (the
+            # module's docstring says why).
+            values = [_row_params(row, converted, ()) for row in rows]
+            given_names = ", ".join(quote(field.column) for field in given)
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in given)
+            once = "".join(f", %s::{field.db_type(connection)}" for field in missing)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {given_names}{once} "
+                f"FROM unnest({arrays}) WITH ORDINALITY AS given ({given_names}, {ORDINAL}) "
+                f"ORDER BY {ORDINAL}{tail}",
+                [*filled, *(list(column) for column in zip(*values, strict=True))],
+            )
     return len(rows)
 
 
