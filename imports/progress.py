@@ -103,7 +103,7 @@ class PhaseReporter:
         percent = max(0, min(100, int(percent)))
         message = shorten(message)
         with transaction.atomic():
-            run_status, created_at = self._lock_run()  # the updates leave the status as it is
+            run = self._lock_run()  # the updates leave the status as it is
             phase_percents = self._phase_percents()
             if self.phase in phase_percents:
                 percent = phase_percents[self.phase] = max(phase_percents[self.phase], percent)
@@ -123,7 +123,7 @@ class PhaseReporter:
                 message=message,
                 updated_at=timezone.now(),
             )
-            return self._append_event(run_status, created_at, percent, overall, message, counters)
+            return self._append_event(run, percent, overall, message, counters)
 
     def progress(
         self, percent: int, message: str, counters: dict[str, Any] | None = None
@@ -135,20 +135,22 @@ class PhaseReporter:
         percent = max(0, min(100, int(percent)))
         message = shorten(message)
         with transaction.atomic():
-            run_status, created_at = self._lock_run()
+            run = self._lock_run()
             phase_percents = self._phase_percents()
             percent = phase_percents[self.phase] = max(phase_percents.get(self.phase, 0), percent)
             overall = overall_percent(phase_percents)
-            return self._append_event(run_status, created_at, percent, overall, message, counters)
+            return self._append_event(run, percent, overall, message, counters)
 
-    def _lock_run(self) -> tuple[str, datetime]:
-        """Lock the run and give its status and creation time. Parallel phases then
-        compute and record the run's percent one after the other, so events never show it
-        going down, and a run's events commit in id order (what the stream relies on)."""
+    def _lock_run(self) -> tuple[str, datetime, int | None]:
+        """Lock the run and give its status, its creation time and its latest event's id
+        (None: none yet). Parallel phases then compute and record the run's percent one
+        after the other, so events never show it going down, and a run's events commit
+        in id order (what the stream relies on)."""
+        latest = ImportEvent.objects.filter(run_id=OuterRef("pk")).order_by("-pk").values("pk")
         return (
             ImportRun.objects.select_for_update()
             .filter(pk=self.run_id)
-            .values_list("status", "created_at")
+            .values_list("status", "created_at", Subquery(latest[:1]))
             .get()
         )
 
@@ -171,13 +173,13 @@ class PhaseReporter:
 
     def _append_event(
         self,
-        run_status: str,
-        run_created_at: datetime,
+        run: tuple[str, datetime, int | None],
         percent: int,
         overall: int,
         message: str,
         counters: dict[str, Any] | None,
     ) -> ImportEvent:
+        run_status, run_created_at, previous_id = run
         event = ImportEvent.objects.create(
             run_id=self.run_id,
             stage=self.phase,
@@ -189,7 +191,13 @@ class PhaseReporter:
         )
         # Live listeners hear of the event only once it is committed and replayable.
         transaction.on_commit(
-            partial(publish_import_event, event.pk, run=(self.run_id, run_created_at))
+            partial(
+                publish_import_event,
+                event.pk,
+                run=(self.run_id, run_created_at),
+                event=event,
+                previous_id=previous_id,
+            )
         )
         return event
 

@@ -199,10 +199,19 @@ def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
 
 
-def publish_import_event(event_id: int, *, run: tuple[int, datetime] | None = None) -> None:
+def publish_import_event(
+    event_id: int,
+    *,
+    run: tuple[int, datetime] | None = None,
+    event: ImportEvent | None = None,
+    previous_id: int | None = None,
+) -> None:
     """Publish a committed progress event to the streams of every web process, through
     django-eventstream's `send_event` (its Redis bridge). `run`: the event's run id and
-    creation time when the caller has them (else they are read).
+    creation time when the caller has them (else they are read). `event` and
+    `previous_id`: the event as written and the id of the run's event before it (None:
+    it is the run's first), when the caller has them: if that one is the last published,
+    this one goes out as it is, without reading the run's events back.
 
     A run's events go out in id order whoever committed them (the shows and catalog
     phases report from different workers): under a Redis lock per run, every event of
@@ -226,11 +235,16 @@ def publish_import_event(event_id: int, *, run: tuple[int, datetime] | None = No
             published = int(client.get(published_key) or 0)
             if published >= event_id:
                 return
-            previous_id = published or None
-            for event in run_events_after(run_id, published, None).filter(pk__lte=event_id):
+            unpublished = (
+                [event]
+                if event is not None and published == (previous_id or 0)
+                else run_events_after(run_id, published, None).filter(pk__lte=event_id)
+            )
+            before = published or None
+            for each in unpublished:
                 # The run's event before it lets a stream see that it missed one.
-                send_event(channel, PUBLISHED, {**event_payload(event), "previous_id": previous_id})
-                previous_id = event.pk
+                send_event(channel, PUBLISHED, {**event_payload(each), "previous_id": before})
+                before = each.pk
             client.set(published_key, event_id, ex=PUBLISHED_KEY_SECONDS)
     except Exception:
         logger.warning(

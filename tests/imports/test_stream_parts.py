@@ -276,6 +276,39 @@ def test_a_runs_events_are_published_in_id_order_whoever_commits_them(events_cha
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="publishing is the Redis lane's")
+def test_a_reporters_event_goes_out_as_written_unless_one_before_it_was_missed(events_channel):
+    run_id, events = new_run_with_events(2)
+    events_channel()
+    reporter = PhaseReporter(run_id=run_id, phase=PhaseName.IDENTITY)
+    read_back: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        # The publisher's read of the run's events (the reporter's own queries of the
+        # events table read only their percents and ids).
+        if sql.startswith("SELECT") and '"imports_importevent"."message"' in sql:
+            read_back.append(sql)
+        return execute(sql, params, many, context)
+
+    # The run's previous event is the last published: this one goes out as written.
+    with connection.execute_wrapper(spy):
+        third = reporter.progress(30, "step 3")
+    assert (events_channel(), read_back) == ([(PUBLISHED, third.pk, events[-1].pk)], [])
+
+    # Redis lost what went out (a flush, an expiry): the run's events are read back and
+    # every one not known to be out goes again, in order.
+    client = stream._redis_client(django_settings.REDIS_URL)
+    client.delete(*client.keys(f"theset:{run_channel(run_id)}:*"))
+    with connection.execute_wrapper(spy):
+        fourth = reporter.progress(40, "step 4")
+    ids = [e.pk for e in events] + [third.pk, fourth.pk]
+    assert events_channel() == [
+        (PUBLISHED, pk, previous) for pk, previous in zip(ids, [None, *ids[:-1]], strict=True)
+    ]
+    assert len(read_back) == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_without_redis_publishing_does_nothing(settings):
     settings.REDIS_URL = None
     _, events = new_run_with_events(1)
