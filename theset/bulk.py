@@ -12,19 +12,22 @@ field's default, or now for `auto_now` / `auto_now_add`.
 On SQLite the statement is the one `bulk_create` sends, one row's statement run for
 every row (`executemany`, stepped in C). On PostgreSQL the rows go as one array per
 column, `INSERT … SELECT … FROM unnest(%s::type[], …) WITH ORDINALITY … ORDER BY`:
-a statement of a few parameters, the same text for every call, where `VALUES` lists
-of thousands of placeholders cost psycopg a parse of the statement's text on every
-call and a literal per value (about three times the client CPU for 2,000 rows, and
-the largest share of a cluster's bulk writes: `bench/README.md`). Either way rows go
+a statement of a few parameters, bound by the server in binary, the same text for
+every call. `VALUES` lists of thousands of placeholders cost psycopg a parse of the
+statement's text on every call and a literal per value, and were the largest share of
+a cluster's bulk writes (`bench/README.md`). Either way rows go
 in the order given (callers sort them in key order, the deadlock rule).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+import psycopg
 from django.db import connections, models, router
 from django.utils import timezone
 
@@ -51,6 +54,7 @@ PLAIN_TYPES = frozenset(
 )
 # The position of a row in the arrays PostgreSQL is given (a name no model's column has).
 ORDINAL = '"bulk_upsert_ordinal"'
+_MODIFIER = re.compile(r"\(.*?\)")
 
 
 def row_of(fields: Sequence[str], **values: Any) -> tuple:
@@ -96,26 +100,59 @@ def bulk_upsert(
     table = quote(meta.db_table)
     names = ", ".join(quote(field.column) for field in columns)
     tail = _conflict_clause(meta, unique_fields, update_fields, quote)
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            # One statement, prepared once and stepped per row in C: the fastest way in.
-            values = [_row_params(row, converted, filled) for row in rows]
-            row_sql = f"({', '.join(['%s'] * len(columns))})"
+    if connection.vendor == "sqlite":
+        # One statement, prepared once and stepped per row in C: the fastest way in.
+        values = [_row_params(row, converted, filled) for row in rows]
+        row_sql = f"({', '.join(['%s'] * len(columns))})"
+        with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {row_sql}{tail}", values)
-        else:
-            # PostgreSQL: an array per given column, what every row leaves out once (the
-            # module's docstring says why).
-            values = [_row_params(row, converted, ()) for row in rows]
-            given_names = ", ".join(quote(field.column) for field in given)
-            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in given)
-            once = "".join(f", %s::{field.db_type(connection)}" for field in missing)
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {given_names}{once} "
-                f"FROM unnest({arrays}) WITH ORDINALITY AS given ({given_names}, {ORDINAL}) "
-                f"ORDER BY {ORDINAL}{tail}",
-                [*filled, *(list(column) for column in zip(*values, strict=True))],
-            )
+        return len(rows)
+    # PostgreSQL: an array per given column, what every row leaves out once, all bound in
+    # binary (the module's docstring says why).
+    converted += [
+        (column, _as_float)
+        for column, field in enumerate(given)
+        if field.get_internal_type() == "FloatField"
+    ]
+    values = [_row_params(row, converted, ()) for row in rows]
+    given_names = ", ".join(quote(field.column) for field in given)
+    arrays = ", ".join(f"%b::{_base_type(field, connection)}[]" for field in given)
+    once = "".join(f", %b::{_base_type(field, connection)}" for field in missing)
+    with _binary_cursor(connection) as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {given_names}{once} "
+            f"FROM unnest({arrays}) WITH ORDINALITY AS given ({given_names}, {ORDINAL}) "
+            f"ORDER BY {ORDINAL}{tail}",
+            [*filled, *(list(column) for column in zip(*values, strict=True))],
+        )
     return len(rows)
+
+
+@contextmanager
+def _binary_cursor(connection) -> Iterator[Any]:
+    """A cursor of `connection` (PostgreSQL) whose parameters are bound by the server,
+    `%b` ones in binary. Django's own cursors bind on the client: every parameter is
+    rendered into the statement's text, an array element by element through psycopg's
+    escaping in Python (ten times the CPU of binary for 2,000 rows with JSON). Wrapped as
+    Django wraps its own: errors, `execute_wrapper`s and the query log apply."""
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = psycopg.Cursor(connection.connection)
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:
+        yield cursor
+
+
+def _base_type(field: models.Field, connection) -> str:
+    """The column's type without its modifier (`varchar(200)`: `varchar`): the arrays
+    carry the values as given, and the insert itself holds them to the column's type, as
+    an insert of `VALUES` would (a value too long is refused, not cut)."""
+    return _MODIFIER.sub("", field.db_type(connection))
+
+
+def _as_float(value: Any) -> Any:
+    # A float column's values may come as ints (JSON's 1 for 1.0); an array is of one type.
+    return value if value is None else float(value)
 
 
 def _row_params(row: Sequence[Any], converted, filled: tuple) -> tuple:

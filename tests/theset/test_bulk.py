@@ -7,12 +7,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import SpotifyRelease
 from shows.models import Show, Venue
 from theset.bulk import bulk_upsert
+from theset.models import MetricCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +117,15 @@ def test_rows_are_written_in_the_order_given():
     given = ["KovZ3", "KovZ1", "KovZ4", "KovZ2"]
     bulk_upsert(Venue, [venue(tm_id, "Hall") for tm_id in given], fields=VENUE_FIELDS)
     assert list(Venue.objects.order_by("pk").values_list("tm_venue_id", flat=True)) == given
+
+
+def test_a_float_column_takes_ints_and_floats_alike():
+    # JSON's 1 for 1.0 (PostgreSQL's arrays hold values of one type: the column's).
+    bulk_upsert(MetricCounter, [("a", "", 1), ("b", "", 2.5)], fields=["name", "labels", "value"])
+    assert dict(MetricCounter.objects.values_list("name", "value")) == {"a": 1.0, "b": 2.5}
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite keeps text of any length")
+def test_a_value_too_long_for_its_column_is_refused_not_cut():
+    with pytest.raises(DataError, match="too long"):
+        bulk_upsert(Venue, [("KovZ1", "USA")], fields=["tm_venue_id", "country_code"])
