@@ -42,6 +42,8 @@ from imports.stream import publish_import_event
 from imports.tasks import schedule_phase, unschedule_phases
 
 MESSAGE_LENGTH = 500  # ImportRun/ImportPhase/ImportEvent.message
+# A run in one of these runs once one of its phases starts.
+STARTING_STATUSES = (ImportStatus.QUEUED, ImportStatus.WAITING)
 
 
 def shorten(text: str, limit: int = MESSAGE_LENGTH) -> str:
@@ -66,6 +68,7 @@ class PhaseReporter:
     def start(self, message: str = "") -> ImportEvent:
         now = timezone.now()
         with transaction.atomic():
+            run = self._lock_run()
             phase, _ = ImportPhase.objects.get_or_create(run_id=self.run_id, phase=self.phase)
             ImportPhase.objects.filter(pk=phase.pk).update(
                 status=ImportStatus.RUNNING,
@@ -83,7 +86,7 @@ class PhaseReporter:
             attempt = ImportPhase.objects.values_list("attempt", flat=True).get(pk=phase.pk)
             # One statement: the run's attempt is its most retried phase's (2 means a phase
             # ran twice); it started with its first phase; a queued or waiting run runs.
-            starts = Q(status__in=(ImportStatus.QUEUED, ImportStatus.WAITING))
+            starts = Q(status__in=STARTING_STATUSES)
             ImportRun.objects.filter(pk=self.run_id).update(
                 attempt=Greatest(F("attempt"), attempt),
                 started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
@@ -93,37 +96,53 @@ class PhaseReporter:
                     default=F("waiting_until"),
                 ),
             )
-        return self.report(0, message or f"{self.phase.label} started")
+            # The event tells the run's status as the start left it.
+            status = ImportStatus.RUNNING if run[0] in STARTING_STATUSES else run[0]
+            return self._report_locked(
+                (status, *run[1:]), 0, message or f"{self.phase.label} started", None
+            )
 
     def report(
         self, percent: int, message: str, counters: dict[str, Any] | None = None
     ) -> ImportEvent:
         """A report at a transition (start, finish, park, failure, re-queue): the phase
         and run rows take it, and an event tells the watchers."""
+        with transaction.atomic():
+            return self._report_locked(self._lock_run(), percent, message, counters)
+
+    def _report_locked(
+        self,
+        run: tuple[str, datetime, int | None],
+        percent: int,
+        message: str,
+        counters: dict[str, Any] | None,
+        **phase_updates: Any,
+    ) -> ImportEvent:
+        """`report`, in a transaction holding the run's lock (`run`: what `_lock_run`
+        gave); `phase_updates` are written to the phase's row with the report."""
         percent = max(0, min(100, int(percent)))
         message = shorten(message)
-        with transaction.atomic():
-            run = self._lock_run()  # the updates leave the status as it is
-            phase_percents = self._phase_percents()
-            if self.phase in phase_percents:
-                percent = phase_percents[self.phase] = max(phase_percents[self.phase], percent)
-            updates: dict[str, Any] = {
-                "percent": Greatest(F("percent"), percent),
-                "message": message,
-            }
-            if counters is not None:
-                updates["counters"] = counters
-            ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(**updates)
-            overall = overall_percent(phase_percents)
-            # A finished run keeps its last word: a phase still running beside a failed
-            # one must not overwrite the failure with news of its own progress.
-            ImportRun.objects.filter(pk=self.run_id, status__in=ACTIVE_STATUSES).update(
-                stage=self.phase,
-                percent=Greatest(F("percent"), overall),
-                message=message,
-                updated_at=timezone.now(),
-            )
-            return self._append_event(run, percent, overall, message, counters)
+        phase_percents = self._phase_percents()
+        if self.phase in phase_percents:
+            percent = phase_percents[self.phase] = max(phase_percents[self.phase], percent)
+        updates: dict[str, Any] = {
+            "percent": Greatest(F("percent"), percent),
+            "message": message,
+            **phase_updates,
+        }
+        if counters is not None:
+            updates["counters"] = counters
+        ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(**updates)
+        overall = overall_percent(phase_percents)
+        # A finished run keeps its last word: a phase still running beside a failed
+        # one must not overwrite the failure with news of its own progress.
+        ImportRun.objects.filter(pk=self.run_id, status__in=ACTIVE_STATUSES).update(
+            stage=self.phase,
+            percent=Greatest(F("percent"), overall),
+            message=message,
+            updated_at=timezone.now(),
+        )
+        return self._append_event(run, percent, overall, message, counters)
 
     def progress(
         self, percent: int, message: str, counters: dict[str, Any] | None = None
@@ -202,13 +221,16 @@ class PhaseReporter:
         return event
 
     def finish(self, message: str, counters: dict[str, Any] | None = None) -> ImportEvent:
-        event = self.report(100, message, counters)
-        ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
-            status=ImportStatus.SUCCEEDED, finished_at=timezone.now()
-        )
-        # A phase parked beside this one: the run now only waits, and says for what.
         with transaction.atomic():
-            list(ImportRun.objects.select_for_update().filter(pk=self.run_id).values("pk"))
+            event = self._report_locked(
+                self._lock_run(),
+                100,
+                message,
+                counters,
+                status=ImportStatus.SUCCEEDED,
+                finished_at=timezone.now(),
+            )
+            # A phase parked beside this one: the run now only waits, and says for what.
             if self._run_waits_if_nothing_runs():
                 waiting = (
                     ImportPhase.objects.filter(run_id=self.run_id, status=ImportStatus.WAITING)
