@@ -122,7 +122,7 @@ def main() -> None:
     paired, profiled = artists[: args.pairs], artists[args.pairs :]
     config = SandboxConfig(port=0, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
     python = [sys.executable, "manage.py"]
-    imports, starts, costs, per_thousand, wall = [], [], [], [], []
+    imports, starts, costs, per_thousand, wall, of_start = [], [], [], [], [], []
     with running_sandbox(world, config) as base_url:
         # As a deployed process: the bytecode compiled once and kept (this machine's
         # shells set PYTHONDONTWRITEBYTECODE), in the scratch folder, not the tree.
@@ -155,6 +155,7 @@ def main() -> None:
             imports.append(import_cpu)
             starts.append(start_cpu)
             costs.append(import_cpu - start_cpu)
+            of_start.append((import_cpu - start_cpu) / start_cpu)
             per_thousand.append((import_cpu - start_cpu) / tracks * 1000 if tracks else 0.0)
         for artist in profiled:
             httpx.post(f"{base_url}/_sandbox/reset")
@@ -184,6 +185,9 @@ def main() -> None:
         "django_start_cpu_s": spread(starts),
         "import_cpu_s": spread(costs),
         "cpu_s_per_1000_tracks": spread(per_thousand),
+        # The import's CPU in Django starts of the same pair: these machines' speed varies
+        # by half from one day to the next, and both figures move with it.
+        "import_cpu_of_start": spread(of_start),
         "import_wall_s": spread(wall),
         "targets": {"import_cpu_s": TARGET_CPU_S},
     }
@@ -199,6 +203,10 @@ def main() -> None:
         f"(target <= {TARGET_CPU_S} s)"
     )
     print(f"  per 1,000 tracks            {show(figures['cpu_s_per_1000_tracks'], 's')}")
+    print(
+        f"  import / Django start       {show(figures['import_cpu_of_start'], 'x')} "
+        "(the same machine's speed in both)"
+    )
     print(f"  import wall time            {show(figures['import_wall_s'], 's')}")
     record(f"cpu_{connection.vendor}", figures)
 

@@ -77,6 +77,11 @@ def rows(results: dict[str, dict]) -> list[tuple[str, dict[str, str], str]]:
             per_vendor("cpu", lambda f: median(f["cpu_s_per_1000_tracks"], " s", 3)),
             "",
         ),
+        (
+            "importer CPU per prolific import / Django's start, same machine",
+            per_vendor("cpu", lambda f: median(f.get("import_cpu_of_start"), "x", 3)),
+            "",
+        ),
     ]
     table += [
         (
