@@ -68,6 +68,7 @@ class PhaseReporter:
     def start(self, message: str = "") -> ImportEvent:
         now = timezone.now()
         with transaction.atomic():
+            # The run's lock first, then the phase's row: the order of every transition.
             run = self._lock_run()
             phase, _ = ImportPhase.objects.get_or_create(run_id=self.run_id, phase=self.phase)
             ImportPhase.objects.filter(pk=phase.pk).update(
@@ -305,6 +306,9 @@ def fail_run(run_id: int, phase: PhaseName, error: str) -> None:
     that failed only marks itself (its failure is often a consequence of the first)."""
     PhaseReporter(run_id=run_id, phase=phase).fail(error)
     with transaction.atomic():
+        # The run's lock before its phases' rows, as every transition takes them (a
+        # parked phase resuming locks the run, then its row).
+        list(ImportRun.objects.select_for_update().filter(pk=run_id).values("pk"))
         # A phase parked beside it will not resume: it ends with the run.
         ImportPhase.objects.filter(run_id=run_id, status=ImportStatus.WAITING).update(
             status=ImportStatus.FAILED,

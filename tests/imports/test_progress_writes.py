@@ -213,3 +213,43 @@ def test_the_run_detail_and_the_admin_run_page_show_each_phase_live(client, admi
     assert phases["identity"] == (100, "found the artist")
     for words in ("events page 3/6", "albums listed"):
         assert words in page
+
+
+LOCKS_RUN = re.compile(r'FROM "imports_importrun".* FOR UPDATE', re.IGNORECASE | re.DOTALL)
+TOUCHES_PHASES = re.compile(r'^\s*(UPDATE|INSERT INTO) "imports_importphase"', re.IGNORECASE)
+
+
+def _phase_writes_before_the_run_lock(action) -> list[str]:
+    """The writes to phase rows a transition makes before it holds its run's lock."""
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    before = []
+    for query in queries.captured_queries:
+        if LOCKS_RUN.search(query["sql"]):
+            break
+        if TOUCHES_PHASES.match(query["sql"]):
+            before.append(query["sql"])
+    return before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite locks the database, not rows")
+@pytest.mark.parametrize("transition", ["start", "resume", "finish", "park", "fail beside a park"])
+def test_a_transition_locks_its_run_before_its_phases_rows(transition):
+    # One order for every transition, or two of them at once deadlock: a parked phase
+    # resuming (run, then its row) while another fails the run (which ends the parked one).
+    run_id, shows, catalog = running_run()
+    until = timezone.now() + timedelta(minutes=5)
+    if transition in ("resume", "fail beside a park"):
+        park_phase(run_id, PhaseName.CATALOG, what="Spotify's rate limit", until=until)
+    actions = {
+        "start": lambda: PhaseReporter(run_id=run_id, phase=PhaseName.FINALIZE).start(),
+        "resume": catalog.start,
+        "finish": lambda: shows.finish("done", {}),
+        "park": lambda: park_phase(run_id, PhaseName.SHOWS, what="the quota", until=until),
+        # The failing phase marks its own row first; the rest of the run after its lock.
+        "fail beside a park": lambda: fail_run(run_id, PhaseName.SHOWS, "boom"),
+    }
+    before = _phase_writes_before_the_run_lock(actions[transition])
+    allowed = 1 if transition == "fail beside a park" else 0
+    assert len(before) == allowed, before
