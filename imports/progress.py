@@ -68,7 +68,8 @@ class PhaseReporter:
     def start(self, message: str = "") -> ImportEvent:
         now = timezone.now()
         with transaction.atomic():
-            # The run's lock first, then the phase's row: the order of every transition.
+            # The run's lock first, then the phase's row, as the other transitions of a
+            # running phase take them (finish, park, failure).
             run = self._lock_run()
             phase, _ = ImportPhase.objects.get_or_create(run_id=self.run_id, phase=self.phase)
             ImportPhase.objects.filter(pk=phase.pk).update(
@@ -166,13 +167,22 @@ class PhaseReporter:
         (None: none yet). Parallel phases then compute and record the run's percent one
         after the other, so events never show it going down, and a run's events commit
         in id order (what the stream relies on)."""
-        latest = ImportEvent.objects.filter(run_id=OuterRef("pk")).order_by("-pk").values("pk")
-        return (
+        status, created_at = (
             ImportRun.objects.select_for_update()
             .filter(pk=self.run_id)
-            .values_list("status", "created_at", Subquery(latest[:1]))
+            .values_list("status", "created_at")
             .get()
         )
+        # Read once the lock is held, in a statement of its own: a statement that waited
+        # for the lock reads other tables as they were when it began (PostgreSQL's read
+        # committed), without the event the lock's last holder committed.
+        latest = (
+            ImportEvent.objects.filter(run_id=self.run_id)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return status, created_at, latest
 
     def _phase_percents(self) -> dict[str, int]:
         """Each of the run's phases' percent: the most its row or its events have said
@@ -306,7 +316,7 @@ def fail_run(run_id: int, phase: PhaseName, error: str) -> None:
     that failed only marks itself (its failure is often a consequence of the first)."""
     PhaseReporter(run_id=run_id, phase=phase).fail(error)
     with transaction.atomic():
-        # The run's lock before its phases' rows, as every transition takes them (a
+        # The run's lock before its phases' rows, as a phase's start takes them (a
         # parked phase resuming locks the run, then its row).
         list(ImportRun.objects.select_for_update().filter(pk=run_id).values("pk"))
         # A phase parked beside it will not resume: it ends with the run.

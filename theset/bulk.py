@@ -11,7 +11,7 @@ field's default, or now for `auto_now` / `auto_now_add`.
 
 On SQLite the statement is the one `bulk_create` sends, one row's statement run for
 every row (`executemany`, stepped in C). On PostgreSQL the rows go as one array per
-column, `INSERT … SELECT … FROM unnest(%s::type[], …) WITH ORDINALITY … ORDER BY`:
+column, `INSERT … SELECT … FROM unnest(%b::type[], …) WITH ORDINALITY … ORDER BY`:
 a statement of a few parameters, bound by the server in binary, the same text for
 every call. `VALUES` lists of thousands of placeholders cost psycopg a parse of the
 statement's text on every call and a literal per value, and were the largest share of
@@ -135,9 +135,13 @@ def _binary_cursor(connection) -> Iterator[Any]:
     rendered into the statement's text, an array element by element through psycopg's
     escaping in Python (ten times the CPU of binary for 2,000 rows with JSON). Wrapped as
     Django wraps its own: errors, `execute_wrapper`s and the query log apply."""
+    # What Django's own `cursor()` does first: a connection the server dropped is
+    # replaced (`CONN_HEALTH_CHECKS`), and the connection is this thread's.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    raw = psycopg.Cursor(connection.connection)
+    with connection.wrap_database_errors:
+        raw = psycopg.Cursor(connection.connection)
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
     with wrap(raw) as cursor:
         yield cursor

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -253,3 +256,40 @@ def test_a_transition_locks_its_run_before_its_phases_rows(transition):
     before = _phase_writes_before_the_run_lock(actions[transition])
     allowed = 1 if transition == "fail beside a park" else 0
     assert len(before) == allowed, before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite locks the database, not rows")
+def test_a_report_that_waited_for_the_run_lock_knows_the_event_committed_before_it():
+    # What the publisher trusts (the run's latest event before the new one) must be read
+    # after the wait: a statement reads as of its start, before the holder's commit.
+    _, shows, catalog = running_run()
+    seen: dict[str, Any] = {}
+
+    def other_worker() -> None:
+        try:
+            with transaction.atomic():
+                seen["run"] = catalog._lock_run()
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        held = shows.progress(50, "holding the run's lock")
+        waiting = threading.Thread(target=other_worker)
+        waiting.start()
+        with connection.cursor() as cursor:
+            for _ in range(3000):  # a hang guard: the wait is observed, not timed
+                # (The activity view is read once per transaction unless told again.)
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE %s",
+                    ['%"imports_importrun"%FOR UPDATE%'],
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the other worker never waited for the run's lock")
+    waiting.join(timeout=30)
+    assert seen["run"][2] == held.pk
