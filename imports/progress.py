@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import (
     Case,
@@ -164,15 +165,17 @@ class PhaseReporter:
 
     def _lock_run(self) -> tuple[str, datetime, int | None]:
         """Lock the run and give its status, its creation time and its latest event's id
-        (None: none yet). Parallel phases then compute and record the run's percent one
-        after the other, so events never show it going down, and a run's events commit
-        in id order (what the stream relies on)."""
+        (None: none yet, or no Redis to publish to). Parallel phases then compute and
+        record the run's percent one after the other, so events never show it going
+        down, and a run's events commit in id order (what the stream relies on)."""
         status, created_at = (
             ImportRun.objects.select_for_update()
             .filter(pk=self.run_id)
             .values_list("status", "created_at")
             .get()
         )
+        if not settings.REDIS_URL:
+            return status, created_at, None  # only publishing to Redis needs the latest
         # Read once the lock is held, in a statement of its own: a statement that waited
         # for the lock reads other tables as they were when it began (PostgreSQL's read
         # committed), without the event the lock's last holder committed.
@@ -196,6 +199,7 @@ class PhaseReporter:
         )
         rows = (
             ImportPhase.objects.filter(run_id=self.run_id)
+            .order_by()  # a dict: the model's ordering would join the run for nothing
             .annotate(reported=Subquery(reported))
             .values_list("phase", "percent", "reported")
         )
@@ -263,7 +267,7 @@ class PhaseReporter:
         message = rules.waiting_message(what=what, until=until, now=timezone.now())
         with transaction.atomic():
             # Parallel phases parking or finishing at once decide the run one at a time.
-            list(ImportRun.objects.select_for_update().filter(pk=self.run_id).values("pk"))
+            _lock_run_row(self.run_id)
             ImportPhase.objects.filter(run_id=self.run_id, phase=self.phase).update(
                 status=ImportStatus.WAITING, waiting_for=what[:200], waiting_until=until
             )
@@ -310,6 +314,11 @@ class PhaseReporter:
         )
 
 
+def _lock_run_row(run_id: int) -> None:
+    """Lock the run's row until the transaction ends (the order: before its phases')."""
+    list(ImportRun.objects.select_for_update().filter(pk=run_id).values("pk"))
+
+
 def fail_run(run_id: int, phase: PhaseName, error: str) -> None:
     """The run failed in `phase`: the phase, the run and a last event say why. A run
     that already failed keeps its first error: the phase still running beside the one
@@ -318,7 +327,7 @@ def fail_run(run_id: int, phase: PhaseName, error: str) -> None:
     with transaction.atomic():
         # The run's lock before its phases' rows, as a phase's start takes them (a
         # parked phase resuming locks the run, then its row).
-        list(ImportRun.objects.select_for_update().filter(pk=run_id).values("pk"))
+        _lock_run_row(run_id)
         # A phase parked beside it will not resume: it ends with the run.
         ImportPhase.objects.filter(run_id=run_id, status=ImportStatus.WAITING).update(
             status=ImportStatus.FAILED,

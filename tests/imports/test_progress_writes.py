@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -260,6 +261,7 @@ def test_a_transition_locks_its_run_before_its_phases_rows(transition):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite locks the database, not rows")
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="only publishing to Redis reads it")
 def test_a_report_that_waited_for_the_run_lock_knows_the_event_committed_before_it():
     # What the publisher trusts (the run's latest event before the new one) must be read
     # after the wait: a statement reads as of its start, before the holder's commit.
@@ -293,3 +295,17 @@ def test_a_report_that_waited_for_the_run_lock_knows_the_event_committed_before_
                 pytest.fail("the other worker never waited for the run's lock")
     waiting.join(timeout=30)
     assert seen["run"][2] == held.pk
+
+
+def test_without_redis_a_report_reads_no_latest_event(settings):
+    # The latest event's id is for publishing to Redis only: no Redis, no query for it.
+    settings.REDIS_URL = None
+    _, shows, _ = running_run()
+    with CaptureQueriesContext(connection) as queries:
+        shows.progress(40, "events page 2/5")
+    latest = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "imports_importevent"."id"') and " DESC" in q["sql"]
+    ]
+    assert latest == []
