@@ -275,9 +275,9 @@ BREAKPOINT = textwrap.dedent(
         phase, percent, hold = os.environ["THESET_TEST_BREAKPOINT"].split(":", 2)
 
         def then_hold(report):
-            def report_then_hold(self, pct, message, counters=None):
-                event = report(self, pct, message, counters)
-                if self.phase == phase and int(pct) == int(percent):
+            def report_then_hold(self, *args, **kwargs):
+                event = report(self, *args, **kwargs)
+                if event.stage == phase and event.percent == int(percent):
                     deadline = time.monotonic() + 120
                     while os.path.exists(hold) and time.monotonic() < deadline:
                         time.sleep(0.05)
@@ -285,9 +285,10 @@ BREAKPOINT = textwrap.dedent(
 
             return report_then_hold
 
-        # Transitions (`report`) and the reports between them (`progress`).
-        PhaseReporter.report = then_hold(PhaseReporter.report)
-        PhaseReporter.progress = then_hold(PhaseReporter.progress)
+        # Every method that commits an event: the transitions (`start`, `finish`,
+        # `report`) and the reports between them (`progress`).
+        for name in ("start", "finish", "report", "progress"):
+            setattr(PhaseReporter, name, then_hold(getattr(PhaseReporter, name)))
 
 
     django.setup = setup
