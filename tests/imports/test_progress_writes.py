@@ -297,9 +297,13 @@ def test_a_report_that_waited_for_the_run_lock_knows_the_event_committed_before_
     assert seen["run"][2] == held.pk
 
 
-def test_without_redis_a_report_reads_no_latest_event(settings):
+@pytest.mark.parametrize(
+    ("redis_url", "reads"), [(None, 0), ("redis://127.0.0.1:6379/15", 1)], ids=["without", "with"]
+)
+def test_only_with_redis_a_report_reads_the_latest_event(settings, redis_url, reads):
     # The latest event's id is for publishing to Redis only: no Redis, no query for it.
-    settings.REDIS_URL = None
+    # (The test's transaction never commits: nothing is published.)
+    settings.REDIS_URL = redis_url
     _, shows, _ = running_run()
     with CaptureQueriesContext(connection) as queries:
         shows.progress(40, "events page 2/5")
@@ -308,4 +312,11 @@ def test_without_redis_a_report_reads_no_latest_event(settings):
         for q in queries.captured_queries
         if q["sql"].startswith('SELECT "imports_importevent"."id"') and " DESC" in q["sql"]
     ]
-    assert latest == []
+    assert len(latest) == reads
+
+
+def test_a_report_on_a_run_that_is_gone_says_so():
+    run_id, shows, _ = running_run()
+    ImportRun.objects.filter(pk=run_id).delete()
+    with pytest.raises(ImportRun.DoesNotExist, match=f"import run {run_id} does not exist"):
+        shows.progress(40, "events page 2/5")
