@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from pyrate_limiter import Limiter, Rate, RedisBucket, SQLiteBucket
+from pyrate_limiter.buckets.redis_bucket import LuaScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -47,6 +48,30 @@ def _rate(requests_per_second: float) -> Rate:
     return Rate(limit, round(window_ms))
 
 
+# pyrate-limiter's Redis script counts a window's permits up to the new permit's own
+# timestamp, which the client's clock gave before the script ran. A process whose clock
+# read came first but whose script ran second (descheduled in between, as two busy cores
+# do) did not count the permit filed meanwhile with a later timestamp, and took a sixth
+# in the window: a 429 from the upstream. Counting every permit from the window's start
+# closes that; the SQLite bucket already counts that way.
+_COUNTED_TO_NOW = "redis.call('ZCOUNT', bucket, window_start, now)"
+_PUT_ITEM_COUNTING_LATER = LuaScript.PUT_ITEM.replace(
+    _COUNTED_TO_NOW, "redis.call('ZCOUNT', bucket, window_start, '+inf')"
+)
+if _PUT_ITEM_COUNTING_LATER == LuaScript.PUT_ITEM:
+    raise ImportError("pyrate-limiter's Redis script changed: SharedRedisBucket must follow it")
+
+
+class SharedRedisBucket(RedisBucket):
+    """pyrate-limiter's Redis bucket, counting the permits other processes filed with
+    timestamps later than a new permit's (see `_PUT_ITEM_COUNTING_LATER`)."""
+
+    @classmethod
+    async def create(cls, rates: list[Rate], redis: Any, bucket_key: str) -> SharedRedisBucket:
+        script_hash = await redis.script_load(_PUT_ITEM_COUNTING_LATER)
+        return cls(rates, redis, bucket_key, script_hash)
+
+
 def key_fingerprint(secret: str) -> str:
     """A stable, non-reversible name for an API key (for limiter buckets, never logs)."""
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
@@ -71,7 +96,7 @@ class RateLimiter:
 
                 # Redis clients belong to one event loop: one per client session.
                 self._redis = Redis.from_url(self._redis_url)
-                bucket = await RedisBucket.init(
+                bucket = await SharedRedisBucket.create(
                     [_rate(self._rps)], self._redis, f"theset:ratelimit:{self.name}"
                 )
                 self._limiter = Limiter(bucket)

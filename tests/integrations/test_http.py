@@ -8,7 +8,7 @@ from inspect import isawaitable
 import httpx
 import pytest
 import respx
-from pyrate_limiter import Limiter, RedisBucket, SQLiteBucket
+from pyrate_limiter import Limiter, Rate, RedisBucket, SQLiteBucket
 
 from integrations.http.client import UpstreamClient
 from integrations.http.errors import (
@@ -619,3 +619,41 @@ def test_a_spent_spotify_quota_is_a_wait_however_short_its_retry_after(retry_aft
         run(go())
     assert route.call_count == 1 and sleep.waits == []
     assert caught.value.until >= before + float(retry_after)
+
+
+@pytest.mark.parametrize("bucket_class", ["RedisBucket", "SharedRedisBucket"])
+def test_the_redis_bucket_counts_permits_filed_with_later_timestamps(bucket_class):
+    """Two processes: one reads its clock, the other reads a later time and files its
+    permit first (the first was descheduled before its script ran). The first's permit
+    must count the second's, though it is stamped later, or the window takes six."""
+    import uuid
+
+    from pyrate_limiter import RateItem
+    from redis.asyncio import Redis
+
+    from integrations.http.ratelimit import SharedRedisBucket
+
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs REDIS_URL (the PostgreSQL + Redis lane)")
+    name = f"test-order-{uuid.uuid4().hex}"
+
+    async def go() -> list[bool]:
+        redis = Redis.from_url("redis://127.0.0.1:6379/15")
+        rates = [Rate(5, 1050)]
+        if bucket_class == "SharedRedisBucket":
+            bucket = await SharedRedisBucket.create(rates, redis, name)
+        else:
+            bucket = await RedisBucket.init(rates, redis, name)
+        try:
+            filed = [await bucket.put(RateItem(name, 1_000_000 + n)) for n in range(4)]
+            filed.append(await bucket.put(RateItem(name, 1_000_500)))  # the later clock
+            filed.append(await bucket.put(RateItem(name, 1_000_400)))  # the earlier one
+            return filed
+        finally:
+            await redis.delete(name)
+            await redis.aclose()
+
+    filed = run(go())
+    assert filed[:5] == [True] * 5
+    # pyrate's own script counts only up to the new permit's timestamp: a sixth.
+    assert filed[5] is (bucket_class == "RedisBucket")
