@@ -159,3 +159,46 @@ def test_an_empty_queue_is_asked_again_soon_while_imports_are_under_way(
     since_last_handout, idle_poll, expected
 ):
     assert poll_interval(since_last_handout=since_last_handout, idle_poll=idle_poll) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_queue_is_asked_again_as_soon_as_a_task_is_queued(monkeypatch):
+    """On PostgreSQL the queued task's commit wakes the waiting dequeue: its successor
+    phase starts then, not a poll later. The poll here is longer than the test waits."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("notifications are PostgreSQL's; SQLite's queue is polled")
+    monkeypatch.setattr(Conf, "POLL", 120.0)
+    key = f"test-wake-{uuid.uuid4().hex[:8]}"
+    outcome: dict = {}
+
+    def wait_then_take() -> None:
+        broker = PhaseOrderBroker(list_key=key)
+        try:
+            outcome["woken"] = broker.dequeue()  # nothing queued yet: it waits
+            outcome["taken"] = broker.dequeue()
+        finally:
+            connections.close_all()
+
+    waiter = threading.Thread(target=wait_then_take, daemon=True)
+    waiter.start()
+    listen = f'LISTEN "theset_q:{key}"'
+    with connection.cursor() as cursor:
+        for _ in range(3000):  # until the waiter listens (its last statement)
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE query = %s", [listen])
+            if cursor.fetchone()[0]:
+                break
+            cursor.execute("SELECT pg_sleep(0.01)")
+    PhaseOrderBroker(list_key=key).enqueue(package("import-1-identity"))
+    waiter.join(timeout=60)
+    try:
+        assert not waiter.is_alive(), "the waiting dequeue slept its whole poll"
+        assert outcome["woken"] is None
+        assert [SignedPackage.loads(p)["name"] for _, p in outcome["taken"]] == [
+            "import-1-identity"
+        ]
+    finally:
+        OrmQ.objects.filter(key=key).delete()
