@@ -15,11 +15,6 @@ catalog, finalize) before the next import's first phase
 finishes what is started first and keeps both busy at once: Ticketmaster
 requests of some imports overlap the catalog work of others.
 
-On PostgreSQL an enqueue also sends a notification, which the database delivers as the
-enqueuing transaction commits, and an empty queue is asked again as soon as one comes
-instead of after its poll: a phase's successor starts when it is queued, not up to a
-poll later (three hand-overs in every import).
-
 The order is carried by the queue row's `lock` (the time before which no
 cluster takes it): later phases are queued with a lock in the past, and tasks are
 handed out oldest lock first. A task whose worker died is locked until the retry
@@ -31,7 +26,6 @@ from __future__ import annotations
 from datetime import timedelta
 from time import monotonic, sleep
 
-from django.db import DatabaseError, connections
 from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.brokers.redis_broker import Redis
@@ -88,26 +82,16 @@ def _name_and_group(task) -> tuple[str, str]:
     return str(package.get("name") or ""), str(package.get("group") or "")
 
 
-def notify_channel(list_key: str) -> str:
-    """The PostgreSQL notification channel of a queue (identifiers hold 63 bytes)."""
-    return f"theset_q:{list_key}"[:63]
-
-
 class PhaseOrderBroker(ORM):
     _last_handout: float | None = None  # monotonic time of the last tasks handed out
-    _listening_on: object = None  # the database connection that LISTENs, once it does
 
     def enqueue(self, task):
         name, group = _name_and_group(task)
-        key = self.list_key or Conf.CLUSTER_NAME
         package = self.get_connection().create(
-            key=key, payload=task, lock=queue_lock(name, timezone.now(), group)
+            key=self.list_key or Conf.CLUSTER_NAME,
+            payload=task,
+            lock=queue_lock(name, timezone.now(), group),
         )
-        db = connections[Conf.ORM]
-        if db.vendor == "postgresql":
-            # Delivered when the task's row commits: never before a dequeue can see it.
-            with db.cursor() as cursor:
-                cursor.execute("SELECT pg_notify(%s, '')", [notify_channel(key)])
         return package.pk
 
     def dequeue(self):
@@ -131,30 +115,8 @@ class PhaseOrderBroker(ORM):
                 self._last_handout = monotonic()
             return taken
         since = None if self._last_handout is None else monotonic() - self._last_handout
-        self._wait(poll_interval(since_last_handout=since, idle_poll=Conf.POLL))
+        sleep(poll_interval(since_last_handout=since, idle_poll=Conf.POLL))
         return None
-
-    def _wait(self, seconds: float) -> None:
-        """Wait `seconds`, or on PostgreSQL until a task is queued if that comes first.
-        A notification missed (sent while the queue was read) costs this wait, no more."""
-        db = connections[Conf.ORM]
-        if db.vendor != "postgresql" or db.in_atomic_block:
-            sleep(seconds)
-            return
-        try:
-            db.ensure_connection()
-            if db.connection is not self._listening_on:  # a new connection listens anew
-                with db.cursor() as cursor:
-                    cursor.execute(f"LISTEN {db.ops.quote_name(notify_channel(self.list_key))}")
-                self._listening_on = db.connection
-            with db.wrap_database_errors:
-                for _ in db.connection.notifies(timeout=seconds, stop_after=1):
-                    pass
-        except DatabaseError:
-            # The next wait connects again (django-q2's pusher logs this and carries on).
-            self._listening_on = None
-            db.close()
-            raise
 
 
 class PriorityRedisBroker(Redis):
